@@ -1,0 +1,5 @@
+"""Allow `python -m tmuxorch`."""
+
+from tmuxorch.cli import main
+
+raise SystemExit(main())

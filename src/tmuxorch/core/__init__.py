@@ -1,0 +1,1 @@
+"""The engine: tmux control mode, models, events. Imports neither textual nor websockets."""

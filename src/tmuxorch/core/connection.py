@@ -1,0 +1,144 @@
+"""The engine's link to one tmux server: a control-mode client when possible, a chained `tmux`
+invocation per batch when not, and a watchdog between the two.
+
+Every batch has a timeout. When the control client misses it, it is killed by its PID (tmux 3.3a
+can wedge a control client for good, and the server then refuses everyone until that process
+dies) and a new one is started on the next batch. A read-only batch is then re-run through the
+fallback; a batch that changes tmux is not (it may have run already), it fails instead, clearly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+
+from tmuxorch.core.control import ControlClient, Notification
+from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
+from tmuxorch.core.fallback import run_chained
+from tmuxorch.core.results import CommandResult
+from tmuxorch.core.tmux_server import TmuxServer
+
+_SESSION_SETUP = ["set-option", "destroy-unattached", "on"]
+"""The hidden session disappears when the last tmuxorch client leaves it."""
+
+
+class ServerNotRunningError(TmuxUnavailableError):
+    """No tmux server listens on the socket (and we were not asked to start one)."""
+
+
+class TmuxConnection:
+    """Runs batches of tmux commands against one server and forwards its notifications."""
+
+    def __init__(
+        self,
+        server: TmuxServer,
+        *,
+        start_server: bool = False,
+        timeout: float = 5.0,
+        on_notification: Callable[[Notification], None] | None = None,
+        on_disconnect: Callable[[], None] | None = None,
+    ) -> None:
+        self.server = server
+        self.start_server = start_server
+        self.timeout = timeout
+        self._on_notification = on_notification or (lambda _n: None)
+        self._on_disconnect = on_disconnect or (lambda: None)
+        self._client: ControlClient | None = None
+        self._connecting: asyncio.Lock | None = None
+        self.setup_commands: list[Sequence[str]] = [_SESSION_SETUP]
+        """Run right after every attach (the first one and each reconnect)."""
+        self.processes_started = 0
+        """tmux processes started by this connection (control clients and fallback runs)."""
+        self.fallback_batches = 0
+
+    @property
+    def connected(self) -> bool:
+        """True while a control client is attached and healthy."""
+        return self._client is not None and self._client.alive
+
+    @property
+    def control_pid(self) -> int | None:
+        """PID of the current control client, if any."""
+        return self._client.pid if self.connected and self._client else None
+
+    async def connect(self) -> None:
+        """Attach a control client unless one is already up. Raises ServerNotRunningError when
+        there is no server and we may not start one."""
+        if self._connecting is None:
+            self._connecting = asyncio.Lock()
+        async with self._connecting:
+            if self.connected:
+                return
+            if not self.start_server and not self.server.is_running():
+                raise ServerNotRunningError(f"no tmux server running on {self.server.socket_path}")
+            client = ControlClient(self.server, self._on_notification, self._client_exited)
+            self.processes_started += 1
+            try:
+                await client.start(self.timeout)
+            except (TimeoutError, OSError) as exc:
+                raise TmuxUnavailableError(
+                    f"tmux control mode did not start on {self.server.socket_path}: "
+                    f"{exc or 'timed out'}"
+                ) from exc
+            try:
+                setup = await asyncio.wait_for(client.run(self.setup_commands), self.timeout)
+                for result in setup:
+                    result.check()
+            except (TimeoutError, TmuxorchError) as exc:
+                client.kill()
+                raise TmuxUnavailableError(f"tmux control mode setup failed: {exc}") from exc
+            self._client = client
+
+    async def run(
+        self, commands: Sequence[Sequence[str]], *, idempotent: bool = True
+    ) -> list[CommandResult]:
+        """Run the commands in order and return one result per command.
+
+        `idempotent=False` marks a batch that changes tmux: after a timeout it is not re-run.
+        """
+        if not commands:
+            return []
+        try:
+            await self.connect()
+        except ServerNotRunningError:
+            raise
+        except TmuxUnavailableError:
+            return await self._fallback(commands)
+        client = self._client
+        assert client is not None
+        try:
+            return await asyncio.wait_for(client.run(commands), self.timeout)
+        except TimeoutError:
+            client.kill()  # the watchdog: a wedged client is killed by PID, replaced next batch
+            if not idempotent:
+                raise TmuxUnavailableError(
+                    f"tmux did not answer within {self.timeout:g} s; the operation may or may "
+                    "not have happened (the control client was restarted)"
+                ) from None
+            return await self._fallback(commands)
+        except TmuxUnavailableError:
+            if not self.server.is_running():
+                raise ServerNotRunningError(
+                    f"tmux server on {self.server.socket_path} stopped"
+                ) from None
+            if not idempotent:
+                raise
+            return await self._fallback(commands)
+
+    async def close(self) -> None:
+        """Detach the control client (the hidden session goes when its last client leaves)."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.close()
+
+    async def _fallback(self, commands: Sequence[Sequence[str]]) -> list[CommandResult]:
+        if not self.server.is_running():
+            raise ServerNotRunningError(f"no tmux server running on {self.server.socket_path}")
+        self.fallback_batches += 1
+        self.processes_started += 1
+        return await run_chained(self.server, commands, self.timeout)
+
+    def _client_exited(self, client: ControlClient) -> None:
+        if client is self._client:
+            self._client = None
+            self._on_disconnect()

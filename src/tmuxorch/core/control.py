@@ -1,0 +1,198 @@
+"""One `tmux -C` control-mode client over pipes, with pipelined commands.
+
+Why control mode: one persistent client answers every command with no process start (tens of
+times faster than a `tmux` subprocess per command, shared/notes/tmux-facts.md). Commands are
+written as lines, many at once; tmux answers each with one `%begin T N F` ... `%end|%error T N F`
+block, in order. A block ends only on the *exact* tag of its `%begin`: pane text captured inside a
+block may itself contain a line that looks like `%end`.
+
+The client attaches to a hidden session (`_tmuxorch`) with `no-output,ignore-size` set at attach
+time and never toggled (toggling can wedge tmux 3.3a). Lines outside blocks are notifications
+(`%window-add @3`, `%sessions-changed`, ...), handed to a callback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from tmuxorch.core.errors import TmuxUnavailableError
+from tmuxorch.core.quoting import control_line
+from tmuxorch.core.results import CommandResult
+from tmuxorch.core.tmux_server import TmuxServer, tmux_binary, tmux_environ
+
+HIDDEN_SESSION = "_tmuxorch"
+"""The session our control clients attach to; filtered out of everything the user sees."""
+
+_READ_LIMIT = 64 * 1024 * 1024  # one reply line (a long pane line, a big list) may be large
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """A control-mode notification line: `%name args...`."""
+
+    name: str
+    args: str
+
+
+class ControlClient:
+    """A running `tmux -C` process and the bookkeeping to pair replies with requests."""
+
+    def __init__(
+        self,
+        server: TmuxServer,
+        on_notification: Callable[[Notification], None],
+        on_exit: Callable[[ControlClient], None],
+    ) -> None:
+        self.server = server
+        self._on_notification = on_notification
+        self._on_exit = on_exit
+        self._process: asyncio.subprocess.Process | None = None
+        self._reader_task: asyncio.Task[None] | None = None
+        self._pending: deque[tuple[str, asyncio.Future[CommandResult]]] = deque()
+        self._ready: asyncio.Future[None] | None = None
+        self._closed = False
+
+    @property
+    def pid(self) -> int | None:
+        """PID of the tmux client process, used to kill it when it stops answering."""
+        return self._process.pid if self._process else None
+
+    @property
+    def alive(self) -> bool:
+        """True while the process runs and has not been closed or killed."""
+        return self._process is not None and self._process.returncode is None and not self._closed
+
+    async def start(self, timeout: float) -> None:
+        """Start the client and wait for tmux's initial block, which comes once it is attached:
+        commands written before it would run before the attach (and fail for lack of a client)."""
+        loop = asyncio.get_running_loop()
+        self._ready = loop.create_future()
+        # Retrieve a late failure so asyncio does not warn when start() has already given up.
+        self._ready.add_done_callback(lambda f: f.cancelled() or f.exception())
+        argv = [
+            tmux_binary(), "-S", str(self.server.socket_path), "-C",
+            "new-session", "-A", "-s", HIDDEN_SESSION, "-f", "no-output,ignore-size",
+            "-x", "80", "-y", "24", "sleep 2147483647",
+        ]  # fmt: skip
+        self._process = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+            env=tmux_environ(),
+            limit=_READ_LIMIT,
+            start_new_session=True,
+        )
+        self._reader_task = asyncio.create_task(self._read_loop(), name="tmux-control-reader")
+        try:
+            await asyncio.wait_for(asyncio.shield(self._ready), timeout)
+        except BaseException:
+            self.kill()
+            raise
+
+    async def run(self, commands: Sequence[Sequence[str]]) -> list[CommandResult]:
+        """Write all commands at once and wait for every reply (the caller applies the timeout)."""
+        if not self.alive or self._process is None or self._process.stdin is None:
+            raise TmuxUnavailableError("tmux control client is not running")
+        loop = asyncio.get_running_loop()
+        payload = bytearray()
+        futures: list[asyncio.Future[CommandResult]] = []
+        for argv in commands:
+            payload += control_line(argv) + b"\n"
+            future: asyncio.Future[CommandResult] = loop.create_future()
+            self._pending.append((argv[0], future))
+            futures.append(future)
+        # Registering and writing happen without an await in between, so concurrent batches
+        # cannot interleave their replies.
+        self._process.stdin.write(bytes(payload))
+        try:
+            await self._process.stdin.drain()
+        except (ConnectionError, RuntimeError) as exc:
+            raise TmuxUnavailableError("tmux control client closed its input") from exc
+        return list(await asyncio.gather(*futures))
+
+    def kill(self) -> None:
+        """Kill the client by its own PID (never by name): the cure for a wedged client."""
+        self._closed = True
+        if self._process is not None and self._process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._process.pid, signal.SIGKILL)
+
+    async def close(self) -> None:
+        """Detach politely (stdin EOF), then make sure the process is gone."""
+        self._closed = True
+        process = self._process
+        if process is None:
+            return
+        if process.stdin is not None and not process.stdin.is_closing():
+            process.stdin.close()
+        try:
+            await asyncio.wait_for(process.wait(), 1.0)
+        except TimeoutError:
+            self.kill()
+            await process.wait()
+        if self._reader_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader_task
+
+    async def _read_loop(self) -> None:
+        assert self._process is not None
+        assert self._process.stdout is not None
+        stdout = self._process.stdout
+        block_tag: bytes | None = None
+        block_lines: list[str] = []
+        block_ours = False
+        try:
+            while True:
+                try:
+                    raw = await stdout.readuntil(b"\n")
+                except asyncio.IncompleteReadError:
+                    await self._process.wait()  # EOF: the process is exiting; reap it
+                    break
+                line = raw[:-1]
+                if block_tag is not None:
+                    if (
+                        line.startswith((b"%end ", b"%error "))
+                        and line.split(b" ", 1)[1] == block_tag
+                    ):
+                        if block_ours:
+                            self._resolve(line.startswith(b"%end "), block_lines)
+                        elif self._ready is not None and not self._ready.done():
+                            self._ready.set_result(None)
+                        block_tag, block_lines = None, []
+                    else:
+                        block_lines.append(line.decode("utf-8", "replace"))
+                elif line.startswith(b"%begin "):
+                    block_tag = line[len(b"%begin ") :]
+                    block_ours = block_tag.endswith(b" 1")
+                elif line.startswith(b"%"):
+                    name, _, args = line[1:].decode("utf-8", "replace").partition(" ")
+                    self._on_notification(Notification(name, args))
+        finally:
+            self._closed = True
+            self._fail_pending("tmux control client exited")
+            if self._ready is not None and not self._ready.done():
+                self._ready.set_exception(
+                    TmuxUnavailableError("tmux control client exited before attaching")
+                )
+            self.kill()  # no-op when it already exited; never leave a client behind
+            self._on_exit(self)
+
+    def _resolve(self, ok: bool, lines: list[str]) -> None:
+        if not self._pending:
+            return  # a reply to nothing we sent: ignore rather than mis-pair
+        command, future = self._pending.popleft()
+        if not future.done():
+            future.set_result(CommandResult(command, ok, tuple(lines)))
+
+    def _fail_pending(self, reason: str) -> None:
+        while self._pending:
+            _, future = self._pending.popleft()
+            if not future.done():
+                future.set_exception(TmuxUnavailableError(reason))

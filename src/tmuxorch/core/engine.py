@@ -1,0 +1,237 @@
+"""The engine: snapshots, batches and the live event stream of one tmux server.
+
+Snapshots are one `list-panes -a` round trip over control mode. Events are not polled: tmux
+notifies the control client of structure changes (`%sessions-changed`, `%window-add`,
+`%unlinked-window-close`, ...) and of changes to a subscription over every pane's id and dead flag
+(which covers panes that come, go or die in sessions we are not attached to). Each notification
+burst triggers one debounced re-snapshot, and the diff with the previous snapshot becomes typed
+events. When the server goes away the stream says `tmux_down`, probes the socket (a connect(), no
+process) until a server answers again, and says `tmux_up`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+
+from tmuxorch.core.connection import ServerNotRunningError, TmuxConnection
+from tmuxorch.core.control import Notification
+from tmuxorch.core.errors import TmuxUnavailableError
+from tmuxorch.core.events import Event, TmuxDown, TmuxUp, diff_snapshots
+from tmuxorch.core.models import Snapshot, TmuxInfo
+from tmuxorch.core.results import CommandResult
+from tmuxorch.core.snapshot import LIST_PANES, empty_snapshot, parse_snapshot
+from tmuxorch.core.tmux_server import TmuxServer
+
+STRUCTURE_NOTIFICATIONS = frozenset(
+    {
+        "sessions-changed", "session-renamed", "session-window-changed", "window-add",
+        "window-close", "window-renamed", "unlinked-window-add", "unlinked-window-close",
+        "unlinked-window-renamed", "layout-change", "window-pane-changed",
+        "subscription-changed", "pane-mode-changed",
+    }
+)  # fmt: skip
+_SUBSCRIPTION = [
+    "refresh-client", "-B",
+    "tmuxorch-panes::#{S:#{W:#{P:#{pane_id}#{?pane_dead,x,} }}}",
+]  # fmt: skip
+_VERSION = ["display-message", "-p", "#{version}"]
+
+
+class EventStream:
+    """One subscriber's view of the engine's events; iterate it, close it when done."""
+
+    def __init__(self, engine: Engine, maxsize: int) -> None:
+        self._engine = engine
+        self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize)
+        self.dropped = 0
+        """Events lost because this subscriber fell more than `maxsize` behind."""
+
+    def put(self, event: Event) -> None:
+        """Called by the engine; never blocks the engine for a slow reader."""
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.dropped += 1
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self
+
+    async def __anext__(self) -> Event:
+        return await self._queue.get()
+
+    async def close(self) -> None:
+        """Stop receiving events."""
+        self._engine._unsubscribe(self)
+
+    async def __aenter__(self) -> EventStream:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+
+class Engine:
+    """Everything tmuxorch does to one tmux server goes through here."""
+
+    def __init__(
+        self,
+        server: TmuxServer,
+        *,
+        start_server: bool = False,
+        timeout: float = 5.0,
+        debounce: float = 0.01,
+        reconnect_interval: float = 0.2,
+    ) -> None:
+        self.server = server
+        self.debounce = debounce
+        self.reconnect_interval = reconnect_interval
+        self.connection = TmuxConnection(
+            server,
+            start_server=start_server,
+            timeout=timeout,
+            on_notification=self._notified,
+            on_disconnect=self._wake_watcher,
+        )
+        self._version: str | None = None
+        self._streams: set[EventStream] = set()
+        self._watcher: asyncio.Task[None] | None = None
+        self._baseline: asyncio.Event | None = None
+        self._dirty: asyncio.Event | None = None
+        self._last: Snapshot | None = None
+
+    # -- snapshots and commands -------------------------------------------------------------
+
+    async def snapshot(self) -> Snapshot:
+        """The whole server in one round trip; a not-running snapshot when there is no server."""
+        commands: list[Sequence[str]] = [LIST_PANES]
+        if self._version is None:
+            commands.append(_VERSION)
+        try:
+            results = await self.connection.run(commands)
+        except ServerNotRunningError:
+            return empty_snapshot(self._info(running=False))
+        if len(results) > 1 and results[1].ok and results[1].lines:
+            self._version = results[1].lines[0]
+        listing = results[0].check()
+        return parse_snapshot(listing.lines, self._info(running=True))
+
+    async def run(
+        self, commands: Sequence[Sequence[str]], *, idempotent: bool = True
+    ) -> list[CommandResult]:
+        """Pipeline many tmux commands (argv lists) and return each one's result, in order.
+
+        Set `idempotent=False` for commands that change tmux, so a timeout is never retried.
+        """
+        return await self.connection.run(commands, idempotent=idempotent)
+
+    # -- events -------------------------------------------------------------------------------
+
+    async def subscribe(self, maxsize: int = 10_000) -> EventStream:
+        """Start receiving events. Returns once the engine has its baseline snapshot, so any
+        change made after this call is reported."""
+        stream = EventStream(self, maxsize)
+        self._streams.add(stream)
+        if self._watcher is None:
+            self._baseline = asyncio.Event()
+            self._dirty = asyncio.Event()
+            self.connection.setup_commands.append(_SUBSCRIPTION)
+            if self.connection.connected:  # already attached: subscribe now, later attaches redo it
+                (await self.connection.run([_SUBSCRIPTION]))[0].check()
+            self._watcher = asyncio.create_task(self._watch(), name="tmuxorch-engine-watcher")
+        assert self._baseline is not None
+        await self._baseline.wait()
+        return stream
+
+    async def events(self) -> AsyncIterator[Event]:
+        """Convenience: iterate events until the consumer stops."""
+        stream = await self.subscribe()
+        try:
+            async for event in stream:
+                yield event
+        finally:
+            await stream.close()
+
+    @property
+    def last_snapshot(self) -> Snapshot | None:
+        """The watcher's latest snapshot (None until someone subscribes)."""
+        return self._last
+
+    async def close(self) -> None:
+        """Stop watching and detach from tmux."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
+        await self.connection.close()
+
+    async def __aenter__(self) -> Engine:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+    def _unsubscribe(self, stream: EventStream) -> None:
+        self._streams.discard(stream)
+
+    def _publish(self, events: Sequence[Event]) -> None:
+        for event in events:
+            for stream in list(self._streams):
+                stream.put(event)
+
+    def _info(self, *, running: bool) -> TmuxInfo:
+        return TmuxInfo(
+            socket=str(self.server.socket_path),
+            version=self._version if running else None,
+            running=running,
+        )
+
+    def _notified(self, notification: Notification) -> None:
+        if notification.name in STRUCTURE_NOTIFICATIONS:
+            self._wake_watcher()
+
+    def _wake_watcher(self) -> None:
+        if self._dirty is not None:
+            self._dirty.set()
+
+    async def _watch(self) -> None:
+        assert self._dirty is not None
+        assert self._baseline is not None
+        while True:
+            try:
+                await self.connection.connect()
+                current = await self.snapshot()
+                if not current.tmux.running:
+                    raise ServerNotRunningError("tmux server stopped")
+            except TmuxUnavailableError as exc:
+                if self._last is None or self._last.tmux.running:
+                    self._publish([TmuxDown(reason=str(exc))])
+                    self._last = empty_snapshot(self._info(running=False))
+                self._baseline.set()
+                await asyncio.sleep(self.reconnect_interval)
+                continue
+            if self._last is not None and not self._last.tmux.running:
+                self._publish([TmuxUp(version=current.tmux.version)])
+                self._last = empty_snapshot(current.tmux)
+            self._advance(current)
+            self._baseline.set()
+            while self.connection.connected:
+                await self._dirty.wait()
+                await asyncio.sleep(self.debounce)  # coalesce a burst of notifications
+                self._dirty.clear()
+                if not self.connection.connected:
+                    break
+                try:
+                    current = await self.snapshot()
+                except TmuxUnavailableError:
+                    break
+                if not current.tmux.running:
+                    break
+                self._advance(current)
+
+    def _advance(self, current: Snapshot) -> None:
+        if self._last is not None:
+            self._publish(diff_snapshots(self._last, current))
+        self._last = current

@@ -1,0 +1,72 @@
+"""Running a batch as one chained `tmux` invocation, for when control mode is unavailable.
+
+tmux runs `a ; b ; c` in one process but concatenates their output and stops at the first
+failing command. So each command is followed by `display-message -p MARKER` (a constant with a
+random nonce, no format syntax in it), which splits the output per command; after a failure the
+rest of the batch is run again from the next command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import Sequence
+
+from tmuxorch.core.errors import TmuxUnavailableError
+from tmuxorch.core.quoting import chained_argv
+from tmuxorch.core.results import CommandResult
+from tmuxorch.core.tmux_server import TmuxServer, tmux_binary, tmux_environ
+
+
+async def run_chained(
+    server: TmuxServer, commands: Sequence[Sequence[str]], timeout: float
+) -> list[CommandResult]:
+    """Run every command, in order, in as few `tmux` processes as failures allow."""
+    results: list[CommandResult] = []
+    remaining = list(commands)
+    while remaining:
+        done = await _run_once(server, remaining, timeout)
+        results.extend(done)
+        remaining = remaining[len(done) :]
+    return results
+
+
+async def _run_once(
+    server: TmuxServer, commands: Sequence[Sequence[str]], timeout: float
+) -> list[CommandResult]:
+    marker = f"tmuxorch-sep-{secrets.token_hex(8)}"
+    chained: list[Sequence[str]] = []
+    for command in commands:
+        chained += [command, ["display-message", "-p", marker]]
+    process = await asyncio.create_subprocess_exec(
+        tmux_binary(), "-S", str(server.socket_path), *chained_argv(chained),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=tmux_environ(),
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
+        raise TmuxUnavailableError(f"tmux did not answer within {timeout:g} s") from None
+    chunks = stdout.decode("utf-8", "replace").split(marker + "\n")
+    finished = chunks[:-1]  # the text after the last marker belongs to a command that failed
+    results = [
+        CommandResult(command[0], True, tuple(chunk.splitlines()))
+        for command, chunk in zip(commands, finished, strict=False)
+    ]
+    if len(results) < len(commands):
+        message = stderr.decode("utf-8", "replace").strip()
+        if process.returncode != 0 and _server_unreachable(message):
+            raise TmuxUnavailableError(message or "tmux server is not reachable")
+        results.append(CommandResult(commands[len(results)][0], False, (message or "failed",)))
+    return results
+
+
+def _server_unreachable(message: str) -> bool:
+    return message.startswith(("no server running", "error connecting", "server exited"))

@@ -1,0 +1,123 @@
+"""The fleet as frozen pydantic models keyed by tmux's stable ids (`$N`, `@N`, `%N`).
+
+A Snapshot is an immutable picture of one tmux server at one moment. Everything the user sees
+(CLI, TUI, WebSocket clients) is derived from snapshots, so they are cheap to compare and safe to
+share between tasks.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+AgentState = Literal["busy", "waiting", "idle", "error", "exited", "unknown"]
+WindowKind = Literal["agent", "shell", "editor", "server", "monitor", "other"]
+
+
+class Frozen(BaseModel):
+    """Base for immutable models; extra keys are refused so typos in fixtures fail loudly."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AgentInfo(Frozen):
+    """What we know about an agent pane: which CLI it is and what it is doing since when."""
+
+    kind: str
+    state: AgentState = "unknown"
+    since: float = 0.0
+
+
+class Pane(Frozen):
+    """One tmux pane. `command` is the foreground process name tmux reports."""
+
+    id: str
+    index: int
+    active: bool
+    pid: int
+    command: str
+    cwd: str
+    dead: bool
+    width: int
+    height: int
+    agent: AgentInfo | None = None
+    dead_status: int | None = None
+    window_id: str
+    session_id: str
+
+
+class Window(Frozen):
+    """One tmux window within one session (a linked window appears under each of its sessions)."""
+
+    id: str
+    index: int
+    name: str
+    active: bool
+    kind: WindowKind = "other"
+    panes: tuple[Pane, ...]
+    activity: int
+    session_id: str
+
+
+class Session(Frozen):
+    """One tmux session. `attached` counts clients other than tmuxorch's own."""
+
+    id: str
+    name: str
+    attached: bool
+    created: int
+    windows: tuple[Window, ...]
+    activity: int
+    attached_clients: int
+
+
+class TmuxInfo(Frozen):
+    """Which server the snapshot is of, and whether it was running."""
+
+    socket: str
+    version: str | None
+    running: bool
+
+
+STATUS_SCHEMA = "tmuxorch.status/1"
+
+
+class Snapshot(Frozen):
+    """All user-visible sessions, windows and panes of one server, with lookups by id."""
+
+    tmux: TmuxInfo
+    sessions: tuple[Session, ...]
+    taken_at: float
+
+    @cached_property
+    def sessions_by_id(self) -> dict[str, Session]:
+        """Sessions keyed by `$N`."""
+        return {session.id: session for session in self.sessions}
+
+    @cached_property
+    def windows_by_id(self) -> dict[str, Window]:
+        """Windows keyed by `@N` (a linked window maps to its first session's copy)."""
+        found: dict[str, Window] = {}
+        for session in self.sessions:
+            for window in session.windows:
+                found.setdefault(window.id, window)
+        return found
+
+    @cached_property
+    def panes_by_id(self) -> dict[str, Pane]:
+        """Panes keyed by `%N`."""
+        return {pane.id: pane for window in self.windows_by_id.values() for pane in window.panes}
+
+    def windows(self) -> list[Window]:
+        """Every window once, in session order."""
+        return list(self.windows_by_id.values())
+
+    def panes(self) -> list[Pane]:
+        """Every pane once, in session/window order."""
+        return list(self.panes_by_id.values())
+
+    def to_status_document(self) -> dict[str, object]:
+        """The `tmuxorch.status/1` JSON document (DESIGN.md); keys are only ever added."""
+        return {"schema": STATUS_SCHEMA, **self.model_dump(mode="json")}

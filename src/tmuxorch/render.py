@@ -1,0 +1,122 @@
+"""Human output of the CLI with rich: trees and tables that stay readable without colour.
+
+rich already honours NO_COLOR and drops styles when stdout is not a terminal; when it is not a
+terminal we also stop it wrapping lines at 80 columns, so piped output keeps whole names.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.tree import Tree
+
+from tmuxorch.core.models import Pane, Snapshot, TmuxInfo, Window
+from tmuxorch.core.summary import Summary
+
+
+def make_console() -> Console:
+    """A console for stdout; when piped, lines are never wrapped or cut."""
+    if sys.stdout.isatty():
+        return Console(highlight=False)
+    return Console(highlight=False, soft_wrap=True, width=100_000)
+
+
+def ago(timestamp: float, now: float | None = None) -> str:
+    """`12s ago`, `5m ago`, `3h ago`, `2d ago`: short relative times for activity columns."""
+    if timestamp <= 0:
+        return "never"
+    seconds = max(0, int((now if now is not None else time.time()) - timestamp))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{seconds}s ago"
+
+
+def server_line(tmux: TmuxInfo) -> str:
+    """One line naming the server and whether it runs."""
+    if not tmux.running:
+        return f"tmux: no server running on {escape(tmux.socket)}"
+    return f"tmux {escape(tmux.version or '?')} on {escape(tmux.socket)}"
+
+
+def status_tree(snapshot: Snapshot, *, detailed: bool) -> Tree:
+    """Sessions → windows → panes, ids beside names so any line can be used as a TARGET."""
+    windows = snapshot.windows()
+    if not snapshot.tmux.running:
+        return Tree(server_line(snapshot.tmux))
+    root = Tree(
+        f"[bold]{server_line(snapshot.tmux)}[/] — {len(snapshot.sessions)} sessions, "
+        f"{len(windows)} windows, {sum(len(w.panes) for w in windows)} panes"
+    )
+    for session in snapshot.sessions:
+        flag = " [green](attached)[/]" if session.attached else ""
+        branch = root.add(f"[bold cyan]{escape(session.name)}[/] [dim]{session.id}[/]{flag}")
+        for window in session.windows:
+            window_branch = branch.add(_window_label(window))
+            if detailed or len(window.panes) > 1:
+                for pane in window.panes:
+                    window_branch.add(_pane_label(pane, detailed=detailed))
+    return root
+
+
+def _window_label(window: Window) -> str:
+    active = " *" if window.active else ""
+    label = f"{window.index}: [bold]{escape(window.name)}[/]{active} [dim]{window.id}[/]"
+    if len(window.panes) == 1:
+        label += "  " + _pane_brief(window.panes[0])
+    return label
+
+
+def _pane_brief(pane: Pane) -> str:
+    text = f"[dim]{pane.id}[/] {escape(pane.command)}"
+    if pane.agent is not None:
+        text += f" [magenta]{escape(pane.agent.kind)}[/] {pane.agent.state}"
+    if pane.dead:
+        text += f" [red]dead (exit {pane.dead_status})[/]"
+    return text
+
+
+def _pane_label(pane: Pane, *, detailed: bool) -> str:
+    text = f"{pane.index}: " + _pane_brief(pane) + (" *" if pane.active else "")
+    if detailed:
+        text += (
+            f"  [dim]pid[/] {pane.pid}  [dim]cwd[/] {escape(pane.cwd)}  "
+            f"[dim]size[/] {pane.width}x{pane.height}"
+        )
+    return text
+
+
+def summary_tables(summary: Summary) -> list[Table | str]:
+    """The summary report as printable blocks."""
+    now = time.time()
+    counts = summary.counts
+    blocks: list[Table | str] = [
+        f"[bold]{server_line(summary.tmux)}[/]",
+        f"{counts.sessions} sessions ({counts.attached_sessions} attached), "
+        f"{counts.windows} windows, {counts.panes} panes"
+        + (f", [red]{counts.dead_panes} dead[/]" if counts.dead_panes else ""),
+    ]
+    if summary.attached_sessions:
+        blocks.append("attached: " + ", ".join(escape(n) for n in summary.attached_sessions))
+    if summary.recent_windows:
+        recent = Table(title="Most recently active windows", title_justify="left")
+        for column in ("window", "id", "active"):
+            recent.add_column(column)
+        for w in summary.recent_windows:
+            recent.add_row(escape(f"{w.session}:{w.index} {w.name}"), w.id, ago(w.activity, now))
+        blocks.append(recent)
+    if summary.sessions:
+        per_session = Table(title="Sessions", title_justify="left")
+        for column in ("session", "id", "windows", "panes", "attached", "last active"):
+            per_session.add_column(column)
+        for s in summary.sessions:
+            per_session.add_row(
+                escape(s.name), s.id, str(s.windows), str(s.panes),
+                "yes" if s.attached else "", ago(s.activity, now),
+            )  # fmt: skip
+        blocks.append(per_session)
+    return blocks
