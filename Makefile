@@ -18,10 +18,19 @@ lint: setup
 	.venv/bin/mypy
 
 # The benchmark has its own venv: it needs libtmux, which must stay out of the test environment.
+# It is made from .venv's Python (>= 3.11, found by bootstrap.sh), installed again only when
+# pyproject.toml changes, and pip's output is shown only when pip fails.
+BENCH_STAMP = .venv-bench/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 bench: setup
-	@test -x .venv-bench/bin/python || python3 -m venv .venv-bench
-	@.venv-bench/bin/python -m pip install -q -e ".[bench]"
-	.venv-bench/bin/python -m bench $(ARGS)
+	@if [ ! -f $(BENCH_STAMP) ]; then \
+	  echo "bench: installing tmuxorch[bench] into .venv-bench" >&2; \
+	  .venv-bench/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+	    || { rm -rf .venv-bench && .venv/bin/python -m venv .venv-bench; } || exit 1; \
+	  .venv-bench/bin/python -m pip install -q -e ".[bench]" >.venv-bench/pip.log 2>&1 \
+	    || { cat .venv-bench/pip.log >&2; exit 1; }; \
+	  rm -f .venv-bench/.installed-*; touch $(BENCH_STAMP); \
+	fi
+	@.venv-bench/bin/python -m bench $(ARGS)
 
 clean:
 	rm -rf .venv .venv-bench .pytest_cache .mypy_cache .ruff_cache

@@ -54,9 +54,13 @@ class ControlClient:
         self._on_exit = on_exit
         self._process: asyncio.subprocess.Process | None = None
         self._reader_task: asyncio.Task[None] | None = None
+        self._stdout: asyncio.StreamReader | None = None
+        self._read_transport: asyncio.ReadTransport | None = None
+        self._write_transport: asyncio.WriteTransport | None = None
         self._pending: deque[tuple[str, asyncio.Future[CommandResult]]] = deque()
         self._ready: asyncio.Future[None] | None = None
         self._closed = False
+        self._reaper: asyncio.Future[int] | None = None
 
     @property
     def pid(self) -> int | None:
@@ -80,14 +84,30 @@ class ControlClient:
             "new-session", "-A", "-s", HIDDEN_SESSION, "-f", "no-output,ignore-size",
             "-x", "80", "-y", "24", "sleep 2147483647",
         ]  # fmt: skip
-        self._process = await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-            env=tmux_environ(),
-            limit=_READ_LIMIT,
-            start_new_session=True,
+        # The pipes are ours, not asyncio's: tmux hands a control client's stdio to the server,
+        # which may hold them open (stopped, wedged) after the client is gone, and asyncio's
+        # Process.wait() would wait for those pipes forever. With our own pipes, wait() only
+        # waits for the process, and kill() can close our ends itself.
+        child_stdin, our_stdin = os.pipe()
+        our_stdout, child_stdout = os.pipe()
+        try:
+            self._process = await asyncio.create_subprocess_exec(
+                *argv, stdin=child_stdin, stdout=child_stdout,
+                stderr=asyncio.subprocess.DEVNULL, env=tmux_environ(), start_new_session=True,
+            )  # fmt: skip
+        except BaseException:
+            for fd in (our_stdin, our_stdout):
+                os.close(fd)
+            raise
+        finally:
+            os.close(child_stdin)
+            os.close(child_stdout)
+        self._stdout = reader = asyncio.StreamReader(limit=_READ_LIMIT)
+        self._read_transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(our_stdout, "rb", 0)
+        )
+        self._write_transport, _ = await loop.connect_write_pipe(
+            asyncio.BaseProtocol, os.fdopen(our_stdin, "wb", 0)
         )
         self._reader_task = asyncio.create_task(self._read_loop(), name="tmux-control-reader")
         try:
@@ -98,7 +118,7 @@ class ControlClient:
 
     async def run(self, commands: Sequence[Sequence[str]]) -> list[CommandResult]:
         """Write all commands at once and wait for every reply (the caller applies the timeout)."""
-        if not self.alive or self._process is None or self._process.stdin is None:
+        if not self.alive or self._write_transport is None:
             raise TmuxUnavailableError("tmux control client is not running")
         loop = asyncio.get_running_loop()
         payload = bytearray()
@@ -110,19 +130,17 @@ class ControlClient:
             futures.append(future)
         # Registering and writing happen without an await in between, so concurrent batches
         # cannot interleave their replies.
-        self._process.stdin.write(bytes(payload))
-        try:
-            await self._process.stdin.drain()
-        except (ConnectionError, RuntimeError) as exc:
-            raise TmuxUnavailableError("tmux control client closed its input") from exc
+        self._write_transport.write(bytes(payload))
         return list(await asyncio.gather(*futures))
 
     def kill(self) -> None:
-        """Kill the client by its own PID (never by name): the cure for a wedged client."""
+        """Kill the client by its own PID (never by name), the cure for a wedged client, and
+        close our pipe ends so the reader stops even if the server keeps the other ends."""
         self._closed = True
         if self._process is not None and self._process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self._process.pid, signal.SIGKILL)
+        self._close_pipes()
 
     async def close(self) -> None:
         """Detach politely (stdin EOF), then make sure the process is gone."""
@@ -130,21 +148,27 @@ class ControlClient:
         process = self._process
         if process is None:
             return
-        if process.stdin is not None and not process.stdin.is_closing():
-            process.stdin.close()
+        if self._write_transport is not None:
+            self._write_transport.close()
         try:
             await asyncio.wait_for(process.wait(), 1.0)
         except TimeoutError:
             self.kill()
             await process.wait()
+        self._close_pipes()
         if self._reader_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader_task
 
+    def _close_pipes(self) -> None:
+        for transport in (self._write_transport, self._read_transport):
+            if transport is not None:
+                transport.close()
+
     async def _read_loop(self) -> None:
         assert self._process is not None
-        assert self._process.stdout is not None
-        stdout = self._process.stdout
+        assert self._stdout is not None
+        stdout = self._stdout
         block_tag: bytes | None = None
         block_lines: list[str] = []
         block_ours = False
@@ -153,7 +177,6 @@ class ControlClient:
                 try:
                     raw = await stdout.readuntil(b"\n")
                 except asyncio.IncompleteReadError:
-                    await self._process.wait()  # EOF: the process is exiting; reap it
                     break
                 line = raw[:-1]
                 if block_tag is not None:
@@ -182,6 +205,8 @@ class ControlClient:
                     TmuxUnavailableError("tmux control client exited before attaching")
                 )
             self.kill()  # no-op when it already exited; never leave a client behind
+            if self._process is not None:
+                self._reaper = asyncio.ensure_future(self._process.wait())
             self._on_exit(self)
 
     def _resolve(self, ok: bool, lines: list[str]) -> None:

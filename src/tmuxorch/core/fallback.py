@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+import tempfile
 from collections.abc import Sequence
 
 from tmuxorch.core.errors import TmuxUnavailableError
@@ -39,21 +40,24 @@ async def _run_once(
     chained: list[Sequence[str]] = []
     for command in commands:
         chained += [command, ["display-message", "-p", marker]]
-    process = await asyncio.create_subprocess_exec(
-        tmux_binary(), "-S", str(server.socket_path), *chained_argv(chained),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=tmux_environ(),
-        start_new_session=True,
-    )  # fmt: skip
-    try:
-        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout)
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
-        await process.wait()
-        raise TmuxUnavailableError(f"tmux did not answer within {timeout:g} s") from None
+    # Output goes to temporary files, not pipes: tmux hands a client's stdio to the server, so a
+    # stopped server would keep a pipe open and asyncio's wait() (which waits for pipes) forever.
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = await asyncio.create_subprocess_exec(
+            tmux_binary(), "-S", str(server.socket_path), *chained_argv(chained),
+            stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=err,
+            env=tmux_environ(), start_new_session=True,
+        )  # fmt: skip
+        try:
+            await asyncio.wait_for(process.wait(), timeout)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+            raise TmuxUnavailableError(f"tmux did not answer within {timeout:g} s") from None
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     chunks = stdout.decode("utf-8", "replace").split(marker + "\n")
     finished = chunks[:-1]  # the text after the last marker belongs to a command that failed
     results = [

@@ -3,7 +3,9 @@
 Two encodings, both verified on tmux 3.3a (shared/notes/tmux-facts.md):
 - control mode reads command *lines*: every argument is double-quoted, with `\\`, `"` and `$`
   backslash-escaped and control bytes written as `\\ooo`, so nothing in it is syntax (`;`, `#`,
-  `{`, `~`, a newline that would end the line or, empty, detach the client);
+  `{`, a newline that would end the line or, empty, detach the client). A leading `~` is
+  expanded to $HOME even inside double quotes, so it goes in single quotes, glued to the rest
+  (`'~'"rest"` is one token);
 - a plain `tmux` argv (the fallback path) has one trap: an argument ending in `;` is read as a
   command separator, so a trailing `;` is escaped as `\\;`.
 """
@@ -16,8 +18,11 @@ _ESCAPED = {ord("\\"), ord('"'), ord("$")}
 
 
 def quote_control_argument(argument: str) -> bytes:
-    """One argument as a double-quoted control-mode token."""
-    out = bytearray(b'"')
+    """One argument as a control-mode token that tmux reads back unchanged."""
+    prefix = b""
+    if argument.startswith("~"):
+        prefix, argument = b"'~'", argument[1:]
+    out = bytearray(prefix + b'"')
     for byte in argument.encode("utf-8", "surrogateescape"):
         if byte < 0x20 or byte == 0x7F:
             out += b"\\%03o" % byte

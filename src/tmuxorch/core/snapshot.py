@@ -3,12 +3,12 @@ Snapshot.
 
 Fields are separated by the unit separator (0x1f): tmux writes names through vis(3), so a name
 holding a control byte comes out as `\\037`, never as the raw byte. The current path, the one field
-tmux does not escape, comes last and keeps any separator or newline it contains: a record that
-seems short is joined with the following line.
+tmux does not escape, comes last and keeps any separator or newline it contains.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -43,14 +43,22 @@ LIST_PANES = ["list-panes", "-a", "-F", SEPARATOR.join(f"#{{{f}}}" for f in _FIE
 """`list-panes -a` with every field the models need: the whole server in one command."""
 
 
+_RECORD_START = re.compile(r"\$[0-9]+\x1f")
+
+
 def _records(lines: Iterable[str]) -> Iterable[list[str]]:
+    """Split output into records; a line that does not start a record (`$N` then the separator)
+    continues the path of the one before (a directory name may contain a newline)."""
     pending: str | None = None
     for line in lines:
-        pending = line if pending is None else pending + "\n" + line
-        fields = pending.split(SEPARATOR, len(_FIELDS) - 1)
-        if len(fields) == len(_FIELDS):
-            yield fields
-            pending = None
+        if pending is not None and not _RECORD_START.match(line):
+            pending += "\n" + line
+            continue
+        if pending is not None:
+            yield pending.split(SEPARATOR, len(_FIELDS) - 1)
+        pending = line
+    if pending is not None:
+        yield pending.split(SEPARATOR, len(_FIELDS) - 1)
 
 
 def parse_snapshot(lines: Iterable[str], tmux: TmuxInfo) -> Snapshot:

@@ -1,0 +1,129 @@
+"""Shared fixtures: a real, isolated tmux server per test.
+
+Each server has its own socket name (`tmuxorch-test-<random>`) in a private TMUX_TMPDIR, a private
+config file, and no $TMUX, so the user's tmux is never touched. Teardown kills the server by
+`kill-server` on its socket and then by its PID: never by name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tmuxorch.core.engine import Engine
+from tmuxorch.core.tmux_server import TmuxServer
+
+TMUX_CONFIG = """\
+set -g default-shell /bin/sh
+set -g default-size 200x50
+set -g history-limit 2000
+"""
+
+
+class TmuxFixture:
+    """A private tmux server and a synchronous way to drive it like another user would."""
+
+    def __init__(self, tmpdir: Path) -> None:
+        self.tmpdir = tmpdir
+        self.name = f"tmuxorch-test-{secrets.token_hex(4)}"
+        self.config = tmpdir / "tmux.conf"
+        self.config.write_text(TMUX_CONFIG)
+        self.env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
+        self.env["TMUX_TMPDIR"] = str(tmpdir)
+        self.socket_path = tmpdir / f"tmux-{os.getuid()}" / self.name
+        self.server = TmuxServer(self.socket_path)
+        self.pids: set[int] = set()
+
+    def tmux(self, *args: str, check: bool = True) -> str:
+        """Run one tmux command against this server; return stdout."""
+        result = subprocess.run(
+            ["tmux", "-L", self.name, "-f", str(self.config), *args],
+            capture_output=True, text=True, env=self.env, timeout=10, check=False,
+        )  # fmt: skip
+        if check and result.returncode != 0:
+            raise AssertionError(f"tmux {args} failed: {result.stderr.strip()}")
+        return result.stdout
+
+    def tmux_bytes(self, *args: str) -> bytes:
+        """Like `tmux()`, but stdout as raw bytes (no newline translation, no decoding)."""
+        result = subprocess.run(
+            ["tmux", "-L", self.name, "-f", str(self.config), *args],
+            capture_output=True, env=self.env, timeout=10, check=True,
+        )  # fmt: skip
+        return result.stdout
+
+    def start(self, session: str = "main") -> None:
+        """Start the server with one session running `sleep` (argv form: no shell in between,
+        so the pane's command is `sleep`); remember the server PID for teardown."""
+        self.tmux("new-session", "-d", "-s", session, "sleep", "100000")
+        self.pids.add(int(self.tmux("display-message", "-p", "#{pid}").strip()))
+
+    def kill(self) -> None:
+        """Kill the server by socket, then by PID, and wait until it is gone."""
+        self.tmux("kill-server", check=False)
+        for pid in self.pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.pids.clear()
+
+    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run the real `tmuxorch` CLI against this server (as a user would, -S)."""
+        return subprocess.run(
+            [sys.executable, "-m", "tmuxorch", "-S", str(self.socket_path), *args],
+            capture_output=True, text=True, env=self.env, timeout=30, input=stdin, check=False,
+        )  # fmt: skip
+
+
+@pytest.fixture
+def tmux() -> Iterator[TmuxFixture]:
+    """A private tmux server (not started: call `.start()`).
+
+    Its directory is short and under /tmp: a unix socket path must stay under 108 bytes.
+    """
+    tmpdir = Path(tempfile.mkdtemp(prefix="tmo-"))
+    fixture = TmuxFixture(tmpdir)
+    try:
+        yield fixture
+    finally:
+        fixture.kill()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+@pytest.fixture
+def running_tmux(tmux: TmuxFixture) -> TmuxFixture:
+    """A private tmux server with one session `main`."""
+    tmux.start()
+    return tmux
+
+
+@pytest.fixture
+async def engine(running_tmux: TmuxFixture) -> AsyncIterator[Engine]:
+    """An engine on the running private server, closed after the test."""
+    eng = Engine(running_tmux.server, timeout=3.0)
+    try:
+        yield eng
+    finally:
+        await eng.close()
+
+
+async def wait_for(
+    condition: Callable[[], object], timeout: float = 5.0, interval: float = 0.02
+) -> None:
+    """Poll `condition` until true, failing the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(interval)

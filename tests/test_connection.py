@@ -1,0 +1,125 @@
+"""Faults: a stuck control client, a missing tmux binary, the fallback path."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+import pytest
+
+from tmuxorch.core.connection import TmuxConnection
+from tmuxorch.core.engine import Engine
+from tmuxorch.core.errors import TmuxUnavailableError
+from tmuxorch.core.fallback import run_chained
+
+from .conftest import TmuxFixture, wait_for
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def wedge(connection: TmuxConnection) -> asyncio.Task[object]:
+    """Make the control client stop answering while the server stays healthy: a blocking
+    `run-shell` holds that client's command queue (SIGSTOP would not do it: the tmux server
+    talks to a control client's pipes directly)."""
+    return asyncio.create_task(connection.run([["run-shell", "sleep 30"]], idempotent=False))
+
+
+async def test_stuck_control_client_is_killed_and_fallback_serves(
+    running_tmux: TmuxFixture,
+) -> None:
+    eng = Engine(running_tmux.server, timeout=1.0)
+    try:
+        await eng.snapshot()
+        stuck = eng.connection.control_pid
+        assert stuck is not None
+        blocker = wedge(eng.connection)
+        await asyncio.sleep(0)  # let it write its command first
+        started = time.monotonic()
+        snapshot = await eng.snapshot()
+        assert time.monotonic() - started < 3.0
+        assert [s.name for s in snapshot.sessions] == ["main"]
+        assert eng.connection.fallback_batches == 1
+        await wait_for(lambda: not _alive(stuck))  # killed by its PID, then reaped
+        await eng.snapshot()  # a fresh control client takes over
+        assert eng.connection.control_pid not in (None, stuck)
+        assert (await blocker)[0].ok  # run-shell ends its block at once, then holds the queue
+    finally:
+        await eng.close()
+
+
+async def test_mutation_is_not_retried_after_timeout(running_tmux: TmuxFixture) -> None:
+    conn = TmuxConnection(running_tmux.server, timeout=1.0)
+    try:
+        await conn.connect()
+        blocker = wedge(conn)
+        await asyncio.sleep(0)
+        with pytest.raises(TmuxUnavailableError, match="may or may not have happened"):
+            await conn.run([["rename-window", "-t", "main:0", "once"]], idempotent=False)
+        assert conn.fallback_batches == 0
+        assert "once" not in running_tmux.tmux("list-windows", "-F", "#{window_name}")
+        await blocker
+    finally:
+        await conn.close()
+
+
+async def test_fallback_resumes_after_a_failing_command(running_tmux: TmuxFixture) -> None:
+    results = await run_chained(
+        running_tmux.server,
+        [
+            ["display-message", "-p", "a"],
+            ["list-windows", "-t", "=nope"],
+            ["display-message", "-p", "c"],
+        ],
+        timeout=5,
+    )
+    assert [r.ok for r in results] == [True, False, True]
+    assert results[0].lines == ("a",)
+    assert "nope" in results[1].error
+    assert results[2].lines == ("c",)
+
+
+async def test_missing_tmux_binary_is_a_clear_error(
+    running_tmux: TmuxFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TMUXORCH_TMUX", "definitely-not-tmux")
+    eng = Engine(running_tmux.server)
+    try:
+        with pytest.raises(TmuxUnavailableError, match="tmux is not installed"):
+            await eng.snapshot()
+    finally:
+        await eng.close()
+
+
+def test_not_a_socket_is_a_clear_error(tmp_path: os.PathLike[str]) -> None:
+    from pathlib import Path
+
+    from tmuxorch.core.tmux_server import TmuxServer
+
+    regular = Path(tmp_path) / "file"
+    regular.write_text("x")
+    with pytest.raises(TmuxUnavailableError, match="is not a tmux socket"):
+        TmuxServer(regular).is_running()
+
+
+async def test_frozen_server_fails_within_the_timeout(running_tmux: TmuxFixture) -> None:
+    import signal
+
+    eng = Engine(running_tmux.server, timeout=1.0)
+    (server_pid,) = running_tmux.pids
+    try:
+        await eng.snapshot()
+        os.kill(server_pid, signal.SIGSTOP)
+        started = time.monotonic()
+        with pytest.raises(TmuxUnavailableError):
+            await eng.snapshot()
+        assert time.monotonic() - started < 3.5  # control timeout, then fallback timeout
+    finally:
+        os.kill(server_pid, signal.SIGCONT)
+        await eng.close()

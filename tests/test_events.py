@@ -1,0 +1,107 @@
+"""Live structure events from changes made by *other* tmux clients, and server death/return."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tmuxorch.core.engine import Engine, EventStream
+from tmuxorch.core.events import Event
+
+from .conftest import TmuxFixture
+
+
+async def next_event(stream: EventStream, name: str, timeout: float = 5.0) -> Event:
+    """The next event called `name` (others, e.g. from the same burst, are skipped)."""
+
+    async def find() -> Event:
+        async for event in stream:
+            if event.event == name:
+                return event
+        raise AssertionError("stream ended")
+
+    return await asyncio.wait_for(find(), timeout)
+
+
+async def test_sessions_and_windows_from_another_client(
+    engine: Engine, running_tmux: TmuxFixture
+) -> None:
+    stream = await engine.subscribe()
+    t = running_tmux.tmux
+    t("new-session", "-d", "-s", "other: 🚀", "sleep", "100000")
+    added = await next_event(stream, "session_added")
+    assert added.name == "other_ 🚀"  # type: ignore[union-attr]  # tmux turns ':' into '_'
+    sid = added.session_id  # type: ignore[union-attr]
+
+    t("rename-session", "-t", sid, "renamed #1")
+    renamed = await next_event(stream, "session_renamed")
+    assert (renamed.old_name, renamed.name) == ("other_ 🚀", "renamed #1")  # type: ignore[union-attr]
+
+    wid = t("new-window", "-d", "-P", "-F", "#{window_id}", "-t", sid, "sleep", "100000").strip()
+    window_added = await next_event(stream, "window_added")
+    assert window_added.window_id == wid  # type: ignore[union-attr]
+
+    t("rename-window", "-t", wid, "w.name:x")
+    window_renamed = await next_event(stream, "window_renamed")
+    assert window_renamed.name == "w.name:x"  # type: ignore[union-attr]
+
+    t("kill-window", "-t", wid)
+    closed = await next_event(stream, "window_closed")
+    assert closed.window_id == wid  # type: ignore[union-attr]
+
+    t("kill-session", "-t", sid)
+    session_closed = await next_event(stream, "session_closed")
+    assert session_closed.session_id == sid  # type: ignore[union-attr]
+    await stream.close()
+
+
+async def test_panes_added_closed_and_dying_in_other_sessions(
+    engine: Engine, running_tmux: TmuxFixture
+) -> None:
+    t = running_tmux.tmux
+    t("set-option", "-g", "remain-on-exit", "on")
+    t("new-session", "-d", "-s", "side", "sleep", "100000")
+    stream = await engine.subscribe()
+    pid = t(
+        "split-window", "-d", "-P", "-F", "#{pane_id}", "-t", "side:0", "sleep", "100000"
+    ).strip()
+    added = await next_event(stream, "pane_added")
+    assert added.pane_id == pid  # type: ignore[union-attr]
+
+    t("respawn-pane", "-k", "-t", pid, "exit 3")
+    died = await next_event(stream, "pane_died")
+    assert (died.pane_id, died.status) == (pid, 3)  # type: ignore[union-attr]
+
+    t("kill-pane", "-t", pid)
+    closed = await next_event(stream, "pane_closed")
+    assert closed.pane_id == pid  # type: ignore[union-attr]
+
+
+async def test_server_killed_and_restarted(engine: Engine, running_tmux: TmuxFixture) -> None:
+    stream = await engine.subscribe()
+    running_tmux.kill()
+    down = await next_event(stream, "tmux_down")
+    assert "tmux" in down.reason  # type: ignore[union-attr]
+    snapshot = await engine.snapshot()
+    assert snapshot.tmux.running is False
+
+    running_tmux.start(session="back")
+    await next_event(stream, "tmux_up")
+    added = await next_event(stream, "session_added")
+    assert added.name == "back"  # type: ignore[union-attr]
+    assert [s.name for s in (await engine.snapshot()).sessions] == ["back"]
+
+
+async def test_killed_control_client_is_replaced_without_tmux_down(
+    engine: Engine, running_tmux: TmuxFixture
+) -> None:
+    import os
+    import signal
+
+    stream = await engine.subscribe()
+    pid = engine.connection.control_pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    running_tmux.tmux("new-session", "-d", "-s", "after", "sleep", "100000")
+    added = await next_event(stream, "session_added")
+    assert added.name == "after"  # type: ignore[union-attr]
+    assert engine.connection.control_pid not in (None, pid)

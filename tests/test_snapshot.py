@@ -1,0 +1,132 @@
+"""Snapshots against a real server: exact names, ids, the hidden session, no extra processes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tmuxorch.core.control import HIDDEN_SESSION
+from tmuxorch.core.engine import Engine
+
+from .conftest import TmuxFixture
+
+WINDOW_NAMES = [
+    "with spaces",
+    "co:lon",
+    "do.t",
+    "ha#sh",
+    "quo\"te's",
+    "emoji 🚀 漢字",
+    "x" * 64,
+    "-leading-dash",
+]
+
+
+async def test_snapshot_matches_tmux_for_every_pane(
+    engine: Engine, running_tmux: TmuxFixture
+) -> None:
+    for name in WINDOW_NAMES:
+        running_tmux.tmux("new-window", "-d", "-t", "main", "-n", name, "sleep", "100000")
+    running_tmux.tmux("split-window", "-d", "-t", "main:1", "sleep", "100000")
+    running_tmux.tmux("new-session", "-d", "-s", "second session 🚀", "sleep", "100000")
+
+    snapshot = await engine.snapshot()
+
+    listed = running_tmux.tmux(
+        "list-panes", "-a", "-F",
+        "#{pane_id}\t#{session_id}\t#{session_name}\t#{window_id}\t#{window_name}\t#{pane_pid}",
+    ).splitlines()  # fmt: skip
+    expected = {
+        line.split("\t")[0]: line.split("\t")[1:]
+        for line in listed
+        if line.split("\t")[2] != HIDDEN_SESSION
+    }
+    assert set(snapshot.panes_by_id) == set(expected)
+    for pane in snapshot.panes():
+        sid, sname, wid, wname, pid = expected[pane.id]
+        assert (pane.session_id, pane.window_id, str(pane.pid)) == (sid, wid, pid)
+        assert snapshot.sessions_by_id[sid].name == sname
+        assert snapshot.windows_by_id[wid].name == wname
+    names = {w.name for w in snapshot.windows()}
+    assert set(WINDOW_NAMES) <= names
+    assert "second session 🚀" in {s.name for s in snapshot.sessions}
+
+
+async def test_hidden_session_is_never_shown(engine: Engine, running_tmux: TmuxFixture) -> None:
+    snapshot = await engine.snapshot()
+    assert HIDDEN_SESSION in running_tmux.tmux("list-sessions", "-F", "#{session_name}")
+    assert [s.name for s in snapshot.sessions] == ["main"]
+    document = snapshot.to_status_document()
+    assert HIDDEN_SESSION not in str(document)
+
+
+async def test_hidden_session_goes_when_engine_closes(running_tmux: TmuxFixture) -> None:
+    eng = Engine(running_tmux.server)
+    await eng.snapshot()
+    await eng.close()
+    assert running_tmux.tmux("list-sessions", "-F", "#{session_name}").split() == ["main"]
+
+
+async def test_steady_state_snapshots_start_no_process(engine: Engine) -> None:
+    await engine.snapshot()
+    started = engine.connection.processes_started
+    for _ in range(20):
+        await engine.snapshot()
+    assert engine.connection.processes_started == started == 1
+    assert engine.connection.fallback_batches == 0
+
+
+async def test_status_document_shape(engine: Engine, running_tmux: TmuxFixture) -> None:
+    document = (await engine.snapshot()).to_status_document()
+    assert document["schema"] == "tmuxorch.status/1"
+    assert document["tmux"] == {
+        "socket": str(running_tmux.socket_path), "version": document["tmux"]["version"],  # type: ignore[index]
+        "running": True,
+    }  # fmt: skip
+    session = document["sessions"][0]  # type: ignore[index]
+    assert {"id", "name", "attached", "created", "windows"} <= set(session)
+    window = session["windows"][0]
+    assert {"id", "index", "name", "active", "kind", "panes"} <= set(window)
+    pane = window["panes"][0]
+    expected_keys = {"id", "index", "active", "pid", "command", "cwd", "dead", "width", "height"}
+    assert expected_keys | {"agent"} <= set(pane)
+    assert pane["agent"] is None
+    assert pane["command"] == "sleep"
+
+
+async def test_no_server_means_not_running_and_none_is_started(tmux: TmuxFixture) -> None:
+    eng = Engine(tmux.server)
+    try:
+        snapshot = await eng.snapshot()
+    finally:
+        await eng.close()
+    assert snapshot.tmux.running is False
+    assert snapshot.sessions == ()
+    assert not tmux.socket_path.exists()
+
+
+async def test_dead_pane_and_cwd_with_newline(engine: Engine, running_tmux: TmuxFixture) -> None:
+    odd = running_tmux.tmpdir / "odd\ndir\x1fsep"
+    odd.mkdir()
+    running_tmux.tmux("set-option", "-g", "remain-on-exit", "on")
+    running_tmux.tmux(
+        "new-window", "-d", "-t", "main", "-n", "odd", "-c", str(odd), "sleep", "100000"
+    )
+    running_tmux.tmux("new-window", "-d", "-t", "main", "-n", "dies", "sh", "-c", "exit 7")
+    snapshot = await engine.snapshot()
+    by_name = {w.name: w for w in snapshot.windows()}
+    assert by_name["odd"].panes[0].cwd == str(odd)
+    dead = by_name["dies"].panes[0]
+    assert dead.dead
+    assert dead.dead_status == 7
+
+
+@pytest.mark.parametrize("count", [1, 30])
+async def test_pipelined_batch_returns_each_result_in_order(engine: Engine, count: int) -> None:
+    commands = [["display-message", "-p", f"n{i}"] for i in range(count)]
+    commands.insert(count // 2, ["list-windows", "-t", "=no-such-session"])
+    results = await engine.run(commands)
+    assert len(results) == count + 1
+    failed = [r for r in results if not r.ok]
+    assert len(failed) == 1
+    assert "no-such-session" in failed[0].error
+    assert [r.lines[0] for r in results if r.ok] == [f"n{i}" for i in range(count)]
