@@ -50,7 +50,8 @@ ensure_venv() {
   if [ ! -f "$stamp" ]; then
     say "installing tmuxorch[$extras] into .venv"
     .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-    .venv/bin/python -m pip install -q -e ".[$extras]"
+    # (grep drops pip's notes about unreachable mirror locations, which some machines configure)
+    .venv/bin/python -m pip install -q -e ".[$extras]" 2> >(grep -v 'is ignored: it is neither' >&2)
     rm -f .venv/.installed-*
     touch "$stamp"
   fi
