@@ -427,8 +427,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--panes-per-window",
         type=int,
-        default=3,
-        help="fleet shape; 1 gives the 553-process naive walk of shared/notes/tmux-facts.md",
+        default=1,
+        help="fleet shape; 1 (default) is the layout of shared/notes/tmux-facts.md, where the "
+        "targets were set: the naive walk starts 23 / 223 / 553 processes",
     )
     parser.add_argument("--windows-per-session", type=int, default=10, help="fleet shape")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target fails")

@@ -76,7 +76,7 @@ async def cmd_status(args: argparse.Namespace, backend: Backend) -> int:
 
 
 async def cmd_summary(args: argparse.Namespace, backend: Backend) -> int:
-    summary = summarize(await backend.snapshot())
+    summary = summarize(await backend.snapshot(activity=True))
     if args.json:
         print_json(summary.to_document())
     else:

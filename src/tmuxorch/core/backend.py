@@ -31,8 +31,8 @@ class Backend(Protocol):
         """Where the fleet is: a socket path or a URL, shown to the user."""
         ...
 
-    async def snapshot(self) -> Snapshot:
-        """The whole fleet now."""
+    async def snapshot(self, *, activity: bool = False) -> Snapshot:
+        """The whole fleet now; `activity=True` adds each window's last activity time."""
         ...
 
     async def subscribe(self) -> EventSubscription:
@@ -54,8 +54,8 @@ class LocalBackend:
     def label(self) -> str:
         return str(self.engine.server.socket_path)
 
-    async def snapshot(self) -> Snapshot:
-        return await self.engine.snapshot()
+    async def snapshot(self, *, activity: bool = False) -> Snapshot:
+        return await self.engine.snapshot(activity=activity)
 
     async def subscribe(self) -> EventSubscription:
         return await self.engine.subscribe()

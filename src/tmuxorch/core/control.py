@@ -29,7 +29,8 @@ from tmuxorch.core.tmux_server import TmuxServer, tmux_binary, tmux_environ
 HIDDEN_SESSION = "_tmuxorch"
 """The session our control clients attach to; filtered out of everything the user sees."""
 
-_READ_LIMIT = 64 * 1024 * 1024  # one reply line (a long pane line, a big list) may be large
+_READ_LIMIT = 64 * 1024 * 1024  # buffer bound of the pipe reader
+_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,9 @@ class ControlClient:
         self._pending: deque[tuple[str, asyncio.Future[CommandResult]]] = deque()
         self._ready: asyncio.Future[None] | None = None
         self._closed = False
+        self._block_tag: bytes | None = None
+        self._block_lines: list[str] = []
+        self._block_ours = False
         self._reaper: asyncio.Future[int] | None = None
 
     @property
@@ -166,37 +170,17 @@ class ControlClient:
                 transport.close()
 
     async def _read_loop(self) -> None:
-        assert self._process is not None
+        """Read in large chunks and split lines ourselves: one await per chunk, not per line
+        (a 500-pane listing is 500 lines)."""
         assert self._stdout is not None
         stdout = self._stdout
-        block_tag: bytes | None = None
-        block_lines: list[str] = []
-        block_ours = False
+        partial = b""
         try:
-            while True:
-                try:
-                    raw = await stdout.readuntil(b"\n")
-                except asyncio.IncompleteReadError:
-                    break
-                line = raw[:-1]
-                if block_tag is not None:
-                    if (
-                        line.startswith((b"%end ", b"%error "))
-                        and line.split(b" ", 1)[1] == block_tag
-                    ):
-                        if block_ours:
-                            self._resolve(line.startswith(b"%end "), block_lines)
-                        elif self._ready is not None and not self._ready.done():
-                            self._ready.set_result(None)
-                        block_tag, block_lines = None, []
-                    else:
-                        block_lines.append(line.decode("utf-8", "replace"))
-                elif line.startswith(b"%begin "):
-                    block_tag = line[len(b"%begin ") :]
-                    block_ours = block_tag.endswith(b" 1")
-                elif line.startswith(b"%"):
-                    name, _, args = line[1:].decode("utf-8", "replace").partition(" ")
-                    self._on_notification(Notification(name, args))
+            while chunk := await stdout.read(_CHUNK):
+                lines = (partial + chunk).split(b"\n")
+                partial = lines.pop()
+                for line in lines:
+                    self._line(line)
         finally:
             self._closed = True
             self._fail_pending("tmux control client exited")
@@ -208,6 +192,27 @@ class ControlClient:
             if self._process is not None:
                 self._reaper = asyncio.ensure_future(self._process.wait())
             self._on_exit(self)
+
+    def _line(self, line: bytes) -> None:
+        """One line of tmux output: inside a reply block, the end of one, or a notification."""
+        if self._block_tag is not None:
+            if (
+                line.startswith((b"%end ", b"%error "))
+                and line.split(b" ", 1)[1] == self._block_tag
+            ):
+                if self._block_ours:
+                    self._resolve(line.startswith(b"%end "), self._block_lines)
+                elif self._ready is not None and not self._ready.done():
+                    self._ready.set_result(None)
+                self._block_tag, self._block_lines = None, []
+            else:
+                self._block_lines.append(line.decode("utf-8", "replace"))
+        elif line.startswith(b"%begin "):
+            self._block_tag = line[len(b"%begin ") :]
+            self._block_ours = self._block_tag.endswith(b" 1")
+        elif line.startswith(b"%"):
+            name, _, args = line[1:].decode("utf-8", "replace").partition(" ")
+            self._on_notification(Notification(name, args))
 
     def _resolve(self, ok: bool, lines: list[str]) -> None:
         if not self._pending:

@@ -21,7 +21,13 @@ from tmuxorch.core.errors import TmuxUnavailableError
 from tmuxorch.core.events import Event, TmuxDown, TmuxUp, diff_snapshots
 from tmuxorch.core.models import Snapshot, TmuxInfo
 from tmuxorch.core.results import CommandResult
-from tmuxorch.core.snapshot import LIST_PANES, empty_snapshot, parse_snapshot
+from tmuxorch.core.snapshot import (
+    LIST_PANES,
+    LIST_SESSIONS,
+    WINDOW_ACTIVITY,
+    SnapshotParser,
+    empty_snapshot,
+)
 from tmuxorch.core.tmux_server import TmuxServer
 
 STRUCTURE_NOTIFICATIONS = frozenset(
@@ -95,6 +101,7 @@ class Engine:
             on_disconnect=self._wake_watcher,
         )
         self._version: str | None = None
+        self._parser = SnapshotParser()
         self._streams: set[EventStream] = set()
         self._watcher: asyncio.Task[None] | None = None
         self._baseline: asyncio.Event | None = None
@@ -103,19 +110,31 @@ class Engine:
 
     # -- snapshots and commands -------------------------------------------------------------
 
-    async def snapshot(self) -> Snapshot:
-        """The whole server in one round trip; a not-running snapshot when there is no server."""
-        commands: list[Sequence[str]] = [LIST_PANES]
+    async def snapshot(self, *, activity: bool = False) -> Snapshot:
+        """The whole server in one round trip; a not-running snapshot when there is no server.
+
+        `activity=True` also fills in each window's last activity time (costs a little more).
+        """
+        commands: list[Sequence[str]] = [LIST_SESSIONS, LIST_PANES]
+        if activity:
+            commands.append(WINDOW_ACTIVITY)
         if self._version is None:
             commands.append(_VERSION)
         try:
             results = await self.connection.run(commands)
         except ServerNotRunningError:
             return empty_snapshot(self._info(running=False))
-        if len(results) > 1 and results[1].ok and results[1].lines:
-            self._version = results[1].lines[0]
-        listing = results[0].check()
-        return parse_snapshot(listing.lines, self._info(running=True))
+        if self._version is None and results[-1].ok and results[-1].lines:
+            self._version = results[-1].lines[0]
+        sessions, panes = results[0], results[1]
+        if not sessions.ok and sessions.error.startswith("no server running"):
+            return empty_snapshot(self._info(running=False))
+        return self._parser.parse(
+            sessions.check().lines,
+            panes.check().lines,
+            self._info(running=True),
+            results[2].check().lines if activity else (),
+        )
 
     async def run(
         self, commands: Sequence[Sequence[str]], *, idempotent: bool = True

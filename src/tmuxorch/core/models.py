@@ -57,7 +57,8 @@ class Window(Frozen):
     active: bool
     kind: WindowKind = "other"
     panes: tuple[Pane, ...]
-    activity: int
+    activity: int | None = None
+    """Last output time; only filled when asked for (it costs a field per window)."""
     session_id: str
 
 
@@ -69,7 +70,6 @@ class Session(Frozen):
     attached: bool
     created: int
     windows: tuple[Window, ...]
-    activity: int
     attached_clients: int
 
 

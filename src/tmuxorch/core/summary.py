@@ -51,9 +51,12 @@ class Summary(Frozen):
 
 
 def summarize(snapshot: Snapshot, recent: int = 5) -> Summary:
-    """Counts, attached sessions, the `recent` latest active windows, per-session activity."""
+    """Counts, attached sessions, the `recent` latest active windows, per-session activity (the
+    latest of its windows'). The snapshot should be taken with activity times."""
     windows = [
-        WindowActivity(id=w.id, session=s.name, index=w.index, name=w.name, activity=w.activity)
+        WindowActivity(
+            id=w.id, session=s.name, index=w.index, name=w.name, activity=w.activity or 0
+        )
         for s in snapshot.sessions
         for w in s.windows
     ]
@@ -65,7 +68,7 @@ def summarize(snapshot: Snapshot, recent: int = 5) -> Summary:
             windows=len(s.windows),
             panes=sum(len(w.panes) for w in s.windows),
             created=s.created,
-            activity=max([s.activity, *(w.activity for w in s.windows)]),
+            activity=max([0, *(w.activity or 0 for w in s.windows)]),
         )
         for s in snapshot.sessions
     )
