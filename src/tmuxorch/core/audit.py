@@ -1,0 +1,148 @@
+"""The audit log: an append-only record of every change tmuxorch made to tmux.
+
+tmux panes are shells, so sending text to one is running code. When a fleet of agents is driven
+from the keyboard, from scripts and from remote clients, the question "who sent what, where, and
+did it arrive?" must have an answer after the fact. Each entry records the actor, the operation,
+the target ids and the per-target receipts.
+
+Only the first TEXT_PREVIEW_CHARS characters of a text are kept (enough to recognise it, and a
+pasted file or secret is not copied wholesale into the database), together with the SHA-256 and
+length of the full text so that a given text can still be proven to be the one sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import hashlib
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+
+from tmuxorch.core.errors import BadInputError
+from tmuxorch.core.store import Store
+
+TEXT_PREVIEW_CHARS = 500
+
+_RECEIPTS = TypeAdapter(list[dict[str, Any]])
+_TARGETS = TypeAdapter(list[str])
+
+
+class AuditEntry(BaseModel):
+    """One recorded change. `text` is a preview; `text_sha256`/`text_length` describe the whole."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: int
+    at: float
+    actor: str
+    op: str
+    targets: list[str]
+    receipts: list[dict[str, Any]]
+    text: str | None = None
+    text_sha256: str | None = None
+    text_length: int | None = None
+
+
+def local_actor() -> str:
+    """The name recorded for changes made by the person at this machine (the login name).
+
+    getpass.getuser() can fail in containers whose uid has no passwd entry; the uid still
+    identifies the actor, so it stands in rather than the audit write failing.
+    """
+    with contextlib.suppress(Exception):
+        return getpass.getuser()
+    return f"uid:{os.getuid()}"
+
+
+def _storable(text: str) -> str:
+    """Text SQLite can store: lone surrogates (from undecodable input) become escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+class AuditLog:
+    """Appends to and reads the `audit` table of a Store."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def record(
+        self,
+        actor: str,
+        op: str,
+        targets: Sequence[str],
+        receipts: Sequence[Mapping[str, Any]],
+        text: str | None = None,
+    ) -> AuditEntry:
+        """Append one entry and return it as stored (with its id and timestamp)."""
+        if not op:
+            raise BadInputError("audit: op must not be empty")
+        targets_json = _TARGETS.dump_json(list(targets)).decode()
+        receipts_json = _RECEIPTS.dump_json([dict(r) for r in receipts]).decode()
+        preview: str | None = None
+        digest: str | None = None
+        length: int | None = None
+        if text is not None:
+            preview = _storable(text[:TEXT_PREVIEW_CHARS])
+            digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+            length = len(text)
+        at = time.time()
+        with self._store.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO audit"
+                " (at, actor, op, targets, receipts, text, text_sha256, text_length)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (at, actor, op, targets_json, receipts_json, preview, digest, length),
+            )
+            # An INSERT into a rowid table always sets lastrowid; the fallback only satisfies types.
+            row_id = cursor.lastrowid or 0
+        return AuditEntry(
+            id=row_id,
+            at=at,
+            actor=actor,
+            op=op,
+            targets=json.loads(targets_json),
+            receipts=json.loads(receipts_json),
+            text=preview,
+            text_sha256=digest,
+            text_length=length,
+        )
+
+    def entries(
+        self, limit: int | None = 50, op: str | None = None, since: float | None = None
+    ) -> list[AuditEntry]:
+        """Entries newest first: at most `limit` (None: all), of one `op`, at or after `since`."""
+        if limit is not None and limit < 0:
+            raise BadInputError(f"audit: limit must be >= 0, got {limit}")
+        clauses: list[str] = []
+        params: list[Any] = []
+        if op is not None:
+            clauses.append("op = ?")
+            params.append(op)
+        if since is not None:
+            clauses.append("at >= ?")
+            params.append(since)
+        sql = "SELECT * FROM audit"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        # id, not at: ids are strictly increasing, while the wall clock may step backwards.
+        sql += " ORDER BY id DESC LIMIT ?"
+        params.append(-1 if limit is None else limit)
+        return [
+            AuditEntry(
+                id=row["id"],
+                at=row["at"],
+                actor=row["actor"],
+                op=row["op"],
+                targets=json.loads(row["targets"]),
+                receipts=json.loads(row["receipts"]),
+                text=row["text"],
+                text_sha256=row["text_sha256"],
+                text_length=row["text_length"],
+            )
+            for row in self._store.query(sql, params)
+        ]

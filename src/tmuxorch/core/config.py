@@ -1,0 +1,248 @@
+"""User configuration: one optional TOML file, with good defaults for everything.
+
+The file lives at core.paths.config_path() (TMUXORCH_CONFIG points elsewhere) and may hold:
+
+    state_interval = 0.25              # seconds between agent state sweeps
+    [agents.claude]                    # override parts of a built-in agent profile, or add a kind
+    busy = ["esc to interrupt"]        # regexes matched against the pane's visible screen
+    [[rules]]                          # make panes agents by command / window / session / cwd
+    kind = "aider"
+    command = "^python3?$"
+    [keymap]                           # TUI action id -> key
+    send = "s"
+
+Simple top-level values may be overridden from the environment (TMUXORCH_STATE_INTERVAL=0.5),
+which is handy for one-off runs and tests; tables are only read from the file, because a JSON blob
+in an environment variable is a worse way to write them.
+
+A mistake in the file is reported as a ConfigError (exit status 2) whose one-line message names
+the file, the key and what is wrong: a regex that does not compile here would otherwise surface
+much later, as an agent whose state is silently never detected.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
+)
+
+from tmuxorch.core import paths
+from tmuxorch.core.errors import TmuxorchError
+
+ENV_PREFIX = "TMUXORCH_"
+CONFIG_ENV = "TMUXORCH_CONFIG"
+
+
+class ConfigError(TmuxorchError):
+    """The configuration file (or a TMUXORCH_ variable) is unreadable or invalid: bad input."""
+
+    exit_code = 2
+
+
+def _check_regex(pattern: str) -> str:
+    """Reject a pattern now, with re's own explanation, rather than when a screen is matched."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid regex {pattern!r}: {exc.msg}") from None
+    return pattern
+
+
+Regex = Annotated[str, AfterValidator(_check_regex)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+Seconds = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class _Section(BaseModel):
+    """Tables in the file: frozen, and unknown keys are errors so a typo is not silently ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AgentProfileConfig(_Section):
+    """Overrides for one agent kind's profile; None keeps the built-in value for that field.
+
+    An empty list is an override too (e.g. `error = []` turns error detection off for the kind).
+    """
+
+    processes: list[NonEmpty] | None = None
+    busy: list[Regex] | None = None
+    waiting: list[Regex] | None = None
+    idle: list[Regex] | None = None
+    error: list[Regex] | None = None
+    interrupt_keys: list[NonEmpty] | None = None
+
+
+class RuleConfig(_Section):
+    """A user rule: panes matching every given regex (search, not full match) are `kind` agents."""
+
+    kind: NonEmpty
+    command: Regex | None = None
+    window_name: Regex | None = None
+    session_name: Regex | None = None
+    cwd: Regex | None = None
+
+    @model_validator(mode="after")
+    def _needs_a_matcher(self) -> RuleConfig:
+        # A rule with no matcher would turn every pane into an agent: certainly a mistake.
+        if all(m is None for m in (self.command, self.window_name, self.session_name, self.cwd)):
+            raise ValueError("a rule needs at least one of command, window_name, session_name, cwd")
+        return self
+
+
+# The file to read for the Settings being built. A context variable rather than a class attribute
+# so that loading two files concurrently (tests, a server reloading) cannot mix them up.
+_config_file: contextvars.ContextVar[Path | None] = contextvars.ContextVar(
+    "tmuxorch_config_file", default=None
+)
+
+
+class _SimpleEnvSource(EnvSettingsSource):
+    """TMUXORCH_<FIELD> for scalar top-level fields only.
+
+    Without this filter an unrelated TMUXORCH_AGENTS variable would have to be valid JSON or
+    loading would fail, and TMUXORCH_TOKEN / TMUXORCH_CONFIG belong to other parts of the program.
+    """
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        if field_name not in Settings.env_fields():
+            return None, field_name, False
+        return super().get_field_value(field, field_name)
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Construct through load_settings() to get errors as ConfigError."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="forbid", frozen=True, case_sensitive=False
+    )
+
+    agents: dict[NonEmpty, AgentProfileConfig] = Field(default_factory=dict)
+    rules: list[RuleConfig] = Field(default_factory=list)
+    keymap: dict[NonEmpty, NonEmpty] = Field(default_factory=dict)
+
+    state_interval: Annotated[Seconds, Field(gt=0)] = 0.25
+    state_debounce: Annotated[Seconds, Field(ge=0)] = 0.3
+    enter_delay: Annotated[Seconds, Field(ge=0)] = 0.08
+    submit_timeout: Annotated[Seconds, Field(gt=0)] = 1.0
+    command_timeout: Annotated[Seconds, Field(gt=0)] = 5.0
+
+    @classmethod
+    def env_fields(cls) -> frozenset[str]:
+        """Top-level fields an environment variable may set: the scalar ones."""
+        return frozenset(
+            name
+            for name, info in cls.model_fields.items()
+            if info.annotation in (float, int, str, bool)
+        )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Earlier sources win: explicit arguments, then the environment, then the file. No .env
+        # file or secrets directory: a .env in whatever directory tmuxorch runs from must not
+        # silently reconfigure it.
+        path = _config_file.get() or resolve_config_path()
+        return (
+            init_settings,
+            _SimpleEnvSource(settings_cls),
+            TomlConfigSettingsSource(settings_cls, toml_file=path),
+        )
+
+
+def resolve_config_path(path: Path | None = None) -> Path:
+    """The file to read: `path` if given, else $TMUXORCH_CONFIG if set, else the default."""
+    if path is not None:
+        return path
+    override = os.environ.get(CONFIG_ENV)
+    if override:
+        return Path(override).expanduser()
+    return paths.config_path()
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the configuration; a missing file gives the defaults, a bad one a ConfigError."""
+    config_file = resolve_config_path(path)
+    token = _config_file.set(config_file)
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError(f"{config_file}: {format_validation_error(exc)}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config_file}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{config_file}: not UTF-8 text: {exc.reason}") from None
+    except OSError as exc:
+        raise ConfigError(f"{config_file}: cannot read: {exc.strerror or exc}") from None
+    except SettingsError as exc:
+        raise ConfigError(f"{config_file}: {exc}") from None
+    finally:
+        _config_file.reset(token)
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def format_location(loc: tuple[int | str, ...]) -> str:
+    """`('agents', 'claude', 'busy', 0)` -> `agents.claude.busy[0]`, as the key reads in TOML."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _PLAIN_KEY.fullmatch(part):
+            out += f".{part}" if out else part
+        else:
+            out += f"[{json.dumps(part)}]"
+    return out or "(top level)"
+
+
+def _describe(error: Any) -> str:
+    """One pydantic error as 'key: problem', in the config file's terms rather than pydantic's."""
+    loc: tuple[int | str, ...] = tuple(error["loc"])
+    kind: str = error["type"]
+    message: str = error["msg"]
+    if kind == "extra_forbidden":
+        message = "unknown key"
+    elif kind == "missing":
+        message = "required key is missing"
+    elif kind == "value_error":
+        message = message.removeprefix("Value error, ")
+    elif "input" in error and not isinstance(error["input"], dict | list):
+        message = f"{message} (got {error['input']!r})"
+    where = format_location(loc)
+    if len(loc) == 1 and isinstance(loc[0], str) and _from_environment(loc[0]):
+        where = f"{where} (from ${ENV_PREFIX}{loc[0].upper()})"
+    return f"{where}: {message}"
+
+
+def _from_environment(field: str) -> bool:
+    if field not in Settings.env_fields():
+        return False
+    wanted = f"{ENV_PREFIX}{field}".upper()
+    return any(name.upper() == wanted for name in os.environ)
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """All of a ValidationError's problems on one line, separated by '; '."""
+    return "; ".join(_describe(error) for error in exc.errors())

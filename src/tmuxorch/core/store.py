@@ -1,0 +1,268 @@
+"""The SQLite store: one private database file for everything tmuxorch persists.
+
+One file (audit log now; tokens and schedules later add tables through new migrations) keeps
+backup, permissions and "where is my data" simple. The file is created 0600 before SQLite ever
+opens it, so there is no window in which another user could read it, and WAL mode lets the CLI,
+the TUI and `tmuxorch serve` write to it at the same time without blocking readers.
+
+The schema is versioned with `PRAGMA user_version`: MIGRATIONS[n] upgrades a database from
+version n to n + 1. Migrations are only ever appended, never edited, so any older database can be
+brought forward; a database from a newer tmuxorch is refused rather than misread.
+
+Concurrency: a Store holds ONE connection opened with `check_same_thread=False` and guards it with
+a lock. tmuxorch is one asyncio program, so almost every call comes from the event loop thread,
+but some callers offload work with `asyncio.to_thread`; the lock makes that safe. One long-lived
+connection (rather than one per call) keeps the per-connection pragmas set once and makes each
+audit write a single short transaction, which is cheap enough to run on the event loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import stat
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from tmuxorch.core import paths
+from tmuxorch.core.errors import TmuxorchError
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+# How long a writer waits for another process's write transaction before giving up (seconds).
+BUSY_TIMEOUT = 5.0
+
+# Append only. Each entry is a SQL script taking the schema from version (index) to index + 1.
+MIGRATIONS: list[str] = [
+    # 1: the audit log (core.audit). targets and receipts are JSON arrays: they are only ever read
+    # back whole, and JSON keeps receipts free to gain fields without a migration.
+    """
+    CREATE TABLE audit (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        at          REAL    NOT NULL,
+        actor       TEXT    NOT NULL,
+        op          TEXT    NOT NULL,
+        targets     TEXT    NOT NULL,
+        receipts    TEXT    NOT NULL,
+        text        TEXT,
+        text_sha256 TEXT,
+        text_length INTEGER
+    );
+    CREATE INDEX audit_at ON audit (at);
+    CREATE INDEX audit_op ON audit (op, id);
+    """,
+]
+
+
+class StoreError(TmuxorchError):
+    """The database cannot be opened, is not a tmuxorch database, or a query on it failed."""
+
+    exit_code = 1
+
+
+def split_statements(script: str) -> list[str]:
+    """Split a SQL script into complete statements, using SQLite's own notion of "complete".
+
+    Migrations run statement by statement inside one explicit transaction, because
+    `executescript` would commit first and make an upgrade non-atomic. `sqlite3.complete_statement`
+    understands string literals and trigger bodies, so a `;` inside them does not split.
+    """
+    statements: list[str] = []
+    buffer = ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \t\r\n;"):
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip(" \t\r\n;"):
+        statements.append(buffer.strip().removesuffix(";"))
+    return statements
+
+
+class Store:
+    """A connection to tmuxorch's database, created and migrated on first use.
+
+    `connect()` opens eagerly (so a bad file is reported at startup); otherwise the first query
+    connects. Use as a context manager to close it deterministically.
+    """
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self._default_location = path is None
+        self._path = Path(path) if path is not None else paths.database_path()
+        self._conn: sqlite3.Connection | None = None
+        # Re-entrant: a query inside a transaction() body on the same thread must not deadlock.
+        self._lock = threading.RLock()
+
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self._path
+
+    @property
+    def connected(self) -> bool:
+        """Whether the connection is open."""
+        return self._conn is not None
+
+    def connect(self) -> Store:
+        """Open (creating and migrating if needed) the database; a no-op when already open."""
+        with self._lock:
+            if self._conn is None:
+                self._conn = self._open()
+        return self
+
+    def close(self) -> None:
+        """Close the connection; the Store may be connected again later."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> Store:
+        return self.connect()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        """The migration level of the open database (PRAGMA user_version)."""
+        rows = self.query("PRAGMA user_version")
+        return int(rows[0][0])
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run the body as one write transaction: committed on success, rolled back on error.
+
+        `BEGIN IMMEDIATE` takes the write lock up front, so two processes writing at once wait
+        for each other (up to BUSY_TIMEOUT) instead of failing halfway with SQLITE_BUSY.
+        """
+        self.connect()
+        with self._lock:
+            conn = self._require()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                yield conn
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback(conn)
+                raise StoreError(f"{self._path}: database error: {exc}") from exc
+            except BaseException:
+                self._rollback(conn)
+                raise
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Run one read statement and return all its rows (columns addressable by name)."""
+        self.connect()
+        with self._lock:
+            conn = self._require()
+            try:
+                return conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self._path}: database error: {exc}") from exc
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _require(self) -> sqlite3.Connection:
+        if self._conn is None:  # closed by another thread between connect() and the lock
+            raise StoreError(f"{self._path}: database is closed")
+        return self._conn
+
+    @staticmethod
+    def _rollback(conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            self._create_private_file()
+        except OSError as exc:
+            raise StoreError(
+                f"{self._path}: cannot create database: {exc.strerror or exc}"
+            ) from exc
+        conn: sqlite3.Connection | None = None
+        try:
+            # isolation_level=None: no implicit transactions; transaction() issues BEGIN itself.
+            conn = sqlite3.connect(
+                self._path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+            )
+            conn.row_factory = sqlite3.Row
+            # The first statement reads the header: a file that is not SQLite fails right here.
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreError(f"{self._path}: cannot enable WAL mode (got {mode!r})")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()
+            raise StoreError(
+                f"{self._path}: not a usable tmuxorch database ({exc}); "
+                "move it aside to start a fresh one"
+            ) from exc
+        except BaseException:
+            if conn is not None:
+                conn.close()
+            raise
+        return conn
+
+    def _create_private_file(self) -> None:
+        """Make sure the file exists with mode 0600 before SQLite opens it.
+
+        SQLite would create it with the umask's mode (often world-readable); its -wal and -shm
+        files copy the main file's mode, so fixing the main file covers them too. The mode is
+        checked and fixed through the open descriptor, so a swapped path cannot be chmod-ed.
+        """
+        parent = self._path.parent
+        if not parent.exists():
+            if self._default_location:
+                paths.ensure_data_dir()
+            else:
+                parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise StoreError(f"{self._path}: not a regular file")
+            if st.st_mode & 0o077:
+                os.fchmod(fd, FILE_MODE)
+        finally:
+            os.close(fd)
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        """Bring the schema to len(MIGRATIONS) in one transaction.
+
+        The version is read after taking the write lock, so two processes upgrading the same
+        database at once do not both apply a migration: the second sees the new version.
+        """
+        target = len(MIGRATIONS)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version > target:
+                raise StoreError(
+                    f"{self._path}: database schema version {version} is newer than this "
+                    f"tmuxorch supports ({target}); upgrade tmuxorch"
+                )
+            for script in MIGRATIONS[version:]:
+                for statement in split_statements(script):
+                    conn.execute(statement)
+            if version != target:
+                # PRAGMA takes no bound parameters; target is an int we computed.
+                conn.execute(f"PRAGMA user_version = {target:d}")
+            conn.execute("COMMIT")
+        except BaseException:
+            self._rollback(conn)
+            raise
