@@ -1,4 +1,4 @@
-"""The `tmuxorch` command: parses arguments, picks a Backend, prints rich or JSON output.
+"""The `tmuxorch` command: parses arguments, picks a Backend, runs one command.
 
 Exit status (DESIGN.md): 0 ok, 1 an operation failed, 2 bad usage or input, 3 tmux unreachable.
 Errors are one line on stderr, never a traceback.
@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from collections.abc import Awaitable, Callable
 
-from tmuxorch import __version__
+from tmuxorch import __version__, commands
+from tmuxorch.core.audit import AuditLog
 from tmuxorch.core.backend import Backend, LocalBackend
+from tmuxorch.core.config import load_settings
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import TmuxorchError
-from tmuxorch.core.summary import summarize
-from tmuxorch.core.targets import resolve_target, subtree
+from tmuxorch.core.store import Store
 from tmuxorch.core.tmux_server import TmuxServer
-from tmuxorch.render import make_console, status_tree, summary_tables
 
 Command = Callable[[argparse.Namespace, Backend], Awaitable[int]]
+STATES = ("busy", "waiting", "idle", "error", "exited", "unknown")
+MUTATING = frozenset({"send", "broadcast", "keys", "interrupt", "spawn", "kill", "rename", "demo"})
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,6 +33,15 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"tmuxorch: {message}\n")
 
 
+def _message_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-m", "--message", help="the text to send")
+    parser.add_argument("-f", "--file", help="read the text from FILE")
+    parser.add_argument(
+        "--force", action="store_true", help="send even to agents awaiting approval"
+    )
+    parser.add_argument("--json", action="store_true", help="receipts as JSON")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tmuxorch",
@@ -39,62 +49,100 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tmuxorch {__version__}")
     server = parser.add_mutually_exclusive_group()
-    server.add_argument(
-        "-L", dest="socket_name", metavar="NAME", help="tmux socket name (as tmux -L)"
-    )
-    server.add_argument(
-        "-S", dest="socket_path", metavar="PATH", help="tmux socket path (as tmux -S)"
-    )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    server.add_argument("-L", dest="socket_name", metavar="NAME", help="socket name, as tmux -L")
+    server.add_argument("-S", dest="socket_path", metavar="PATH", help="socket path, as tmux -S")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    status = commands.add_parser("status", help="the fleet as a tree of sessions, windows, panes")
+    def add(name: str, handler: Command, help_text: str) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        command.set_defaults(handler=handler)
+        return command
+
+    status = add("status", commands.cmd_status, "the fleet as a tree of sessions, windows, panes")
     status.add_argument("target", nargs="?", metavar="TARGET", help="only this session/window/pane")
     status.add_argument("--detailed", action="store_true", help="pid, cwd and size of every pane")
     status.add_argument("--json", action="store_true", help="the tmuxorch.status/1 document")
-    status.set_defaults(handler=cmd_status)
 
-    summary = commands.add_parser("summary", help="counts and activity report")
+    summary = add("summary", commands.cmd_summary, "counts and activity report")
     summary.add_argument("--json", action="store_true", help="the tmuxorch.summary/1 document")
-    summary.set_defaults(handler=cmd_summary)
+
+    send = add("send", commands.cmd_send, "type a message into agents and submit it once")
+    send.add_argument("targets", nargs="+", metavar="TARGET", help="end with - to read stdin")
+    _message_options(send)
+    send.add_argument("--no-enter", action="store_true", help="type the text but do not submit")
+
+    broadcast = add("broadcast", commands.cmd_broadcast, "send one message to every matching agent")
+    broadcast.add_argument("--kind", action="append", help="only agents of this kind (repeatable)")
+    broadcast.add_argument("--state", action="append", choices=STATES, help="only in this state")
+    broadcast.add_argument("--session", action="append", help="only in this session")
+    broadcast.add_argument("dash", nargs="?", choices=["-"], help="read the text from stdin")
+    broadcast.add_argument(
+        "--dry-run", action="store_true", help="show who would get it; send nothing"
+    )
+    _message_options(broadcast)
+
+    keys = add("keys", commands.cmd_keys, "press named keys: keys TARGET... KEY... (e.g. C-c)")
+    keys.add_argument("items", nargs="+", metavar="TARGET... KEY...")
+    keys.add_argument("--json", action="store_true", help="receipts as JSON")
+
+    interrupt = add("interrupt", commands.cmd_interrupt, "interrupt agents (Escape / C-c by kind)")
+    interrupt.add_argument("targets", nargs="+", metavar="TARGET")
+    interrupt.add_argument("--json", action="store_true", help="receipts as JSON")
+
+    capture = add("capture", commands.cmd_capture, "print the last lines of a pane, sanitised")
+    capture.add_argument("target", metavar="TARGET")
+    capture.add_argument("--lines", "-n", type=int, default=50, help="how many lines (default 50)")
+    capture.add_argument("--json", action="store_true")
+
+    spawn = add(
+        "spawn", commands.cmd_spawn, "start a command in a new window: spawn SESSION -- CMD..."
+    )
+    spawn.add_argument("session", metavar="SESSION", help="created when it does not exist")
+    spawn.add_argument("--name", help="window name")
+    spawn.add_argument("--kind", help="tag the pane as an agent of this kind (e.g. claude)")
+    spawn.add_argument("--json", action="store_true")
+    spawn.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND...")
+
+    kill = add("kill", commands.cmd_kill, "kill a pane, window or session (asks first)")
+    kill.add_argument("target", metavar="TARGET")
+    kill.add_argument("--yes", "-y", action="store_true", help="do not ask")
+
+    rename = add("rename", commands.cmd_rename, "rename a window or session")
+    rename.add_argument("target", metavar="TARGET")
+    rename.add_argument("name", metavar="NEWNAME")
+
+    events = add("events", commands.cmd_events, "live event stream (NDJSON with --json)")
+    events.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    demo = add("demo", commands.cmd_demo, "start a fleet of simulated agents to try tmuxorch on")
+    demo.add_argument("--agents", type=int, default=6, help="how many (1-50, default 6)")
+    demo.add_argument("--session", default="tmuxorch-demo", help="session name")
+
+    log = add("log", commands.cmd_log, "the audit log of every change made to tmux")
+    log.add_argument("--limit", type=int, default=50, help="how many entries (default 50)")
+    log.add_argument("--op", help="only this operation (send, kill, …)")
+    log.add_argument("--json", action="store_true", help="one JSON object per line")
     return parser
 
 
-def print_json(document: object) -> None:
-    """JSON on stdout, one document, UTF-8 kept readable."""
-    sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
-
-
-async def cmd_status(args: argparse.Namespace, backend: Backend) -> int:
-    snapshot = await backend.snapshot()
-    if args.target is not None:
-        snapshot = subtree(snapshot, resolve_target(snapshot, args.target))
-    if args.json:
-        print_json(snapshot.to_status_document())
-    else:
-        make_console().print(status_tree(snapshot, detailed=args.detailed))
-    return 0
-
-
-async def cmd_summary(args: argparse.Namespace, backend: Backend) -> int:
-    summary = summarize(await backend.snapshot(activity=True))
-    if args.json:
-        print_json(summary.to_document())
-    else:
-        console = make_console()
-        for block in summary_tables(summary):
-            console.print(block)
-    return 0
-
-
 def open_backend(args: argparse.Namespace) -> Backend:
-    """The backend the global options ask for (a local tmux server for now)."""
+    """The backend the global options ask for: a local tmux server. Commands that change tmux
+    may start a server and are audited; read-only ones never start one."""
+    settings = load_settings()
     server = TmuxServer.resolve(args.socket_name, args.socket_path)
-    return LocalBackend(Engine(server))
+    mutating = args.command in MUTATING
+    engine = Engine(
+        server, start_server=mutating, timeout=settings.command_timeout, settings=settings
+    )
+    return LocalBackend(engine, audit=AuditLog(Store()) if mutating else None)
 
 
-async def _run(args: argparse.Namespace, handler: Command) -> int:
+async def _run(args: argparse.Namespace) -> int:
+    if args.command == "log":
+        return await commands.cmd_log(args, None)
     backend = open_backend(args)
     try:
+        handler: Command = args.handler
         return await handler(args, backend)
     finally:
         await backend.close()
@@ -102,11 +150,13 @@ async def _run(args: argparse.Namespace, handler: Command) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `tmuxorch` script."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.command is None:
-        args = build_parser().parse_args([*(argv if argv is not None else sys.argv[1:]), "status"])
+        args = parser.parse_args([*argv, "status"])
     try:
-        return asyncio.run(_run(args, args.handler))
+        return asyncio.run(_run(args))
     except TmuxorchError as exc:
         print(f"tmuxorch: {exc}", file=sys.stderr)
         return exc.exit_code

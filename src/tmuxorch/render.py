@@ -8,14 +8,38 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable, Sequence
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from tmuxorch.core.models import Pane, Snapshot, TmuxInfo, Window
+from tmuxorch.core.audit import AuditEntry
+from tmuxorch.core.delivery import Receipt
+from tmuxorch.core.events import Event
+from tmuxorch.core.models import AgentState, Pane, Snapshot, TmuxInfo, Window
 from tmuxorch.core.summary import Summary
+
+STATE_BADGES: dict[AgentState, tuple[str, str]] = {
+    "busy": ("●", "yellow"),
+    "waiting": ("?", "bold magenta"),
+    "idle": ("○", "green"),
+    "error": ("✗", "red"),
+    "exited": ("■", "dim"),
+    "unknown": ("·", "dim"),
+}
+"""A symbol and a colour per state: the symbol keeps it readable without colour."""
+RECEIPT_STYLES = {
+    "delivered": "green", "queued": "yellow", "not_submitted": "red",
+    "skipped_waiting": "magenta", "failed": "bold red",
+}  # fmt: skip
+
+
+def state_badge(state: AgentState) -> str:
+    """`● busy` in the state's colour."""
+    symbol, style = STATE_BADGES[state]
+    return f"[{style}]{symbol} {state}[/]"
 
 
 def make_console() -> Console:
@@ -74,7 +98,7 @@ def _window_label(window: Window) -> str:
 def _pane_brief(pane: Pane) -> str:
     text = f"[dim]{pane.id}[/] {escape(pane.command)}"
     if pane.agent is not None:
-        text += f" [magenta]{escape(pane.agent.kind)}[/] {pane.agent.state}"
+        text += f" [bold]{escape(pane.agent.kind)}[/] {state_badge(pane.agent.state)}"
     if pane.dead:
         text += f" [red]dead (exit {pane.dead_status})[/]"
     return text
@@ -120,3 +144,74 @@ def summary_tables(summary: Summary) -> list[Table | str]:
             )  # fmt: skip
         blocks.append(per_session)
     return blocks
+
+
+PaneLabel = Callable[[Snapshot, Pane], str]
+
+
+def receipts_table(snapshot: Snapshot, receipts: Sequence[Receipt], label: PaneLabel) -> Table:
+    """One row per target: where, what happened, why."""
+    table = Table(title="Receipts", title_justify="left")
+    for column in ("target", "pane", "status", "detail"):
+        table.add_column(column)
+    for receipt in receipts:
+        pane = snapshot.panes_by_id.get(receipt.target)
+        style = RECEIPT_STYLES.get(receipt.status, "")
+        table.add_row(
+            receipt.target,
+            escape(label(snapshot, pane)) if pane else "",
+            f"[{style}]{receipt.status}[/]",
+            escape(receipt.detail),
+        )
+    return table
+
+
+def plan_table(
+    snapshot: Snapshot,
+    chosen: Sequence[Pane],
+    left_out: Sequence[tuple[Pane, str]],
+    label: PaneLabel,
+) -> Table:
+    """Who a broadcast will reach and who it leaves out, before anything is sent."""
+    table = Table(title="Broadcast", title_justify="left")
+    for column in ("pane", "where", "agent", "state", "plan"):
+        table.add_column(column)
+    for pane in chosen:
+        agent = pane.agent
+        assert agent is not None
+        table.add_row(
+            pane.id, escape(label(snapshot, pane)), escape(agent.kind),
+            state_badge(agent.state), "[green]send[/]",
+        )  # fmt: skip
+    for pane, why in left_out:
+        agent = pane.agent
+        assert agent is not None
+        table.add_row(
+            pane.id, escape(label(snapshot, pane)), escape(agent.kind),
+            state_badge(agent.state), f"[dim]skip: {escape(why)}[/]",
+        )  # fmt: skip
+    return table
+
+
+def event_line(event: Event) -> str:
+    """One event as a timestamped line."""
+    stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
+    fields = "  ".join(
+        f"[dim]{k}[/]={escape(str(v))}" for k, v in event.data().items() if k != "at"
+    )
+    return f"[dim]{stamp}[/] [bold]{event.event}[/]  {fields}"
+
+
+def audit_table(entries: Sequence[AuditEntry], now: float) -> Table:
+    """The audit log, newest first."""
+    table = Table(title="Audit log", title_justify="left")
+    for column in ("when", "actor", "op", "targets", "result", "text"):
+        table.add_column(column)
+    for entry in entries:
+        statuses = sorted({str(r.get("status", "")) for r in entry.receipts} - {""})
+        text = (entry.text or "").replace("\n", "⏎")
+        table.add_row(
+            ago(entry.at, now), escape(entry.actor), entry.op, " ".join(entry.targets),
+            ", ".join(statuses), escape(text[:60] + ("…" if len(text) > 60 else "")),
+        )  # fmt: skip
+    return table

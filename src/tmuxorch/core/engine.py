@@ -15,9 +15,10 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 
+from tmuxorch.core.config import Settings
 from tmuxorch.core.connection import ServerNotRunningError, TmuxConnection
 from tmuxorch.core.control import Notification
-from tmuxorch.core.errors import TmuxUnavailableError
+from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
 from tmuxorch.core.events import Event, TmuxDown, TmuxUp, diff_snapshots
 from tmuxorch.core.models import Snapshot, TmuxInfo
 from tmuxorch.core.results import CommandResult
@@ -29,6 +30,7 @@ from tmuxorch.core.snapshot import (
     empty_snapshot,
 )
 from tmuxorch.core.tmux_server import TmuxServer
+from tmuxorch.core.tracker import AgentTracker
 
 STRUCTURE_NOTIFICATIONS = frozenset(
     {
@@ -89,6 +91,7 @@ class Engine:
         timeout: float = 5.0,
         debounce: float = 0.01,
         reconnect_interval: float = 0.2,
+        settings: Settings | None = None,
     ) -> None:
         self.server = server
         self.debounce = debounce
@@ -107,6 +110,9 @@ class Engine:
         self._baseline: asyncio.Event | None = None
         self._dirty: asyncio.Event | None = None
         self._last: Snapshot | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+        self.agents = AgentTracker(self, settings)
+        """Agent detection and states; swept on an interval while anyone subscribes."""
 
     # -- snapshots and commands -------------------------------------------------------------
 
@@ -159,6 +165,7 @@ class Engine:
             if self.connection.connected:  # already attached: subscribe now, later attaches redo it
                 (await self.connection.run([_SUBSCRIPTION]))[0].check()
             self._watcher = asyncio.create_task(self._watch(), name="tmuxorch-engine-watcher")
+            self._sweeper = asyncio.create_task(self._sweep(), name="tmuxorch-agent-sweeper")
         assert self._baseline is not None
         await self._baseline.wait()
         return stream
@@ -177,13 +184,19 @@ class Engine:
         """The watcher's latest snapshot (None until someone subscribes)."""
         return self._last
 
+    @property
+    def watching(self) -> bool:
+        """True while the watcher and the agent sweeper run (someone subscribed)."""
+        return self._watcher is not None
+
     async def close(self) -> None:
         """Stop watching and detach from tmux."""
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
-            self._watcher = None
+        for task in (self._watcher, self._sweeper):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._watcher = self._sweeper = None
         await self.connection.close()
 
     async def __aenter__(self) -> Engine:
@@ -249,6 +262,19 @@ class Engine:
                 if not current.tmux.running:
                     break
                 self._advance(current)
+
+    async def _sweep(self) -> None:
+        """Capture agent panes every `state_interval` and publish settled state changes."""
+        while True:
+            await asyncio.sleep(self.agents.interval)
+            current = self._last
+            if current is None or not current.tmux.running:
+                continue
+            try:
+                changes: list[Event] = [*await self.agents.sweep(current)]
+                self._publish(changes)
+            except TmuxorchError:
+                continue  # tmux going away is reported by the watcher
 
     def _advance(self, current: Snapshot) -> None:
         if self._last is not None:

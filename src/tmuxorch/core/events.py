@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
-from tmuxorch.core.models import Frozen, Snapshot
+from tmuxorch.core.models import AgentState, Frozen, Snapshot
 
 
 class EventBase(Frozen):
@@ -89,6 +89,19 @@ class PaneDied(EventBase):
     status: int | None
 
 
+class AgentStateChanged(EventBase):
+    """An agent's state settled on a new value (after the debounce)."""
+
+    event: Literal["agent_state"] = "agent_state"
+    pane_id: str
+    window_id: str
+    session_id: str
+    kind: str
+    state: AgentState
+    previous: AgentState | None
+    since: float
+
+
 class TmuxDown(EventBase):
     event: Literal["tmux_down"] = "tmux_down"
     reason: str
@@ -109,6 +122,7 @@ Event = Annotated[
     | PaneAdded
     | PaneClosed
     | PaneDied
+    | AgentStateChanged
     | TmuxDown
     | TmuxUp,
     Field(discriminator="event"),

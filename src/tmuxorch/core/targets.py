@@ -45,6 +45,23 @@ def panes_of(target: Target) -> list[Pane]:
     return [pane for window in target.windows for pane in window.panes]
 
 
+def input_panes(target: Target) -> list[Pane]:
+    """The panes a message to `target` goes to: a pane itself; for a window or session, its
+    agent panes, or when it has none, the pane a person would be typing into (the active pane
+    of the active window)."""
+    if isinstance(target, Pane):
+        return [target]
+    panes = panes_of(target)
+    agents = [pane for pane in panes if pane.agent is not None]
+    if agents:
+        return agents
+    windows = [target] if isinstance(target, Window) else list(target.windows)
+    window = next((w for w in windows if w.active), windows[0] if windows else None)
+    if window is None:
+        return []
+    return [next((p for p in window.panes if p.active), window.panes[0])]
+
+
 def subtree(snapshot: Snapshot, target: Target) -> Snapshot:
     """The snapshot cut down to what `target` covers, keeping the session/window nesting."""
     sessions: tuple[Session, ...]

@@ -1,0 +1,289 @@
+"""The CLI's commands: each resolves TARGET strings to ids against a snapshot, calls the
+Backend, and prints rich or JSON output. Exit status: 0 ok, 1 a target was not delivered or an
+operation failed, 2 bad input (DESIGN.md)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from tmuxorch.core.audit import AuditLog
+from tmuxorch.core.backend import Backend
+from tmuxorch.core.delivery import Receipt
+from tmuxorch.core.errors import BadInputError, TargetNotFoundError
+from tmuxorch.core.models import Pane, Snapshot
+from tmuxorch.core.names import validate_key
+from tmuxorch.core.store import Store
+from tmuxorch.core.summary import summarize
+from tmuxorch.core.targets import input_panes, resolve_target, subtree
+from tmuxorch.render import (
+    audit_table,
+    event_line,
+    make_console,
+    plan_table,
+    receipts_table,
+    status_tree,
+    summary_tables,
+)
+
+DELIVERED = ("delivered", "queued")
+
+
+def print_json(document: object) -> None:
+    """JSON on stdout, one document per line, UTF-8 kept readable, flushed."""
+    sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def read_message(args: argparse.Namespace) -> str:
+    """The message from -m, -f FILE or `-` (stdin: a last TARGET of `-` for send, the `-`
+    argument for broadcast); one trailing newline of a file or stdin is dropped."""
+    stdin = getattr(args, "dash", None) == "-"
+    targets = getattr(args, "targets", None)
+    if targets and targets[-1] == "-":
+        targets.pop()
+        stdin = True
+    sources = [s for s in (args.message is not None, args.file is not None, stdin) if s]
+    if len(sources) != 1:
+        raise BadInputError("give the message exactly once: -m TEXT, -f FILE or - (stdin)")
+    if args.message is not None:
+        text: str = args.message
+        return text
+    try:
+        raw = Path(args.file).read_bytes() if args.file is not None else sys.stdin.buffer.read()
+        text = raw.decode("utf-8")
+    except OSError as exc:
+        raise BadInputError(f"cannot read {args.file}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise BadInputError(f"the message is not valid UTF-8 (byte {exc.start})") from exc
+    return text[:-1] if text.endswith("\n") else text
+
+
+def pane_label(snapshot: Snapshot, pane: Pane) -> str:
+    """`session:window.pane` for people, beside the id."""
+    session = snapshot.sessions_by_id.get(pane.session_id)
+    window = snapshot.windows_by_id.get(pane.window_id)
+    if session is None or window is None:
+        return pane.id
+    return f"{session.name}:{window.name}.{pane.index}"
+
+
+def resolve_input_panes(snapshot: Snapshot, targets: Sequence[str]) -> list[Pane]:
+    """Every TARGET resolved (all must exist), then expanded to the panes that take input."""
+    panes: dict[str, Pane] = {}
+    for target in targets:
+        for pane in input_panes(resolve_target(snapshot, target)):
+            panes.setdefault(pane.id, pane)
+    return list(panes.values())
+
+
+def report(
+    args: argparse.Namespace, op: str, snapshot: Snapshot, receipts: Sequence[Receipt]
+) -> int:
+    """Print receipts (table or JSON); exit 1 unless every target got its message."""
+    if args.json:
+        print_json(
+            {
+                "schema": "tmuxorch.receipts/1",
+                "op": op,
+                "receipts": [r.model_dump() for r in receipts],
+            }
+        )
+    else:
+        make_console().print(receipts_table(snapshot, receipts, pane_label))
+    return 0 if all(r.status in DELIVERED for r in receipts) else 1
+
+
+async def cmd_status(args: argparse.Namespace, backend: Backend) -> int:
+    snapshot = await backend.snapshot()
+    if args.target is not None:
+        snapshot = subtree(snapshot, resolve_target(snapshot, args.target))
+    if args.json:
+        print_json(snapshot.to_status_document())
+    else:
+        make_console().print(status_tree(snapshot, detailed=args.detailed))
+    return 0
+
+
+async def cmd_summary(args: argparse.Namespace, backend: Backend) -> int:
+    summary = summarize(await backend.snapshot(activity=True))
+    if args.json:
+        print_json(summary.to_document())
+    else:
+        console = make_console()
+        for block in summary_tables(summary):
+            console.print(block)
+    return 0
+
+
+async def cmd_send(args: argparse.Namespace, backend: Backend) -> int:
+    text = read_message(args)
+    if not args.targets:
+        raise BadInputError("no TARGET given")
+    snapshot = await backend.snapshot()
+    panes = resolve_input_panes(snapshot, args.targets)
+    receipts = await backend.send(
+        [p.id for p in panes], text, enter=not args.no_enter, force=args.force
+    )
+    return report(args, "send", snapshot, receipts)
+
+
+async def cmd_broadcast(args: argparse.Namespace, backend: Backend) -> int:
+    text = read_message(args)
+    snapshot = await backend.snapshot()
+    chosen: list[Pane] = []
+    left_out: list[tuple[Pane, str]] = []
+    for pane in snapshot.panes():
+        agent = pane.agent
+        if agent is None:
+            continue
+        session = snapshot.sessions_by_id[pane.session_id]
+        if args.kind and agent.kind not in args.kind:
+            left_out.append((pane, f"kind is {agent.kind}"))
+        elif args.state and agent.state not in args.state:
+            left_out.append((pane, f"state is {agent.state}"))
+        elif args.session and session.name not in args.session and session.id not in args.session:
+            left_out.append((pane, f"in session {session.name}"))
+        else:
+            chosen.append(pane)
+    if not args.json:
+        make_console().print(plan_table(snapshot, chosen, left_out, pane_label))
+    if not chosen:
+        if args.json:
+            print_json({"schema": "tmuxorch.receipts/1", "op": "broadcast", "receipts": []})
+        else:
+            print("no agent matches: nothing sent", file=sys.stderr)
+        return 1
+    if args.dry_run:
+        return 0
+    receipts = await backend.send([p.id for p in chosen], text, force=args.force)
+    return report(args, "broadcast", snapshot, receipts)
+
+
+async def cmd_keys(args: argparse.Namespace, backend: Backend) -> int:
+    snapshot = await backend.snapshot()
+    targets, keys = split_targets_and_keys(snapshot, args.items)
+    panes = resolve_input_panes(snapshot, targets)
+    return report(args, "keys", snapshot, await backend.keys([p.id for p in panes], keys))
+
+
+def split_targets_and_keys(snapshot: Snapshot, items: Sequence[str]) -> tuple[list[str], list[str]]:
+    """`TARGET... KEY...` (or `TARGET... -- KEY...`): targets come first, keys are the rest."""
+    if "--" in items:
+        cut = list(items).index("--")
+        targets, keys = list(items[:cut]), list(items[cut + 1 :])
+    else:
+        cut = 0
+        while cut < len(items):
+            try:
+                resolve_target(snapshot, items[cut])
+            except TargetNotFoundError:
+                break
+            cut += 1
+        targets, keys = list(items[:cut]), list(items[cut:])
+        if not targets and items:
+            resolve_target(snapshot, items[0])  # raises the clear `no such target` error
+    if not targets:
+        raise BadInputError("no TARGET given")
+    if not keys:
+        raise BadInputError("no KEY given (e.g. C-c, Escape, Enter)")
+    for key in keys:
+        validate_key(key)
+    return targets, keys
+
+
+async def cmd_interrupt(args: argparse.Namespace, backend: Backend) -> int:
+    snapshot = await backend.snapshot()
+    panes = resolve_input_panes(snapshot, args.targets)
+    return report(args, "interrupt", snapshot, await backend.interrupt([p.id for p in panes]))
+
+
+async def cmd_capture(args: argparse.Namespace, backend: Backend) -> int:
+    snapshot = await backend.snapshot()
+    panes = resolve_input_panes(snapshot, [args.target])
+    if len(panes) != 1:
+        raise BadInputError(f"{args.target!r} covers {len(panes)} panes: name one pane (%N)")
+    text = await backend.capture(panes[0].id, args.lines)
+    if args.json:
+        print_json({"pane": panes[0].id, "lines": args.lines, "text": text})
+    else:
+        sys.stdout.write(text + ("\n" if text else ""))
+    return 0
+
+
+async def cmd_spawn(args: argparse.Namespace, backend: Backend) -> int:
+    command = list(args.command)
+    if command and command[0] == "--":
+        command = command[1:]
+    spawned = await backend.spawn(args.session, command, name=args.name, kind=args.kind)
+    if args.json:
+        print_json(spawned.model_dump())
+    else:
+        print(f"spawned {spawned.pane_id} in window {spawned.window_id} of {spawned.session_id}")
+    return 0
+
+
+async def cmd_kill(args: argparse.Namespace, backend: Backend) -> int:
+    snapshot = await backend.snapshot()
+    target = resolve_target(snapshot, args.target)
+    what = f"{type(target).__name__.lower()} {target.id}"
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise BadInputError(f"refusing to kill {what} without --yes (stdin is not a terminal)")
+        answer = await asyncio.to_thread(input, f"kill {what} ({args.target})? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("not killed", file=sys.stderr)
+            return 1
+    await backend.kill(target.id)
+    print(f"killed {what}")
+    return 0
+
+
+async def cmd_rename(args: argparse.Namespace, backend: Backend) -> int:
+    snapshot = await backend.snapshot()
+    target = resolve_target(snapshot, args.target)
+    await backend.rename(target.id, args.name)
+    print(f"renamed {target.id} to {args.name!r}")
+    return 0
+
+
+async def cmd_events(args: argparse.Namespace, backend: Backend) -> int:
+    subscription = await backend.subscribe()
+    console = None if args.json else make_console()
+    try:
+        async for event in subscription:
+            if console is None:
+                print_json({"event": event.event, **event.data()})
+            else:
+                console.print(event_line(event))
+    finally:
+        await subscription.close()
+    return 0
+
+
+async def cmd_demo(args: argparse.Namespace, backend: Backend) -> int:
+    from tmuxorch.demo import start_demo
+
+    session = await start_demo(backend, args.agents, args.session)
+    print(
+        f"demo fleet of {args.agents} simulated agents running in session {session!r}.\n"
+        "Try: tmuxorch status   ·   tmuxorch broadcast --state idle -m 'hello'   ·   "
+        f"tmuxorch kill {session} --yes"
+    )
+    return 0
+
+
+async def cmd_log(args: argparse.Namespace, _backend: Backend | None) -> int:
+    with Store() as store:
+        entries = AuditLog(store).entries(limit=args.limit, op=args.op)
+    if args.json:
+        for entry in entries:
+            print_json(entry.model_dump(mode="json"))
+    else:
+        make_console().print(audit_table(entries, time.time()))
+    return 0

@@ -1,0 +1,303 @@
+"""Which panes are agents, what kind, and what their screen says they are doing.
+
+A pane is an agent when it carries the pane option `@tmuxorch-agent` (set by `spawn`), when a user
+rule in the config says so, or when its process is a known agent CLI. Several agent CLIs run as
+`node` or `python`, so for runtimes and shells the pane's process tree is read from /proc.
+
+Each kind has a profile of screen patterns, built in and overridable in the config. States are
+checked in a fixed order against the bottom of the visible screen: `waiting` (an approval or a
+question outranks everything), then `busy` (before `idle`: a busy agent still shows its prompt box),
+then `error`, then `idle`; nothing matching is `unknown`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tmuxorch.core.config import RuleConfig, Settings
+from tmuxorch.core.models import AgentState, Pane, Session, Window, WindowKind
+
+SCREEN_TAIL_LINES = 25
+"""How many non-empty lines from the bottom of the screen the patterns look at: old output
+further up (an error from an hour ago) must not decide the current state."""
+
+
+@dataclass(frozen=True)
+class AgentProfile:
+    """How to recognise one kind of agent and read its screen."""
+
+    kind: str
+    processes: tuple[str, ...]
+    busy: tuple[re.Pattern[str], ...] = ()
+    waiting: tuple[re.Pattern[str], ...] = ()
+    idle: tuple[re.Pattern[str], ...] = ()
+    error: tuple[re.Pattern[str], ...] = ()
+    interrupt_keys: tuple[str, ...] = ("C-c",)
+
+    def classify(self, screen: str) -> AgentState:
+        """The state the visible screen shows."""
+        lines = [line for line in screen.splitlines() if line.strip()]
+        tail = "\n".join(lines[-SCREEN_TAIL_LINES:])
+        for state, patterns in (
+            ("waiting", self.waiting),
+            ("busy", self.busy),
+            ("error", self.error),
+            ("idle", self.idle),
+        ):
+            if any(pattern.search(tail) for pattern in patterns):
+                return state  # type: ignore[return-value]
+        return "unknown"
+
+
+_GENERIC_BUSY = [r"esc to (?:interrupt|cancel)", r"ctrl\+c to (?:interrupt|cancel)"]
+_GENERIC_WAITING = [
+    r"Do you want to (?:proceed|make|create|run|allow)",
+    r"❯\s*1\.\s*Yes",
+    r"^\s*1\.\s*Yes\b",
+    r"\((?:y/n|Y/n|y/N)\)",
+    r"\[(?:y/n|Y/n|y/N)\]",
+    r"Allow (?:once|always|execution|command)",
+]
+_GENERIC_IDLE = [r"^\s*[│|]\s*>\s", r"^\s*>\s*$", r"\? for shortcuts"]
+_GENERIC_ERROR = [r"^\s*(?:API )?Error:", r"^\s*✗ .*error"]
+
+BUILTIN_PROFILES: dict[str, dict[str, list[str]]] = {
+    "claude": {
+        "processes": ["claude", "claude-code", "@anthropic-ai/claude-code"],
+        "busy": [*_GENERIC_BUSY, r"[✻✶✳✢✽·] \w+…"],
+        "waiting": _GENERIC_WAITING,
+        "idle": _GENERIC_IDLE,
+        "error": [r"API Error", *_GENERIC_ERROR],
+        "interrupt_keys": ["Escape"],
+    },
+    "codex": {
+        "processes": ["codex", "@openai/codex"],
+        "busy": [*_GENERIC_BUSY, r"Working \(\d+s"],
+        "waiting": [*_GENERIC_WAITING, r"Allow command\?", r"Approve"],
+        "idle": [*_GENERIC_IDLE, r"send\s+⏎", r"⏎ send"],
+        "error": _GENERIC_ERROR,
+        "interrupt_keys": ["Escape"],
+    },
+    "aider": {
+        "processes": ["aider", "aider-chat"],
+        "busy": [r"Waiting for .+", r"^\s*[░█▒▓]{2,}"],
+        "waiting": [r"\(Y\)es/\(N\)o", r"\[Yes\]:"],
+        "idle": [r"^\S*> ?$", r"^aider> ?"],
+        "error": _GENERIC_ERROR,
+    },
+    "gemini": {
+        "processes": ["gemini", "@google/gemini-cli"],
+        "busy": _GENERIC_BUSY,
+        "waiting": [*_GENERIC_WAITING, r"Yes, allow once", r"Allow execution"],
+        "idle": [*_GENERIC_IDLE, r"Type your message"],
+        "error": _GENERIC_ERROR,
+        "interrupt_keys": ["Escape"],
+    },
+    "opencode": {
+        "processes": ["opencode", "opencode-ai"],
+        "busy": _GENERIC_BUSY,
+        "waiting": _GENERIC_WAITING,
+        "idle": _GENERIC_IDLE,
+        "error": _GENERIC_ERROR,
+        "interrupt_keys": ["Escape"],
+    },
+    "goose": {
+        "processes": ["goose"],
+        "busy": _GENERIC_BUSY,
+        "waiting": _GENERIC_WAITING,
+        "idle": [*_GENERIC_IDLE, r"^\s*\( O\)>"],
+        "error": _GENERIC_ERROR,
+    },
+    "cursor-agent": {
+        "processes": ["cursor-agent"],
+        "busy": _GENERIC_BUSY,
+        "waiting": _GENERIC_WAITING,
+        "idle": _GENERIC_IDLE,
+        "error": _GENERIC_ERROR,
+    },
+    "amp": {
+        "processes": ["amp", "@sourcegraph/amp"],
+        "busy": _GENERIC_BUSY,
+        "waiting": _GENERIC_WAITING,
+        "idle": _GENERIC_IDLE,
+        "error": _GENERIC_ERROR,
+        "interrupt_keys": ["Escape"],
+    },
+    "sim": {
+        "processes": ["tmuxorch.simagent", "simagent"],
+        "busy": [r"esc to interrupt"],
+        "waiting": [r"Do you want to proceed", r"^\s*❯?\s*1\. Yes"],
+        "idle": [r"^\s*│ > "],
+        "error": [r"^Error: "],
+    },
+}
+"""Built-in profiles; `[agents.<kind>]` in the config replaces any of these lists or adds kinds."""
+
+
+def load_profiles(settings: Settings) -> dict[str, AgentProfile]:
+    """Built-in profiles with the config's overrides applied (and new kinds added)."""
+    merged: dict[str, dict[str, list[str]]] = {k: dict(v) for k, v in BUILTIN_PROFILES.items()}
+    for kind, override in settings.agents.items():
+        target = merged.setdefault(kind, {"processes": [kind]})
+        for key, value in override.model_dump(exclude_none=True).items():
+            target[key] = list(value)
+    return {kind: _compile(kind, spec) for kind, spec in merged.items()}
+
+
+def _compile(kind: str, spec: Mapping[str, list[str]]) -> AgentProfile:
+    def patterns(key: str) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(p, re.MULTILINE) for p in spec.get(key, []))
+
+    return AgentProfile(
+        kind=kind,
+        processes=tuple(spec.get("processes", [kind])),
+        busy=patterns("busy"),
+        waiting=patterns("waiting"),
+        idle=patterns("idle"),
+        error=patterns("error"),
+        interrupt_keys=tuple(spec.get("interrupt_keys", ["C-c"])),
+    )
+
+
+SHELLS = frozenset(
+    {"bash", "zsh", "fish", "sh", "dash", "ksh", "mksh", "tcsh", "csh", "nu", "pwsh", "xonsh",
+     "elvish", "login"}
+)  # fmt: skip
+RUNTIMES = frozenset(
+    {"node", "nodejs", "bun", "deno", "python", "python3", "npx", "uv", "uvx", "pipx", "ruby"}
+)
+EDITORS = frozenset(
+    {"vim", "nvim", "vi", "view", "emacs", "nano", "hx", "helix", "micro", "kak", "joe", "mg"}
+)
+MONITORS = frozenset(
+    {"htop", "top", "btop", "btm", "glances", "atop", "nvtop", "iotop", "watch", "tail", "less",
+     "journalctl", "k9s", "dmesg", "lnav", "multitail"}
+)  # fmt: skip
+SERVERS = frozenset(
+    {"npm", "pnpm", "yarn", "vite", "webpack", "next", "nodemon", "uvicorn", "gunicorn", "flask",
+     "rails", "puma", "cargo-watch", "watchexec", "entr", "air", "hugo", "jekyll", "tsc",
+     "esbuild", "docker-compose", "caddy", "nginx", "redis-server", "postgres", "http-server"}
+)  # fmt: skip
+
+
+def _is_python(command: str) -> bool:
+    return command.startswith("python")
+
+
+@dataclass
+class AgentDetector:
+    """Decides which panes are agents. Results are cached per (pane, pid, command): the
+    process tree is read again only when what runs in the pane changes."""
+
+    profiles: Mapping[str, AgentProfile]
+    rules: Iterable[RuleConfig] = ()
+    proc: Path = Path("/proc")
+    _cache: dict[tuple[str, int, str], str | None] = field(default_factory=dict)
+    _compiled_rules: list[tuple[str, dict[str, re.Pattern[str]]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for rule in self.rules:
+            matchers = {
+                name: re.compile(pattern)
+                for name in ("command", "window_name", "session_name", "cwd")
+                if (pattern := getattr(rule, name)) is not None
+            }
+            self._compiled_rules.append((rule.kind, matchers))
+
+    def kind_of(self, pane: Pane, window: Window, session: Session, tag: str | None) -> str | None:
+        """The agent kind of this pane, or None when it is not an agent."""
+        if tag:
+            return tag
+        for kind, matchers in self._compiled_rules:
+            values = {
+                "command": pane.command, "window_name": window.name,
+                "session_name": session.name, "cwd": pane.cwd,
+            }  # fmt: skip
+            if all(m.search(values[name]) for name, m in matchers.items()):
+                return kind
+        key = (pane.id, pane.pid, pane.command)
+        if key not in self._cache:
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            self._cache[key] = self._by_process(pane)
+        return self._cache[key]
+
+    def _by_process(self, pane: Pane) -> str | None:
+        by_name = self._match_token(pane.command)
+        if by_name is not None:
+            return by_name
+        if (
+            pane.command not in SHELLS
+            and pane.command not in RUNTIMES
+            and not _is_python(pane.command)
+        ):
+            return None
+        for argv in self._process_tree(pane.pid):
+            kind = self._match_argv(argv)
+            if kind is not None:
+                return kind
+        return None
+
+    def _match_token(self, token: str) -> str | None:
+        base = os.path.basename(token)
+        for profile in self.profiles.values():
+            for marker in profile.processes:
+                if base == marker or (marker.startswith("@") and marker in token):
+                    return profile.kind
+                if "/" in token and f"/{marker}/" in token:
+                    return profile.kind
+        return None
+
+    def _match_argv(self, argv: list[str]) -> str | None:
+        if not argv:
+            return None
+        head = os.path.basename(argv[0])
+        if head in SHELLS:
+            return None  # a shell's own arguments are not what it runs
+        candidates = [argv[0]]
+        if head in RUNTIMES or _is_python(head):
+            candidates += [a for a in argv[1:4] if a != "-m" and not a.startswith("-")]
+        for token in candidates:
+            kind = self._match_token(token)
+            if kind is not None:
+                return kind
+        return None
+
+    def _process_tree(self, pid: int, limit: int = 64) -> list[list[str]]:
+        """argv of the pane's process and its descendants (breadth first, bounded)."""
+        found: list[list[str]] = []
+        queue = [pid]
+        while queue and len(found) < limit:
+            current = queue.pop(0)
+            try:
+                raw = (self.proc / str(current) / "cmdline").read_bytes()
+                children = (
+                    self.proc / str(current) / "task" / str(current) / "children"
+                ).read_text()
+            except OSError:
+                continue
+            found.append([part.decode("utf-8", "replace") for part in raw.split(b"\0") if part])
+            queue += [int(child) for child in children.split()]
+        return found
+
+
+def window_kind(window: Window) -> WindowKind:
+    """The one place that decides a window's kind, from its panes (agents already marked)."""
+    if any(pane.agent is not None for pane in window.panes):
+        return "agent"
+    ordered = sorted(window.panes, key=lambda p: not p.active)
+    for pane in ordered:
+        command = pane.command
+        if command in EDITORS:
+            return "editor"
+        if command in MONITORS:
+            return "monitor"
+        if command in SERVERS:
+            return "server"
+    if ordered and all(pane.command in SHELLS for pane in ordered):
+        return "shell"
+    return "other"

@@ -1,0 +1,159 @@
+"""Everything besides `send` that changes or reads a pane: keys, interrupt, capture, spawn, kill,
+rename. Each is addressed by tmux id (never by a name tmux would prefix-match) and validated
+before tmux sees it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from tmuxorch.core.delivery import Receipt
+from tmuxorch.core.errors import BadInputError, TmuxCommandError
+from tmuxorch.core.models import Frozen, Snapshot
+from tmuxorch.core.names import validate_key, validate_kind, validate_name
+from tmuxorch.core.sanitize import sanitize
+from tmuxorch.core.snapshot import SEPARATOR
+from tmuxorch.core.tracker import AGENT_OPTION
+
+if TYPE_CHECKING:
+    from tmuxorch.core.engine import Engine
+    from tmuxorch.core.tracker import AgentTracker
+
+MAX_CAPTURE_LINES = 100_000
+
+
+class Spawned(Frozen):
+    """Where a spawned command runs."""
+
+    session_id: str
+    window_id: str
+    pane_id: str
+
+
+def _id_kind(target: str) -> str:
+    if target[:1] in ("%", "@", "$") and target[1:].isdigit():
+        return target[0]
+    raise BadInputError(f"not a tmux id: {target!r} (expected %N, @N or $N)")
+
+
+async def send_keys(
+    engine: Engine, snapshot: Snapshot, pane_ids: Sequence[str], keys: Sequence[str]
+) -> list[Receipt]:
+    """Press named keys (`C-c`, `Escape`, `Enter`…) in every pane, in order."""
+    if not keys:
+        raise BadInputError("no keys given")
+    names = [validate_key(key) for key in keys]
+    present = [pid for pid in dict.fromkeys(pane_ids) if pid in snapshot.panes_by_id]
+    results = await engine.run(
+        [["send-keys", "-t", pid, "--", *names] for pid in present], idempotent=False
+    )
+    outcome = {
+        pid: Receipt(target=pid, status="delivered" if r.ok else "failed", detail=r.error)
+        for pid, r in zip(present, results, strict=True)
+    }
+    return [
+        outcome.get(pid) or Receipt(target=pid, status="failed", detail="no such pane")
+        for pid in dict.fromkeys(pane_ids)
+    ]
+
+
+async def interrupt(
+    tracker: AgentTracker, snapshot: Snapshot, pane_ids: Sequence[str]
+) -> list[Receipt]:
+    """Stop what each agent is doing with the keys its CLI expects (Escape for Claude Code,
+    C-c for most others and for plain panes)."""
+    receipts: list[Receipt] = []
+    for pane_id in dict.fromkeys(pane_ids):
+        pane = snapshot.panes_by_id.get(pane_id)
+        keys = tracker.profile(pane.agent.kind).interrupt_keys if pane and pane.agent else ("C-c",)
+        receipts += await send_keys(tracker.engine, snapshot, [pane_id], keys)
+    return receipts
+
+
+async def capture(engine: Engine, pane_id: str, lines: int = 50, *, colours: bool = False) -> str:
+    """The last `lines` lines of a pane (history included), sanitised; with `colours`, SGR colour
+    sequences are kept for a renderer that parses them (nothing else survives)."""
+    _id_kind(pane_id)
+    if not 1 <= lines <= MAX_CAPTURE_LINES:
+        raise BadInputError(f"--lines must be between 1 and {MAX_CAPTURE_LINES}")
+    command = ["capture-pane", "-p", "-J", "-t", pane_id, "-S", f"-{lines}"]
+    if colours:
+        command.insert(2, "-e")
+    (result,) = await engine.run([command])
+    result.check()
+    text_lines = list(result.lines)
+    while text_lines and not text_lines[-1].strip():
+        text_lines.pop()
+    text = "\n".join(text_lines[-lines:])
+    return sanitize_keeping_colours(text) if colours else sanitize(text)
+
+
+def sanitize_keeping_colours(text: str) -> str:
+    """Like sanitize(), but SGR (`ESC [ … m`) colour sequences stay."""
+    parts = text.split("\x1b[")
+    kept = [sanitize(parts[0])]
+    for part in parts[1:]:
+        head, sep, rest = part.partition("m")
+        if sep and all(c.isdigit() or c in ";:" for c in head):
+            kept.append("\x1b[" + head + "m" + sanitize(rest))
+        else:
+            kept.append(sanitize("\x1b[" + part))
+    return "".join(kept)
+
+
+async def spawn(
+    tracker: AgentTracker,
+    snapshot: Snapshot,
+    session: str,
+    command: Sequence[str],
+    *,
+    name: str | None = None,
+    kind: str | None = None,
+) -> Spawned:
+    """A new window running `command` (argv; one string runs through the tmux server's shell)
+    in `session` (created when missing), tagged as an agent of `kind`."""
+    if not command or not any(command):
+        raise BadInputError("no command given (put it after --)")
+    existing = [s for s in snapshot.sessions if s.name == session or s.id == session]
+    if not existing:
+        validate_name(session, "session name")
+    if name is not None:
+        validate_name(name, "window name")
+    if kind is not None:
+        validate_kind(kind)
+    fmt = SEPARATOR.join(("#{session_id}", "#{window_id}", "#{pane_id}"))
+    window_name = ["-n", name] if name else []
+    if existing:
+        create = ["new-window", "-d", "-P", "-F", fmt, *window_name, "-t", existing[0].id]
+    else:
+        create = ["new-session", "-d", "-P", "-F", fmt, "-s", session, *window_name]
+    (result,) = await tracker.engine.run([[*create, "--", *command]], idempotent=False)
+    line = result.check().lines[0] if result.lines else ""
+    ids = line.split(SEPARATOR)
+    if len(ids) != 3:
+        raise TmuxCommandError(create[0], f"unexpected reply {line!r}")
+    spawned = Spawned(session_id=ids[0], window_id=ids[1], pane_id=ids[2])
+    if kind is not None:
+        await tracker.engine.run(
+            [["set-option", "-p", "-t", spawned.pane_id, AGENT_OPTION, kind]], idempotent=False
+        )
+        tracker.remember_tag(spawned.pane_id, kind)
+    return spawned
+
+
+async def kill(engine: Engine, target_id: str) -> None:
+    """Kill a pane, window or session by id."""
+    command = {"%": "kill-pane", "@": "kill-window", "$": "kill-session"}[_id_kind(target_id)]
+    (result,) = await engine.run([[command, "-t", target_id]], idempotent=False)
+    result.check()
+
+
+async def rename(engine: Engine, target_id: str, name: str) -> None:
+    """Rename a window or session by id; the name is validated first."""
+    kind = _id_kind(target_id)
+    if kind == "%":
+        raise BadInputError("panes have no name in tmux: rename their window (@N) instead")
+    validate_name(name, "session name" if kind == "$" else "window name")
+    command = "rename-session" if kind == "$" else "rename-window"
+    (result,) = await engine.run([[command, "-t", target_id, "--", name]], idempotent=False)
+    result.check()

@@ -1,0 +1,202 @@
+"""Agent detection and live state for a fleet: which panes are agents, and what each is doing.
+
+Only agent panes are captured, all of them in one pipelined round trip; a pane whose screen hash
+did not change since the last sweep costs nothing more. A new state must hold for `debounce`
+seconds before it replaces the current one, so a spinner that blinks or a screen caught mid-redraw
+does not make the state flicker; the first observation of a pane is taken as it is.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tmuxorch.core.agents import AgentDetector, AgentProfile, load_profiles, window_kind
+from tmuxorch.core.config import Settings
+from tmuxorch.core.events import AgentStateChanged
+from tmuxorch.core.models import AgentInfo, AgentState, Pane, Session, Snapshot, Window
+from tmuxorch.core.snapshot import SEPARATOR
+
+if TYPE_CHECKING:
+    from tmuxorch.core.engine import Engine
+
+AGENT_OPTION = "@tmuxorch-agent"
+_LIST_TAGS = ["list-panes", "-a", "-F", f"#{{pane_id}}{SEPARATOR}#{{{AGENT_OPTION}}}"]
+
+
+def capture_command(pane_id: str) -> list[str]:
+    """The visible screen of one pane, as plain text."""
+    return ["capture-pane", "-p", "-t", pane_id]
+
+
+@dataclass
+class _Tracked:
+    kind: str
+    state: AgentState
+    since: float
+    digest: int | None = None
+    candidate: AgentState | None = None
+    candidate_since: float = 0.0
+
+
+class AgentTracker:
+    """Keeps each agent pane's kind and debounced state; annotates snapshots with them."""
+
+    def __init__(self, engine: Engine, settings: Settings | None = None) -> None:
+        self.engine = engine
+        self.settings = settings or Settings()
+        self.profiles: dict[str, AgentProfile] = load_profiles(self.settings)
+        self.detector = AgentDetector(self.profiles, self.settings.rules)
+        self.debounce = self.settings.state_debounce
+        self.interval = self.settings.state_interval
+        self._tags: dict[str, str] = {}
+        self._tracked: dict[str, _Tracked] = {}
+
+    def profile(self, kind: str) -> AgentProfile:
+        """The profile of `kind` (a kind without one gets the generic `sim`-free defaults)."""
+        return self.profiles.get(kind) or AgentProfile(kind=kind, processes=(kind,))
+
+    def remember_tag(self, pane_id: str, kind: str) -> None:
+        """Record a tag we set ourselves (spawn), saving a round trip."""
+        self._tags[pane_id] = kind
+
+    async def annotate(self, snapshot: Snapshot, *, sweep: bool = True) -> Snapshot:
+        """The snapshot with `agent` set on agent panes and `kind` on windows. With `sweep`,
+        agent screens are captured first so states are current."""
+        if not snapshot.tmux.running:
+            return snapshot
+        await self._refresh_tags(snapshot)
+        kinds = self._kinds(snapshot)
+        if sweep:
+            await self.sweep(snapshot, kinds)
+        return self._annotated(snapshot, kinds)
+
+    async def sweep(
+        self, snapshot: Snapshot, kinds: dict[str, str] | None = None
+    ) -> list[AgentStateChanged]:
+        """Capture every agent pane once (one round trip) and update states; returns the
+        state changes that settled."""
+        if kinds is None:
+            await self._refresh_tags(snapshot)
+            kinds = self._kinds(snapshot)
+        panes = snapshot.panes_by_id
+        for gone in set(self._tracked) - set(kinds):
+            del self._tracked[gone]
+        live = [pid for pid in kinds if not panes[pid].dead]
+        results = await self.engine.run([capture_command(pid) for pid in live]) if live else []
+        screens = {pid: r.lines for pid, r in zip(live, results, strict=True) if r.ok}
+        now = time.time()
+        changes: list[AgentStateChanged] = []
+        for pane_id, kind in kinds.items():
+            pane = panes[pane_id]
+            lines = screens.get(pane_id)
+            if pane.dead:
+                observed: AgentState | None = "exited"
+                digest = None
+            elif lines is None:
+                continue  # vanished between snapshot and capture
+            else:
+                digest = hash(lines)
+                observed = None
+            change = self._observe(pane, kind, observed, lines, digest, now)
+            if change is not None:
+                changes.append(change)
+        return changes
+
+    def classify_now(self, kind: str, lines: Sequence[str]) -> AgentState:
+        """The state a screen shows right now, without debounce (used before a send)."""
+        return self.profile(kind).classify("\n".join(lines))
+
+    def _observe(
+        self,
+        pane: Pane,
+        kind: str,
+        observed: AgentState | None,
+        lines: Sequence[str] | None,
+        digest: int | None,
+        now: float,
+    ) -> AgentStateChanged | None:
+        tracked = self._tracked.get(pane.id)
+        unchanged = tracked is not None and tracked.kind == kind and tracked.digest == digest
+        if unchanged and observed is None and tracked is not None and tracked.candidate is None:
+            return None  # same screen as last time: nothing to do
+        if observed is None:
+            observed = self.profile(kind).classify("\n".join(lines or ()))
+        if tracked is None or tracked.kind != kind:
+            self._tracked[pane.id] = _Tracked(kind, observed, now, digest)
+            return None
+        tracked.digest = digest
+        if observed == tracked.state:
+            tracked.candidate = None
+            return None
+        if tracked.candidate != observed:
+            tracked.candidate, tracked.candidate_since = observed, now
+        if now - tracked.candidate_since < self.debounce and observed != "exited":
+            return None
+        previous = tracked.state
+        tracked.state, tracked.since, tracked.candidate = observed, tracked.candidate_since, None
+        return AgentStateChanged(
+            pane_id=pane.id, window_id=pane.window_id, session_id=pane.session_id, kind=kind,
+            state=observed, previous=previous, since=tracked.since,
+        )  # fmt: skip
+
+    async def _refresh_tags(self, snapshot: Snapshot) -> None:
+        """Read `@tmuxorch-agent` for panes we have not seen (one command for all of them)."""
+        unseen = [pid for pid in snapshot.panes_by_id if pid not in self._tags]
+        if not unseen:
+            return
+        (listing,) = await self.engine.run([_LIST_TAGS])
+        current = set(snapshot.panes_by_id)
+        for line in listing.lines:
+            pane_id, _, tag = line.partition(SEPARATOR)
+            if pane_id in current:
+                self._tags[pane_id] = tag
+        for gone in set(self._tags) - current:
+            del self._tags[gone]
+
+    def _kinds(self, snapshot: Snapshot) -> dict[str, str]:
+        kinds: dict[str, str] = {}
+        for session in snapshot.sessions:
+            for window in session.windows:
+                for pane in window.panes:
+                    kind = self.detector.kind_of(pane, window, session, self._tags.get(pane.id))
+                    if kind is not None:
+                        kinds[pane.id] = kind
+        return kinds
+
+    def _annotated(self, snapshot: Snapshot, kinds: dict[str, str]) -> Snapshot:
+        now = time.time()
+
+        def pane_with_agent(pane: Pane) -> Pane:
+            kind = kinds.get(pane.id)
+            if kind is None:
+                return pane
+            tracked = self._tracked.get(pane.id)
+            info = AgentInfo(
+                kind=kind,
+                state=tracked.state if tracked else ("exited" if pane.dead else "unknown"),
+                since=tracked.since if tracked else now,
+            )
+            return pane.model_copy(update={"agent": info})
+
+        def window_with_kinds(window: Window) -> Window:
+            panes = tuple(pane_with_agent(p) for p in window.panes)
+            updated = window.model_copy(update={"panes": panes})
+            return updated.model_copy(update={"kind": window_kind(updated)})
+
+        def session_with_kinds(session: Session) -> Session:
+            return session.model_copy(
+                update={"windows": tuple(window_with_kinds(w) for w in session.windows)}
+            )
+
+        return Snapshot.model_construct(
+            tmux=snapshot.tmux,
+            sessions=tuple(session_with_kinds(s) for s in snapshot.sessions),
+            taken_at=snapshot.taken_at,
+        )
+
+    def states(self) -> Iterable[tuple[str, str, AgentState]]:
+        """(pane id, kind, state) of every tracked agent."""
+        return ((pid, t.kind, t.state) for pid, t in self._tracked.items())
