@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tmuxorch.core.backend import LocalBackend
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.tmux_server import TmuxServer
 
@@ -116,6 +117,12 @@ async def engine(running_tmux: TmuxFixture) -> AsyncIterator[Engine]:
         yield eng
     finally:
         await eng.close()
+
+
+@pytest.fixture
+def backend(engine: Engine) -> LocalBackend:
+    """The local backend over the test engine (what the CLI and TUI use)."""
+    return LocalBackend(engine)
 
 
 async def wait_for(

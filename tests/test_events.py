@@ -7,7 +7,7 @@ import asyncio
 from tmuxorch.core.engine import Engine, EventStream
 from tmuxorch.core.events import Event
 
-from .conftest import TmuxFixture
+from .conftest import TmuxFixture, wait_for
 
 
 async def next_event(stream: EventStream, name: str, timeout: float = 5.0) -> Event:
@@ -104,4 +104,4 @@ async def test_killed_control_client_is_replaced_without_tmux_down(
     running_tmux.tmux("new-session", "-d", "-s", "after", "sleep", "100000")
     added = await next_event(stream, "session_added")
     assert added.name == "after"  # type: ignore[union-attr]
-    assert engine.connection.control_pid not in (None, pid)
+    await wait_for(lambda: engine.connection.control_pid not in (None, pid))

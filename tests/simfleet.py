@@ -1,0 +1,73 @@
+"""Simulated agents in a private tmux server, for tests that need an agent end to end.
+
+Each agent logs every message it received (one JSON line each), so a test can check that the
+exact bytes arrived, exactly once, in exactly the pane that was meant.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from tmuxorch.simagent import PROMPT_PREFIX as BOX_PROMPT
+
+from .conftest import TmuxFixture, wait_for
+
+
+class SimAgent:
+    """One simulated agent in its own window of the test server."""
+
+    def __init__(self, tmux: TmuxFixture, log: Path, *options: str, session: str = "main") -> None:
+        self.tmux = tmux
+        self.log = log
+        argv = [sys.executable, "-m", "tmuxorch.simagent", "--log", str(log), *options]
+        self.pane = tmux.tmux(
+            "new-window", "-d", "-P", "-F", "#{pane_id}", "-t", session, *argv
+        ).strip()
+
+    def screen(self) -> str:
+        return self.tmux.tmux("capture-pane", "-p", "-t", self.pane)
+
+    def cursor_line(self) -> str:
+        y = int(self.tmux.tmux("display-message", "-p", "-t", self.pane, "#{cursor_y}"))
+        return self.screen().split("\n")[y]
+
+    def entries(self) -> list[str]:
+        """Every message the agent received, in order."""
+        if not self.log.exists():
+            return []
+        return [json.loads(line)["text"] for line in self.log.read_text("utf-8").splitlines()]
+
+    def type(self, text: str) -> None:
+        self.tmux.tmux("send-keys", "-t", self.pane, "-l", "--", text)
+
+    def keys(self, *keys: str) -> None:
+        self.tmux.tmux("send-keys", "-t", self.pane, *keys)
+
+    def shows(self, text: str) -> bool:
+        return text in self.screen()
+
+    def idle(self) -> bool:
+        """The prompt box is drawn, empty, with the cursor in it, and no busy marker."""
+        screen = self.screen()
+        empty = self.cursor_line().rstrip(" │") == BOX_PROMPT.rstrip()
+        return empty and "? for shortcuts" in screen and "esc to interrupt" not in screen
+
+
+async def start_agent(
+    tmux: TmuxFixture, directory: Path, *options: str, name: str = "agent"
+) -> SimAgent:
+    """Start one agent and wait until it shows its idle prompt."""
+    agent = SimAgent(tmux, directory / f"{name}.jsonl", *options)
+    await wait_for(agent.idle, timeout=10)
+    return agent
+
+
+async def start_agents(
+    tmux: TmuxFixture, directory: Path, count: int, *options: str
+) -> list[SimAgent]:
+    """Start `count` agents (in parallel) and wait until all are idle."""
+    agents = [SimAgent(tmux, directory / f"agent{n}.jsonl", *options) for n in range(count)]
+    await wait_for(lambda: all(a.idle() for a in agents), timeout=15)
+    return agents

@@ -1,0 +1,152 @@
+"""Agent detection (process tree, tag, rules), window kinds, states and agent_state events."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from tmuxorch.core.agents import BUILTIN_PROFILES, AgentDetector, load_profiles, window_kind
+from tmuxorch.core.backend import LocalBackend
+from tmuxorch.core.config import RuleConfig, Settings
+from tmuxorch.core.engine import Engine
+from tmuxorch.core.events import AgentStateChanged
+from tmuxorch.core.models import Pane, Window
+
+from .conftest import TmuxFixture, wait_for
+from .simfleet import start_agent
+
+
+def _pane(command: str, *, agent: bool = False, active: bool = True) -> Pane:
+    from tmuxorch.core.models import AgentInfo
+
+    return Pane(
+        id="%1", index=0, active=active, pid=1, command=command, cwd="/", dead=False,
+        width=80, height=24, agent=AgentInfo(kind="claude") if agent else None,
+        window_id="@1", session_id="$1",
+    )  # fmt: skip
+
+
+def _window(*panes: Pane) -> Window:
+    return Window(id="@1", index=0, name="w", active=True, panes=panes, session_id="$1")
+
+
+def test_window_kinds() -> None:
+    assert window_kind(_window(_pane("bash"))) == "shell"
+    assert window_kind(_window(_pane("nvim"))) == "editor"
+    assert window_kind(_window(_pane("htop"))) == "monitor"
+    assert window_kind(_window(_pane("vite"))) == "server"
+    assert window_kind(_window(_pane("bash"), _pane("node", agent=True))) == "agent"
+    assert window_kind(_window(_pane("make"))) == "other"
+
+
+def test_profiles_classify_typical_screens() -> None:
+    claude = load_profiles(Settings())["claude"]
+    assert claude.classify("✻ Thinking… (3s · esc to interrupt)\n╭──╮\n│ > │") == "busy"
+    assert claude.classify("Do you want to proceed?\n❯ 1. Yes\n  2. No") == "waiting"
+    assert claude.classify("╭────╮\n│ >  │\n╰────╯\n  ? for shortcuts") == "idle"
+    assert claude.classify("nothing recognisable here") == "unknown"
+    old_error = "API Error: 500\n" + "\n".join(f"line {n}" for n in range(40)) + "\n│ > │"
+    assert claude.classify(old_error) == "idle"  # only the bottom of the screen counts
+
+
+def test_config_overrides_and_adds_profiles() -> None:
+    settings = Settings.model_validate(
+        {"agents": {"claude": {"busy": ["CUSTOM BUSY"]}, "mybot": {"idle": ["^bot> $"]}}}
+    )
+    profiles = load_profiles(settings)
+    assert profiles["claude"].classify("CUSTOM BUSY") == "busy"
+    assert profiles["claude"].classify("esc to interrupt") != "busy"
+    assert profiles["mybot"].classify("bot> ") == "idle"
+    assert profiles["mybot"].processes == ("mybot",)
+    assert set(BUILTIN_PROFILES) <= set(profiles)
+
+
+async def test_sim_agent_detected_by_process_tree(
+    engine: Engine, running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "0")
+    snapshot = await LocalBackend(engine).snapshot()
+    pane = snapshot.panes_by_id[agent.pane]
+    assert pane.command.startswith("python")
+    assert pane.agent is not None
+    assert (pane.agent.kind, pane.agent.state) == ("sim", "idle")
+    assert snapshot.windows_by_id[pane.window_id].kind == "agent"
+    main_pane = snapshot.sessions[0].windows[0].panes[0]
+    assert main_pane.agent is None  # `sleep` is not an agent
+
+
+async def test_tag_and_rule_make_agents(running_tmux: TmuxFixture, tmp_path: Path) -> None:
+    running_tmux.tmux("new-window", "-d", "-t", "main", "-n", "robot-1", "sleep", "100000")
+    tagged = running_tmux.tmux(
+        "new-window", "-d", "-P", "-F", "#{pane_id}", "-t", "main", "sleep", "100001"
+    ).strip()
+    running_tmux.tmux("set-option", "-p", "-t", tagged, "@tmuxorch-agent", "codex")
+    settings = Settings.model_validate({"rules": [{"kind": "robot", "window_name": "^robot-"}]})
+    eng = Engine(running_tmux.server, settings=settings)
+    try:
+        snapshot = await LocalBackend(eng).snapshot()
+    finally:
+        await eng.close()
+    kinds = {w.name: w.panes[0].agent.kind for w in snapshot.windows() if w.panes[0].agent}
+    assert kinds == {"robot-1": "robot", "sleep": "codex"}
+
+
+def test_detector_ignores_shell_arguments_and_editors(tmp_path: Path) -> None:
+    detector = AgentDetector(load_profiles(Settings()), [RuleConfig(kind="x", cwd="^/never$")])
+    assert detector._match_argv(["vim", "claude.md"]) is None
+    assert detector._match_argv(["bash", "-c", "claude"]) is None
+    assert (
+        detector._match_argv(["node", "/usr/lib/node_modules/@anthropic-ai/claude-code/cli.js"])
+        == "claude"
+    )
+    assert detector._match_argv(["python3", "-m", "tmuxorch.simagent"]) == "sim"
+    assert detector._match_argv(["/usr/local/bin/codex"]) == "codex"
+
+
+async def test_state_changes_arrive_as_events(
+    engine: Engine, running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "1.5")
+    stream = await engine.subscribe()
+    seen: list[tuple[str, float]] = []
+
+    async def collect() -> None:
+        async for event in stream:
+            if isinstance(event, AgentStateChanged) and event.pane_id == agent.pane:
+                seen.append((event.state, time.monotonic()))
+
+    task = asyncio.create_task(collect())
+    try:
+        await asyncio.sleep(0.6)  # let the sweeper see the idle screen (the first observation)
+        started = time.monotonic()
+        agent.type("work please")
+        agent.keys("Enter")
+        await wait_for(lambda: [s for s, _ in seen] == ["busy"], timeout=3)
+        assert seen[0][1] - started <= 1.0
+        await wait_for(lambda: [s for s, _ in seen] == ["busy", "idle"], timeout=5)
+        agent.type("now APPROVE it")
+        agent.keys("Enter")
+        await wait_for(lambda: [s for s, _ in seen][-1:] == ["waiting"], timeout=3)
+    finally:
+        task.cancel()
+        await stream.close()
+
+
+async def test_crashed_agent_is_exited(
+    engine: Engine, running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    running_tmux.tmux("set-option", "-g", "remain-on-exit", "on")
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "0")
+    backend = LocalBackend(engine)
+    agent.type("please --crash now")
+    agent.keys("Enter")
+
+    async def state() -> str | None:
+        pane = (await backend.snapshot()).panes_by_id[agent.pane]
+        return pane.agent.state if pane.agent else None
+
+    deadline = time.monotonic() + 5
+    while await state() != "exited":
+        assert time.monotonic() < deadline, "agent never reported exited"
+        await asyncio.sleep(0.05)
