@@ -11,9 +11,14 @@ import signal
 import sys
 from types import FrameType, ModuleType
 
-from bench import events, snapshot
+from bench import broadcast, events, snapshot, states
 
-BENCHMARKS: dict[str, ModuleType] = {"snapshot": snapshot, "events": events}
+BENCHMARKS: dict[str, ModuleType] = {
+    "snapshot": snapshot,
+    "events": events,
+    "broadcast": broadcast,
+    "states": states,
+}
 DEFAULT = "snapshot"
 
 

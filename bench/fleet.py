@@ -17,7 +17,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,15 @@ SESSION_PREFIX = "bench"
 
 _CHAIN_BYTES = 8000
 """Budget for one chained invocation: tmux refuses a client message over ~16 KB."""
+
+PaneCommand = Callable[[int], Sequence[str]]
+"""What the n-th pane of a fleet runs: one string goes through the shell, several are an argv
+that tmux executes directly."""
+
+
+def idle_command(_n: int) -> list[str]:
+    """The default pane command: PANE_COMMAND, the same in every pane."""
+    return [PANE_COMMAND]
 
 
 def tmux_binary() -> str:
@@ -119,18 +128,27 @@ class Fleet:
         ]
 
 
-def _build(fleet: Fleet) -> None:
+def _build(fleet: Fleet, command: PaneCommand, size: tuple[int, int]) -> None:
     shape = fleet.shape
+    width, height = str(size[0]), str(size[1])
     # The first session starts the server (without any config file); the options that follow make
     # every later window big enough for its splits and keep the server lean.
     commands: list[list[str]] = [
-        ["set-option", "-g", "default-size", "250x80"],
+        ["set-option", "-g", "default-size", f"{width}x{height}"],
         ["set-option", "-g", "history-limit", "100"],
     ]
     first: list[str] = []
+    started = 0
+
+    def pane_command() -> list[str]:
+        nonlocal started
+        argv = list(command(started))
+        started += 1
+        return argv
+
     for s, windows in enumerate(shape.sessions()):
         name = f"{SESSION_PREFIX}{s:03d}"
-        new_session = ["new-session", "-d", "-s", name, "-x", "250", "-y", "80", PANE_COMMAND]
+        new_session = ["new-session", "-d", "-s", name, "-x", width, "-y", height, *pane_command()]
         if s == 0:
             first = ["-f", "/dev/null", *new_session]
         else:
@@ -138,8 +156,10 @@ def _build(fleet: Fleet) -> None:
         for w, panes in enumerate(windows):
             target = f"{name}:{w}"
             if w > 0:
-                commands.append(["new-window", "-d", "-t", target, PANE_COMMAND])
-            commands += [["split-window", "-d", "-t", target, PANE_COMMAND]] * (panes - 1)
+                commands.append(["new-window", "-d", "-t", target, *pane_command()])
+            commands += [
+                ["split-window", "-d", "-t", target, *pane_command()] for _ in range(panes - 1)
+            ]
     fleet.chained(commands, first=first)
     fleet.session_count = len(shape.sessions())
     fleet.window_count = len(shape.windows())
@@ -174,8 +194,11 @@ def kill_fleet(fleet: Fleet) -> None:
 
 
 @contextlib.contextmanager
-def fleet(shape: Shape) -> Iterator[Fleet]:
-    """A running server of `shape`, on its own socket, gone again when the block exits."""
+def fleet(
+    shape: Shape, command: PaneCommand = idle_command, size: tuple[int, int] = (250, 80)
+) -> Iterator[Fleet]:
+    """A running server of `shape`, on its own socket, gone again when the block exits. Pane n
+    runs `command(n)`; windows are `size` (columns, rows)."""
     base = tempfile.gettempdir()
     if len(base) > 60:  # a unix socket path must stay under ~107 bytes
         base = "/tmp"
@@ -183,7 +206,7 @@ def fleet(shape: Shape) -> Iterator[Fleet]:
     built = Fleet(socket_path=tmpdir / "tmux.sock", shape=shape)
     try:
         try:
-            _build(built)
+            _build(built, command, size)
         finally:
             # Learn the PID even when the build failed half-way, so the server is still reaped.
             with contextlib.suppress(Exception):

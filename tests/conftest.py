@@ -43,9 +43,12 @@ class TmuxFixture:
         self.config.write_text(TMUX_CONFIG)
         self.env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
         self.env["TMUX_TMPDIR"] = str(tmpdir)
+        self.env["XDG_DATA_HOME"] = str(tmpdir / "data")  # the audit log of CLI runs
+        self.env["XDG_CONFIG_HOME"] = str(tmpdir / "config")  # no user config leaks in
         self.socket_path = tmpdir / f"tmux-{os.getuid()}" / self.name
         self.server = TmuxServer(self.socket_path)
         self.pids: set[int] = set()
+        self.guardian: subprocess.Popen[bytes] | None = None
 
     def tmux(self, *args: str, check: bool = True) -> str:
         """Run one tmux command against this server; return stdout."""
@@ -70,6 +73,13 @@ class TmuxFixture:
         so the pane's command is `sleep`); remember the server PID for teardown."""
         self.tmux("new-session", "-d", "-s", session, "sleep", "100000")
         self.pids.add(int(self.tmux("display-message", "-p", "#{pid}").strip()))
+        if self.guardian is None:
+            self.guardian = subprocess.Popen(  # kills this server if the test process dies hard
+                ["sh", "-c", f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 1; done; "
+                 f'exec tmux -S "{self.socket_path}" kill-server'],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                env=self.env, start_new_session=True,
+            )  # fmt: skip
 
     def kill(self) -> None:
         """Kill the server by socket, then by PID, and wait until it is gone."""
@@ -78,6 +88,10 @@ class TmuxFixture:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         self.pids.clear()
+        if self.guardian is not None:
+            self.guardian.kill()
+            self.guardian.wait()
+            self.guardian = None
 
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """Run the real `tmuxorch` CLI against this server (as a user would, -S)."""

@@ -130,3 +130,35 @@ async def test_pipelined_batch_returns_each_result_in_order(engine: Engine, coun
     assert len(failed) == 1
     assert "no-such-session" in failed[0].error
     assert [r.lines[0] for r in results if r.ok] == [f"n{i}" for i in range(count)]
+
+
+async def test_foreign_window_in_hidden_session_is_shown_and_kept(
+    running_tmux: TmuxFixture,
+) -> None:
+    """`tmux new-window` run outside tmux without -t lands in the most recently attached session,
+    which can be ours: that window must be visible and must survive tmuxorch exiting."""
+    eng = Engine(running_tmux.server)
+    try:
+        stream = await eng.subscribe()
+        running_tmux.tmux("new-window", "-d", "-n", "script-window", "sleep", "100000")
+        from .conftest import wait_for
+
+        await wait_for(
+            lambda: (
+                eng.last_snapshot is not None
+                and "script-window" in {w.name for w in eng.last_snapshot.windows()}
+            )
+        )
+        await wait_for(
+            lambda: (
+                running_tmux.tmux(
+                    "show-options", "-t", HIDDEN_SESSION, "-v", "destroy-unattached"
+                ).strip()
+                == "off"
+            )
+        )
+        await stream.close()
+    finally:
+        await eng.close()
+    names = running_tmux.tmux("list-windows", "-a", "-F", "#{window_name}").split()
+    assert "script-window" in names

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 
@@ -101,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     spawn.add_argument("--name", help="window name")
     spawn.add_argument("--kind", help="tag the pane as an agent of this kind (e.g. claude)")
     spawn.add_argument("--json", action="store_true")
-    spawn.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND...")
+    spawn.add_argument("argv", nargs="*", metavar="-- COMMAND", help="the command, after --")
+    spawn.set_defaults(argv=[])
 
     kill = add("kill", commands.cmd_kill, "kill a pane, window or session (asks first)")
     kill.add_argument("target", metavar="TARGET")
@@ -151,10 +153,22 @@ async def _run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `tmuxorch` script."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    # argparse cannot take `--` inside a subcommand: what follows it is split off here.
+    after: list[str] | None = None
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, after = argv[:cut], argv[cut + 1 :]
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args([*argv, "status"])
+    if after is not None:
+        if args.command == "spawn":
+            args.argv = [*args.argv, *after]
+        elif args.command == "keys":
+            args.items = [*args.items, "--", *after]
+        else:
+            parser.error(f"'--' is not used by {args.command}")
     try:
         return asyncio.run(_run(args))
     except TmuxorchError as exc:
@@ -164,3 +178,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug: one line for the user, the traceback on request
+        if os.environ.get("TMUXORCH_DEBUG"):
+            raise
+        print(
+            f"tmuxorch: internal error: {type(exc).__name__}: {exc} "
+            "(run with TMUXORCH_DEBUG=1 for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return 1

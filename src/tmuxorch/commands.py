@@ -217,9 +217,7 @@ async def cmd_capture(args: argparse.Namespace, backend: Backend) -> int:
 
 
 async def cmd_spawn(args: argparse.Namespace, backend: Backend) -> int:
-    command = list(args.command)
-    if command and command[0] == "--":
-        command = command[1:]
+    command = list(args.argv)
     spawned = await backend.spawn(args.session, command, name=args.name, kind=args.kind)
     if args.json:
         print_json(spawned.model_dump())

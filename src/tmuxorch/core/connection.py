@@ -69,8 +69,12 @@ class TmuxConnection:
         async with self._connecting:
             if self.connected:
                 return
-            if not self.start_server and not self.server.is_running():
-                raise ServerNotRunningError(f"no tmux server running on {self.server.socket_path}")
+            if not self.server.is_running():
+                if not self.start_server:
+                    raise ServerNotRunningError(
+                        f"no tmux server running on {self.server.socket_path}"
+                    )
+                self.server.prepare_directory()
             client = ControlClient(self.server, self._on_notification, self._client_exited)
             self.processes_started += 1
             try:

@@ -27,7 +27,8 @@ from tmuxorch.core.results import CommandResult
 from tmuxorch.core.tmux_server import TmuxServer, tmux_binary, tmux_environ
 
 HIDDEN_SESSION = "_tmuxorch"
-"""The session our control clients attach to; filtered out of everything the user sees."""
+"""The session our control clients attach to, and the name of its placeholder window; both are
+filtered out of everything the user sees (a window someone else puts there is shown)."""
 
 _READ_LIMIT = 64 * 1024 * 1024  # buffer bound of the pipe reader
 _CHUNK = 1024 * 1024
@@ -85,7 +86,8 @@ class ControlClient:
         self._ready.add_done_callback(lambda f: f.cancelled() or f.exception())
         argv = [
             tmux_binary(), "-S", str(self.server.socket_path), "-C",
-            "new-session", "-A", "-s", HIDDEN_SESSION, "-f", "no-output,ignore-size",
+            "new-session", "-A", "-s", HIDDEN_SESSION, "-n", HIDDEN_SESSION,
+            "-f", "no-output,ignore-size",
             "-x", "80", "-y", "24", "sleep 2147483647",
         ]  # fmt: skip
         # The pipes are ours, not asyncio's: tmux hands a control client's stdio to the server,

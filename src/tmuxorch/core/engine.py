@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from tmuxorch.core.config import Settings
 from tmuxorch.core.connection import ServerNotRunningError, TmuxConnection
-from tmuxorch.core.control import Notification
+from tmuxorch.core.control import HIDDEN_SESSION, Notification
 from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
 from tmuxorch.core.events import Event, TmuxDown, TmuxUp, diff_snapshots
 from tmuxorch.core.models import Snapshot, TmuxInfo
@@ -111,6 +111,7 @@ class Engine:
         self._dirty: asyncio.Event | None = None
         self._last: Snapshot | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Future[None]] = set()
         self.agents = AgentTracker(self, settings)
         """Agent detection and states; swept on an interval while anyone subscribes."""
 
@@ -221,8 +222,26 @@ class Engine:
         )
 
     def _notified(self, notification: Notification) -> None:
+        if notification.name == "window-add":
+            self._keep_foreign_window(notification.args)
         if notification.name in STRUCTURE_NOTIFICATIONS:
             self._wake_watcher()
+
+    def _keep_foreign_window(self, window_id: str) -> None:
+        """A window appeared in the hidden session (the one our client is attached to): tmux
+        picks the most recently attached session as "current" for commands run outside tmux
+        without -t. Its session must then outlive us, so `destroy-unattached` goes off."""
+
+        async def check() -> None:
+            with contextlib.suppress(TmuxorchError):
+                (name,) = await self.run([["display-message", "-p", "-t", window_id, "#W"]])
+                if name.ok and name.lines and name.lines[0] != HIDDEN_SESSION:
+                    await self.run([["set-option", "destroy-unattached", "off"]])
+                    self._wake_watcher()
+
+        task = asyncio.ensure_future(check())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _wake_watcher(self) -> None:
         if self._dirty is not None:

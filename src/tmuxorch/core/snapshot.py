@@ -86,7 +86,7 @@ class SnapshotParser:
         sessions: dict[str, list[str]] = {}
         for line in session_lines:
             fields = line.split(SEPARATOR, _SESSION_FIELDS - 1)
-            if len(fields) == _SESSION_FIELDS and fields[1] != HIDDEN_SESSION:
+            if len(fields) == _SESSION_FIELDS:
                 sessions[fields[0]] = fields
         activity = dict(line.split(SEPARATOR, 1) for line in activity_lines if SEPARATOR in line)
 
@@ -102,8 +102,9 @@ class SnapshotParser:
                     continue
                 known = (fields, panes.get(fields[4]) or _pane(fields))
             fields, pane = known
-            if fields[0] not in sessions:
-                continue
+            session = sessions.get(fields[0])
+            if session is None or (session[1] == HIDDEN_SESSION and fields[3] == HIDDEN_SESSION):
+                continue  # tmuxorch's own placeholder window
             key = (fields[0], fields[1])
             if key not in window_fields:
                 window_fields[key] = fields
@@ -153,6 +154,7 @@ class SnapshotParser:
                 windows=tuple(sorted(by_session[sid], key=lambda w: w.index)),
             )
             for sid, fields in sessions.items()
+            if by_session[sid] or fields[1] != HIDDEN_SESSION
         ]
         built.sort(key=lambda s: (s.name, int(s.id[1:]) if s.id[1:].isdigit() else 0))
         return Snapshot.model_construct(tmux=tmux, sessions=tuple(built), taken_at=time.time())

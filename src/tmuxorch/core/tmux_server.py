@@ -46,6 +46,16 @@ class TmuxServer:
         """Short human name: the socket name for sockets in the standard directory."""
         return self.socket_path.name
 
+    def prepare_directory(self) -> None:
+        """Create the socket's directory (mode 0700) before starting a server: tmux does that
+        itself only for `-L`, and we always address the server with `-S`."""
+        try:
+            self.socket_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TmuxUnavailableError(
+                f"cannot create {self.socket_path.parent}: {exc.strerror}"
+            ) from exc
+
     def is_running(self) -> bool:
         """True when a server accepts connections on the socket. Raises when it is inaccessible.
 

@@ -133,7 +133,11 @@ class AgentTracker:
             return None
         if tracked.candidate != observed:
             tracked.candidate, tracked.candidate_since = observed, now
-        if now - tracked.candidate_since < self.debounce and observed != "exited":
+        # Sweeps come every `interval`: a candidate seen on two sweeps `interval` apart has held
+        # long enough when that is within half an interval of the debounce (otherwise a 0.3 s
+        # debounce at 0.25 s sweeps would really wait 0.5 s).
+        held = now - tracked.candidate_since + self.interval / 2
+        if held < self.debounce and observed != "exited":
             return None
         previous = tracked.state
         tracked.state, tracked.since, tracked.candidate = observed, tracked.candidate_since, None

@@ -1,0 +1,364 @@
+"""States benchmark: what reading 100 agents' states costs, and how soon a change is heard.
+
+Why: DESIGN.md promises agent states from one pipelined capture of every agent pane, with
+unchanged screens (same hash) costing nothing more, and state changes pushed on the event stream.
+On a server of simulated agents (`python -m tmuxorch.simagent --busy 2`, one per window) this
+times `engine.agents.sweep(snapshot)` three ways: by a fresh tracker (it must also find which panes
+are agents), after every screen changed (a character typed into, or cleared from, every input
+box), and in a steady fleet (the hash path). Then it subscribes and sends a message to one idle
+agent at a time with `LocalBackend.send`, timing from the call until `agent_state` `busy` for that
+pane leaves the stream, and waits for it to go back to `idle`. Any other `agent_state` event, or
+a state other than `idle` at rest, is counted as wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.agentfleet import agent_fleet, clear_prompts, wait_prompts, wait_ready
+from bench.fleet import Fleet
+from bench.procs import ProcessCounter
+from tmuxorch.core.backend import LocalBackend
+from tmuxorch.core.engine import Engine, EventStream
+from tmuxorch.core.tmux_server import TmuxServer
+from tmuxorch.core.tracker import AgentTracker
+
+SWEEP_TARGET_MS = 10.0
+EVENT_TARGET_MS = 1000.0
+EVENT_TIMEOUT_S = 5.0
+AGENT_BUSY_S = 2.0
+
+
+@dataclass
+class Received:
+    """Every event the subscriber got, with the time it left the stream."""
+
+    events: list[tuple[Any, float]] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def collect(self, stream: EventStream) -> None:
+        async for event in stream:
+            self.events.append((event, time.perf_counter()))
+            self.arrived.set()
+
+    async def wait(
+        self, predicate: Callable[[Any], bool], start: int, timeout: float
+    ) -> tuple[int, Any, float] | None:
+        """The first event from index `start` on that matches: (index, event, time received)."""
+        deadline = time.monotonic() + timeout
+        index = start
+        while True:
+            while index < len(self.events):
+                event, received = self.events[index]
+                if predicate(event):
+                    return index, event, received
+                index += 1
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            self.arrived.clear()
+            try:
+                await asyncio.wait_for(self.arrived.wait(), remaining)
+            except TimeoutError:
+                return None
+
+
+def _state_event(pane: str, state: str) -> Callable[[Any], bool]:
+    def predicate(event: Any) -> bool:
+        return (
+            event.event == "agent_state"
+            and getattr(event, "pane_id", None) == pane
+            and getattr(event, "state", None) == state
+        )
+
+    return predicate
+
+
+async def _timed_sweep(tracker: AgentTracker, engine: Engine) -> tuple[float, int]:
+    snapshot = await engine.snapshot()
+    start = time.perf_counter()
+    changes = await tracker.sweep(snapshot)
+    return (time.perf_counter() - start) * 1000, len(changes)
+
+
+def _states(tracker: AgentTracker) -> dict[str, int]:
+    return dict(collections.Counter(state for _, _, state in tracker.states()))
+
+
+async def time_sweeps(engine: Engine, panes: Sequence[str], rounds: int) -> dict[str, Any]:
+    """Cold, changed and unchanged sweeps of every agent."""
+    cold: list[float] = []
+    cold_states: dict[str, int] = {}
+    for _ in range(3):
+        tracker = AgentTracker(engine, engine.agents.settings)
+        ms, _ = await _timed_sweep(tracker, engine)
+        cold.append(ms)
+        cold_states = _states(tracker)
+    tracker = engine.agents
+    await _timed_sweep(tracker, engine)  # learn which panes are agents
+    changed: list[float] = []
+    unsettled = 0
+    procs = 0
+    for r in range(rounds):
+        # Alternate typing one character into every box and clearing them all: every screen
+        # differs from the one the last sweep hashed, and every agent stays idle.
+        if r % 2 == 0:
+            await engine.run(
+                [["send-keys", "-t", pane, "-l", "--", "x"] for pane in panes], idempotent=False
+            )
+            unsettled += await wait_prompts(engine, panes, "x")
+        else:
+            unsettled += await clear_prompts(engine, panes)
+        with ProcessCounter() as counter:
+            ms, _ = await _timed_sweep(tracker, engine)
+        changed.append(ms)
+        procs += max(counter.popen, counter.asyncio_exec)
+    unsettled += await clear_prompts(engine, panes)
+    await _timed_sweep(tracker, engine)
+    unchanged: list[float] = []
+    changes_unchanged = 0
+    for _ in range(rounds):
+        with ProcessCounter() as counter:
+            ms, count = await _timed_sweep(tracker, engine)
+        unchanged.append(ms)
+        changes_unchanged += count
+        procs += max(counter.popen, counter.asyncio_exec)
+    return {
+        "cold": cold,
+        "changed": changed,
+        "unchanged": unchanged,
+        "cold_states": cold_states,
+        "states": _states(tracker),
+        "unsettled": unsettled,
+        "procs": procs,
+        "changes_when_unchanged": changes_unchanged,
+    }
+
+
+async def time_events(engine: Engine, panes: Sequence[str], repeats: int) -> dict[str, Any]:
+    """Send to one idle agent at a time; time its `busy` event, then wait for `idle`."""
+    backend = LocalBackend(engine)
+    interval = engine.agents.interval
+    stream = await engine.subscribe()
+    received = Received()
+    collector = asyncio.create_task(received.collect(stream), name="bench-states-collector")
+    busy_ms: list[float] = []
+    seen_ms: list[float] = []
+    held_ms: list[float] = []
+    idle_after_s: list[float] = []
+    missed_busy = missed_idle = 0
+    receipts: collections.Counter[str] = collections.Counter()
+    chosen = [panes[(i * len(panes)) // repeats] for i in range(repeats)]
+    try:
+        for i, pane in enumerate(chosen):
+            # Sweeps run on a fixed interval and the previous event came just after one: spread
+            # the sends over that interval so the samples are not all the same phase.
+            await asyncio.sleep(interval * i / repeats)
+            mark = len(received.events)
+            wall, start = time.time(), time.perf_counter()
+            for receipt in await backend.send([pane], f"state probe {i}"):
+                receipts[receipt.status] += 1
+            found = await received.wait(_state_event(pane, "busy"), mark, EVENT_TIMEOUT_S)
+            if found is None:
+                missed_busy += 1
+                continue
+            index, event, at = found
+            busy_ms.append((at - start) * 1000)
+            seen_ms.append((event.since - wall) * 1000)
+            held_ms.append((event.at - event.since) * 1000)
+            idle = await received.wait(
+                _state_event(pane, "idle"), index + 1, AGENT_BUSY_S + EVENT_TIMEOUT_S
+            )
+            if idle is None:
+                missed_idle += 1
+            else:
+                idle_after_s.append(idle[2] - at)
+        wrong = [
+            f"{e.pane_id} {e.previous}->{e.state}"
+            for e, _ in received.events
+            if e.event == "agent_state"
+            and not (e.pane_id in chosen and (e.state, e.previous) in _EXPECTED)
+        ]
+        dropped = stream.dropped
+    finally:
+        collector.cancel()
+        await stream.close()
+    return {
+        "busy_ms": busy_ms,
+        "seen_ms": seen_ms,
+        "held_ms": held_ms,
+        "idle_after_s": idle_after_s,
+        "missed_busy": missed_busy,
+        "missed_idle": missed_idle,
+        "receipts": dict(receipts),
+        "wrong": wrong,
+        "dropped": dropped,
+        "interval_ms": interval * 1000,
+        "debounce_ms": engine.agents.debounce * 1000,
+    }
+
+
+_EXPECTED = {("busy", "idle"), ("idle", "busy")}
+
+
+async def measure(target: Fleet, args: argparse.Namespace) -> dict[str, Any]:
+    """Wait for the agents, time the sweeps, then the state events."""
+    panes = target.pane_ids()
+    engine = Engine(TmuxServer(socket_path=target.socket_path))
+    try:
+        started = time.perf_counter()
+        await wait_ready(engine, panes)
+        _progress(f"{len(panes)} agents idle after {time.perf_counter() - started:.1f} s")
+        sweeps = await time_sweeps(engine, panes, args.rounds)
+        events = await time_events(engine, panes, min(args.repeats, len(panes)))
+    finally:
+        await engine.close()
+    return json_record(len(panes), sweeps, events, args.rounds)
+
+
+def _median(values: Sequence[float], digits: int = 3) -> float | None:
+    return round(statistics.median(values), digits) if values else None
+
+
+def _max(values: Sequence[float], digits: int = 1) -> float | None:
+    return round(max(values), digits) if values else None
+
+
+def json_record(
+    agents: int, sweeps: dict[str, Any], events: dict[str, Any], rounds: int
+) -> dict[str, Any]:
+    """The machine-readable line; the first keys are a stable contract."""
+    return {
+        "bench": "states",
+        "agents": agents,
+        "sweep_ms": _median(sweeps["changed"]),
+        "sweep_unchanged_ms": _median(sweeps["unchanged"]),
+        "state_event_ms_median": _median(events["busy_ms"], 1),
+        "state_event_ms_max": _max(events["busy_ms"]),
+        "sweep_cold_ms": _median(sweeps["cold"]),
+        "sweep_max_ms": _max(sweeps["changed"], 3),
+        "sweep_unchanged_max_ms": _max(sweeps["unchanged"], 3),
+        "sweep_procs": sweeps["procs"],
+        "states_at_rest": sweeps["states"],
+        "states_cold_tracker": sweeps["cold_states"],
+        "screens_not_settled": sweeps["unsettled"],
+        "changes_when_unchanged": sweeps["changes_when_unchanged"],
+        "busy_first_seen_ms_median": _median(events["seen_ms"], 1),
+        "busy_debounce_hold_ms_median": _median(events["held_ms"], 1),
+        "idle_after_busy_s_median": _median(events["idle_after_s"], 2),
+        "state_events": len(events["busy_ms"]),
+        "missed_busy": events["missed_busy"],
+        "missed_idle": events["missed_idle"],
+        "wrong_state_events": events["wrong"],
+        "send_receipts": events["receipts"],
+        "dropped": events["dropped"],
+        "sweep_interval_ms": events["interval_ms"],
+        "state_debounce_ms": events["debounce_ms"],
+        "rounds": rounds,
+    }
+
+
+def _targets(record: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    agents = record["agents"]
+    sweep, steady = record["sweep_ms"], record["sweep_unchanged_ms"]
+    worst = record["state_event_ms_max"]
+    at_rest = record["states_at_rest"]
+    return [
+        (
+            f"sweep of {agents} agents <= {SWEEP_TARGET_MS:g} ms (screens changed, median)",
+            f"{sweep:.2f} ms",
+            sweep <= SWEEP_TARGET_MS,
+        ),
+        (
+            f"sweep of {agents} agents <= {SWEEP_TARGET_MS:g} ms (unchanged, median)",
+            f"{steady:.2f} ms",
+            steady <= SWEEP_TARGET_MS,
+        ),
+        (
+            f"state change on events() <= {EVENT_TARGET_MS / 1000:g} s (max), none missed",
+            f"max {worst} ms, missed {record['missed_busy']}",
+            worst is not None and worst <= EVENT_TARGET_MS and record["missed_busy"] == 0,
+        ),
+        (
+            f"all {agents} agents idle at rest, no wrong state events",
+            f"{at_rest}, {len(record['wrong_state_events'])} wrong",
+            at_rest == {"idle": agents} and not record["wrong_state_events"],
+        ),
+    ]
+
+
+def _print_report(record: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    agents = record["agents"]
+    print(f"\nState sweep of {agents} simulated agents (engine.agents.sweep), median of the rounds")
+    print(f"  {'sweep':<44} {'median ms':>10} {'max ms':>9}")
+    rows = (
+        ("fresh tracker (finds the agents first)", record["sweep_cold_ms"], None),
+        ("every screen changed", record["sweep_ms"], record["sweep_max_ms"]),
+        ("no screen changed (hash path)", record["sweep_unchanged_ms"],
+         record["sweep_unchanged_max_ms"]),
+    )  # fmt: skip
+    for label, median, worst in rows:
+        print(f"  {label:<44} {median:>10.2f} {'' if worst is None else f'{worst:.2f}':>9}")
+    print(
+        f"  ({record['rounds']} rounds each; tmux processes started by the timed sweeps: "
+        f"{record['sweep_procs']}; states at rest {record['states_at_rest']})"
+    )
+    print(
+        f"\nagent_state busy on Engine.subscribe(), from LocalBackend.send to one idle agent "
+        f"({record['state_events']} agents)"
+    )
+    print(
+        f"  median {record['state_event_ms_median']} ms, max {record['state_event_ms_max']} ms, "
+        f"missed {record['missed_busy']};\n  first seen busy after "
+        f"{record['busy_first_seen_ms_median']} ms, then held "
+        f"{record['busy_debounce_hold_ms_median']} ms by the debounce"
+    )
+    print(
+        f"  (sweeps every {record['sweep_interval_ms']:g} ms, debounce "
+        f"{record['state_debounce_ms']:g} ms; back to idle "
+        f"{record['idle_after_busy_s_median']} s after busy, missed {record['missed_idle']}; "
+        f"receipts {record['send_receipts']})"
+    )
+    if record["wrong_state_events"]:
+        print(f"  wrong state events: {record['wrong_state_events'][:10]}")
+    targets = _targets(record)
+    print("\nTargets")
+    width = max(len(text) for text, _, _ in targets)
+    for text, value, ok in targets:
+        print(f"  {'PASS' if ok else 'FAIL'}  {text:<{width}}  {value}")
+    return targets
+
+
+def _progress(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `python -m bench states`."""
+    parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    parser.add_argument("--agents", type=int, default=100, help="simulated agents in the fleet")
+    parser.add_argument("--rounds", type=int, default=20, help="timed sweeps of each kind")
+    parser.add_argument("--repeats", type=int, default=10, help="agents sent a message")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the states benchmark; the exit status is 1 only with --strict and a failed target."""
+    started = time.perf_counter()
+    with agent_fleet(args.agents, busy=AGENT_BUSY_S) as target:
+        record = asyncio.run(measure(target, args))
+    _progress(f"states done in {time.perf_counter() - started:.1f} s")
+    targets = _print_report(record)
+    if args.json:
+        print()
+        print(json.dumps(record))
+    return 1 if args.strict and not all(ok for _, _, ok in targets) else 0

@@ -1,0 +1,132 @@
+"""The agent commands as a user runs them: real CLI processes, a real server, simulated agents."""
+
+from __future__ import annotations
+
+import json
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .conftest import TmuxFixture, wait_for
+from .simfleet import start_agent, start_agents
+
+
+def test_demo_then_status_shows_changing_states(tmux: TmuxFixture) -> None:
+    result = tmux.cli("demo", "--agents", "4")
+    assert result.returncode == 0, result.stderr
+    try:
+        states: dict[str, str] = {}
+        seen_states: set[str] = set()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not {"idle", "busy", "waiting"} <= seen_states:
+            status = json.loads(tmux.cli("status", "--json").stdout)
+            session = next(s for s in status["sessions"] if s["name"] == "tmuxorch-demo")
+            states = {w["name"]: w["panes"][0]["agent"]["state"] for w in session["windows"]}
+            seen_states |= set(states.values())
+            assert all(w["kind"] == "agent" for w in session["windows"])
+        assert states["agent-2"] == "waiting"
+        assert {"idle", "busy", "waiting"} <= seen_states
+        again = tmux.cli("demo", "--agents", "2")
+        assert again.returncode == 2
+        assert "already exists" in again.stderr
+    finally:
+        tmux.cli("kill", "tmuxorch-demo", "--yes")
+
+
+async def test_broadcast_to_idle_skips_waiting(running_tmux: TmuxFixture, tmp_path: Path) -> None:
+    agents = await start_agents(running_tmux, tmp_path, 3, "--busy", "0")
+    waiting = agents[2]
+    waiting.type("needs APPROVE first")
+    waiting.keys("Enter")
+    await wait_for(lambda: waiting.shows("1. Yes"))
+    result = running_tmux.cli("broadcast", "--state", "idle", "-m", "hello", "--json")
+    assert result.returncode == 0, result.stderr
+    receipts = json.loads(result.stdout)["receipts"]
+    assert sorted((r["target"], r["status"]) for r in receipts) == sorted(
+        (a.pane, "delivered") for a in agents[:2]
+    )
+    for agent in agents[:2]:
+        await wait_for(lambda agent=agent: agent.entries() == ["hello"])  # type: ignore[misc]
+    assert waiting.entries() == ["needs APPROVE first"]
+    human = running_tmux.cli("broadcast", "--state", "idle", "--dry-run", "-m", "x")
+    assert "skip: state is waiting" in human.stdout
+    assert human.returncode == 0
+
+
+async def test_send_exit_codes_and_stdin(running_tmux: TmuxFixture, tmp_path: Path) -> None:
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "0")
+    piped = running_tmux.cli("send", agent.pane, "-", stdin="line one\nline two\n")
+    assert piped.returncode == 0, piped.stderr
+    await wait_for(lambda: agent.entries() == ["line one\nline two"])
+    missing = running_tmux.cli("send", "nosuch", "-m", "x")
+    assert missing.returncode == 2
+    assert "no such target: 'nosuch'" in missing.stderr
+    both = running_tmux.cli("send", agent.pane, "-m", "x", "-f", "/etc/hostname")
+    assert both.returncode == 2
+    assert "exactly once" in both.stderr
+    agent.type("APPROVE me")
+    agent.keys("Enter")
+    await wait_for(lambda: agent.shows("1. Yes"))
+    skipped = running_tmux.cli("send", agent.pane, "-m", "not now")
+    assert skipped.returncode == 1
+    assert "skipped_waiting" in skipped.stdout
+
+
+def test_kill_rename_keys_capture_spawn(running_tmux: TmuxFixture) -> None:
+    spawned = running_tmux.cli(
+        "spawn", "work", "--name", "w1", "--kind", "mybot", "--json", "--", "sh"
+    )
+    assert spawned.returncode == 0, spawned.stderr
+    ids = json.loads(spawned.stdout)
+    refused = running_tmux.cli("kill", "work:w1")
+    assert refused.returncode == 2
+    assert "--yes" in refused.stderr
+    bad = running_tmux.cli("rename", "work:w1", "bad#name")
+    assert bad.returncode == 2
+    assert "format syntax" in bad.stderr
+    good = running_tmux.cli("rename", "work:w1", "w2 🚀")
+    assert good.returncode == 0, good.stderr
+    assert (
+        running_tmux.tmux("display-message", "-p", "-t", ids["window_id"], "#{window_name}").strip()
+        == "w2 🚀"
+    )
+    keys = running_tmux.cli("keys", ids["pane_id"], "C-c", "--json")
+    assert keys.returncode == 0, keys.stderr
+    badkey = running_tmux.cli("keys", ids["pane_id"], "Bogus;Key")
+    assert badkey.returncode == 2
+    capture = running_tmux.cli("capture", ids["pane_id"], "--lines", "5")
+    assert capture.returncode == 0, capture.stderr
+    killed = running_tmux.cli("kill", ids["window_id"], "--yes")
+    assert killed.returncode == 0, killed.stderr
+    assert ids["window_id"] not in running_tmux.tmux("list-windows", "-a", "-F", "#{window_id}")
+    log = running_tmux.cli("log", "--json")
+    ops = [json.loads(line)["op"] for line in log.stdout.splitlines()]
+    assert ops[:4] == ["kill", "keys", "rename", "spawn"]
+    text = [json.loads(line) for line in log.stdout.splitlines()][2]
+    assert text["text"] == "w2 🚀"
+    assert len(text["text_sha256"]) == 64
+
+
+def test_events_json_stream(running_tmux: TmuxFixture) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tmuxorch", "-S", str(running_tmux.socket_path), "events", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=running_tmux.env,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 10
+        line = ""
+        while '"window_added"' not in line:
+            assert time.monotonic() < deadline, "no window_added event"
+            running_tmux.tmux("new-window", "-d", "-t", "main", "sleep", "9999")
+            ready, _, _ = select.select([process.stdout], [], [], 0.5)  # bounded wait
+            if ready:
+                line = process.stdout.readline()
+        event = json.loads(line)
+        assert event["event"] == "window_added"
+        assert event["session_id"].startswith("$")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
