@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(handler=handler)
         return command
 
+    sub.add_parser("tui", help="the full-screen TUI (the default with no command)")
+
     status = add("status", commands.cmd_status, "the fleet as a tree of sessions, windows, panes")
     status.add_argument("target", nargs="?", metavar="TARGET", help="only this session/window/pane")
     status.add_argument("--detailed", action="store_true", help="pid, cwd and size of every pane")
@@ -139,6 +141,16 @@ def open_backend(args: argparse.Namespace) -> Backend:
     return LocalBackend(engine, audit=AuditLog(Store()) if mutating else None)
 
 
+def run_tui(args: argparse.Namespace) -> int:
+    """The TUI owns its event loop (Textual's), so it is not run through asyncio.run()."""
+    from tmuxorch.tui.app import TmuxorchApp
+
+    backend = open_backend(args)
+    app = TmuxorchApp(backend, keymap=load_settings().keymap)
+    app.run()
+    return app.return_code or 0
+
+
 async def _run(args: argparse.Namespace) -> int:
     if args.command == "log":
         return await commands.cmd_log(args, None)
@@ -161,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        args = parser.parse_args([*argv, "status"])
+        args = parser.parse_args([*argv, "tui"])
     if after is not None:
         if args.command == "spawn":
             args.argv = [*args.argv, *after]
@@ -170,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             parser.error(f"'--' is not used by {args.command}")
     try:
+        if args.command == "tui":
+            return run_tui(args)
         return asyncio.run(_run(args))
     except TmuxorchError as exc:
         print(f"tmuxorch: {exc}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """The SQLite store: one private database file for everything tmuxorch persists.
 
-One file (audit log now; tokens and schedules later add tables through new migrations) keeps
-backup, permissions and "where is my data" simple. The file is created 0600 before SQLite ever
+One file (the audit log and API tokens now; schedules later add tables through new migrations)
+keeps backup, permissions and "where is my data" simple. The file is created 0600 before SQLite ever
 opens it, so there is no window in which another user could read it, and WAL mode lets the CLI,
 the TUI and `tmuxorch serve` write to it at the same time without blocking readers.
 
@@ -55,6 +55,21 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX audit_at ON audit (at);
     CREATE INDEX audit_op ON audit (op, id);
+    """,
+    # 2: API tokens of `tmuxorch serve` (server.tokens). Only the SHA-256 of each token is kept;
+    # a name is unique among tokens that are not revoked, so a revoked name can be reused.
+    """
+    CREATE TABLE tokens (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        name         TEXT    NOT NULL,
+        scope        TEXT    NOT NULL CHECK (scope IN ('read', 'control')),
+        token_sha256 TEXT    NOT NULL UNIQUE,
+        created      REAL    NOT NULL,
+        expires      REAL,
+        revoked      REAL,
+        last_used    REAL
+    );
+    CREATE UNIQUE INDEX tokens_live_name ON tokens (name) WHERE revoked IS NULL;
     """,
 ]
 

@@ -1,0 +1,30 @@
+"""Every key binding with what it does (the app passes the effective keys, remaps included)."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+
+class HelpScreen(ModalScreen[None]):
+    """A table of keys; any of escape, q or ? closes it."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+
+    def __init__(self, keys: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.keys = keys
+
+    def compose(self) -> ComposeResult:
+        table = Table(box=None, show_header=False, padding=(0, 2))
+        table.add_column(style="bold cyan")
+        table.add_column()
+        for key, description in self.keys:
+            table.add_row(key, description)
+        with Vertical(id="dialog"):
+            yield Label("Keys  (ctrl+p: every action by name)", id="dialog-title")
+            yield Static(table)

@@ -1,0 +1,96 @@
+"""The main screen: header, fleet table, preview, detail strip, event log, footer."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from tmuxorch.tui.messages import FilterChanged
+from tmuxorch.tui.widgets.detail_strip import DetailStrip
+from tmuxorch.tui.widgets.event_log import EventLog
+from tmuxorch.tui.widgets.fleet_header import FleetHeader
+from tmuxorch.tui.widgets.fleet_table import FleetTable
+from tmuxorch.tui.widgets.pane_preview import PanePreview
+
+EMPTY_NO_TMUX = (
+    "No tmux server is running here.\n\n"
+    "Start one (e.g. `tmux new -d`), or press [b]d[/] to start a demo fleet of simulated agents."
+)
+EMPTY_NO_AGENTS = (
+    "No agents yet.\n\n"
+    "Agents are panes running claude, codex, aider, gemini… or spawned with [b]n[/].\n"
+    "Press [b]d[/] to start a demo fleet of simulated agents to try things on."
+)
+
+
+class MainScreen(Screen[None]):
+    """Everything at a glance. The app sets the widgets' attributes; they post messages up."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def compose(self) -> ComposeResult:
+        yield FleetHeader(id="header")
+        yield Static(id="banner")
+        yield Input(
+            placeholder="filter by name, kind or state (Enter or Esc to close)", id="filter"
+        )
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield FleetTable(clock=self.clock, id="fleet")
+                yield Static(id="empty")
+            with Vertical(id="right"):
+                yield PanePreview(id="preview")
+                yield DetailStrip(clock=self.clock, id="detail")
+        yield EventLog(clock=self.clock, id="events")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#banner").display = False
+        self.query_one("#filter").display = False
+        self.query_one("#empty").display = False
+        self.query_one(FleetTable).focus()
+
+    def show_banner(self, message: str | None) -> None:
+        """A warning across the top (tmux down, reconnecting); None hides it."""
+        banner = self.query_one("#banner", Static)
+        banner.display = message is not None
+        banner.update(message or "")
+
+    def show_empty(self, message: str | None) -> None:
+        """A friendly message instead of an empty table; None shows the table."""
+        empty = self.query_one("#empty", Static)
+        empty.display = message is not None
+        empty.update(message or "")
+
+    def open_filter(self) -> None:
+        """Show the filter input and focus it."""
+        field = self.query_one("#filter", Input)
+        field.display = True
+        field.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.post_message(FilterChanged(event.value))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self.close_filter(keep=True)
+
+    def close_filter(self, *, keep: bool) -> None:
+        """Hide the filter input (clearing it unless `keep`) and give the table the focus."""
+        field = self.query_one("#filter", Input)
+        if not keep:
+            field.value = ""
+        field.display = bool(field.value)
+        self.query_one(FleetTable).focus()
+
+    def key_escape(self) -> None:
+        if self.query_one("#filter", Input).has_focus:
+            self.close_filter(keep=False)

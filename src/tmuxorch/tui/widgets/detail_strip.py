@@ -1,0 +1,68 @@
+"""One line about the row under the cursor: kind, state and for how long, command, cwd, size."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from tmuxorch.core.models import Pane, Session, Snapshot, Window
+from tmuxorch.core.targets import resolve_target
+from tmuxorch.render import STATE_BADGES
+from tmuxorch.tui.widgets.fleet_table import duration
+
+
+def describe(fleet: Snapshot, row_id: str, now: float) -> Text:
+    """The detail line for a session, window or pane id."""
+    try:
+        target = resolve_target(fleet, row_id)
+    except Exception:
+        return Text("")
+    if isinstance(target, Session):
+        panes = sum(len(w.panes) for w in target.windows)
+        flag = "attached" if target.attached else "detached"
+        return Text(
+            f"session {target.name}  ·  {len(target.windows)} windows, {panes} panes  ·  {flag}"
+        )
+    if isinstance(target, Window):
+        return Text(f"window {target.name}  ·  {target.kind}  ·  {len(target.panes)} panes")
+    return _pane_line(target, now)
+
+
+def _pane_line(pane: Pane, now: float) -> Text:
+    line = Text()
+    if pane.agent is not None:
+        symbol, style = STATE_BADGES[pane.agent.state]
+        line.append(f"{pane.agent.kind} ", "bold")
+        line.append(f"{symbol} {pane.agent.state}", style)
+        line.append(f" for {duration(now - pane.agent.since)}  ·  ")
+    line.append(f"{pane.command}  ·  {pane.cwd}  ·  {pane.width}x{pane.height}")
+    if pane.dead:
+        line.append(f"  ·  dead (exit {pane.dead_status})", "red")
+    return line
+
+
+class DetailStrip(Static):
+    """Set `fleet` and `row_id`; it describes that row."""
+
+    fleet: reactive[Snapshot | None] = reactive(None, always_update=True)
+    row_id: reactive[str | None] = reactive(None)
+
+    def __init__(self, clock: Callable[[], float] = time.time, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.clock = clock
+
+    def watch_fleet(self) -> None:
+        self._render_line()
+
+    def watch_row_id(self) -> None:
+        self._render_line()
+
+    def _render_line(self) -> None:
+        if self.fleet is None or self.row_id is None:
+            self.update("")
+        else:
+            self.update(describe(self.fleet, self.row_id, self.clock()))

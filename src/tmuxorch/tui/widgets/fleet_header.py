@@ -1,0 +1,41 @@
+"""The top line: where the fleet is, whether we are connected, and agents per state."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from tmuxorch.core.models import Snapshot
+from tmuxorch.render import STATE_BADGES
+
+
+class FleetHeader(Static):
+    """Set `fleet`, `label` and `connection`."""
+
+    fleet: reactive[Snapshot | None] = reactive(None, always_update=True)
+    label: reactive[str] = reactive("")
+    connection: reactive[str] = reactive("connecting…")
+
+    def watch_fleet(self) -> None:
+        self._render_line()
+
+    def watch_label(self) -> None:
+        self._render_line()
+
+    def watch_connection(self) -> None:
+        self._render_line()
+
+    def _render_line(self) -> None:
+        line = Text("tmuxorch ", "bold")
+        line.append(self.label, "dim")
+        line.append(f"  {self.connection}  ", "green" if self.connection == "live" else "yellow")
+        if self.fleet is not None and self.fleet.tmux.running:
+            counts = Counter(p.agent.state for p in self.fleet.panes() if p.agent is not None)
+            line.append(f"{sum(counts.values())} agents ")
+            for state, (symbol, style) in STATE_BADGES.items():
+                if counts[state]:
+                    line.append(f" {symbol} {counts[state]} {state}", style)
+        self.update(line)
