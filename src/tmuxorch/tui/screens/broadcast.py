@@ -4,16 +4,13 @@ message; after sending, the receipts."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.reactive import reactive
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static, TextArea
+from textual.widgets import Input, Static
 
-from tmuxorch.core.delivery import Receipt
 from tmuxorch.core.models import Pane, Snapshot
 from tmuxorch.tui.messages import BroadcastRequested
-from tmuxorch.tui.screens.send import receipts_text
+from tmuxorch.tui.screens.message_dialog import MessageDialog
 
 
 def chosen_agents(fleet: Snapshot, kinds: str, states: str, sessions: str) -> list[Pane]:
@@ -38,33 +35,21 @@ def chosen_agents(fleet: Snapshot, kinds: str, states: str, sessions: str) -> li
     return chosen
 
 
-class BroadcastScreen(ModalScreen[None]):
-    """The app sets `fleet` (for the preview) and, after sending, `receipts`."""
+class BroadcastScreen(MessageDialog):
+    """Filters and a live preview of who gets it; the app sets `fleet` for the preview."""
 
-    BINDINGS = [
-        Binding("ctrl+s", "submit", "Send", priority=True),
-        Binding("escape", "dismiss", "Close", priority=True),
-    ]
     fleet: reactive[Snapshot | None] = reactive(None, always_update=True)
-    receipts: reactive[list[Receipt] | None] = reactive(None)
+    title_text = "Broadcast"
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Label("Broadcast", id="dialog-title")
-            with Horizontal(id="filters"):
-                yield Input(placeholder="kinds (claude,codex)", id="kinds")
-                yield Input(placeholder="states (idle,busy)", value="idle", id="states")
-                yield Input(placeholder="sessions", id="sessions")
-            yield Static(id="targets")
-            yield TextArea(id="message", soft_wrap=True)
-            yield Static(id="receipts")
-            with Horizontal(id="buttons"):
-                yield Button("Send (ctrl+s)", variant="primary", id="send")
-                yield Button("Close (esc)", id="close")
+    def compose_targets(self) -> ComposeResult:
+        with Horizontal(id="filters"):
+            yield Input(placeholder="kinds (claude,codex)", id="kinds")
+            yield Input(placeholder="states (idle,busy)", value="idle", id="states")
+            yield Input(placeholder="sessions", id="sessions")
+        yield Static(id="targets")
 
     def on_mount(self) -> None:
-        self.query_one("#receipts").display = False
-        self.query_one(TextArea).focus()
+        super().on_mount()
         self._update_preview()
 
     def _chosen(self) -> list[Pane]:
@@ -76,10 +61,9 @@ class BroadcastScreen(ModalScreen[None]):
     def _update_preview(self) -> None:
         chosen = self._chosen()
         lines = [f"{p.id}  {p.agent.kind}  {p.agent.state}" for p in chosen if p.agent]
+        more = f"\n… and {len(lines) - 12} more" if len(lines) > 12 else ""
         self.query_one("#targets", Static).update(
-            f"{len(chosen)} agent(s) will get it:\n"
-            + "\n".join(lines[:12])
-            + (f"\n… and {len(lines) - 12} more" if len(lines) > 12 else "")
+            f"{len(chosen)} agent(s) will get it:\n" + "\n".join(lines[:12]) + more
         )
 
     def watch_fleet(self) -> None:
@@ -89,23 +73,10 @@ class BroadcastScreen(ModalScreen[None]):
     def on_input_changed(self) -> None:
         self._update_preview()
 
-    def action_submit(self) -> None:
-        text = self.query_one(TextArea).text
+    def request(self, text: str) -> bool:
         chosen = self._chosen()
-        if not text.strip() or not chosen:
-            self.notify("Nothing to send: empty message or no agent matches", severity="warning")
-            return
+        if not chosen:
+            self.notify("No agent matches the filters", severity="warning")
+            return False
         self.post_message(BroadcastRequested([p.id for p in chosen], text))
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "send":
-            self.action_submit()
-        else:
-            self.dismiss()
-
-    def watch_receipts(self, receipts: list[Receipt] | None) -> None:
-        if receipts is None:
-            return
-        panel = self.query_one("#receipts", Static)
-        panel.display = True
-        panel.update(receipts_text(receipts, {}))
+        return True
