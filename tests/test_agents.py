@@ -139,6 +139,8 @@ async def test_crashed_agent_is_exited(
     running_tmux.tmux("set-option", "-g", "remain-on-exit", "on")
     agent = await start_agent(running_tmux, tmp_path, "--busy", "0")
     backend = LocalBackend(engine)
+    seen_alive = (await backend.snapshot()).panes_by_id[agent.pane].agent
+    assert seen_alive is not None  # the engine knows it as an agent before it crashes
     agent.type("please --crash now")
     agent.keys("Enter")
 

@@ -198,6 +198,7 @@ class AgentDetector:
     proc: Path = Path("/proc")
     _cache: dict[tuple[str, int, str], str | None] = field(default_factory=dict)
     _compiled_rules: list[tuple[str, dict[str, re.Pattern[str]]]] = field(default_factory=list)
+    _last_kind: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for rule in self.rules:
@@ -219,12 +220,18 @@ class AgentDetector:
             }  # fmt: skip
             if all(m.search(values[name]) for name, m in matchers.items()):
                 return kind
+        if pane.dead:  # no process left to look at: it is what it was while it ran
+            return self._last_kind.get(pane.id)
         key = (pane.id, pane.pid, pane.command)
         if key not in self._cache:
             if len(self._cache) > 4096:
                 self._cache.clear()
+                self._last_kind.clear()
             self._cache[key] = self._by_process(pane)
-        return self._cache[key]
+        detected = self._cache[key]
+        if detected is not None:
+            self._last_kind[pane.id] = detected
+        return detected
 
     def _by_process(self, pane: Pane) -> str | None:
         by_name = self._match_token(pane.command)

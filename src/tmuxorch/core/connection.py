@@ -12,14 +12,26 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 
-from tmuxorch.core.control import ControlClient, Notification
+from tmuxorch.core.control import (
+    HIDDEN_TARGET,
+    HIDDEN_WINDOW_ARGS,
+    ControlClient,
+    Notification,
+)
 from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
 from tmuxorch.core.fallback import run_chained
 from tmuxorch.core.results import CommandResult
-from tmuxorch.core.tmux_server import TmuxServer
+from tmuxorch.core.tmux_server import TmuxServer, tmux_binary, tmux_environ
 
-_SESSION_SETUP = ["set-option", "destroy-unattached", "on"]
-"""The hidden session disappears when the last tmuxorch client leaves it."""
+_SESSION_SETUP = [
+    ["set-option", "-t", HIDDEN_TARGET, "destroy-unattached", "on"],
+    ["set-option", "-t", HIDDEN_TARGET, "detach-on-destroy", "off"],
+]
+"""The hidden session disappears when the last tmuxorch client leaves it. If it is destroyed
+under us, tmux moves our client to another session rather than leaving it with none (tmux
+3.3a's subscription timer crashes on a client with no session); the engine then reconnects.
+Always with an explicit target: after such a move, an untargeted option would hit a user's
+session."""
 
 
 class ServerNotRunningError(TmuxUnavailableError):
@@ -45,11 +57,12 @@ class TmuxConnection:
         self._on_disconnect = on_disconnect or (lambda: None)
         self._client: ControlClient | None = None
         self._connecting: asyncio.Lock | None = None
-        self.setup_commands: list[Sequence[str]] = [_SESSION_SETUP]
+        self.setup_commands: list[Sequence[str]] = list(_SESSION_SETUP)
         """Run right after every attach (the first one and each reconnect)."""
         self.processes_started = 0
         """tmux processes started by this connection (control clients and fallback runs)."""
         self.fallback_batches = 0
+        self._closing: set[asyncio.Future[None]] = set()
 
     @property
     def connected(self) -> bool:
@@ -74,7 +87,7 @@ class TmuxConnection:
                     raise ServerNotRunningError(
                         f"no tmux server running on {self.server.socket_path}"
                     )
-                self.server.prepare_directory()
+                await self._start_server()
             client = ControlClient(self.server, self._on_notification, self._client_exited)
             self.processes_started += 1
             try:
@@ -129,11 +142,44 @@ class TmuxConnection:
                 raise
             return await self._fallback(commands)
 
+    def drop_client(self) -> None:
+        """Let go of the current control client (it is closed in the background); the next
+        batch attaches a fresh one."""
+        client, self._client = self._client, None
+        if client is not None:
+            task = asyncio.ensure_future(client.close())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+            self._on_disconnect()
+
     async def close(self) -> None:
         """Detach the control client (the hidden session goes when its last client leaves)."""
         client, self._client = self._client, None
         if client is not None:
             await client.close()
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+
+    async def _start_server(self) -> None:
+        """Start a server with a plain client creating the hidden session (a control client
+        must never start one: see ControlClient.start)."""
+        self.server.prepare_directory()
+        self.processes_started += 1
+        process = await asyncio.create_subprocess_exec(
+            tmux_binary(), "-S", str(self.server.socket_path),
+            "new-session", "-d", *HIDDEN_WINDOW_ARGS,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE, env=tmux_environ(), start_new_session=True,
+        )  # fmt: skip
+        try:
+            _, stderr = await asyncio.wait_for(process.communicate(), self.timeout)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            raise TmuxUnavailableError("tmux did not start a server in time") from None
+        if not self.server.is_running():  # tmux 3.3a exits 0 when it cannot create the socket
+            message = stderr.decode("utf-8", "replace").strip() or "unknown error"
+            raise TmuxUnavailableError(f"tmux could not start a server: {message}")
 
     async def _fallback(self, commands: Sequence[Sequence[str]]) -> list[CommandResult]:
         if not self.server.is_running():

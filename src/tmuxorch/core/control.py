@@ -27,11 +27,18 @@ from tmuxorch.core.results import CommandResult
 from tmuxorch.core.tmux_server import TmuxServer, tmux_binary, tmux_environ
 
 HIDDEN_SESSION = "_tmuxorch"
+HIDDEN_TARGET = f"={HIDDEN_SESSION}:"
+"""Exact-match target of the hidden session (a bare name would prefix-match)."""
+HIDDEN_WINDOW_ARGS = [
+    "-s", HIDDEN_SESSION, "-n", HIDDEN_SESSION, "-x", "80", "-y", "24", "sleep 2147483647",
+]  # fmt: skip
+"""How the hidden session is created: one placeholder window that does nothing."""
 """The session our control clients attach to, and the name of its placeholder window; both are
 filtered out of everything the user sees (a window someone else puts there is shown)."""
 
 _READ_LIMIT = 64 * 1024 * 1024  # buffer bound of the pipe reader
 _CHUNK = 1024 * 1024
+_GRACE = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,16 +86,16 @@ class ControlClient:
 
     async def start(self, timeout: float) -> None:
         """Start the client and wait for tmux's initial block, which comes once it is attached:
-        commands written before it would run before the attach (and fail for lack of a client)."""
+        commands written before it would run before the attach (and fail for lack of a client).
+        `-N`: a control client must never start a server (tmux 3.3a crashes when one cannot
+        create its socket); the connection starts servers with a plain client."""
         loop = asyncio.get_running_loop()
         self._ready = loop.create_future()
         # Retrieve a late failure so asyncio does not warn when start() has already given up.
         self._ready.add_done_callback(lambda f: f.cancelled() or f.exception())
         argv = [
-            tmux_binary(), "-S", str(self.server.socket_path), "-C",
-            "new-session", "-A", "-s", HIDDEN_SESSION, "-n", HIDDEN_SESSION,
-            "-f", "no-output,ignore-size",
-            "-x", "80", "-y", "24", "sleep 2147483647",
+            tmux_binary(), "-S", str(self.server.socket_path), "-N", "-C",
+            "new-session", "-A", "-f", "no-output,ignore-size", *HIDDEN_WINDOW_ARGS,
         ]  # fmt: skip
         # The pipes are ours, not asyncio's: tmux hands a control client's stdio to the server,
         # which may hold them open (stopped, wedged) after the client is gone, and asyncio's
@@ -139,32 +146,42 @@ class ControlClient:
         self._write_transport.write(bytes(payload))
         return list(await asyncio.gather(*futures))
 
+    # How a control client leaves matters: tmux 3.3a can crash when a client detaches by stdin
+    # EOF while the hidden session has `destroy-unattached on` (the session is destroyed under a
+    # client tmux still lists; tmux PR #5497). The safe order, measured: signal the client,
+    # let it exit, read stdout to EOF (tmux has then dropped it), and only then close stdin.
+
     def kill(self) -> None:
-        """Kill the client by its own PID (never by name), the cure for a wedged client, and
-        close our pipe ends so the reader stops even if the server keeps the other ends."""
+        """Kill the client by its own PID (never by name), the cure for a wedged client. Our
+        pipe ends close when the reader sees EOF, or after a grace period if a stopped server
+        keeps its ends open."""
         self._closed = True
-        if self._process is not None and self._process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self._process.pid, signal.SIGKILL)
-        self._close_pipes()
+        self._signal(signal.SIGKILL)
+        with contextlib.suppress(RuntimeError):
+            asyncio.get_running_loop().call_later(_GRACE, self._close_pipes)
 
     async def close(self) -> None:
-        """Detach politely (stdin EOF), then make sure the process is gone."""
+        """Leave cleanly: SIGTERM, wait for the exit and for tmux to drop the client (EOF),
+        then close our pipes."""
         self._closed = True
         process = self._process
         if process is None:
             return
-        if self._write_transport is not None:
-            self._write_transport.close()
+        self._signal(signal.SIGTERM)
         try:
-            await asyncio.wait_for(process.wait(), 1.0)
+            await asyncio.wait_for(process.wait(), _GRACE)
         except TimeoutError:
-            self.kill()
+            self._signal(signal.SIGKILL)
             await process.wait()
-        self._close_pipes()
         if self._reader_task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader_task
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._reader_task), _GRACE)
+        self._close_pipes()
+
+    def _signal(self, signum: int) -> None:
+        if self._process is not None and self._process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._process.pid, signum)
 
     def _close_pipes(self) -> None:
         for transport in (self._write_transport, self._read_transport):
@@ -190,7 +207,8 @@ class ControlClient:
                 self._ready.set_exception(
                     TmuxUnavailableError("tmux control client exited before attaching")
                 )
-            self.kill()  # no-op when it already exited; never leave a client behind
+            self._signal(signal.SIGKILL)  # no-op when it already exited
+            self._close_pipes()  # EOF: tmux has dropped the client, closing stdin is safe
             if self._process is not None:
                 self._reaper = asyncio.ensure_future(self._process.wait())
             self._on_exit(self)

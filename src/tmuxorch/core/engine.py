@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from tmuxorch.core.config import Settings
 from tmuxorch.core.connection import ServerNotRunningError, TmuxConnection
-from tmuxorch.core.control import HIDDEN_SESSION, Notification
+from tmuxorch.core.control import HIDDEN_SESSION, HIDDEN_TARGET, Notification
 from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
 from tmuxorch.core.events import Event, TmuxDown, TmuxUp, diff_snapshots
 from tmuxorch.core.models import Snapshot, TmuxInfo
@@ -224,6 +224,10 @@ class Engine:
     def _notified(self, notification: Notification) -> None:
         if notification.name == "window-add":
             self._keep_foreign_window(notification.args)
+        elif notification.name == "session-changed":
+            _, _, name = notification.args.partition(" ")
+            if name != HIDDEN_SESSION:  # the hidden session was destroyed and tmux moved us
+                self.connection.drop_client()
         if notification.name in STRUCTURE_NOTIFICATIONS:
             self._wake_watcher()
 
@@ -236,7 +240,9 @@ class Engine:
             with contextlib.suppress(TmuxorchError):
                 (name,) = await self.run([["display-message", "-p", "-t", window_id, "#W"]])
                 if name.ok and name.lines and name.lines[0] != HIDDEN_SESSION:
-                    await self.run([["set-option", "destroy-unattached", "off"]])
+                    await self.run(
+                        [["set-option", "-t", HIDDEN_TARGET, "destroy-unattached", "off"]]
+                    )
                     self._wake_watcher()
 
         task = asyncio.ensure_future(check())
