@@ -11,13 +11,15 @@ import signal
 import sys
 from types import FrameType, ModuleType
 
-from bench import broadcast, events, snapshot, states
+from bench import broadcast, events, fanout, snapshot, states, tui
 
 BENCHMARKS: dict[str, ModuleType] = {
     "snapshot": snapshot,
     "events": events,
     "broadcast": broadcast,
     "states": states,
+    "tui": tui,
+    "fanout": fanout,
 }
 DEFAULT = "snapshot"
 

@@ -69,7 +69,9 @@ async def test_panes_added_closed_and_dying_in_other_sessions(
 
     t("respawn-pane", "-k", "-t", pid, "exit 3")
     died = await next_event(stream, "pane_died")
-    assert (died.pane_id, died.status) == (pid, 3)  # type: ignore[union-attr]
+    assert died.pane_id == pid  # type: ignore[union-attr]
+    # tmux (with libutempter) can mark a pane dead before it has reaped the exit status
+    assert died.status in (3, None)  # type: ignore[union-attr]
 
     t("kill-pane", "-t", pid)
     closed = await next_event(stream, "pane_closed")

@@ -209,7 +209,9 @@ class Engine:
     def _unsubscribe(self, stream: EventStream) -> None:
         self._streams.discard(stream)
 
-    def _publish(self, events: Sequence[Event]) -> None:
+    def publish(self, events: Sequence[Event]) -> None:
+        """Hand events to every subscriber (the watcher's, the sweeper's, and the tracker's
+        when it sweeps on behalf of a snapshot)."""
         for event in events:
             for stream in list(self._streams):
                 stream.put(event)
@@ -264,13 +266,13 @@ class Engine:
                     raise ServerNotRunningError("tmux server stopped")
             except TmuxUnavailableError as exc:
                 if self._last is None or self._last.tmux.running:
-                    self._publish([TmuxDown(reason=str(exc))])
+                    self.publish([TmuxDown(reason=str(exc))])
                     self._last = empty_snapshot(self._info(running=False))
                 self._baseline.set()
                 await asyncio.sleep(self.reconnect_interval)
                 continue
             if self._last is not None and not self._last.tmux.running:
-                self._publish([TmuxUp(version=current.tmux.version)])
+                self.publish([TmuxUp(version=current.tmux.version)])
                 self._last = empty_snapshot(current.tmux)
             self._advance(current)
             self._baseline.set()
@@ -297,11 +299,11 @@ class Engine:
                 continue
             try:
                 changes: list[Event] = [*await self.agents.sweep(current)]
-                self._publish(changes)
+                self.publish(changes)
             except TmuxorchError:
                 continue  # tmux going away is reported by the watcher
 
     def _advance(self, current: Snapshot) -> None:
         if self._last is not None:
-            self._publish(diff_snapshots(self._last, current))
+            self.publish(diff_snapshots(self._last, current))
         self._last = current

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from tmuxorch.core.agents import AgentDetector, AgentProfile, load_profiles, window_kind
 from tmuxorch.core.config import Settings
-from tmuxorch.core.events import AgentStateChanged
+from tmuxorch.core.events import AgentStateChanged, Event
 from tmuxorch.core.models import AgentInfo, AgentState, Pane, Session, Snapshot, Window
 from tmuxorch.core.snapshot import SEPARATOR
 
@@ -69,8 +69,9 @@ class AgentTracker:
             return snapshot
         await self._refresh_tags(snapshot)
         kinds = self._kinds(snapshot)
-        if sweep:
-            await self.sweep(snapshot, kinds)
+        if sweep or any(pane_id not in self._tracked for pane_id in kinds):
+            changes: list[Event] = [*await self.sweep(snapshot, kinds)]
+            self.engine.publish(changes)  # whoever swept, subscribers hear of it
         return self._annotated(snapshot, kinds)
 
     async def sweep(

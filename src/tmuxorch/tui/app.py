@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from rich.text import Text
 from textual import work
 from textual.app import App, SystemCommand
+from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
 
@@ -24,7 +25,7 @@ from tmuxorch.core.backend import Backend, LocalBackend
 from tmuxorch.core.delivery import Receipt
 from tmuxorch.core.errors import TmuxorchError
 from tmuxorch.core.events import AgentStateChanged, Event
-from tmuxorch.core.models import Pane, Session, Snapshot, Window
+from tmuxorch.core.models import AgentInfo, Pane, Session, Snapshot, Window
 from tmuxorch.core.targets import input_panes, resolve_target
 from tmuxorch.tui.keymap import BINDINGS, DESCRIPTIONS
 from tmuxorch.tui.messages import (
@@ -180,12 +181,21 @@ class TmuxorchApp(App[None]):
             self._tmux_down = False
             self._main.show_banner(None)
         self._event_log.add(_event_text(event))
+        if isinstance(event, AgentStateChanged) and self.fleet is not None:
+            pane = self.fleet.panes_by_id.get(event.pane_id)
+            if pane is not None and pane.agent is not None:  # patch in place: no round trip
+                agent = AgentInfo(kind=event.kind, state=event.state, since=event.since)
+                self.fleet = self.fleet.with_pane(pane.model_copy(update={"agent": agent}))
+                return
         self.request_refresh()
 
     async def refresh_preview(self) -> None:
         """Capture the pane under the cursor (with colours) into the preview."""
-        pane = self._pane_under_cursor()
-        preview = self._main.query_one(PanePreview)
+        try:
+            pane = self._pane_under_cursor()
+            preview = self._main.query_one(PanePreview)
+        except NoMatches:  # the app is exiting: its timer outlives the widgets
+            return
         if pane is None:
             preview.content, preview.title = "", ""
             return
@@ -201,7 +211,13 @@ class TmuxorchApp(App[None]):
     def on_row_highlighted(self, message: RowHighlighted) -> None:
         self._main.query_one(DetailStrip).row_id = message.row_id
         if self.live:
-            self.run_worker(self.refresh_preview(), group="preview", exclusive=True)
+            self.preview_row()
+
+    @work(group="preview", exclusive=True)
+    async def preview_row(self) -> None:
+        """Refresh the preview for the new row (a worker made per move: a coroutine made
+        up front would never be awaited when the next move cancels it first)."""
+        await self.refresh_preview()
 
     def on_filter_changed(self, message: FilterChanged) -> None:
         self._table.needle = message.text
@@ -251,8 +267,8 @@ class TmuxorchApp(App[None]):
         """The selection, or the agent(s) under the cursor when nothing is selected."""
         if self.fleet is None:
             return []
-        if self.selected:
-            return [self.fleet.panes_by_id[p] for p in self.selected if p in self.fleet.panes_by_id]
+        if self.selected:  # in fleet order: a set's order changes from run to run
+            return [p for p in self.fleet.panes() if p.id in self.selected]
         row = self._row()
         return input_panes(row) if row is not None else []
 

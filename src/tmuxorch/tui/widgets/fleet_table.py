@@ -93,8 +93,11 @@ class FleetTable(DataTable[Text | str]):
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
         self.clock = clock
         self._keys: list[str] = []
+        self._shown: Snapshot | None = None
+        self._full = True
 
     def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick)
         for key in COLUMNS:
             self.add_column("" if key == "mark" else key, key=key)
 
@@ -115,18 +118,60 @@ class FleetTable(DataTable[Text | str]):
                 self.move_cursor(row=index, animate=False)
                 return
 
+    def _tick(self) -> None:
+        """Once a second every row is redrawn, so state durations stay current."""
+        self._full = True
+        self._refresh_rows()
+
     def watch_fleet(self) -> None:
+        if not self._only_panes_changed():
+            self._full = True
         self._refresh_rows()
 
     def watch_selected(self) -> None:
+        self._full = True
         self._refresh_rows()
 
     def watch_needle(self) -> None:
+        self._full = True
         self._refresh_rows()
+
+    def _only_panes_changed(self) -> bool:
+        """True when the new fleet has the same sessions and windows, named and ordered the
+        same, as the one shown: then only pane rows can differ."""
+        old, new = self._shown, self.fleet
+        if old is None or new is None or len(old.sessions) != len(new.sessions):
+            return False
+        for a, b in zip(old.sessions, new.sessions, strict=True):
+            if (a.id, a.name, a.attached, len(a.windows)) != (
+                b.id,
+                b.name,
+                b.attached,
+                len(b.windows),
+            ):
+                return False
+            for wa, wb in zip(a.windows, b.windows, strict=True):
+                if (wa.id, wa.name, wa.index, wa.active, wa.kind) != (
+                    wb.id,
+                    wb.name,
+                    wb.index,
+                    wb.active,
+                    wb.kind,
+                ):
+                    return False
+                if [p.id for p in wa.panes] != [p.id for p in wb.panes]:
+                    return False
+        return True
 
     def _refresh_rows(self) -> None:
         if self.fleet is None:
             return
+        if not self._full and self._shown is not None:
+            self._update_changed_panes(self._shown, self.fleet)
+            self._shown = self.fleet
+            return
+        self._full = False
+        self._shown = self.fleet
         rows = fleet_rows(self.fleet, self.selected, self.needle, self.clock())
         keys = [key for key, _ in rows]
         if keys == self._keys:
@@ -144,6 +189,17 @@ class FleetTable(DataTable[Text | str]):
             self.move_cursor(row=keys.index(current), animate=False)
         elif keys:
             self.move_cursor(row=min(self.cursor_row, len(keys) - 1), animate=False)
+
+    def _update_changed_panes(self, old: Snapshot, new: Snapshot) -> None:
+        """Redraw only the rows of panes whose model changed (the rest are the same objects)."""
+        now = self.clock()
+        shown = set(self._keys)
+        for pane_id, pane in new.panes_by_id.items():
+            if old.panes_by_id.get(pane_id) is pane or pane_id not in shown:
+                continue
+            _, cells = _pane_row(pane, self.selected, now)
+            for column, value in zip(COLUMNS, cells, strict=True):
+                self.update_cell(pane_id, column, value)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
