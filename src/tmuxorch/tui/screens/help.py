@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
@@ -25,6 +25,6 @@ class HelpScreen(ModalScreen[None]):
         table.add_column()
         for key, description in self.keys:
             table.add_row(key, description)
-        with Vertical(id="dialog"):
+        with VerticalScroll(id="dialog"):  # scrolls (arrows, page keys) on a small terminal
             yield Label("Keys  (ctrl+p: every action by name)", id="dialog-title")
             yield Static(table)

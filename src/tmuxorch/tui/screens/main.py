@@ -49,7 +49,7 @@ class MainScreen(Screen[None]):
                 yield PanePreview(id="preview")
                 yield DetailStrip(clock=self.clock, id="detail")
         yield EventLog(clock=self.clock, id="events")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#banner").display = False
@@ -67,6 +67,7 @@ class MainScreen(Screen[None]):
         """A friendly message instead of an empty table; None shows the table."""
         empty = self.query_one("#empty", Static)
         empty.display = message is not None
+        self.query_one("#left").set_class(message is not None, "-empty")
         empty.update(message or "")
 
     def open_filter(self) -> None:

@@ -24,6 +24,7 @@ def receipts_text(receipts: list[Receipt], labels: dict[str, str]) -> Text:
         if receipt.detail:
             text.append(f"  {receipt.detail}", "dim")
         text.append("\n")
+    text.rstrip()  # no blank line after the last receipt
     return text
 
 

@@ -1,0 +1,204 @@
+"""SVG snapshots of the TUI against a fixed in-memory fleet (tests/tui_fakes.py).
+
+The app runs with a fixed clock and `live=False` (no event worker, no preview timer), and in UTC
+(the event log prints times of day), so every run draws the same picture. After a deliberate
+change to the look, review the new pictures and accept them with `pytest --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterator
+
+import pytest
+from textual.pilot import Pilot
+
+from tmuxorch.core.models import Snapshot
+from tmuxorch.tui.app import TmuxorchApp
+from tmuxorch.tui.screens.broadcast import BroadcastScreen
+from tmuxorch.tui.screens.help import HelpScreen
+from tmuxorch.tui.screens.prompts import ConfirmScreen
+from tmuxorch.tui.screens.send import SendScreen
+
+from .tui_fakes import (
+    FIXED_TIME,
+    FakeBackend,
+    fleet_snapshot,
+    no_agents_snapshot,
+    no_tmux_snapshot,
+)
+
+Snap = Callable[..., bool]
+WIDE = (120, 36)
+SMALL = (80, 24)
+
+
+@pytest.fixture(autouse=True)
+def stable_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Times of day in the event log are printed in UTC, whatever the machine's zone, and in
+    colour whatever NO_COLOR says."""
+    monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def make_app(snapshot: Snapshot | None = None) -> tuple[TmuxorchApp, FakeBackend]:
+    backend = FakeBackend(snapshot if snapshot is not None else fleet_snapshot())
+    return TmuxorchApp(backend, clock=lambda: FIXED_TIME, live=False), backend
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 5.0) -> None:
+    """Let the app run until `condition` holds (fails after `timeout` seconds)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the app did not get there in time"
+        await pilot.pause(0.01)
+
+
+async def loaded(pilot: Pilot[None]) -> None:
+    """The first snapshot is on screen, and the pane under the cursor is in the preview."""
+    app = pilot.app
+    assert isinstance(app, TmuxorchApp)
+    await until(pilot, lambda: app.fleet is not None)
+    await app.refresh_preview()
+    await pilot.pause()
+
+
+def with_preview(
+    then: Callable[[Pilot[None]], Awaitable[None]] | None = None,
+) -> Callable[[Pilot[None]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await loaded(pilot)
+        if then is not None:
+            await then(pilot)
+
+    return run_before
+
+
+def test_main_screen(snap_compare: Snap) -> None:
+    app, backend = make_app()
+    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview())
+    assert [c.args[0] for c in backend.ops("capture")] == ["%0"]  # the first agent, by the cursor
+
+
+def test_main_screen_80x24(snap_compare: Snap) -> None:
+    app, _ = make_app()
+    assert snap_compare(app, terminal_size=SMALL, run_before=with_preview())
+
+
+def test_main_screen_selection_and_filter(snap_compare: Snap) -> None:
+    """Two agents selected (✓), then the filter narrowed to the `tests` window."""
+    app, _ = make_app()
+
+    async def select_and_filter(pilot: Pilot[None]) -> None:
+        await pilot.press("space", "j", "j", "space", "slash", *"tests")
+        await until(pilot, lambda: app._table.needle == "tests")
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(select_and_filter))
+    assert app.selected == {"%0", "%1"}
+
+
+def test_send_dialog_with_receipts(snap_compare: Snap) -> None:
+    app, backend = make_app()
+
+    async def send(pilot: Pilot[None]) -> None:
+        await pilot.press("space", "j", "j", "space", "s")
+        await until(pilot, lambda: isinstance(app.screen, SendScreen))
+        await pilot.press(*"run the tests", "ctrl+s")
+        screen = app.screen
+        assert isinstance(screen, SendScreen)
+        await until(pilot, lambda: screen.receipts is not None)
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(send))
+    [call] = backend.ops("send")
+    assert sorted(call.args[0]) == ["%0", "%1"]  # type: ignore[call-overload]
+    assert call.args[1] == "run the tests"
+
+
+def test_send_dialog_80x24(snap_compare: Snap) -> None:
+    app, _ = make_app()
+
+    async def send(pilot: Pilot[None]) -> None:
+        await pilot.press("space", "j", "j", "space", "s")
+        await until(pilot, lambda: isinstance(app.screen, SendScreen))
+        await pilot.press(*"run the tests", "ctrl+s")
+        screen = app.screen
+        assert isinstance(screen, SendScreen)
+        await until(pilot, lambda: screen.receipts is not None)
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=with_preview(send))
+
+
+def test_broadcast_dialog(snap_compare: Snap) -> None:
+    """The broadcast dialog previews who gets it: idle agents, by default."""
+    app, _ = make_app()
+
+    async def broadcast(pilot: Pilot[None]) -> None:
+        await pilot.press("b")
+        await until(pilot, lambda: isinstance(app.screen, BroadcastScreen))
+        await pilot.press(*"hello all")
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(broadcast))
+
+
+def test_broadcast_dialog_80x24(snap_compare: Snap) -> None:
+    app, _ = make_app()
+
+    async def broadcast(pilot: Pilot[None]) -> None:
+        await pilot.press("b")
+        await until(pilot, lambda: isinstance(app.screen, BroadcastScreen))
+        await pilot.press(*"hello all", "ctrl+s")
+        screen = app.screen
+        assert isinstance(screen, BroadcastScreen)
+        await until(pilot, lambda: screen.receipts is not None)
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=with_preview(broadcast))
+
+
+def test_kill_confirm(snap_compare: Snap) -> None:
+    app, backend = make_app()
+
+    async def kill(pilot: Pilot[None]) -> None:
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(kill))
+    assert backend.ops("kill") == []  # asked, not done
+
+
+def test_help_screen(snap_compare: Snap) -> None:
+    app, _ = make_app()
+
+    async def help_(pilot: Pilot[None]) -> None:
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(help_))
+
+
+def test_help_screen_80x24(snap_compare: Snap) -> None:
+    app, _ = make_app()
+
+    async def help_(pilot: Pilot[None]) -> None:
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=with_preview(help_))
+
+
+def test_empty_no_tmux(snap_compare: Snap) -> None:
+    app, _ = make_app(no_tmux_snapshot())
+    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview())
+
+
+def test_empty_no_agents(snap_compare: Snap) -> None:
+    app, _ = make_app(no_agents_snapshot())
+    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview())
+
+
+def test_empty_no_agents_80x24(snap_compare: Snap) -> None:
+    app, _ = make_app(no_agents_snapshot())
+    assert snap_compare(app, terminal_size=SMALL, run_before=with_preview())
