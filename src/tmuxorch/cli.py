@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 
-from tmuxorch import __version__, commands
+from tmuxorch import __version__, commands, monitor
 from tmuxorch.core.audit import AuditLog
 from tmuxorch.core.backend import Backend, LocalBackend
 from tmuxorch.core.config import load_settings
@@ -24,6 +24,8 @@ from tmuxorch.core.tmux_server import TmuxServer
 Command = Callable[[argparse.Namespace, Backend], Awaitable[int]]
 STATES = ("busy", "waiting", "idle", "error", "exited", "unknown")
 MUTATING = frozenset({"send", "broadcast", "keys", "interrupt", "spawn", "kill", "rename", "demo"})
+NO_BACKEND = frozenset({"log", "serve", "token"})
+"""Commands that open no backend: they read the store, or (serve) build their own engine."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
     server = parser.add_mutually_exclusive_group()
     server.add_argument("-L", dest="socket_name", metavar="NAME", help="socket name, as tmux -L")
     server.add_argument("-S", dest="socket_path", metavar="PATH", help="socket path, as tmux -S")
+    parser.add_argument(
+        "--connect", metavar="URL", help="use the fleet of a remote `tmuxorch serve` (ws[s]://…)"
+    )
+    parser.add_argument(
+        "--token-file", metavar="FILE",
+        help="the token for --connect: first line of FILE (default: $TMUXORCH_TOKEN)",
+    )  # fmt: skip
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def add(name: str, handler: Command, help_text: str) -> argparse.ArgumentParser:
@@ -118,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     events = add("events", commands.cmd_events, "live event stream (NDJSON with --json)")
     events.add_argument("--json", action="store_true", help="one JSON object per line")
 
+    watch = add("monitor", monitor.cmd_monitor, "live dashboard of the event stream")
+    watch.add_argument(
+        "--interval", type=float, default=2.0, help="seconds between snapshots (default 2)"
+    )
+
     demo = add("demo", commands.cmd_demo, "start a fleet of simulated agents to try tmuxorch on")
     demo.add_argument("--agents", type=int, default=6, help="how many (1-50, default 6)")
     demo.add_argument("--session", default="tmuxorch-demo", help="session name")
@@ -126,12 +140,44 @@ def build_parser() -> argparse.ArgumentParser:
     log.add_argument("--limit", type=int, default=50, help="how many entries (default 50)")
     log.add_argument("--op", help="only this operation (send, kill, …)")
     log.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    serve = add("serve", commands.cmd_serve, "serve this fleet over an authenticated WebSocket")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks one)")
+    serve.add_argument("--tls-cert", metavar="FILE", help="TLS certificate chain (PEM)")
+    serve.add_argument("--tls-key", metavar="FILE", help="TLS private key (PEM)")
+    serve.add_argument(
+        "--allow-origin", action="append", metavar="ORIGIN",
+        help="accept browser connections from this Origin (repeatable; default none)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--insecure", action="store_true", help="allow a non-loopback bind without TLS"
+    )
+
+    token = add("token", commands.cmd_token, "create, list or revoke tokens for tmuxorch serve")
+    token_sub = token.add_subparsers(
+        dest="token_command", metavar="ACTION", required=True, parser_class=_Parser
+    )
+    create = token_sub.add_parser("create", help="create a token and print it (only this once)")
+    create.add_argument("name", metavar="NAME", help="who uses it (recorded in the audit log)")
+    create.add_argument("--scope", choices=("read", "control"), default="read",
+                        help="read: look only (default); control: also change tmux")  # fmt: skip
+    create.add_argument("--expires", metavar="DURATION", help="e.g. 30d, 12h, 2w (default never)")
+    token_list = token_sub.add_parser("list", help="list tokens (never the tokens themselves)")
+    token_list.add_argument("--json", action="store_true", help="one JSON object per line")
+    revoke = token_sub.add_parser("revoke", help="revoke a token by name")
+    revoke.add_argument("name", metavar="NAME")
     return parser
 
 
 def open_backend(args: argparse.Namespace) -> Backend:
-    """The backend the global options ask for: a local tmux server. Commands that change tmux
-    may start a server and are audited; read-only ones never start one."""
+    """The backend the global options ask for: a remote `tmuxorch serve` with --connect, else
+    a local tmux server. Commands that change tmux may start a local server and are audited;
+    read-only ones never start one."""
+    if getattr(args, "connect", None) is not None:
+        from tmuxorch.server.remote import RemoteBackend, load_token
+
+        return RemoteBackend(args.connect, load_token(args.token_file))
     settings = load_settings()
     server = TmuxServer.resolve(args.socket_name, args.socket_path)
     mutating = args.command in MUTATING
@@ -152,8 +198,9 @@ def run_tui(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    if args.command == "log":
-        return await commands.cmd_log(args, None)
+    if args.command in NO_BACKEND:
+        status: int = await args.handler(args, None)
+        return status
     backend = open_backend(args)
     try:
         handler: Command = args.handler
@@ -174,6 +221,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args([*argv, "tui"])
+    if args.connect is not None and (args.socket_name or args.socket_path):
+        parser.error("-L/-S pick a local tmux server: they cannot be used with --connect")
+    if args.connect is not None and args.command in NO_BACKEND:
+        parser.error(f"--connect does not apply to {args.command} (run it on the server host)")
+    if args.token_file is not None and args.connect is None:
+        parser.error("--token-file is the token for --connect URL")
     if after is not None:
         if args.command == "spawn":
             args.argv = [*args.argv, *after]

@@ -9,6 +9,7 @@ in workers: the UI never waits on it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import time
@@ -77,6 +78,7 @@ class TmuxorchApp(App[None]):
         self._refreshing = False
         self._tmux_down = False
         self._dialog: SendScreen | BroadcastScreen | None = None
+        self._connection_banner = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -94,6 +96,8 @@ class TmuxorchApp(App[None]):
         if self.live:
             self.follow_events()
             self.set_interval(PREVIEW_INTERVAL, self.refresh_preview)
+            if hasattr(self.backend, "connection_state"):  # a remote backend
+                self.set_interval(1.0, self.show_connection)
 
     @property
     def _main(self) -> MainScreen:
@@ -168,9 +172,39 @@ class TmuxorchApp(App[None]):
                 async for event in subscription:
                     self.on_backend_event(event)
             except TmuxorchError as exc:
+                if getattr(self.backend, "connection_state", None) == "refused":
+                    self._header.connection = "refused"
+                    self._main.show_banner(str(exc))  # final (a bad token): no retrying
+                    return
                 self._header.connection = "reconnecting"
                 self._main.show_banner(f"lost the event stream: {exc} — retrying")
                 await asyncio.sleep(1.0)
+
+    def show_connection(self) -> None:
+        """A remote backend's connection in the header (`live 3 ms`), and a banner while it
+        is reconnecting."""
+        state = getattr(self.backend, "connection_state", None)
+        if state not in ("live", "reconnecting"):
+            return  # connecting, refused, closed: follow_events and refresh_fleet say so
+        with contextlib.suppress(NoMatches):  # the app is exiting: the timer outlives widgets
+            self._show_connection(state)
+
+    def _show_connection(self, state: str) -> None:
+        if state == "live":
+            latency = getattr(self.backend, "latency", None)
+            ms = f" {latency * 1000:.0f} ms" if isinstance(latency, float) else ""
+            self._header.connection = f"live{ms}"
+            if self._connection_banner:
+                self._connection_banner = False
+                self._main.show_banner(
+                    "tmux server is not running — waiting for it to come back"
+                    if self._tmux_down
+                    else None
+                )
+        else:
+            self._header.connection = "reconnecting…"
+            self._connection_banner = True
+            self._main.show_banner(f"lost the connection to {self.backend.label} — reconnecting…")
 
     def on_backend_event(self, event: Event) -> None:
         """Log the event, show/hide the tmux-down banner, and refresh the view."""

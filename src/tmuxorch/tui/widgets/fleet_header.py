@@ -31,7 +31,9 @@ class FleetHeader(Static):
     def _render_line(self) -> None:
         line = Text("tmuxorch ", "bold")
         line.append(self.label, "dim")
-        line.append(f"  {self.connection}  ", "green" if self.connection == "live" else "yellow")
+        line.append(
+            f"  {self.connection}  ", "green" if self.connection.startswith("live") else "yellow"
+        )
         if self.fleet is not None and self.fleet.tmux.running:
             counts = Counter(p.agent.state for p in self.fleet.panes() if p.agent is not None)
             line.append(f"{sum(counts.values())} agents ")

@@ -1,0 +1,196 @@
+"""API tokens for `tmuxorch serve`: created, listed and revoked by `tmuxorch token`, checked at
+every WebSocket handshake.
+
+A token is `tmo_` followed by 32 random bytes (`secrets.token_urlsafe`), shown once when it is
+created and never again: the store keeps only its SHA-256. Each token has a name (recorded as the
+actor in the audit log for everything done with it), a scope (`read` may look, `control` may also
+change tmux), an optional expiry, and is revoked by name.
+
+Checking a token looks its hash up through a unique index instead of comparing the presented
+token with every row. That is safe against timing attacks: what the lookup's timing could reveal
+is how much of the *hash of the attacker's own guess* matches a stored hash, and steering a
+SHA-256 preimage towards a chosen prefix is infeasible, so it teaches nothing about any real
+token (whose 256 bits of randomness also rule out guessing). The found row's hash is still
+compared with `hmac.compare_digest`, and the per-address rate limit of failed handshakes (see
+server.auth) bounds online guessing anyway.
+
+Tokens are never logged, never put in URLs, and never printed except by `token create`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import sqlite3
+import time
+from collections.abc import Callable
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from tmuxorch.core.errors import BadInputError
+from tmuxorch.core.store import Store
+
+Scope = Literal["read", "control"]
+SCOPES: tuple[Scope, ...] = ("read", "control")
+TOKEN_PREFIX = "tmo_"
+MAX_TOKEN_LENGTH = 100
+"""A presented token longer than this cannot be one of ours; it is refused before hashing."""
+MAX_EXPIRY = 10 * 365 * 86400.0
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
+_DURATION = re.compile(r"([0-9]{1,6})([smhdw])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+TokenStatus = Literal["active", "expired", "revoked"]
+
+
+class TokenInfo(BaseModel):
+    """Everything about a token except the token itself (which is not stored)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: int
+    name: str
+    scope: Scope
+    created: float
+    expires: float | None = None
+    revoked: float | None = None
+    last_used: float | None = None
+
+    def status(self, now: float | None = None) -> TokenStatus:
+        """`revoked`, `expired` or `active` at `now` (default: the current time)."""
+        if self.revoked is not None:
+            return "revoked"
+        if self.expires is not None and self.expires <= (time.time() if now is None else now):
+            return "expired"
+        return "active"
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 (hex) under which a token is stored."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def generate_token() -> str:
+    """A fresh token: the prefix (so a leaked one is recognisable) and 256 random bits."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def validate_token_name(name: str) -> str:
+    """Token names are short identifiers: they show up as the audit log's actor."""
+    if not _NAME.fullmatch(name):
+        raise BadInputError(
+            f"token name {name!r} is not valid: use 1-64 letters, digits or . _ @ + - "
+            "(starting with a letter or digit)"
+        )
+    return name
+
+
+def parse_duration(text: str) -> float | None:
+    """`30d`, `12h`, `90m`, `2w`, `3600s` -> seconds; `never` -> None."""
+    if text.strip().lower() == "never":
+        return None
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        raise BadInputError(
+            f"invalid duration {text!r}: use a number and a unit (s, m, h, d, w), e.g. 30d, "
+            "or 'never'"
+        )
+    seconds = float(int(match.group(1)) * _UNITS[match.group(2)])
+    if not 0 < seconds <= MAX_EXPIRY:
+        raise BadInputError(f"invalid duration {text!r}: must be more than 0 and at most 10 years")
+    return seconds
+
+
+class TokenStore:
+    """The `tokens` table of a Store."""
+
+    def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._clock = clock
+
+    def create(
+        self, name: str, scope: Scope = "read", expires_in: float | None = None
+    ) -> tuple[str, TokenInfo]:
+        """A new token named `name`; returns the token (to show once) and its record."""
+        validate_token_name(name)
+        if scope not in SCOPES:
+            raise BadInputError(f"scope must be read or control, not {scope!r}")
+        if expires_in is not None and not 0 < expires_in <= MAX_EXPIRY:
+            raise BadInputError("the expiry must be in the future and at most 10 years away")
+        token = generate_token()
+        now = self._clock()
+        expires = None if expires_in is None else now + expires_in
+        with self._store.transaction() as conn:
+            taken = conn.execute(
+                "SELECT 1 FROM tokens WHERE name = ? AND revoked IS NULL", (name,)
+            ).fetchone()
+            if taken:
+                raise BadInputError(
+                    f"a token named {name!r} already exists: revoke it first "
+                    f"(tmuxorch token revoke {name}) or pick another name"
+                )
+            cursor = conn.execute(
+                "INSERT INTO tokens (name, scope, token_sha256, created, expires)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (name, scope, hash_token(token), now, expires),
+            )
+            row_id = cursor.lastrowid or 0
+        info = TokenInfo(id=row_id, name=name, scope=scope, created=now, expires=expires)
+        return token, info
+
+    def list_tokens(self) -> list[TokenInfo]:
+        """Every token ever created (revoked and expired ones included), oldest first."""
+        return [_info(row) for row in self._store.query("SELECT * FROM tokens ORDER BY id")]
+
+    def revoke(self, name: str) -> TokenInfo:
+        """Revoke the live token called `name`; it stops working at the next check."""
+        now = self._clock()
+        with self._store.transaction() as conn:
+            conn.execute(
+                "UPDATE tokens SET revoked = ? WHERE name = ? AND revoked IS NULL", (now, name)
+            )
+            changed = conn.execute("SELECT changes()").fetchone()[0]
+        if not changed:
+            raise BadInputError(f"no token named {name!r} (see tmuxorch token list)")
+        rows = self._store.query(
+            "SELECT * FROM tokens WHERE name = ? AND revoked = ? ORDER BY id DESC LIMIT 1",
+            (name, now),
+        )
+        return _info(rows[0])
+
+    def verify(self, presented: str) -> TokenInfo | None:
+        """The record of a presented token if it is known, not revoked and not expired; else
+        None. Marks the token as used."""
+        if not presented.startswith(TOKEN_PREFIX) or len(presented) > MAX_TOKEN_LENGTH:
+            return None
+        digest = hash_token(presented)
+        rows = self._store.query("SELECT * FROM tokens WHERE token_sha256 = ?", (digest,))
+        if not rows or not hmac.compare_digest(str(rows[0]["token_sha256"]), digest):
+            return None
+        info = _info(rows[0])
+        now = self._clock()
+        if info.status(now) != "active":
+            return None
+        with self._store.transaction() as conn:
+            conn.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (now, info.id))
+        return info.model_copy(update={"last_used": now})
+
+    def still_valid(self, token_id: int) -> bool:
+        """Whether a token accepted earlier is still active (not revoked or expired since)."""
+        rows = self._store.query("SELECT * FROM tokens WHERE id = ?", (token_id,))
+        return bool(rows) and _info(rows[0]).status(self._clock()) == "active"
+
+
+def _info(row: sqlite3.Row) -> TokenInfo:
+    return TokenInfo(
+        id=row["id"],
+        name=row["name"],
+        scope=row["scope"],
+        created=row["created"],
+        expires=row["expires"],
+        revoked=row["revoked"],
+        last_used=row["last_used"],
+    )
