@@ -326,9 +326,16 @@ async def cmd_serve(args: argparse.Namespace, _backend: Backend | None) -> int:
             if options.insecure and not options.loopback and options.ssl is None:
                 print("tmuxorch serve: WARNING: no TLS (--insecure)", file=sys.stderr, flush=True)
 
-        async with Engine(tmux, timeout=settings.command_timeout, settings=settings) as engine:
+        engine = Engine(tmux, timeout=settings.command_timeout, settings=settings)
+        try:
             server = TmuxorchServer(engine, tokens, audit=AuditLog(store), options=options)
             await serve_until_signalled(server, ready)
+        finally:
+            try:  # a daemon's shutdown is bounded, whatever tmux (or the engine) does
+                async with asyncio.timeout(10):
+                    await engine.close()
+            except TimeoutError:
+                print("tmuxorch serve: the engine did not stop within 10 s", file=sys.stderr)
     return 0
 
 

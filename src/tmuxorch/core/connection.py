@@ -21,6 +21,7 @@ from tmuxorch.core.control import (
 from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
 from tmuxorch.core.fallback import run_chained
 from tmuxorch.core.results import CommandResult
+from tmuxorch.core.timeouts import within
 from tmuxorch.core.tmux_server import TmuxServer, tmux_binary, tmux_environ
 
 _SESSION_SETUP = [
@@ -98,7 +99,7 @@ class TmuxConnection:
                     f"{exc or 'timed out'}"
                 ) from exc
             try:
-                setup = await asyncio.wait_for(client.run(self.setup_commands), self.timeout)
+                setup = await within(self.timeout, client.run(self.setup_commands))
                 for result in setup:
                     result.check()
             except (TimeoutError, TmuxorchError) as exc:
@@ -124,7 +125,7 @@ class TmuxConnection:
         client = self._client
         assert client is not None
         try:
-            return await asyncio.wait_for(client.run(commands), self.timeout)
+            return await within(self.timeout, client.run(commands))
         except TimeoutError:
             client.kill()  # the watchdog: a wedged client is killed by PID, replaced next batch
             if not idempotent:
@@ -172,7 +173,7 @@ class TmuxConnection:
             stderr=asyncio.subprocess.PIPE, env=tmux_environ(), start_new_session=True,
         )  # fmt: skip
         try:
-            _, stderr = await asyncio.wait_for(process.communicate(), self.timeout)
+            _, stderr = await within(self.timeout, process.communicate())
         except TimeoutError:
             process.kill()
             await process.wait()

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from tmuxorch.core.errors import TmuxUnavailableError
 from tmuxorch.core.quoting import control_line
 from tmuxorch.core.results import CommandResult
+from tmuxorch.core.timeouts import within
 from tmuxorch.core.tmux_server import TmuxServer, tmux_binary, tmux_environ
 
 HIDDEN_SESSION = "_tmuxorch"
@@ -124,7 +125,7 @@ class ControlClient:
         )
         self._reader_task = asyncio.create_task(self._read_loop(), name="tmux-control-reader")
         try:
-            await asyncio.wait_for(asyncio.shield(self._ready), timeout)
+            await within(timeout, asyncio.shield(self._ready))
         except BaseException:
             self.kill()
             raise
@@ -169,13 +170,13 @@ class ControlClient:
             return
         self._signal(signal.SIGTERM)
         try:
-            await asyncio.wait_for(process.wait(), _GRACE)
+            await within(_GRACE, process.wait())
         except TimeoutError:
             self._signal(signal.SIGKILL)
             await process.wait()
         if self._reader_task is not None:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._reader_task), _GRACE)
+                await within(_GRACE, asyncio.shield(self._reader_task))
         self._close_pipes()
 
     def _signal(self, signum: int) -> None:

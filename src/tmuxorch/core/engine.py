@@ -192,11 +192,11 @@ class Engine:
 
     async def close(self) -> None:
         """Stop watching and detach from tmux."""
-        for task in (self._watcher, self._sweeper):
+        for task in (self._watcher, self._sweeper, *self._background):
             if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                while not task.done():  # cancel again should a cancellation get lost
+                    task.cancel()
+                    await asyncio.wait({task}, timeout=0.5)
         self._watcher = self._sweeper = None
         await self.connection.close()
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from tmuxorch.core.errors import TmuxUnavailableError
 from tmuxorch.core.quoting import chained_argv
 from tmuxorch.core.results import CommandResult
+from tmuxorch.core.timeouts import within
 from tmuxorch.core.tmux_server import TmuxServer, tmux_binary, tmux_environ
 
 
@@ -49,7 +50,7 @@ async def _run_once(
             env=tmux_environ(), start_new_session=True,
         )  # fmt: skip
         try:
-            await asyncio.wait_for(process.wait(), timeout)
+            await within(timeout, process.wait())
         except TimeoutError:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()

@@ -54,6 +54,7 @@ from tmuxorch.core.errors import (
 from tmuxorch.core.events import EVENT_ADAPTER, Event, TmuxDown, TmuxUp
 from tmuxorch.core.models import Snapshot
 from tmuxorch.core.operations import Spawned
+from tmuxorch.server.redaction import websockets_logger
 
 log = logging.getLogger("tmuxorch.remote")
 
@@ -160,25 +161,6 @@ def load_token(token_file: str | None, environ: Mapping[str, str] | None = None)
             "(create one on the server with `tmuxorch token create NAME`)"
         )
     return token
-
-
-class _RedactAuthorization(logging.Filter):
-    """websockets logs handshake headers at DEBUG level: never let the token through."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) == 2 and str(args[0]).lower() == "authorization":
-            record.args = (args[0], "[redacted]")
-        return True
-
-
-def _websockets_logger() -> logging.Logger:
-    logger = logging.getLogger("tmuxorch.remote.websockets")
-    if not any(isinstance(f, _RedactAuthorization) for f in logger.filters):
-        logger.addFilter(_RedactAuthorization())
-    if logger.level == logging.NOTSET:
-        logger.setLevel(logging.WARNING)
-    return logger
 
 
 # -- parsing what the server sends --------------------------------------------------------------
@@ -669,7 +651,7 @@ class RemoteBackend:
                 ping_timeout=self.ping_timeout,
                 close_timeout=2.0,
                 max_size=MAX_FRAME,
-                logger=_websockets_logger(),
+                logger=websockets_logger("tmuxorch.remote.websockets"),
                 **self._connect_options,
             )
         except InvalidStatus as exc:

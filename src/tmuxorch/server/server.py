@@ -69,6 +69,7 @@ from tmuxorch.server.protocol import (
     SubscribeRequest,
     UnsubscribeRequest,
 )
+from tmuxorch.server.redaction import websockets_logger
 from tmuxorch.server.tokens import TokenInfo, TokenStore
 
 log = logging.getLogger("tmuxorch.server")
@@ -134,25 +135,6 @@ class _Connection(ServerConnection):
     token: TokenInfo | None = None
 
 
-class _RedactAuthorization(logging.Filter):
-    """websockets logs request headers at DEBUG level: never let a token through."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) == 2 and str(args[0]).lower() == "authorization":
-            record.args = (args[0], "[redacted]")
-        return True
-
-
-def _websockets_logger() -> logging.Logger:
-    logger = logging.getLogger("tmuxorch.server.websockets")
-    if not any(isinstance(f, _RedactAuthorization) for f in logger.filters):
-        logger.addFilter(_RedactAuthorization())
-    if logger.level == logging.NOTSET or logger.level < logging.INFO:
-        logger.setLevel(logging.WARNING)
-    return logger
-
-
 class TmuxorchServer:
     """The WebSocket server. `await start()`, then `await close()` (or use `async with`)."""
 
@@ -215,7 +197,7 @@ class TmuxorchServer:
                 close_timeout=opts.close_timeout,
                 max_size=opts.max_frame,
                 max_queue=4,  # received frames buffered while `max_inflight` requests are served
-                logger=_websockets_logger(),
+                logger=websockets_logger("tmuxorch.server.websockets"),
                 create_connection=_Connection,
             )
         except OSError as exc:
@@ -264,7 +246,11 @@ class TmuxorchServer:
             except TimeoutError:  # clients that do not read cannot take a close frame either
                 for connection in list(server.all_connections):
                     connection.transport.abort()
-                await server.wait_closed()
+                try:  # requests still running get REQUEST_GRACE to finish
+                    async with asyncio.timeout(REQUEST_GRACE + 2.0):
+                        await server.wait_closed()
+                except TimeoutError:
+                    log.error("some connections did not close; stopping anyway")
         await self.hub.stop()
 
     async def serve_forever(self, stop: asyncio.Event) -> None:
@@ -416,7 +402,8 @@ class ClientSession:
                 _, pending = await asyncio.wait(set(self._tasks), timeout=REQUEST_GRACE)
                 for task in pending:
                     task.cancel()
-                await asyncio.gather(*pending, return_exceptions=True)
+                if pending:  # bounded: Python 3.11's wait_for can swallow a cancellation
+                    await asyncio.wait(pending, timeout=1.0)
             if self._closing is not None:
                 await asyncio.gather(self._closing, return_exceptions=True)
             if self._overflowed_at is not None:

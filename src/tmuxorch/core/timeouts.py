@@ -1,0 +1,20 @@
+"""One way to put a time limit on an await, used everywhere in core.
+
+Python 3.11's `asyncio.wait_for` can swallow a cancellation that arrives in the same loop tick as
+the awaited result, so a task cancelled while waiting on it may keep running (an engine whose
+watcher survived `cancel()` hung `close()` forever). `asyncio.timeout` does not have that flaw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+async def within(seconds: float, awaitable: Awaitable[T]) -> T:
+    """`await awaitable`, raising TimeoutError after `seconds`."""
+    async with asyncio.timeout(seconds):
+        return await awaitable
