@@ -19,7 +19,6 @@ import importlib
 import json
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from typing import Any
 from bench.agentfleet import agent_fleet, clear_prompts, wait_prompts, wait_ready
 from bench.fleet import Fleet
 from bench.procs import ProcessCounter
+from bench.report import print_targets, progress
 from tmuxorch.core.backend import LocalBackend
 from tmuxorch.core.delivery import typing_commands
 from tmuxorch.core.engine import Engine
@@ -191,7 +191,7 @@ async def measure(target: Fleet, args: argparse.Namespace) -> dict[str, Any]:
     try:
         started = time.perf_counter()
         await wait_ready(engine, panes)
-        _progress(f"{len(panes)} agents idle after {time.perf_counter() - started:.1f} s")
+        progress(f"{len(panes)} agents idle after {time.perf_counter() - started:.1f} s")
         fallbacks = engine.connection.fallback_batches
         methods["tmuxorch"] = await time_tmuxorch(engine, panes, args.rounds)
         floor = await time_floor(engine, panes, args.rounds)
@@ -319,15 +319,8 @@ def _print_report(record: dict[str, Any]) -> list[tuple[str, str, bool]]:
     if record["note"]:
         print(f"Note: {record['note']}")
     targets = _targets(record)
-    print("\nTargets")
-    width = max(len(text) for text, _, _ in targets)
-    for text, value, ok in targets:
-        print(f"  {'PASS' if ok else 'FAIL'}  {text:<{width}}  {value}")
+    print_targets(targets)
     return targets
-
-
-def _progress(message: str) -> None:
-    print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -346,7 +339,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with agent_fleet(args.agents, busy=0) as target:
         record = asyncio.run(measure(target, args))
-    _progress(f"broadcast done in {time.perf_counter() - started:.1f} s")
+    progress(f"broadcast done in {time.perf_counter() - started:.1f} s")
     targets = _print_report(record)
     if args.json:
         print()

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.fleet import PANE_COMMAND, Fleet, Shape, fleet
+from bench.report import print_targets
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.tmux_server import TmuxServer
 
@@ -232,9 +233,7 @@ def _print_report(record: dict[str, Any], panes: int) -> list[tuple[str, str, bo
         f"a bare `tmux display` subprocess takes {record['subprocess_ms_median']:.1f} ms)"
     )
     targets = _targets(record)
-    print("\nTargets")
-    for text, value, ok in targets:
-        print(f"  {'PASS' if ok else 'FAIL'}  {text:<48} {value}")
+    print_targets(targets)
     return targets
 
 

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.fleet import PANE_COMMAND, Fleet, Shape, fleet
+from bench.report import print_targets, progress
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.events import AgentStateChanged
 from tmuxorch.core.store import Store
@@ -457,13 +458,11 @@ async def measure(target: Fleet, args: argparse.Namespace) -> dict[str, Any]:
             server = TmuxorchServer(engine, TokenStore(store), options=options)
             await server.start()
             try:
-                _progress(
-                    f"fanout: {args.clients} clients, {args.events} events at {args.rate:g}/s"
-                )
+                progress(f"fanout: {args.clients} clients, {args.events} events at {args.rate:g}/s")
                 fanout = await _fanout_run(server, token, args, stalled=False)
-                _progress("stalled: the same with one client that stops reading")
+                progress("stalled: the same with one client that stops reading")
                 stalled = await _fanout_run(server, token, args, stalled=True)
-                _progress(f"tmux: {args.windows} windows created with `tmux new-window`")
+                progress(f"tmux: {args.windows} windows created with `tmux new-window`")
                 tmux = await _tmux_run(server, token, target, args.windows)
             finally:
                 await server.close()
@@ -544,15 +543,8 @@ def _print_report(record: dict[str, Any]) -> list[tuple[str, str, bool]]:
         f"median {t['median_ms']} ms, max {t['max_ms']} ms, missed {t['missed']}"
     )
     targets = _targets(record)
-    print("\nTargets")
-    width = max(len(text) for text, _, _ in targets)
-    for text, value, ok in targets:
-        print(f"  {'PASS' if ok else 'FAIL'}  {text:<{width}}  {value}")
+    print_targets(targets)
     return targets
-
-
-def _progress(message: str) -> None:
-    print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -580,7 +572,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with fleet(Shape(4)) as target:
         record = asyncio.run(measure(target, args))
-    _progress(f"fanout done in {time.perf_counter() - started:.1f} s")
+    progress(f"fanout done in {time.perf_counter() - started:.1f} s")
     targets = _print_report(record)
     if args.json:
         print()

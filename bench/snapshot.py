@@ -27,6 +27,7 @@ from typing import Any
 
 from bench.fleet import Fleet, Shape, fleet
 from bench.procs import ProcessCounter
+from bench.report import print_targets, progress
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.tmux_server import TmuxServer
 
@@ -267,15 +268,11 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def _progress(message: str) -> None:
-    print(f"bench: {message}", file=sys.stderr, flush=True)
-
-
 def measure_size(shape: Shape, args: argparse.Namespace, have_libtmux: bool) -> SizeResult:
     """Build one server, time every method on it, tear it down."""
     started = time.perf_counter()
     with fleet(shape) as target:
-        _progress(
+        progress(
             f"{shape.panes}-pane server up in {time.perf_counter() - started:.1f} s "
             f"({_plural(target.session_count, 'session')}, "
             f"{_plural(target.window_count, 'window')})"
@@ -299,7 +296,7 @@ def measure_size(shape: Shape, args: argparse.Namespace, have_libtmux: bool) -> 
                 )
         if shape.panes == RSS_SIZE:
             result.rss = measure_rss(target.socket_path, RSS_SNAPSHOTS)
-    _progress(f"{shape.panes} panes done in {time.perf_counter() - started:.1f} s")
+    progress(f"{shape.panes} panes done in {time.perf_counter() - started:.1f} s")
     return result
 
 
@@ -407,9 +404,7 @@ def print_report(results: list[SizeResult], targets: list[Target], libtmux_note:
             )
     if libtmux_note:
         print(f"\nNote: {libtmux_note}")
-    print("\nTargets")
-    for target in targets:
-        print(f"  {'PASS' if target.ok else 'FAIL'}  {target.text:<52} {target.value}")
+    print_targets([(t.text, t.value, t.ok) for t in targets])
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -445,7 +440,7 @@ def run(args: argparse.Namespace) -> int:
         "(`make bench` installs it into .venv-bench)."
     )
     if libtmux_note:
-        _progress(libtmux_note)
+        progress(libtmux_note)
     sizes = [int(s) for s in str(args.sizes).split(",") if s.strip()]
     results = [
         measure_size(

@@ -18,7 +18,6 @@ import asyncio
 import collections
 import json
 import statistics
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from typing import Any
 from bench.agentfleet import agent_fleet, clear_prompts, wait_prompts, wait_ready
 from bench.fleet import Fleet
 from bench.procs import ProcessCounter
+from bench.report import print_targets, progress
 from tmuxorch.core.backend import LocalBackend
 from tmuxorch.core.engine import Engine, EventStream
 from tmuxorch.core.tmux_server import TmuxServer
@@ -217,7 +217,7 @@ async def measure(target: Fleet, args: argparse.Namespace) -> dict[str, Any]:
     try:
         started = time.perf_counter()
         await wait_ready(engine, panes)
-        _progress(f"{len(panes)} agents idle after {time.perf_counter() - started:.1f} s")
+        progress(f"{len(panes)} agents idle after {time.perf_counter() - started:.1f} s")
         sweeps = await time_sweeps(engine, panes, args.rounds)
         events = await time_events(engine, panes, min(args.repeats, len(panes)))
     finally:
@@ -331,15 +331,8 @@ def _print_report(record: dict[str, Any]) -> list[tuple[str, str, bool]]:
     if record["wrong_state_events"]:
         print(f"  wrong state events: {record['wrong_state_events'][:10]}")
     targets = _targets(record)
-    print("\nTargets")
-    width = max(len(text) for text, _, _ in targets)
-    for text, value, ok in targets:
-        print(f"  {'PASS' if ok else 'FAIL'}  {text:<{width}}  {value}")
+    print_targets(targets)
     return targets
-
-
-def _progress(message: str) -> None:
-    print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -356,7 +349,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with agent_fleet(args.agents, busy=AGENT_BUSY_S) as target:
         record = asyncio.run(measure(target, args))
-    _progress(f"states done in {time.perf_counter() - started:.1f} s")
+    progress(f"states done in {time.perf_counter() - started:.1f} s")
     targets = _print_report(record)
     if args.json:
         print()
