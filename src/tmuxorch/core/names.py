@@ -14,9 +14,9 @@ from tmuxorch.core.errors import BadInputError
 
 MAX_NAME_LENGTH = 100
 _FORBIDDEN = {
-    "#": "'#' starts tmux format syntax",
-    ":": "':' is tmux target syntax",
-    ".": "'.' is tmux target syntax",
+    "#": "'#', which starts tmux format syntax",
+    ":": "':', which is tmux target syntax",
+    ".": "'.', which is tmux target syntax",
 }
 _KIND = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 _KEY = re.compile(
