@@ -118,7 +118,10 @@ async def test_state_changes_arrive_as_events(
 
     task = asyncio.create_task(collect())
     try:
-        await asyncio.sleep(0.6)  # let the sweeper see the idle screen (the first observation)
+        # the sweeper has seen the idle screen (the first observation, not an event)
+        await wait_for(
+            lambda: {p: s for p, _, s in engine.agents.states()}.get(agent.pane) == "idle"
+        )
         started = time.monotonic()
         agent.type("work please")
         agent.keys("Enter")
