@@ -162,3 +162,18 @@ async def test_foreign_window_in_hidden_session_is_shown_and_kept(
         await eng.close()
     names = running_tmux.tmux("list-windows", "-a", "-F", "#{window_name}").split()
     assert "script-window" in names
+
+
+async def test_unchanged_server_reuses_models_and_a_change_shows(
+    engine: Engine, running_tmux: TmuxFixture
+) -> None:
+    first = await engine.snapshot()
+    again = await engine.snapshot()
+    assert again.sessions is first.sessions  # nothing changed: nothing rebuilt
+    assert again.taken_at >= first.taken_at
+
+    running_tmux.tmux("rename-window", "-t", "main:0", "renamed")
+    changed = await engine.snapshot()
+    assert changed.sessions is not first.sessions
+    assert [w.name for w in changed.windows()] == ["renamed"]
+    assert [w.name for w in (await engine.snapshot()).windows()] == ["renamed"]

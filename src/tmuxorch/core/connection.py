@@ -16,10 +16,10 @@ from tmuxorch.core.control import (
     HIDDEN_TARGET,
     HIDDEN_WINDOW_ARGS,
     ControlClient,
-    Notification,
 )
 from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
 from tmuxorch.core.fallback import run_chained
+from tmuxorch.core.framing import Notification
 from tmuxorch.core.results import CommandResult
 from tmuxorch.core.timeouts import within
 from tmuxorch.core.tmux_server import TmuxServer, tmux_binary, tmux_environ

@@ -19,9 +19,9 @@ import os
 import signal
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from tmuxorch.core.errors import TmuxUnavailableError
+from tmuxorch.core.framing import ControlFramer, Notification
 from tmuxorch.core.quoting import control_line
 from tmuxorch.core.results import CommandResult
 from tmuxorch.core.timeouts import within
@@ -42,14 +42,6 @@ _CHUNK = 1024 * 1024
 _GRACE = 1.0
 
 
-@dataclass(frozen=True, slots=True)
-class Notification:
-    """A control-mode notification line: `%name args...`."""
-
-    name: str
-    args: str
-
-
 class ControlClient:
     """A running `tmux -C` process and the bookkeeping to pair replies with requests."""
 
@@ -60,7 +52,6 @@ class ControlClient:
         on_exit: Callable[[ControlClient], None],
     ) -> None:
         self.server = server
-        self._on_notification = on_notification
         self._on_exit = on_exit
         self._process: asyncio.subprocess.Process | None = None
         self._reader_task: asyncio.Task[None] | None = None
@@ -70,9 +61,7 @@ class ControlClient:
         self._pending: deque[tuple[str, asyncio.Future[CommandResult]]] = deque()
         self._ready: asyncio.Future[None] | None = None
         self._closed = False
-        self._block_tag: bytes | None = None
-        self._block_lines: list[str] = []
-        self._block_ours = False
+        self._framer = ControlFramer(self._block, on_notification)
         self._reaper: asyncio.Future[int] | None = None
 
     @property
@@ -190,17 +179,13 @@ class ControlClient:
                 transport.close()
 
     async def _read_loop(self) -> None:
-        """Read in large chunks and split lines ourselves: one await per chunk, not per line
-        (a 500-pane listing is 500 lines)."""
+        """Read in large chunks: one await per chunk, not per line (a 500-pane listing is 500
+        lines); the framer splits them."""
         assert self._stdout is not None
         stdout = self._stdout
-        partial = b""
         try:
             while chunk := await stdout.read(_CHUNK):
-                lines = (partial + chunk).split(b"\n")
-                partial = lines.pop()
-                for line in lines:
-                    self._line(line)
+                self._framer.feed(chunk)
         finally:
             self._closed = True
             self._fail_pending("tmux control client exited")
@@ -214,26 +199,12 @@ class ControlClient:
                 self._reaper = asyncio.ensure_future(self._process.wait())
             self._on_exit(self)
 
-    def _line(self, line: bytes) -> None:
-        """One line of tmux output: inside a reply block, the end of one, or a notification."""
-        if self._block_tag is not None:
-            if (
-                line.startswith((b"%end ", b"%error "))
-                and line.split(b" ", 1)[1] == self._block_tag
-            ):
-                if self._block_ours:
-                    self._resolve(line.startswith(b"%end "), self._block_lines)
-                elif self._ready is not None and not self._ready.done():
-                    self._ready.set_result(None)
-                self._block_tag, self._block_lines = None, []
-            else:
-                self._block_lines.append(line.decode("utf-8", "replace"))
-        elif line.startswith(b"%begin "):
-            self._block_tag = line[len(b"%begin ") :]
-            self._block_ours = self._block_tag.endswith(b" 1")
-        elif line.startswith(b"%"):
-            name, _, args = line[1:].decode("utf-8", "replace").partition(" ")
-            self._on_notification(Notification(name, args))
+    def _block(self, ours: bool, ok: bool, lines: list[str]) -> None:
+        """A complete reply: to one of our commands, or (the first one) to the attach."""
+        if ours:
+            self._resolve(ok, lines)
+        elif self._ready is not None and not self._ready.done():
+            self._ready.set_result(None)
 
     def _resolve(self, ok: bool, lines: list[str]) -> None:
         if not self._pending:

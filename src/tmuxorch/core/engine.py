@@ -17,9 +17,10 @@ from collections.abc import AsyncIterator, Sequence
 
 from tmuxorch.core.config import Settings
 from tmuxorch.core.connection import ServerNotRunningError, TmuxConnection
-from tmuxorch.core.control import HIDDEN_SESSION, HIDDEN_TARGET, Notification
+from tmuxorch.core.control import HIDDEN_SESSION, HIDDEN_TARGET
 from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
 from tmuxorch.core.events import Event, TmuxDown, TmuxUp, diff_snapshots
+from tmuxorch.core.framing import Notification
 from tmuxorch.core.models import Snapshot, TmuxInfo
 from tmuxorch.core.results import CommandResult
 from tmuxorch.core.snapshot import (
