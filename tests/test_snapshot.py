@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 
 from tmuxorch.core.control import HIDDEN_SESSION
@@ -177,3 +180,42 @@ async def test_unchanged_server_reuses_models_and_a_change_shows(
     assert changed.sessions is not first.sessions
     assert [w.name for w in changed.windows()] == ["renamed"]
     assert [w.name for w in (await engine.snapshot()).windows()] == ["renamed"]
+
+
+@pytest.mark.parametrize("where", ["directory", "argv0"])
+async def test_a_path_or_command_cannot_forge_a_pane_record(
+    engine: Engine, running_tmux: TmuxFixture, where: str
+) -> None:
+    """The current path and the command (argv[0] of the foreground process) are the two fields
+    tmux prints raw: either may hold a newline followed by text shaped like a pane record."""
+    victim = (await engine.snapshot()).panes()[0]
+    forged = "\x1f".join(
+        [victim.session_id, "@999", "7", "prod", victim.id, "0", "1", "1", "-", "80", "24", "sh"]
+    )
+    payload = f"x\n{forged}\x1fp"
+    if where == "directory":
+        directory = running_tmux.tmpdir / payload
+        directory.mkdir()
+        running_tmux.tmux("new-window", "-d", "-t", "main", "-c", str(directory), "sleep 100000")
+        expected = str(directory)
+    else:
+        script = 'exec -a "$0" sleep 100000'
+        running_tmux.tmux("new-window", "-d", "-t", "main", "bash", "-c", script, payload)
+        expected = "x\n"  # its separators push the rest into its own path field
+
+    snapshots = []
+
+    async def settled() -> bool:
+        snapshots.append(await engine.snapshot())
+        return any(
+            p.cwd == expected or p.command.startswith(expected) for p in snapshots[-1].panes()
+        )
+
+    deadline = time.monotonic() + 5
+    while not await settled():
+        assert time.monotonic() < deadline, f"pane never showed {expected!r}"
+        await asyncio.sleep(0.02)
+    snapshot = snapshots[-1]
+    assert [len(snapshot.windows()), len(snapshot.panes())] == [2, 2]
+    assert "prod" not in {w.name for w in snapshot.windows()}
+    assert "@999" not in snapshot.windows_by_id

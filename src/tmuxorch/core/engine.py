@@ -24,7 +24,6 @@ from tmuxorch.core.framing import Notification
 from tmuxorch.core.models import Snapshot, TmuxInfo
 from tmuxorch.core.results import CommandResult
 from tmuxorch.core.snapshot import (
-    LIST_PANES,
     LIST_SESSIONS,
     WINDOW_ACTIVITY,
     SnapshotParser,
@@ -123,7 +122,7 @@ class Engine:
 
         `activity=True` also fills in each window's last activity time (costs a little more).
         """
-        commands: list[Sequence[str]] = [LIST_SESSIONS, LIST_PANES]
+        commands: list[Sequence[str]] = [LIST_SESSIONS, self._parser.list_panes]
         if activity:
             commands.append(WINDOW_ACTIVITY)
         if self._version is None:

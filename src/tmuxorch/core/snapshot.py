@@ -8,9 +8,14 @@ current window, so `window_active` need not be asked per pane), pane and window 
 `list-panes -a`, `pane_dead`/`pane_dead_status` merged into one conditional. Window activity times
 are asked only when a caller wants them (`summary`).
 
-Fields are separated by the unit separator (0x1f): tmux writes names through vis(3), so a name
-holding a control byte comes out as `\\037`, never as the raw byte. The current path, the one field
-tmux does not escape, comes last and keeps any separator or newline it contains.
+Fields are separated by the unit separator (0x1f): tmux stores names through vis(3), so a name
+holding a control byte comes out as `\\037`, never as the raw byte. Two pane fields are printed
+raw: the current path (a directory name may hold any byte but `/`) and the current command
+(argv[0] of the foreground process, which that process chooses). Either may hold a newline
+followed by text shaped like a whole pane record, so every record starts with a marker drawn at
+random for each parser: a line that does not start with it continues the previous record. The
+path comes last and keeps any separator or newline it contains; a command holding a separator
+can only push text into the path of its own record, never into another one.
 
 Parsing reuses the model objects of lines that did not change since the previous snapshot: in a
 steady fleet almost every line is unchanged, and building pydantic objects would otherwise cost
@@ -21,7 +26,7 @@ walking them costs most of a millisecond.
 
 from __future__ import annotations
 
-import re
+import secrets
 import time
 from collections.abc import Iterable, Sequence
 
@@ -41,31 +46,27 @@ LIST_SESSIONS = [
     _format("session_id", "session_name", "session_attached", "session_created", "window_id"),
 ]  # fmt: skip
 _PANE_FIELDS = 13
-LIST_PANES = [
-    "list-panes", "-a", "-F",
-    _format(
-        "session_id", "window_id", "window_index", "window_name",
-        "pane_id", "pane_index", "pane_active", "pane_pid", "#{?pane_dead,#{pane_dead_status},-}",
-        "pane_width", "pane_height", "pane_current_command", "pane_current_path",
-    ),
-]  # fmt: skip
+_PANE_FORMAT = _format(
+    "session_id", "window_id", "window_index", "window_name",
+    "pane_id", "pane_index", "pane_active", "pane_pid", "#{?pane_dead,#{pane_dead_status},-}",
+    "pane_width", "pane_height", "pane_current_command", "pane_current_path",
+)  # fmt: skip
 WINDOW_ACTIVITY = ["list-windows", "-a", "-F", _format("window_id", "window_activity")]
 """Optional third command: when each window last had output."""
 
-_RECORD_START = re.compile(r"\$[0-9]+\x1f")
 
-
-def _records(lines: Iterable[str]) -> Iterable[str]:
-    """Whole pane records; a line that does not start one (`$N` then the separator) continues
-    the path of the one before (a directory name may contain a newline)."""
+def _records(lines: Iterable[str], marker: str) -> Iterable[str]:
+    """Whole pane records without their marker; a line that does not start with the marker
+    continues the record before it (a raw field held a newline)."""
     pending: str | None = None
     for line in lines:
-        if pending is not None and not _RECORD_START.match(line):
-            pending += "\n" + line
+        if not line.startswith(marker):
+            if pending is not None:
+                pending += "\n" + line
             continue
         if pending is not None:
             yield pending
-        pending = line
+        pending = line[len(marker) :]
     if pending is not None:
         yield pending
 
@@ -74,6 +75,10 @@ class SnapshotParser:
     """Turns listing output into Snapshots, reusing unchanged objects from the previous one."""
 
     def __init__(self) -> None:
+        # Ten characters (60 bits) tmux prints verbatim and no pane can predict.
+        self._marker = secrets.token_urlsafe(8)[:10]
+        self.list_panes = ["list-panes", "-a", "-F", self._marker + _PANE_FORMAT]
+        """The pane listing this parser reads (its format carries the record marker)."""
         self._panes: dict[str, tuple[list[str], Pane]] = {}
         self._windows: dict[tuple[object, ...], Window] = {}
         self._last: tuple[tuple[tuple[str, ...], ...], tuple[Session, ...]] | None = None
@@ -100,7 +105,7 @@ class SnapshotParser:
         window_fields: dict[tuple[str, str], list[str]] = {}
         window_panes: dict[tuple[str, str], list[Pane]] = {}
         reused: dict[str, tuple[list[str], Pane]] = {}
-        for record in _records(pane_lines):
+        for record in _records(pane_lines, self._marker):
             known = self._panes.get(record)
             if known is None:
                 fields = record.split(SEPARATOR, _PANE_FIELDS - 1)
