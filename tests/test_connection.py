@@ -123,3 +123,19 @@ async def test_frozen_server_fails_within_the_timeout(running_tmux: TmuxFixture)
     finally:
         os.kill(server_pid, signal.SIGCONT)
         await eng.close()
+
+
+async def test_fallback_and_control_mode_give_the_same_lines(running_tmux: TmuxFixture) -> None:
+    """Output is split on newlines only: `\\r`, `\\v`, `\\x1c`-`\\x1e` are text in both paths."""
+    odd = running_tmux.tmpdir / "a\rb\x0bc\x1ed\x85e"
+    odd.mkdir()
+    running_tmux.tmux("new-window", "-d", "-t", "main", "-c", str(odd), "sleep 100000")
+    command = ["list-panes", "-t", "main", "-s", "-F", "#{pane_id} #{pane_current_path}"]
+    conn = TmuxConnection(running_tmux.server)
+    try:
+        (control,) = await conn.run([command])
+    finally:
+        await conn.close()
+    (chained,) = await run_chained(running_tmux.server, [command], timeout=5)
+    assert f"%1 {odd}" in control.lines
+    assert chained.lines == control.lines

@@ -62,7 +62,7 @@ async def _run_once(
     chunks = stdout.decode("utf-8", "replace").split(marker + "\n")
     finished = chunks[:-1]  # the text after the last marker belongs to a command that failed
     results = [
-        CommandResult(command[0], True, tuple(chunk.splitlines()))
+        CommandResult(command[0], True, _lines(chunk))
         for command, chunk in zip(commands, finished, strict=False)
     ]
     if len(results) < len(commands):
@@ -71,6 +71,12 @@ async def _run_once(
             raise TmuxUnavailableError(message or "tmux server is not reachable")
         results.append(CommandResult(commands[len(results)][0], False, (message or "failed",)))
     return results
+
+
+def _lines(chunk: str) -> tuple[str, ...]:
+    """Split on newlines only, as control mode does (`str.splitlines` would also split on `\r`,
+    `\v`, `\x1c`-`\x1e`, which are text in a path or in captured pane output)."""
+    return tuple(chunk.split("\n")[:-1]) if chunk else ()
 
 
 def _server_unreachable(message: str) -> bool:
