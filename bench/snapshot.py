@@ -20,15 +20,16 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.fleet import Fleet, Shape, fleet
+from bench.fleet import SESSION_PREFIX, Fleet, Shape, clean_environ, fleet, tmux_binary
 from bench.procs import ProcessCounter
 from bench.report import print_targets, progress
 from tmuxorch.core.engine import Engine
+from tmuxorch.core.quoting import control_line
 from tmuxorch.core.tmux_server import TmuxServer
 
 SIZES = (16, 201, 501)
@@ -52,8 +53,11 @@ _PANE_FORMAT = SEP.join(
 )  # fmt: skip
 
 METHODS = ("tmuxorch", "naive", "libtmux_panes", "libtmux_walk")
+"""What the snapshot is compared with; the first four JSON keys follow this order."""
+ROWS = ("tmuxorch", "floor", *METHODS[1:])
 LABELS = {
     "tmuxorch": "tmuxorch Engine.snapshot()",
+    "floor": "floor: bare tmux -C, same listing",
     "naive": "naive: list-sessions/-windows/-panes",
     "libtmux_panes": "libtmux Server.panes",
     "libtmux_walk": "libtmux sessions>windows>panes",
@@ -170,15 +174,68 @@ def time_sync(
 # -- tmuxorch -------------------------------------------------------------------------------------
 
 
-async def time_tmuxorch(socket_path: Path, runs: int) -> Timing:
-    """Time `Engine.snapshot()` after a warm-up that attaches the control client. Processes are
-    counted three ways: the engine's own counter, every Popen, every create_subprocess_exec."""
+class BareControlClient:
+    """`tmux -C` and nothing else: the floor under any control-mode snapshot. It sends the very
+    commands the engine sends and only counts reply blocks, so the difference to tmuxorch is
+    tmuxorch's own work (framing, parsing, models, asyncio plumbing)."""
 
-    timing = Timing("tmuxorch")
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self._process = process
+
+    @classmethod
+    async def attach(cls, socket_path: Path, session: str) -> BareControlClient:
+        """Attach to `session` with the flags the engine uses, after its first reply block."""
+        process = await asyncio.create_subprocess_exec(
+            tmux_binary(), "-S", str(socket_path), "-C",
+            "attach-session", "-t", session, "-f", "no-output,ignore-size",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            env=clean_environ(), limit=1 << 24,
+        )  # fmt: skip
+        client = cls(process)
+        await client._replies(1)
+        return client
+
+    async def run(self, commands: Sequence[Sequence[str]]) -> None:
+        """Write the commands as one batch and wait for all their replies."""
+        assert self._process.stdin is not None
+        self._process.stdin.write(b"".join(control_line(c) + b"\n" for c in commands))
+        await self._replies(len(commands))
+
+    async def _replies(self, count: int) -> None:
+        assert self._process.stdout is not None
+        seen = b"\n"
+        while seen.count(b"\n%end ") + seen.count(b"\n%error ") < count:
+            chunk = await self._process.stdout.read(1 << 20)
+            if not chunk:
+                raise RuntimeError("bare tmux -C client exited")
+            seen += chunk
+
+    async def close(self) -> None:
+        """Detach by closing stdin (the session is the fleet's own, not a destroy-unattached
+        one, so this is the safe way out on tmux 3.3a); kill it if it lingers."""
+        assert self._process.stdin is not None
+        self._process.stdin.close()
+        try:
+            await asyncio.wait_for(self._process.wait(), 5)
+        except TimeoutError:
+            self._process.kill()
+            await self._process.wait()
+
+
+async def time_tmuxorch(socket_path: Path, session: str, runs: int) -> tuple[Timing, Timing]:
+    """Time `Engine.snapshot()` after a warm-up that attaches the control client, alternating
+    each run with the floor (a bare client sending the same commands) so both see the same
+    machine. Processes are counted three ways: the engine's own counter, every Popen, every
+    create_subprocess_exec."""
+
+    timing, floor = Timing("tmuxorch"), Timing("floor", procs=0)
     engine = Engine(TmuxServer(socket_path=socket_path))
+    bare = await BareControlClient.attach(socket_path, session)
     try:
         for _ in range(3):
             await engine.snapshot()
+        listing = engine.listing()
+        await bare.run(listing)
         before = engine.connection.processes_started
         fallbacks = engine.connection.fallback_batches
         with ProcessCounter() as counter:
@@ -186,9 +243,12 @@ async def time_tmuxorch(socket_path: Path, runs: int) -> Timing:
                 start = time.perf_counter()
                 snapshot = await engine.snapshot()
                 timing.times_ms.append((time.perf_counter() - start) * 1000)
+                start = time.perf_counter()
+                await bare.run(listing)
+                floor.times_ms.append((time.perf_counter() - start) * 1000)
         own = (engine.connection.processes_started - before) / runs
         timing.procs = max(own, counter.popen / runs, counter.asyncio_exec / runs)
-        timing.panes_seen = len(snapshot.panes())
+        timing.panes_seen = floor.panes_seen = len(snapshot.panes())
         timing.note = (
             f"procs counted by engine {own:g}, Popen {counter.popen}, "
             f"create_subprocess_exec {counter.asyncio_exec} over {runs} runs"
@@ -198,8 +258,9 @@ async def time_tmuxorch(socket_path: Path, runs: int) -> Timing:
         if not snapshot.tmux.running:
             raise RuntimeError("tmuxorch saw no tmux server")
     finally:
+        await bare.close()
         await engine.close()
-    return timing
+    return timing, floor
 
 
 def _rss_kb() -> int:
@@ -288,7 +349,9 @@ def measure_size(shape: Shape, args: argparse.Namespace, have_libtmux: bool) -> 
             result.timings["libtmux_walk"] = time_sync(
                 "libtmux_walk", lambda: libtmux_walk(path), **slow
             )
-        result.timings["tmuxorch"] = asyncio.run(time_tmuxorch(target.socket_path, args.runs))
+        result.timings["tmuxorch"], result.timings["floor"] = asyncio.run(
+            time_tmuxorch(target.socket_path, f"{SESSION_PREFIX}000", args.runs)
+        )
         for timing in result.timings.values():
             if timing.panes_seen != shape.panes:
                 raise RuntimeError(
@@ -319,7 +382,9 @@ def evaluate_targets(results: list[SizeResult]) -> list[Target]:
     if 501 in by_size:
         r = by_size[501]
         ms = r.timings["tmuxorch"].median
-        targets.append(Target("tmuxorch <= 10 ms at 501 panes", f"{ms:.2f} ms", ms <= 10))
+        floor = r.timings["floor"].median
+        value = f"{ms:.2f} ms (bare tmux -C: {floor:.2f})"
+        targets.append(Target("tmuxorch <= 10 ms at 501 panes", value, ms <= 10))
         ratio = r.ratio("libtmux_panes")
         if ratio is not None:
             targets.append(
@@ -365,7 +430,8 @@ def json_record(result: SizeResult) -> dict[str, Any]:
         record[f"{method}_ratio"] = None if ratio is None else round(ratio, 1)
     record["sessions"] = result.sessions
     record["windows"] = result.windows
-    record["runs"] = {m: len(t[m].times_ms) for m in METHODS if m in t}
+    record["runs"] = {m: len(t[m].times_ms) for m in ROWS if m in t}
+    record["floor_ms"] = _number(t["floor"].median) if "floor" in t else None
     if result.rss is not None:
         record["tmuxorch_rss_growth_mb"] = round(result.rss["growth_mb"], 2)
         record["tmuxorch_rss_growth_next_100_mb"] = round(result.rss["growth_more_mb"], 2)
@@ -383,7 +449,7 @@ def print_report(results: list[SizeResult], targets: list[Target], libtmux_note:
         print(
             f"  {'method':<38} {'median ms':>10} {'runs':>5} {'tmux procs':>11} {'vs tmuxorch':>12}"
         )
-        for method in METHODS:
+        for method in ROWS:
             timing = r.timings.get(method)
             if timing is None:
                 print(f"  {LABELS[method]:<38} {'skipped (libtmux not installed)':>40}")
@@ -395,6 +461,11 @@ def print_report(results: list[SizeResult], targets: list[Target], libtmux_note:
                 f"{procs:>11} {f'{ratio:.1f}x' if ratio is not None else '':>12}"
             )
         print(f"  ({r.timings['tmuxorch'].note})")
+        extra = r.timings["tmuxorch"].median - r.timings["floor"].median
+        print(
+            f"  tmuxorch's own work over the floor: {extra:+.3f} ms "
+            f"({extra / r.timings['floor'].median:+.0%}); the rest is tmux answering"
+        )
         if r.rss is not None:
             print(
                 f"  tmuxorch RSS growth: {r.rss['growth_mb']:.2f} MB after {RSS_SNAPSHOTS} "

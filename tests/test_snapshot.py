@@ -219,3 +219,36 @@ async def test_a_path_or_command_cannot_forge_a_pane_record(
     assert [len(snapshot.windows()), len(snapshot.panes())] == [2, 2]
     assert "prod" not in {w.name for w in snapshot.windows()}
     assert "@999" not in snapshot.windows_by_id
+
+
+async def test_linked_and_grouped_windows_land_in_their_own_sessions(
+    engine: Engine, running_tmux: TmuxFixture
+) -> None:
+    """Pane lines carry no session: the parser follows tmux's listing order. These layouts put
+    the same window in consecutive runs, where a wrong split would show."""
+    t = running_tmux.tmux
+    t("split-window", "-d", "-t", "main:0", "sleep 100000")
+    t("link-window", "-s", "main:0", "-t", "main:1")  # twice in a row in one session
+    t("new-session", "-d", "-s", "a", "sleep 100000")
+    t("new-session", "-d", "-s", "b", "sleep 100000")
+    t("move-window", "-s", "b:0", "-t", "b:3")
+    t("link-window", "-s", "a:0", "-t", "b:0")  # last of a, then first of b
+    t("new-session", "-d", "-t", "main", "-s", "mirror")  # a grouped session
+    listed = t(
+        "list-panes", "-a", "-F", "#{session_id} #{window_index} #{window_id} #{pane_id}"
+    ).splitlines()
+    expected: dict[tuple[str, int, str], list[str]] = {}
+    for line in listed:
+        sid, index, wid, pid = line.split()
+        if sid in {s.id for s in (await engine.snapshot()).sessions}:
+            expected.setdefault((sid, int(index), wid), []).append(pid)
+
+    snapshot = await engine.snapshot()
+    got = {
+        (s.id, w.index, w.id): [p.id for p in w.panes] for s in snapshot.sessions for w in s.windows
+    }
+    assert got == expected
+    assert len(got) == 2 + 2 + 2 + 1  # main, b, mirror: two each; a: one
+    once = [w for s in snapshot.sessions for w in s.windows if sum(k[2] == w.id for k in got) == 1]
+    assert once
+    assert all(p.session_id == w.session_id for w in once for p in w.panes)

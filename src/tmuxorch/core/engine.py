@@ -117,14 +117,19 @@ class Engine:
 
     # -- snapshots and commands -------------------------------------------------------------
 
+    def listing(self, *, activity: bool = False) -> list[Sequence[str]]:
+        """The commands one snapshot sends (the benchmark's floor sends them too)."""
+        commands: list[Sequence[str]] = [LIST_SESSIONS, self._parser.list_panes]
+        if activity:
+            commands.append(WINDOW_ACTIVITY)
+        return commands
+
     async def snapshot(self, *, activity: bool = False) -> Snapshot:
         """The whole server in one round trip; a not-running snapshot when there is no server.
 
         `activity=True` also fills in each window's last activity time (costs a little more).
         """
-        commands: list[Sequence[str]] = [LIST_SESSIONS, self._parser.list_panes]
-        if activity:
-            commands.append(WINDOW_ACTIVITY)
+        commands = self.listing(activity=activity)
         if self._version is None:
             commands.append(_VERSION)
         try:

@@ -1,12 +1,20 @@
 """The commands that list the whole server in one round trip, and the parser that turns their
 output into a Snapshot.
 
-Cost is dominated by tmux expanding formats, about 0.4–1 ms per field at 501 panes
-(`pane_current_command` and `pane_current_path` more: they read /proc). So each field is asked
-once where it lives: session fields in a small `list-sessions` (which also names each session's
-current window, so `window_active` need not be asked per pane), pane and window fields in one
-`list-panes -a`, `pane_dead`/`pane_dead_status` merged into one conditional. Window activity times
-are asked only when a caller wants them (`summary`).
+Cost is dominated by tmux: about 0.35 ms per field at 501 panes (each lookup walks six option
+trees first), 2.2 ms for `pane_current_command` and 1.4 ms for `pane_current_path` (they read
+/proc), plus about 0.35 ms for every 16 KiB of reply (tmux writes at most that much per pass of
+its event loop, and each pass walks every pane). So each field is asked once where it lives:
+session fields in a small `list-sessions` (which also names each session's current window, so
+`window_active` need not be asked per pane), pane and window fields in one `list-panes -a`,
+`pane_dead`/`pane_dead_status` merged into one conditional. Window activity times are asked only
+when a caller wants them (`summary`).
+
+Pane lines do not carry their session: both listings walk the same sessions in the same order
+within one pass of tmux's command queue, so the first `session_windows` window runs of the pane
+listing belong to the first session, and so on. A window run ends where the window id changes or
+the pane index stops rising (the same window linked twice in a row). Listings that disagree
+(which tmux's single-threaded queue rules out) raise an error rather than guess.
 
 Fields are separated by the unit separator (0x1f): tmux stores names through vis(3), so a name
 holding a control byte comes out as `\\037`, never as the raw byte. Two pane fields are printed
@@ -28,9 +36,10 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from tmuxorch.core.control import HIDDEN_SESSION
+from tmuxorch.core.errors import TmuxCommandError
 from tmuxorch.core.models import Pane, Session, Snapshot, TmuxInfo, Window
 
 SEPARATOR = "\x1f"
@@ -40,14 +49,17 @@ def _format(*fields: str) -> str:
     return SEPARATOR.join(f if f.startswith("#{") else f"#{{{f}}}" for f in fields)
 
 
-_SESSION_FIELDS = 5
+_SESSION_FIELDS = 6
 LIST_SESSIONS = [
     "list-sessions", "-F",
-    _format("session_id", "session_name", "session_attached", "session_created", "window_id"),
+    _format(
+        "session_id", "session_name", "session_attached", "session_created", "window_id",
+        "session_windows",
+    ),
 ]  # fmt: skip
-_PANE_FIELDS = 13
+_PANE_FIELDS = 12
 _PANE_FORMAT = _format(
-    "session_id", "window_id", "window_index", "window_name",
+    "window_id", "window_index", "window_name",
     "pane_id", "pane_index", "pane_active", "pane_pid", "#{?pane_dead,#{pane_dead_status},-}",
     "pane_width", "pane_height", "pane_current_command", "pane_current_path",
 )  # fmt: skip
@@ -75,11 +87,12 @@ class SnapshotParser:
     """Turns listing output into Snapshots, reusing unchanged objects from the previous one."""
 
     def __init__(self) -> None:
-        # Ten characters (60 bits) tmux prints verbatim and no pane can predict.
-        self._marker = secrets.token_urlsafe(8)[:10]
+        # Six characters (36 bits) tmux prints verbatim and no pane can predict; every byte of
+        # a pane line costs (see above), and a guess gets no feedback.
+        self._marker = secrets.token_urlsafe(8)[:6]
         self.list_panes = ["list-panes", "-a", "-F", self._marker + _PANE_FORMAT]
         """The pane listing this parser reads (its format carries the record marker)."""
-        self._panes: dict[str, tuple[list[str], Pane]] = {}
+        self._panes: dict[tuple[str, str], tuple[list[str], Pane]] = {}
         self._windows: dict[tuple[object, ...], Window] = {}
         self._last: tuple[tuple[tuple[str, ...], ...], tuple[Session, ...]] | None = None
 
@@ -102,49 +115,58 @@ class SnapshotParser:
         activity = dict(line.split(SEPARATOR, 1) for line in activity_lines if SEPARATOR in line)
 
         panes: dict[str, Pane] = {}
-        window_fields: dict[tuple[str, str], list[str]] = {}
-        window_panes: dict[tuple[str, str], list[Pane]] = {}
-        reused: dict[str, tuple[list[str], Pane]] = {}
+        window_fields: dict[tuple[str, str, str], list[str]] = {}
+        window_panes: dict[tuple[str, str, str], list[Pane]] = {}
+        reused: dict[tuple[str, str], tuple[list[str], Pane]] = {}
+        owners = _window_owners(sessions.values())
+        sid, run_window, run_index = "", "", -1
         for record in _records(pane_lines, self._marker):
-            known = self._panes.get(record)
-            if known is None:
-                fields = record.split(SEPARATOR, _PANE_FIELDS - 1)
-                if len(fields) != _PANE_FIELDS:
-                    continue
-                known = (fields, panes.get(fields[4]) or _pane(fields))
-            fields, pane = known
-            session = sessions.get(fields[0])
-            if session is None or (session[1] == HIDDEN_SESSION and fields[3] == HIDDEN_SESSION):
+            fields = record.split(SEPARATOR, _PANE_FIELDS - 1)
+            if len(fields) != _PANE_FIELDS or not fields[4].isdigit():
+                raise TmuxCommandError("list-panes", f"unexpected line: {record[:80]!r}")
+            index = int(fields[4])
+            if fields[0] != run_window or index <= run_index:
+                sid = next(owners, "")  # a new window run: the next slot of the session order
+                if not sid:
+                    raise TmuxCommandError("list-panes", "the session and pane listings disagree")
+            run_window, run_index = fields[0], index
+            cached = self._panes.get((sid, record))
+            if cached is None:
+                cached = (fields, panes.get(fields[3]) or _pane(fields, sid))
+            pane = cached[1]
+            if sessions[sid][1] == HIDDEN_SESSION and fields[2] == HIDDEN_SESSION:
                 continue  # tmuxorch's own placeholder window
-            key = (fields[0], fields[1])
+            key = (sid, fields[0], fields[1])  # a window linked twice is two entries
             if key not in window_fields:
                 window_fields[key] = fields
                 window_panes[key] = []
-            reused[record] = known
+            reused[(sid, record)] = cached
             panes[pane.id] = pane
             window_panes[key].append(pane)
+        if next(owners, ""):
+            raise TmuxCommandError("list-panes", "the session and pane listings disagree")
         self._panes = reused
 
         by_session: dict[str, list[Window]] = {sid: [] for sid in sessions}
         windows: dict[tuple[object, ...], Window] = {}
         for key, fields in window_fields.items():
-            sid, wid = key
+            sid, wid, _index = key
             pane_tuple = tuple(window_panes[key])
             active = sessions[sid][4] == wid
             window_activity = int(activity[wid]) if wid in activity else None
             cache_key = (
                 sid,
                 wid,
+                fields[1],
                 fields[2],
-                fields[3],
                 active,
                 window_activity,
                 *map(id, pane_tuple),
             )
             window = self._windows.get(cache_key) or Window.model_construct(
                 id=wid,
-                index=int(fields[2]),
-                name=fields[3],
+                index=int(fields[1]),
+                name=fields[2],
                 active=active,
                 kind="other",
                 panes=pane_tuple,
@@ -172,13 +194,19 @@ class SnapshotParser:
         return Snapshot.model_construct(tmux=tmux, sessions=self._last[1], taken_at=time.time())
 
 
-def _pane(fields: list[str]) -> Pane:
-    dead = fields[8]  # "-" alive, "" dead with no status yet, else the exit status
+def _window_owners(sessions: Iterable[list[str]]) -> Iterator[str]:
+    """Session ids in listing order, each repeated once per window it has (`session_windows`)."""
+    for fields in sessions:
+        yield from [fields[0]] * int(fields[5] or 0)
+
+
+def _pane(fields: list[str], session_id: str) -> Pane:
+    dead = fields[7]  # "-" alive, "" dead with no status yet, else the exit status
     return Pane.model_construct(
-        id=fields[4], index=int(fields[5]), active=fields[6] == "1", pid=int(fields[7] or 0),
+        id=fields[3], index=int(fields[4]), active=fields[5] == "1", pid=int(fields[6] or 0),
         dead=dead != "-", dead_status=int(dead) if dead.isdigit() else None,
-        width=int(fields[9]), height=int(fields[10]), command=fields[11], cwd=fields[12],
-        agent=None, window_id=fields[1], session_id=fields[0],
+        width=int(fields[8]), height=int(fields[9]), command=fields[10], cwd=fields[11],
+        agent=None, window_id=fields[0], session_id=session_id,
     )  # fmt: skip
 
 
