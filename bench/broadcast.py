@@ -3,7 +3,7 @@
 Why: DESIGN.md promises that sending to a whole fleet is one pipelined batch over control mode,
 not a process per pane. On a server of simulated agents (`python -m tmuxorch.simagent`, one per
 window) this times typing a one-line message into every input box (Enter excluded) three ways:
-the engine's batch of `typing_commands` (one round trip), one `tmux send-keys -l` subprocess per
+the engine's `typing_batch` (one round trip), one `tmux send-keys -l` subprocess per
 pane (Tmux-Orchestrator's way), and libtmux's `Pane.send_keys` in a loop. Between rounds every
 box is checked to hold the text, then emptied with Escape. Last, `LocalBackend.send` delivers a
 message to all agents once: snapshot, state check, typing, the pause before Enter, Enter, and the
@@ -29,7 +29,7 @@ from bench.fleet import Fleet
 from bench.procs import ProcessCounter
 from bench.report import print_targets, progress
 from tmuxorch.core.backend import LocalBackend
-from tmuxorch.core.delivery import typing_commands
+from tmuxorch.core.delivery import typing_batch
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.tmux_server import TmuxServer
 from tmuxorch.simagent import REPLY_PREFIX
@@ -41,7 +41,7 @@ E2E_TEXT = "hello all"
 
 METHODS = ("tmuxorch", "subprocess", "libtmux")
 LABELS = {
-    "tmuxorch": "tmuxorch Engine.run(typing_commands)",
+    "tmuxorch": "tmuxorch Engine.run(typing_batch)",
     "subprocess": "tmux send-keys -l, a subprocess each",
     "libtmux": "libtmux Pane.send_keys in a loop",
 }
@@ -111,7 +111,7 @@ async def _round_done(engine: Engine, panes: Sequence[str], method: Method) -> N
 async def time_tmuxorch(engine: Engine, panes: Sequence[str], rounds: int) -> Method:
     """The engine's way: every pane's typing commands in one pipelined batch."""
     method = Method("tmuxorch")
-    batch = [cmd for i, pane in enumerate(panes) for cmd in typing_commands(pane, TEXT, f"b{i}")]
+    batch = [command for _, command in typing_batch(panes, TEXT, "tmuxorch-bench")]
     for warm_up in (True, *([False] * rounds)):
         with ProcessCounter() as counter:
             start = time.perf_counter()

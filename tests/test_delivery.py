@@ -79,6 +79,21 @@ async def test_agent_dropping_enter_with_text_still_gets_it_once(
     assert agent.entries() == ["drop-enter agent"]
 
 
+@pytest.mark.parametrize("text", ["q quits copy mode", "multi\nline"])
+async def test_pane_in_copy_mode_still_gets_the_text(
+    backend: LocalBackend, running_tmux: TmuxFixture, tmp_path: Path, text: str
+) -> None:
+    """Keys sent to a pane in copy mode drive copy mode (`q` leaves it, Enter copies), so the
+    user scrolling back in an agent's pane must not eat the message."""
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "0")
+    running_tmux.tmux("copy-mode", "-t", agent.pane)
+    assert running_tmux.tmux("display", "-p", "-t", agent.pane, "#{pane_in_mode}").strip() == "1"
+    receipts = await backend.send([agent.pane], text)
+    assert receipts[0].status == "delivered"
+    await wait_for(lambda: agent.entries() == [text])
+    assert running_tmux.tmux("display", "-p", "-t", agent.pane, "#{pane_in_mode}").strip() == "0"
+
+
 async def test_waiting_agent_is_skipped(
     backend: LocalBackend, running_tmux: TmuxFixture, tmp_path: Path
 ) -> None:

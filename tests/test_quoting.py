@@ -25,6 +25,15 @@ def test_control_quoting_escapes_syntax() -> None:
     assert quote_control_argument("$HOME") == b'"\\$HOME"'
     assert quote_control_argument("a\nb") == b'"a\\012b"'
     assert quote_control_argument("\\") == b'"\\\\"'
+    assert quote_control_argument("\x7f") == b'"\\177"'
+    assert quote_control_argument("") == b'""'
+
+
+def test_control_quoting_leaves_plain_words_bare() -> None:
+    assert quote_control_argument("send-keys") == b"send-keys"
+    assert quote_control_argument("@3") == b"@3"
+    for word in ["%3", "%if", "a=b", "~x", "$1", "#x", "a b", "x;", "{", "é"]:
+        assert quote_control_argument(word).endswith(b'"'), word
 
 
 def test_argv_escapes_only_a_trailing_semicolon() -> None:

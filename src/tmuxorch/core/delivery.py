@@ -4,6 +4,8 @@ The promise: the exact text arrives in the pane that was meant and is submitted 
 - the text is typed literally: one line with `send-keys -l --` (a leading `-` is text), anything
   multi-line or long through a paste buffer unique to this send (bracketed paste when the app
   asked for it), all targets in one pipelined batch;
+- a pane in copy mode (the user scrolled back) leaves it first: keys sent there would drive copy
+  mode (`q` quits it, Enter copies) and never reach the program;
 - Enter follows after a short pause (several agent CLIs drop an Enter that arrives with the text);
 - submission is checked: while the end of the text still sits on the pane's cursor line, the
   message is still in the input box, and Enter — never the text — is pressed again;
@@ -48,14 +50,30 @@ def _tail(text: str) -> str:
     return lines[-1].strip()[-12:] if lines else ""
 
 
-def typing_commands(pane_id: str, text: str, buffer: str) -> list[list[str]]:
-    """The tmux commands that type `text` into `pane_id` literally."""
-    if "\n" in text or "\r" in text or len(text) > PASTE_THRESHOLD:
-        return [
-            ["set-buffer", "-b", buffer, "--", text],
-            ["paste-buffer", "-p", "-d", "-b", buffer, "-t", pane_id],
-        ]
-    return [["send-keys", "-t", pane_id, "-l", "--", text]]
+def leave_mode(pane_id: str) -> list[str]:
+    """Leave copy mode (or any mode) first: keys sent to a pane in a mode drive the mode (`q`
+    quits it, Enter copies a selection) and never reach the program. A no-op otherwise."""
+    return ["copy-mode", "-q", "-t", pane_id]
+
+
+def typing_batch(
+    pane_ids: Sequence[str], text: str, buffer: str
+) -> list[tuple[str | None, list[str]]]:
+    """The tmux commands that type `text` literally into every pane, each with the pane it acts
+    on (None: the send's one shared paste buffer, set first and deleted last)."""
+    paste = "\n" in text or "\r" in text or len(text) > PASTE_THRESHOLD
+    batch: list[tuple[str | None, list[str]]] = []
+    if paste:
+        batch.append((None, ["set-buffer", "-b", buffer, "--", text]))
+    for pane_id in pane_ids:
+        batch.append((pane_id, leave_mode(pane_id)))
+        if paste:
+            batch.append((pane_id, ["paste-buffer", "-p", "-b", buffer, "-t", pane_id]))
+        else:
+            batch.append((pane_id, ["send-keys", "-t", pane_id, "-l", "--", text]))
+    if paste:
+        batch.append((None, ["delete-buffer", "-b", buffer]))
+    return batch
 
 
 async def deliver(
@@ -102,19 +120,18 @@ async def deliver(
                 busy.add(pane_id)
     targets = [pid for pid in candidates if pid not in receipts]
 
-    batch: list[list[str]] = []
-    owner: list[str] = []
-    nonce = secrets.token_hex(6)
-    for n, pane_id in enumerate(targets):
-        commands = typing_commands(pane_id, text, f"tmuxorch-{nonce}-{n}")
-        batch += commands
-        owner += [pane_id] * len(commands)
     typed = set(targets)
-    if batch:
-        for pane_id, result in zip(owner, await engine.run(batch, idempotent=False), strict=True):
-            if not result.ok and pane_id in typed:
-                typed.discard(pane_id)
-                receipts[pane_id] = Receipt(target=pane_id, status="failed", detail=result.error)
+    if targets:
+        batch = typing_batch(targets, text, f"tmuxorch-{secrets.token_hex(6)}")
+        results = await engine.run([command for _, command in batch], idempotent=False)
+        buffer_error = next(
+            (r.error for r in results if r.command == "set-buffer" and not r.ok), ""
+        )
+        for (owner, _), result in zip(batch, results, strict=True):
+            if owner in typed and (buffer_error or not result.ok):
+                typed.discard(owner)
+                detail = buffer_error or result.error
+                receipts[owner] = Receipt(target=owner, status="failed", detail=detail)
     pending = [pid for pid in targets if pid in typed]
     if not enter:
         for pane_id in pending:
@@ -128,10 +145,9 @@ async def deliver(
         if not pending:
             break
         await asyncio.sleep(enter_delay)  # the pause agent CLIs need between text and Enter
-        results = await engine.run(
-            [["send-keys", "-t", pid, "Enter"] for pid in pending], idempotent=False
-        )
-        for pane_id, result in zip(list(pending), results, strict=True):
+        presses = [[leave_mode(pid), ["send-keys", "-t", pid, "Enter"]] for pid in pending]
+        results = await engine.run([c for press in presses for c in press], idempotent=False)
+        for pane_id, result in zip(list(pending), results[1::2], strict=True):
             if not result.ok:
                 pending.remove(pane_id)
                 receipts[pane_id] = Receipt(target=pane_id, status="failed", detail=result.error)
