@@ -4,8 +4,9 @@ Why: DESIGN.md promises that sending to a whole fleet is one pipelined batch ove
 not a process per pane. On a server of simulated agents (`python -m tmuxorch.simagent`, one per
 window) this times typing a one-line message into every input box (Enter excluded) three ways:
 the engine's `typing_batch` (one round trip), one `tmux send-keys -l` subprocess per
-pane (Tmux-Orchestrator's way), and libtmux's `Pane.send_keys` in a loop. Between rounds every
-box is checked to hold the text, then emptied with Escape. Last, `LocalBackend.send` delivers a
+pane (Tmux-Orchestrator's way), and libtmux's `Pane.send_keys` in a loop, plus the floor: a bare
+`tmux -C` client sending the engine's very batch. Between rounds every box is checked to hold the
+text, then emptied with Escape. Last, `LocalBackend.send` delivers a
 message to all agents once: snapshot, state check, typing, the pause before Enter, Enter, and the
 check that each message left the input box; every receipt should say `delivered`.
 """
@@ -25,7 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.agentfleet import agent_fleet, clear_prompts, wait_prompts, wait_ready
-from bench.fleet import Fleet
+from bench.bare import BareControlClient
+from bench.fleet import SESSION_PREFIX, Fleet
 from bench.procs import ProcessCounter
 from bench.report import print_targets, progress
 from tmuxorch.core.backend import LocalBackend
@@ -108,9 +110,13 @@ async def _round_done(engine: Engine, panes: Sequence[str], method: Method) -> N
         raise RuntimeError(f"{left} input boxes could not be emptied after a {method.name} round")
 
 
-async def time_tmuxorch(engine: Engine, panes: Sequence[str], rounds: int) -> Method:
-    """The engine's way: every pane's typing commands in one pipelined batch."""
-    method = Method("tmuxorch")
+async def time_tmuxorch(
+    engine: Engine, bare: BareControlClient, panes: Sequence[str], rounds: int
+) -> tuple[Method, Method]:
+    """The engine's way: every pane's typing commands in one pipelined batch. Each round is
+    followed by a round of the floor, a bare `tmux -C` client sending the very same batch, so
+    both meet the same machine."""
+    method, floor = Method("tmuxorch"), Method("floor")
     batch = [command for _, command in typing_batch(panes, TEXT, "tmuxorch-bench")]
     for warm_up in (True, *([False] * rounds)):
         with ProcessCounter() as counter:
@@ -119,26 +125,18 @@ async def time_tmuxorch(engine: Engine, panes: Sequence[str], rounds: int) -> Me
             elapsed = time.perf_counter() - start
         failed = [r.error for r in results if not r.ok]
         if failed:
-            raise RuntimeError(f"{len(failed)} send-keys failed, first: {failed[0]}")
-        if not warm_up:
-            method.times_ms.append(elapsed * 1000)
-            method.procs += max(counter.popen, counter.asyncio_exec)
-            await _round_done(engine, panes, method)
-        else:
+            raise RuntimeError(f"{len(failed)} typing commands failed, first: {failed[0]}")
+        if warm_up:
             await clear_prompts(engine, panes)
-    return method
-
-
-async def time_floor(engine: Engine, panes: Sequence[str], rounds: int) -> float:
-    """For scale: a batch of as many commands that touch no pane (`display-message -p`), the
-    round trip without tmux writing to 100 ptys and 100 agents waking up to redraw."""
-    batch = [["display-message", "-p", "x"]] * len(panes)
-    times = []
-    for _ in range(rounds + 1):
+            continue
+        method.times_ms.append(elapsed * 1000)
+        method.procs += max(counter.popen, counter.asyncio_exec)
+        await _round_done(engine, panes, method)
         start = time.perf_counter()
-        await engine.run(batch)
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times[1:])
+        await bare.run(batch)
+        floor.times_ms.append((time.perf_counter() - start) * 1000)
+        await _round_done(engine, panes, floor)
+    return method, floor
 
 
 async def time_blocking(
@@ -193,8 +191,11 @@ async def measure(target: Fleet, args: argparse.Namespace) -> dict[str, Any]:
         await wait_ready(engine, panes)
         progress(f"{len(panes)} agents idle after {time.perf_counter() - started:.1f} s")
         fallbacks = engine.connection.fallback_batches
-        methods["tmuxorch"] = await time_tmuxorch(engine, panes, args.rounds)
-        floor = await time_floor(engine, panes, args.rounds)
+        bare = await BareControlClient.attach(target.socket_path, f"{SESSION_PREFIX}000")
+        try:
+            methods["tmuxorch"], floor = await time_tmuxorch(engine, bare, panes, args.rounds)
+        finally:
+            await bare.close()
         if engine.connection.fallback_batches != fallbacks:
             note = "WARNING: the engine fell back to subprocesses"
         typer = _subprocess_typer(target, panes, TEXT)
@@ -227,7 +228,7 @@ def _ms(methods: dict[str, Method], name: str) -> float | None:
 def json_record(
     agents: int,
     methods: dict[str, Method],
-    floor: float,
+    floor: Method,
     send: dict[str, Any],
     note: str,
 ) -> dict[str, Any]:
@@ -248,7 +249,8 @@ def json_record(
         "procs_per_round": {n: round(m.procs_per_round, 2) for n, m in methods.items()},
         "text_missing": {n: m.missing for n, m in methods.items()},
         "rounds": {n: len(m.times_ms) for n, m in methods.items()},
-        "floor_ms": round(floor, 3),
+        "floor_ms": round(floor.median, 3),
+        "floor_missing": floor.missing,
         "text": TEXT,
         "note": note,
     }
@@ -307,9 +309,9 @@ def _print_report(record: dict[str, Any]) -> list[tuple[str, str, bool]]:
         )
     floor, e2e = record["floor_ms"], record["send_e2e_ms"]
     print(
-        f"  (for scale: {agents} `display-message -p` in one batch take {floor:.2f} ms; the rest "
-        "of tmuxorch's time is tmux\n  writing to the ptys while the agents wake up and redraw, "
-        "on the same CPUs)"
+        f"  floor: a bare tmux -C client sending the same batch: {floor:.2f} ms (median, "
+        "alternating with tmuxorch's rounds);\n  the typing time is tmux writing to 100 ptys "
+        "while the agents it wakes redraw and tmux parses their output, on the same 2 CPUs"
     )
     print(
         f"\nBackend.send({agents} agents, {E2E_TEXT!r}) end to end: {e2e:.1f} ms (includes the "

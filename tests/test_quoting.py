@@ -8,7 +8,12 @@ from hypothesis import strategies as st
 
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.fallback import run_chained
-from tmuxorch.core.quoting import argv_argument, chained_argv, quote_control_argument
+from tmuxorch.core.quoting import (
+    argv_argument,
+    chained_argv,
+    control_lines,
+    quote_control_argument,
+)
 from tmuxorch.core.tmux_server import TmuxServer
 
 from .conftest import TmuxFixture
@@ -34,6 +39,18 @@ def test_control_quoting_leaves_plain_words_bare() -> None:
     assert quote_control_argument("@3") == b"@3"
     for word in ["%3", "%if", "a=b", "~x", "$1", "#x", "a b", "x;", "{", "é"]:
         assert quote_control_argument(word).endswith(b'"'), word
+
+
+def test_control_lines_encode_a_batch_line_by_line() -> None:
+    batch = [
+        ["send-keys", "-t", "%1", "-l", "--", "a b"],
+        ["send-keys", "-t", "%2", "-l", "--", "a b"],
+    ]
+    assert control_lines(batch) == (
+        b'send-keys -t "%1" -l -- "a b"\nsend-keys -t "%2" -l -- "a b"\n'
+    )
+    with pytest.raises(ValueError, match="empty"):
+        control_lines([["display-message"], []])
 
 
 def test_argv_escapes_only_a_trailing_semicolon() -> None:

@@ -19,10 +19,11 @@ import os
 import signal
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from tmuxorch.core.errors import TmuxUnavailableError
 from tmuxorch.core.framing import ControlFramer, Notification
-from tmuxorch.core.quoting import control_line
+from tmuxorch.core.quoting import control_lines
 from tmuxorch.core.results import CommandResult
 from tmuxorch.core.timeouts import within
 from tmuxorch.core.tmux_server import TmuxServer, tmux_binary, tmux_environ
@@ -42,6 +43,16 @@ _CHUNK = 1024 * 1024
 _GRACE = 1.0
 
 
+@dataclass(slots=True)
+class _Batch:
+    """Commands written together, answered in order: one future for all of them (a future per
+    command would cost a callback each on the way back)."""
+
+    commands: list[str]
+    done: asyncio.Future[list[CommandResult]]
+    results: list[CommandResult] = field(default_factory=list)
+
+
 class ControlClient:
     """A running `tmux -C` process and the bookkeeping to pair replies with requests."""
 
@@ -58,7 +69,7 @@ class ControlClient:
         self._stdout: asyncio.StreamReader | None = None
         self._read_transport: asyncio.ReadTransport | None = None
         self._write_transport: asyncio.WriteTransport | None = None
-        self._pending: deque[tuple[str, asyncio.Future[CommandResult]]] = deque()
+        self._pending: deque[_Batch] = deque()
         self._ready: asyncio.Future[None] | None = None
         self._closed = False
         self._framer = ControlFramer(self._block, on_notification)
@@ -123,18 +134,14 @@ class ControlClient:
         """Write all commands at once and wait for every reply (the caller applies the timeout)."""
         if not self.alive or self._write_transport is None:
             raise TmuxUnavailableError("tmux control client is not running")
-        loop = asyncio.get_running_loop()
-        payload = bytearray()
-        futures: list[asyncio.Future[CommandResult]] = []
-        for argv in commands:
-            payload += control_line(argv) + b"\n"
-            future: asyncio.Future[CommandResult] = loop.create_future()
-            self._pending.append((argv[0], future))
-            futures.append(future)
+        if not commands:
+            return []
+        batch = _Batch([argv[0] for argv in commands], asyncio.get_running_loop().create_future())
+        self._pending.append(batch)
         # Registering and writing happen without an await in between, so concurrent batches
         # cannot interleave their replies.
-        self._write_transport.write(bytes(payload))
-        return list(await asyncio.gather(*futures))
+        self._write_transport.write(control_lines(commands))
+        return await batch.done
 
     # How a control client leaves matters: tmux 3.3a can crash when a client detaches by stdin
     # EOF while the hidden session has `destroy-unattached on` (the session is destroyed under a
@@ -209,12 +216,15 @@ class ControlClient:
     def _resolve(self, ok: bool, lines: list[str]) -> None:
         if not self._pending:
             return  # a reply to nothing we sent: ignore rather than mis-pair
-        command, future = self._pending.popleft()
-        if not future.done():
-            future.set_result(CommandResult(command, ok, tuple(lines)))
+        batch = self._pending[0]
+        batch.results.append(CommandResult(batch.commands[len(batch.results)], ok, tuple(lines)))
+        if len(batch.results) == len(batch.commands):
+            self._pending.popleft()
+            if not batch.done.done():
+                batch.done.set_result(batch.results)
 
     def _fail_pending(self, reason: str) -> None:
         while self._pending:
-            _, future = self._pending.popleft()
-            if not future.done():
-                future.set_exception(TmuxUnavailableError(reason))
+            batch = self._pending.popleft()
+            if not batch.done.done():
+                batch.done.set_exception(TmuxUnavailableError(reason))

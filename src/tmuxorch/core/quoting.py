@@ -39,12 +39,23 @@ def quote_control_argument(argument: str) -> bytes:
     return prefix + b'"' + body + b'"'
 
 
-def control_line(argv: Sequence[str]) -> bytes:
-    """A whole command as one control-mode line (without the newline). The command name itself is
-    ours, never user input, but it is encoded like the rest for uniformity."""
-    if not argv:
-        raise ValueError("empty tmux command")
-    return b" ".join(quote_control_argument(arg) for arg in argv)
+def control_lines(commands: Sequence[Sequence[str]]) -> bytes:
+    """A batch of commands as control-mode lines (the command name is ours, never user input,
+    but is encoded like the rest). Each distinct argument is encoded once per batch: a broadcast
+    repeats the same text and flags for every pane."""
+    encoded: dict[str, bytes] = {}
+    lines = []
+    for argv in commands:
+        if not argv:
+            raise ValueError("empty tmux command")
+        words = []
+        for arg in argv:
+            word = encoded.get(arg)
+            if word is None:
+                word = encoded[arg] = quote_control_argument(arg)
+            words.append(word)
+        lines.append(b" ".join(words) + b"\n")
+    return b"".join(lines)
 
 
 def argv_argument(argument: str) -> str:
