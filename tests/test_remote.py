@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import logging
+import os
+import pty
+import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -499,12 +505,56 @@ async def test_cli_connect_failures(srv: Served, running_tmux: TmuxFixture) -> N
         assert "Traceback" not in result.stderr
 
 
+async def _read_until(fd: int, needle: bytes, seen: bytearray, timeout: float = 15) -> None:
+    """Read a pty's output into `seen` until it contains `needle`."""
+    deadline = time.monotonic() + timeout
+    while needle not in seen:
+        assert time.monotonic() < deadline, f"{needle!r} never showed: {bytes(seen[-500:])!r}"
+        ready, _, _ = await asyncio.to_thread(select.select, [fd], [], [], 0.1)
+        if ready:
+            with contextlib.suppress(OSError):  # EIO once the child has exited
+                seen += os.read(fd, 65536)
+
+
 async def test_monitor_shows_the_stream_and_exits_0_on_ctrl_c(
+    srv: Served, running_tmux: TmuxFixture
+) -> None:
+    """On a terminal (a pty here) the dashboard redraws live: wait until the new window's event
+    is on screen, then Ctrl-C."""
+    environment = {**running_tmux.env, "TMUXORCH_TOKEN": srv.read, "TERM": "xterm-256color"}
+    environment.pop("NO_COLOR", None)
+    main, child = pty.openpty()
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tmuxorch", "--connect", srv.url, "monitor", "--interval", "0.5",
+        env=environment, stdin=subprocess.DEVNULL, stdout=child, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    os.close(child)
+    seen = bytearray()
+    try:
+        await _read_until(main, b"agents by state", seen)
+        await wait_for(lambda: srv.server.hub.subscribers >= 1, timeout=10)
+        running_tmux.tmux("new-window", "-d", "-t", "main", "sleep", "100000")
+        await _read_until(main, b"window_added", seen)
+        process.send_signal(signal.SIGINT)
+        _, err = await asyncio.wait_for(process.communicate(), 10)
+        assert process.returncode == 0, err.decode()
+        for part in (b"tmuxorch monitor", srv.url.encode(), b"/s (last 10 s)", b"by type"):
+            assert part in seen
+        assert b"Traceback" not in err
+    finally:
+        os.close(main)
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_monitor_piped_prints_its_header_at_once(
     srv: Served, running_tmux: TmuxFixture
 ) -> None:
     environment = {**running_tmux.env, "TMUXORCH_TOKEN": srv.read}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tmuxorch", "--connect", srv.url, "monitor", "--interval", "0.5",
+        sys.executable, "-m", "tmuxorch", "--connect", srv.url, "monitor",
         env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )  # fmt: skip
@@ -512,17 +562,10 @@ async def test_monitor_shows_the_stream_and_exits_0_on_ctrl_c(
         assert process.stdout is not None
         header = await asyncio.wait_for(process.stdout.readline(), 15)
         assert header.decode().startswith(f"tmuxorch monitor {srv.url}")
-        await wait_for(lambda: srv.server.hub.subscribers >= 1, timeout=10)
-        running_tmux.tmux("new-window", "-d", "-t", "main", "sleep", "100000")
-        await asyncio.sleep(1.5)
         process.send_signal(signal.SIGINT)
         out, err = await asyncio.wait_for(process.communicate(), 10)
         assert process.returncode == 0, err.decode()
-        dashboard = out.decode()
-        for part in ("/s (last 10 s)", "by type", "agents by state", "recent events"):
-            assert part in dashboard
-        assert "window_added" in dashboard
-        assert "Traceback" not in err.decode()
+        assert b"recent events" in out  # the last frame, written as the monitor ends
     finally:
         if process.returncode is None:
             process.kill()
