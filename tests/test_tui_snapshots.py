@@ -78,15 +78,46 @@ def with_preview(
     return run_before
 
 
-def test_main_screen(snap_compare: Snap) -> None:
+SIZES = pytest.mark.parametrize("size", [WIDE, SMALL], ids=["120x36", "80x24"])
+
+
+async def select_two_and_send(pilot: Pilot[None]) -> None:
+    """Select the first two agents, open the send dialog, send, wait for the receipts."""
+    app = pilot.app
+    await pilot.press("space", "j", "j", "space", "s")
+    await until(pilot, lambda: isinstance(app.screen, SendScreen))
+    await pilot.press(*"run the tests", "ctrl+s")
+    screen = app.screen
+    assert isinstance(screen, SendScreen)
+    await until(pilot, lambda: screen.receipts is not None)
+
+
+async def open_broadcast(pilot: Pilot[None]) -> None:
+    """Open the broadcast dialog and type a message: it previews who gets it."""
+    await pilot.press("b")
+    await until(pilot, lambda: isinstance(pilot.app.screen, BroadcastScreen))
+    await pilot.press(*"hello all")
+
+
+async def broadcast(pilot: Pilot[None]) -> None:
+    """Broadcast to the idle agents and wait for the receipts."""
+    await open_broadcast(pilot)
+    await pilot.press("ctrl+s")
+    screen = pilot.app.screen
+    assert isinstance(screen, BroadcastScreen)
+    await until(pilot, lambda: screen.receipts is not None)
+
+
+async def open_help(pilot: Pilot[None]) -> None:
+    await pilot.press("question_mark")
+    await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+
+
+@SIZES
+def test_main_screen(snap_compare: Snap, size: tuple[int, int]) -> None:
     app, backend = make_app()
-    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview())
+    assert snap_compare(app, terminal_size=size, run_before=with_preview())
     assert [c.args[0] for c in backend.ops("capture")] == ["%0"]  # the first agent, by the cursor
-
-
-def test_main_screen_80x24(snap_compare: Snap) -> None:
-    app, _ = make_app()
-    assert snap_compare(app, terminal_size=SMALL, run_before=with_preview())
 
 
 def test_main_screen_selection_and_filter(snap_compare: Snap) -> None:
@@ -101,61 +132,26 @@ def test_main_screen_selection_and_filter(snap_compare: Snap) -> None:
     assert app.selected == {"%0", "%1"}
 
 
-def test_send_dialog_with_receipts(snap_compare: Snap) -> None:
+@SIZES
+def test_send_dialog_with_receipts(snap_compare: Snap, size: tuple[int, int]) -> None:
     app, backend = make_app()
-
-    async def send(pilot: Pilot[None]) -> None:
-        await pilot.press("space", "j", "j", "space", "s")
-        await until(pilot, lambda: isinstance(app.screen, SendScreen))
-        await pilot.press(*"run the tests", "ctrl+s")
-        screen = app.screen
-        assert isinstance(screen, SendScreen)
-        await until(pilot, lambda: screen.receipts is not None)
-
-    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(send))
+    assert snap_compare(app, terminal_size=size, run_before=with_preview(select_two_and_send))
     [call] = backend.ops("send")
     assert sorted(call.args[0]) == ["%0", "%1"]  # type: ignore[call-overload]
     assert call.args[1] == "run the tests"
 
 
-def test_send_dialog_80x24(snap_compare: Snap) -> None:
-    app, _ = make_app()
-
-    async def send(pilot: Pilot[None]) -> None:
-        await pilot.press("space", "j", "j", "space", "s")
-        await until(pilot, lambda: isinstance(app.screen, SendScreen))
-        await pilot.press(*"run the tests", "ctrl+s")
-        screen = app.screen
-        assert isinstance(screen, SendScreen)
-        await until(pilot, lambda: screen.receipts is not None)
-
-    assert snap_compare(app, terminal_size=SMALL, run_before=with_preview(send))
-
-
-def test_broadcast_dialog(snap_compare: Snap) -> None:
+def test_broadcast_dialog_preview(snap_compare: Snap) -> None:
     """The broadcast dialog previews who gets it: idle agents, by default."""
-    app, _ = make_app()
-
-    async def broadcast(pilot: Pilot[None]) -> None:
-        await pilot.press("b")
-        await until(pilot, lambda: isinstance(app.screen, BroadcastScreen))
-        await pilot.press(*"hello all")
-
-    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(broadcast))
+    app, backend = make_app()
+    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(open_broadcast))
+    assert backend.ops("send") == []  # nothing sent yet
 
 
-def test_broadcast_dialog_80x24(snap_compare: Snap) -> None:
-    app, _ = make_app()
-
-    async def broadcast(pilot: Pilot[None]) -> None:
-        await pilot.press("b")
-        await until(pilot, lambda: isinstance(app.screen, BroadcastScreen))
-        await pilot.press(*"hello all", "ctrl+s")
-        screen = app.screen
-        assert isinstance(screen, BroadcastScreen)
-        await until(pilot, lambda: screen.receipts is not None)
-
+def test_broadcast_dialog_receipts_80x24(snap_compare: Snap) -> None:
+    app, backend = make_app()
     assert snap_compare(app, terminal_size=SMALL, run_before=with_preview(broadcast))
+    assert len(backend.ops("send")) == 1
 
 
 def test_kill_confirm(snap_compare: Snap) -> None:
@@ -169,24 +165,10 @@ def test_kill_confirm(snap_compare: Snap) -> None:
     assert backend.ops("kill") == []  # asked, not done
 
 
-def test_help_screen(snap_compare: Snap) -> None:
+@SIZES
+def test_help_screen(snap_compare: Snap, size: tuple[int, int]) -> None:
     app, _ = make_app()
-
-    async def help_(pilot: Pilot[None]) -> None:
-        await pilot.press("question_mark")
-        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
-
-    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(help_))
-
-
-def test_help_screen_80x24(snap_compare: Snap) -> None:
-    app, _ = make_app()
-
-    async def help_(pilot: Pilot[None]) -> None:
-        await pilot.press("question_mark")
-        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
-
-    assert snap_compare(app, terminal_size=SMALL, run_before=with_preview(help_))
+    assert snap_compare(app, terminal_size=size, run_before=with_preview(open_help))
 
 
 def test_empty_no_tmux(snap_compare: Snap) -> None:
@@ -194,11 +176,7 @@ def test_empty_no_tmux(snap_compare: Snap) -> None:
     assert snap_compare(app, terminal_size=WIDE, run_before=with_preview())
 
 
-def test_empty_no_agents(snap_compare: Snap) -> None:
+@SIZES
+def test_empty_no_agents(snap_compare: Snap, size: tuple[int, int]) -> None:
     app, _ = make_app(no_agents_snapshot())
-    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview())
-
-
-def test_empty_no_agents_80x24(snap_compare: Snap) -> None:
-    app, _ = make_app(no_agents_snapshot())
-    assert snap_compare(app, terminal_size=SMALL, run_before=with_preview())
+    assert snap_compare(app, terminal_size=size, run_before=with_preview())
