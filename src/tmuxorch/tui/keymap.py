@@ -6,21 +6,23 @@ from __future__ import annotations
 from textual.binding import Binding
 
 BINDINGS: list[Binding] = [
+    # Help comes first: on a narrow terminal the footer cuts off the last keys, and `?` lists
+    # them all.
+    Binding("question_mark", "help", "Help", id="help"),
     Binding("s", "send", "Send", id="send"),
     Binding("b", "broadcast", "Broadcast", id="broadcast"),
     Binding("space", "toggle_select", "Select", id="select"),
-    Binding("a", "select_all", "All agents", id="select_all"),
+    Binding("a", "select_all", "All", id="select_all"),
     Binding("escape", "clear_selection", "Clear selection", show=False, id="clear_selection"),
     Binding("i", "interrupt", "Interrupt", id="interrupt"),
     Binding("enter", "attach", "Attach", id="attach"),
-    Binding("n", "spawn", "New agent", id="spawn"),
+    Binding("n", "spawn", "New", id="spawn"),
     Binding("r", "rename", "Rename", id="rename"),
     Binding("x", "kill", "Kill", id="kill"),
     Binding("slash", "filter", "Filter", id="filter"),
     Binding("d", "demo", "Demo", show=False, id="demo"),
     Binding("j", "cursor_down", "Down", show=False, id="cursor_down"),
     Binding("k", "cursor_up", "Up", show=False, id="cursor_up"),
-    Binding("question_mark", "help", "Help", id="help"),
     Binding("q", "quit", "Quit", id="quit"),
 ]
 

@@ -1,4 +1,5 @@
-"""One line about the row under the cursor: kind, state and for how long, command, cwd, size."""
+"""One line about the row under the cursor: kind, state and for how long, command, size, cwd
+(the cwd last: it is the long one, and on a narrow screen the strip is cut at its end)."""
 
 from __future__ import annotations
 
@@ -39,9 +40,11 @@ def _pane_line(pane: Pane, now: float) -> Text:
         line.append(f"{pane.agent.kind} ", "bold")
         line.append(f"{symbol} {pane.agent.state}", style)
         line.append(f" for {duration(now - pane.agent.since)}  ·  ")
-    line.append(f"{pane.command}  ·  {pane.cwd}  ·  {pane.width}x{pane.height}")
+    line.append(f"{pane.command}  ·  {pane.width}x{pane.height}  ·  ")
     if pane.dead:
-        line.append(f"  ·  dead (exit {pane.dead_status})", "red")
+        line.append(f"dead (exit {pane.dead_status})", "red")
+        line.append("  ·  ")
+    line.append(pane.cwd)
     return line
 
 

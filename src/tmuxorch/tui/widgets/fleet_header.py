@@ -1,4 +1,4 @@
-"""The top line: where the fleet is, whether we are connected, and agents per state."""
+"""The top line: whether we are connected, agents per state, and where the fleet is."""
 
 from __future__ import annotations
 
@@ -29,10 +29,11 @@ class FleetHeader(Static):
         self._render_line()
 
     def _render_line(self) -> None:
+        # Where the fleet is comes last: it is the long part, and a narrow terminal cuts the
+        # line at its end.
         line = Text("tmuxorch ", "bold")
-        line.append(self.label, "dim")
         line.append(
-            f"  {self.connection}  ", "green" if self.connection.startswith("live") else "yellow"
+            f" {self.connection}  ", "green" if self.connection.startswith("live") else "yellow"
         )
         if self.fleet is not None and self.fleet.tmux.running:
             counts = Counter(p.agent.state for p in self.fleet.panes() if p.agent is not None)
@@ -40,4 +41,6 @@ class FleetHeader(Static):
             for state, (symbol, style) in STATE_BADGES.items():
                 if counts[state]:
                     line.append(f" {symbol} {counts[state]} {state}", style)
+            line.append("  ")
+        line.append(self.label, "dim")
         self.update(line)

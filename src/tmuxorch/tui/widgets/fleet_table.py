@@ -19,6 +19,7 @@ from tmuxorch.tui.messages import AttachRequested, RowHighlighted
 
 Row = tuple[str, tuple[Text | str, ...]]
 COLUMNS = ("mark", "name", "kind", "state", "id")
+STATE_WIDTH = len("? waiting 59m")
 
 
 def duration(seconds: float) -> str:
@@ -99,7 +100,10 @@ class FleetTable(DataTable[Text | str]):
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick)
         for key in COLUMNS:
-            self.add_column("" if key == "mark" else key, key=key)
+            # The state cell changes width every second ("idle 9s", "waiting 12m"); a fixed
+            # width that fits the longest keeps the columns still and nothing cut.
+            width = STATE_WIDTH if key == "state" else None
+            self.add_column("" if key == "mark" else key, key=key, width=width)
 
     @property
     def current_id(self) -> str | None:

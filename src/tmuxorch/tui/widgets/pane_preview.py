@@ -1,5 +1,5 @@
 """A live view of one pane: its recent output with colours, sanitised, following the tail
-unless the user scrolled up."""
+unless the user scrolled up; lines wider than the view are cropped, like tmux's own previews."""
 
 from __future__ import annotations
 
