@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,8 @@ import pytest
 from tmuxorch.core.backend import LocalBackend
 from tmuxorch.core.errors import BadInputError
 from tmuxorch.core.names import validate_name
+from tmuxorch.core.operations import SIMAGENT
+from tmuxorch.demo import agent_command as demo_command
 
 from .conftest import TmuxFixture, wait_for
 from .simfleet import start_agent
@@ -72,6 +75,21 @@ async def test_spawn_tags_and_kill(backend: LocalBackend, running_tmux: TmuxFixt
     assert second.pane_id in snapshot.panes_by_id
     await backend.kill(spawned.session_id)
     assert spawned.session_id not in (await backend.snapshot()).sessions_by_id
+
+
+async def test_the_simulated_agent_runs_on_the_spawning_hosts_python(
+    backend: LocalBackend, running_tmux: TmuxFixture
+) -> None:
+    """`tmuxorch-simagent` is resolved by whoever spawns it (a remote demo sends this name, not
+    the client's interpreter path)."""
+    spawned = await backend.spawn(
+        "sims", [SIMAGENT, "--name", "host", "--busy", "0"], name="host", kind="sim"
+    )
+    started = running_tmux.tmux("display", "-p", "-t", spawned.pane_id, "#{pane_start_command}")
+    assert started.startswith(f"{sys.executable} -m tmuxorch.simagent --name host")
+    await wait_for(lambda: "for shortcuts" in running_tmux.tmux("capture-pane", "-p", "-t",
+                                                                spawned.pane_id))  # fmt: skip
+    assert demo_command("a", busy=1, cycle=False, seed=1)[0] == SIMAGENT
 
 
 async def test_spawn_refuses_bad_kind_and_empty_command(backend: LocalBackend) -> None:

@@ -5,18 +5,18 @@ between idle and busy on their own."""
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 
 from tmuxorch.core.backend import Backend
 from tmuxorch.core.errors import BadInputError, TmuxorchError
+from tmuxorch.core.operations import SIMAGENT
 
 MAX_AGENTS = 50
 
 
 def agent_command(name: str, *, busy: float, cycle: bool, seed: int) -> list[str]:
-    """argv of one simulated agent (the Python running tmuxorch, so no PATH is needed)."""
-    argv = [sys.executable, "-m", "tmuxorch.simagent", "--name", name, "--busy", str(busy)]
+    """argv of one simulated agent; the host that spawns it runs its own copy (SIMAGENT)."""
+    argv = [SIMAGENT, "--name", name, "--busy", str(busy)]
     if cycle:
         argv += ["--state-cycle", "--seed", str(seed)]
     return argv

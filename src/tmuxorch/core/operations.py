@@ -4,6 +4,7 @@ before tmux sees it."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -101,6 +102,19 @@ def sanitize_keeping_colours(text: str) -> str:
     return "".join(kept)
 
 
+SIMAGENT = "tmuxorch-simagent"
+"""The simulated agent's command (an installed script too). Whoever spawns it runs its own copy,
+with the Python running tmuxorch there: a demo started from a remote client works whatever the
+client's paths, and needs nothing on the tmux server's PATH."""
+
+
+def host_command(command: Sequence[str]) -> list[str]:
+    """`command` as this host runs it (the simulated agent by its module, see SIMAGENT)."""
+    if command and command[0] == SIMAGENT:
+        return [sys.executable, "-m", "tmuxorch.simagent", *command[1:]]
+    return list(command)
+
+
 async def spawn(
     tracker: AgentTracker,
     snapshot: Snapshot,
@@ -127,7 +141,8 @@ async def spawn(
         create = ["new-window", "-d", "-P", "-F", fmt, *window_name, "-t", existing[0].id]
     else:
         create = ["new-session", "-d", "-P", "-F", fmt, "-s", session, *window_name]
-    (result,) = await tracker.engine.run([[*create, "--", *command]], idempotent=False)
+    argv = [*create, "--", *host_command(command)]
+    (result,) = await tracker.engine.run([argv], idempotent=False)
     line = result.check().lines[0] if result.lines else ""
     ids = line.split(SEPARATOR)
     if len(ids) != 3:
