@@ -627,7 +627,7 @@ class Agent:
 
 def parse_args(argv: list[str] | None) -> Options:
     parser = argparse.ArgumentParser(
-        prog="python -m tmuxorch.simagent",
+        prog="tmuxorch-simagent",
         description="A simulated AI coding agent for tmuxorch's tests, demo and benchmarks.",
     )
     parser.add_argument("--name", help="shown in the header line")
