@@ -21,6 +21,7 @@ from .conftest import TmuxFixture
 HAZARDS = [
     ";", "x;", "\\;", "-R", "-t", "--", "#{host}", "#(touch /tmp/tmuxorch-pwned)", "$HOME",
     "~", "'single'", '"double"', "a\tb", "{", "}", "emoji 🚀 and 漢字", "back\\slash", "%end 1 2 1",
+    "%12", "%if", "%", "@3",
 ]  # fmt: skip
 
 
@@ -37,7 +38,8 @@ def test_control_quoting_escapes_syntax() -> None:
 def test_control_quoting_leaves_plain_words_bare() -> None:
     assert quote_control_argument("send-keys") == b"send-keys"
     assert quote_control_argument("@3") == b"@3"
-    for word in ["%3", "%if", "a=b", "~x", "$1", "#x", "a b", "x;", "{", "é"]:
+    assert quote_control_argument("%3") == b"%3"  # tmux reads `%` and digits as a word
+    for word in ["%if", "%3x", "%", "a=b", "~x", "$1", "#x", "a b", "x;", "{", "é"]:
         assert quote_control_argument(word).endswith(b'"'), word
 
 
@@ -46,9 +48,7 @@ def test_control_lines_encode_a_batch_line_by_line() -> None:
         ["send-keys", "-t", "%1", "-l", "--", "a b"],
         ["send-keys", "-t", "%2", "-l", "--", "a b"],
     ]
-    assert control_lines(batch) == (
-        b'send-keys -t "%1" -l -- "a b"\nsend-keys -t "%2" -l -- "a b"\n'
-    )
+    assert control_lines(batch) == (b'send-keys -t %1 -l -- "a b"\nsend-keys -t %2 -l -- "a b"\n')
     with pytest.raises(ValueError, match="empty"):
         control_lines([["display-message"], []])
 

@@ -1,11 +1,12 @@
 """Turning an argv into what tmux parses back into exactly that argv.
 
 Two encodings, both verified on tmux 3.3a (shared/notes/tmux-facts.md):
-- control mode reads command *lines*: an argument made only of letters, digits and `_@.,/:+-` is
-  written bare; any other is double-quoted, with `\\`, `"` and `$` backslash-escaped and control
-  bytes written as `\\ooo`, so nothing in it is syntax (`;`, `#`, `{`, a newline that would end
-  the line or, empty, detach the client). A leading `~` is expanded to $HOME even inside double
-  quotes, so it goes in single quotes, glued to the rest (`'~'"rest"` is one token);
+- control mode reads command *lines*: an argument made only of letters, digits and `_@.,/:+-`,
+  or a pane id (`%3`), is written bare; any other is double-quoted, with `\\`, `"` and `$`
+  backslash-escaped and control bytes written as `\\ooo`, so nothing in it is syntax (`;`, `#`,
+  `{`, a newline that would end the line or, empty, detach the client). A leading `~` is expanded
+  to $HOME even inside double quotes, so it goes in single quotes, glued to the rest (`'~'"rest"`
+  is one token);
 - a plain `tmux` argv (the fallback path) has one trap: an argument ending in `;` is read as a
   command separator, so a trailing `;` is escaped as `\\;`.
 """
@@ -15,9 +16,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-_BARE = re.compile(r"[A-Za-z0-9_@.,/:+-]+")
-"""Arguments that are no tmux syntax anywhere in a line, written as they are. Not in the set:
-`%` (`%if`, `%hidden` directives), `=` (assignments), `~`, `$`, `#`, `;`, quotes, braces, `\\`,
+_BARE = re.compile(r"[A-Za-z0-9_@.,/:+-]+|%[0-9]+")
+"""Arguments that are no tmux syntax anywhere in a line, written as they are: plain words, and
+pane ids (a word of `%` and digits is a word; any other word starting with `%` is a directive,
+`%if`, `%hidden`). Never bare: `=` (assignments), `~`, `$`, `#`, `;`, quotes, braces, `\\`,
 spaces. Every byte counts: tmux 3.3a reads a control client's input 4 KiB per pass of its event
 loop, so a batch of a hundred commands that fits in one read is answered in one pass."""
 _ESCAPE = re.compile(r'[\x00-\x1f\x7f\\"$]')
