@@ -249,6 +249,9 @@ async def test_linked_and_grouped_windows_land_in_their_own_sessions(
     }
     assert got == expected
     assert len(got) == 2 + 2 + 2 + 1  # main, b, mirror: two each; a: one
+    main = next(s for s in snapshot.sessions if s.name == "main")
+    current = t("display", "-p", "-t", "main", "#{window_index}").strip()
+    assert [w.index for w in main.windows if w.active] == [int(current)]  # the same window twice
     once = [w for s in snapshot.sessions for w in s.windows if sum(k[2] == w.id for k in got) == 1]
     assert once
     assert all(p.session_id == w.session_id for w in once for p in w.panes)

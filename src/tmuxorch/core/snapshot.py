@@ -5,10 +5,10 @@ Cost is dominated by tmux: about 0.35 ms per field at 501 panes (each lookup wal
 trees first), 2.2 ms for `pane_current_command` and 1.4 ms for `pane_current_path` (they read
 /proc), plus about 0.35 ms for every 16 KiB of reply (tmux writes at most that much per pass of
 its event loop, and each pass walks every pane). So each field is asked once where it lives:
-session fields in a small `list-sessions` (which also names each session's current window, so
-`window_active` need not be asked per pane), pane and window fields in one `list-panes -a`,
-`pane_dead`/`pane_dead_status` merged into one conditional. Window activity times are asked only
-when a caller wants them (`summary`).
+session fields in a small `list-sessions` (which also gives the index of each session's current
+window, so `window_active` need not be asked per pane), pane and window fields in one
+`list-panes -a`, `pane_dead`/`pane_dead_status` merged into one conditional. Window activity
+times are asked only when a caller wants them (`summary`).
 
 Pane lines do not carry their session: both listings walk the same sessions in the same order
 within one pass of tmux's command queue, so the first `session_windows` window runs of the pane
@@ -53,7 +53,7 @@ _SESSION_FIELDS = 6
 LIST_SESSIONS = [
     "list-sessions", "-F",
     _format(
-        "session_id", "session_name", "session_attached", "session_created", "window_id",
+        "session_id", "session_name", "session_attached", "session_created", "window_index",
         "session_windows",
     ),
 ]  # fmt: skip
@@ -152,7 +152,7 @@ class SnapshotParser:
         for key, fields in window_fields.items():
             sid, wid, _index = key
             pane_tuple = tuple(window_panes[key])
-            active = sessions[sid][4] == wid
+            active = sessions[sid][4] == fields[1]  # the session's current window, by index
             window_activity = int(activity[wid]) if wid in activity else None
             cache_key = (
                 sid,
