@@ -18,13 +18,20 @@ from .conftest import TmuxFixture, wait_for
 class SimAgent:
     """One simulated agent in its own window of the test server."""
 
-    def __init__(self, tmux: TmuxFixture, log: Path, *options: str, session: str = "main") -> None:
+    def __init__(
+        self,
+        tmux: TmuxFixture,
+        log: Path,
+        *options: str,
+        session: str = "main",
+        beside: str | None = None,
+    ) -> None:
+        """In a new window of `session`, or in a pane split off `beside` (a pane id)."""
         self.tmux = tmux
         self.log = log
         argv = [sys.executable, "-m", "tmuxorch.simagent", "--log", str(log), *options]
-        self.pane = tmux.tmux(
-            "new-window", "-d", "-P", "-F", "#{pane_id}", "-t", session, *argv
-        ).strip()
+        where = ["split-window", "-t", beside] if beside else ["new-window", "-t", session]
+        self.pane = tmux.tmux(*where, "-d", "-P", "-F", "#{pane_id}", *argv).strip()
 
     def screen(self) -> str:
         return self.tmux.tmux("capture-pane", "-p", "-t", self.pane)

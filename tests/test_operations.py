@@ -122,6 +122,7 @@ async def test_keys_and_interrupt(
     agent.type("long job")
     agent.keys("Enter")
     await wait_for(lambda: agent.shows("esc to interrupt"))
+    running_tmux.tmux("copy-mode", "-t", agent.pane)  # Escape would only leave copy mode
     receipts = await backend.interrupt([agent.pane])
     assert receipts[0].status == "delivered"
     await wait_for(lambda: agent.shows("Interrupted by user"))

@@ -1,12 +1,13 @@
 """Getting one message into many panes exactly once, with a receipt per target.
 
 The promise: the exact text arrives in the pane that was meant and is submitted once. So:
-- the text is typed literally: one line with `send-keys -l --` (a leading `-` is text), anything
-  multi-line or long through a paste buffer unique to this send (bracketed paste when the app
-  asked for it), all targets in one pipelined batch;
-- a pane in copy mode (the user scrolled back) leaves it first: keys sent there would drive copy
-  mode (`q` quits it, Enter copies) and never reach the program;
-- Enter follows after a short pause (several agent CLIs drop an Enter that arrives with the text);
+- the text goes through a paste buffer unique to this send, set once and pasted into every
+  target in one pipelined batch: one line as the very bytes typing it would send, anything
+  multi-line or long as one bracketed paste (when the app asked for that). Not `send-keys`:
+  keys go to *every* pane of a window with `synchronize-panes` on, and to copy mode instead of
+  the program when the user scrolled back; a paste reaches the target pane's program only;
+- Enter follows after a short pause (several agent CLIs drop an Enter that arrives with the
+  text), pasted the same way (a carriage return, the byte the Enter key sends);
 - submission is checked: while the end of the text still sits on the pane's cursor line, the
   message is still in the input box, and Enter — never the text — is pressed again;
 - an agent showing an approval prompt is skipped (typing there would answer the prompt) unless
@@ -30,8 +31,7 @@ from tmuxorch.core.tracker import AgentTracker, capture_command
 
 ReceiptStatus = Literal["delivered", "queued", "not_submitted", "skipped_waiting", "failed"]
 PASTE_THRESHOLD = 512
-"""Longer single lines go through a paste buffer too: one tmux argument stays well under its
-~16 KB limit, and a paste arrives as one input event."""
+"""Longer single lines are pasted bracketed too: the app gets them as one input event."""
 _ENTER_RETRIES = 2
 _POLL = 0.05
 
@@ -50,30 +50,41 @@ def _tail(text: str) -> str:
     return lines[-1].strip()[-12:] if lines else ""
 
 
-def leave_mode(pane_id: str) -> list[str]:
-    """Leave copy mode (or any mode) first: keys sent to a pane in a mode drive the mode (`q`
-    quits it, Enter copies a selection) and never reach the program. A no-op otherwise."""
-    return ["copy-mode", "-q", "-t", pane_id]
+def paste_batch(
+    pane_ids: Sequence[str], data: str, buffer: str, *, bracketed: bool = False
+) -> list[tuple[str | None, list[str]]]:
+    """Commands that paste `data` into every pane, each with the pane it acts on (None: the
+    shared buffer, set first and deleted last). Unbracketed, the program gets exactly the bytes
+    typing `data` would send. Bracketed, a pane in copy mode leaves it first: tmux brackets a
+    paste only when the screen showing asked for it, and copy mode's screen never does."""
+    paste = ["paste-buffer", *(["-p"] if bracketed else []), "-b", buffer, "-t"]
+    batch: list[tuple[str | None, list[str]]] = [(None, ["set-buffer", "-b", buffer, "--", data])]
+    for pane_id in pane_ids:
+        if bracketed:
+            batch.append((pane_id, ["copy-mode", "-q", "-t", pane_id]))
+        batch.append((pane_id, [*paste, pane_id]))
+    batch.append((None, ["delete-buffer", "-b", buffer]))
+    return batch
 
 
 def typing_batch(
     pane_ids: Sequence[str], text: str, buffer: str
 ) -> list[tuple[str | None, list[str]]]:
-    """The tmux commands that type `text` literally into every pane, each with the pane it acts
-    on (None: the send's one shared paste buffer, set first and deleted last)."""
-    paste = "\n" in text or "\r" in text or len(text) > PASTE_THRESHOLD
-    batch: list[tuple[str | None, list[str]]] = []
-    if paste:
-        batch.append((None, ["set-buffer", "-b", buffer, "--", text]))
-    for pane_id in pane_ids:
-        batch.append((pane_id, leave_mode(pane_id)))
-        if paste:
-            batch.append((pane_id, ["paste-buffer", "-p", "-b", buffer, "-t", pane_id]))
-        else:
-            batch.append((pane_id, ["send-keys", "-t", pane_id, "-l", "--", text]))
-    if paste:
-        batch.append((None, ["delete-buffer", "-b", buffer]))
-    return batch
+    """The commands that type `text` into every pane (see the module docstring)."""
+    bracketed = "\n" in text or "\r" in text or len(text) > PASTE_THRESHOLD
+    return paste_batch(pane_ids, text, buffer, bracketed=bracketed)
+
+
+async def _run_batch(engine: Engine, batch: list[tuple[str | None, list[str]]]) -> dict[str, str]:
+    """Run a paste batch; the error of each pane it failed for (all of them when the shared
+    buffer could not be set)."""
+    results = await engine.run([command for _, command in batch], idempotent=False)
+    shared = next((r.error for r in results if r.command == "set-buffer" and not r.ok), "")
+    return {
+        owner: shared or result.error
+        for (owner, _), result in zip(batch, results, strict=True)
+        if owner is not None and (shared or not result.ok)
+    }
 
 
 async def deliver(
@@ -120,19 +131,10 @@ async def deliver(
                 busy.add(pane_id)
     targets = [pid for pid in candidates if pid not in receipts]
 
-    typed = set(targets)
-    if targets:
-        batch = typing_batch(targets, text, f"tmuxorch-{secrets.token_hex(6)}")
-        results = await engine.run([command for _, command in batch], idempotent=False)
-        buffer_error = next(
-            (r.error for r in results if r.command == "set-buffer" and not r.ok), ""
-        )
-        for (owner, _), result in zip(batch, results, strict=True):
-            if owner in typed and (buffer_error or not result.ok):
-                typed.discard(owner)
-                detail = buffer_error or result.error
-                receipts[owner] = Receipt(target=owner, status="failed", detail=detail)
-    pending = [pid for pid in targets if pid in typed]
+    failed = await _run_batch(engine, typing_batch(targets, text, _buffer())) if targets else {}
+    for pane_id, error in failed.items():
+        receipts[pane_id] = Receipt(target=pane_id, status="failed", detail=error)
+    pending = [pid for pid in targets if pid not in failed]
     if not enter:
         for pane_id in pending:
             receipts[pane_id] = Receipt(
@@ -145,12 +147,11 @@ async def deliver(
         if not pending:
             break
         await asyncio.sleep(enter_delay)  # the pause agent CLIs need between text and Enter
-        presses = [[leave_mode(pid), ["send-keys", "-t", pid, "Enter"]] for pid in pending]
-        results = await engine.run([c for press in presses for c in press], idempotent=False)
-        for pane_id, result in zip(list(pending), results[1::2], strict=True):
-            if not result.ok:
-                pending.remove(pane_id)
-                receipts[pane_id] = Receipt(target=pane_id, status="failed", detail=result.error)
+        for pane_id, error in (
+            await _run_batch(engine, paste_batch(pending, "\r", _buffer()))
+        ).items():
+            pending.remove(pane_id)
+            receipts[pane_id] = Receipt(target=pane_id, status="failed", detail=error)
         deadline = time.monotonic() + submit_timeout / (_ENTER_RETRIES + 1)
         while pending and tail:
             still = await _still_in_input(engine, pending, tail)
@@ -170,6 +171,11 @@ async def deliver(
             detail=f"the text is still in the input after {_ENTER_RETRIES + 1} Enter presses",
         )  # fmt: skip
     return [receipts[pid] for pid in dict.fromkeys(pane_ids)]
+
+
+def _buffer() -> str:
+    """A paste buffer name no other send (or user) uses."""
+    return f"tmuxorch-{secrets.token_hex(6)}"
 
 
 def _submitted(pane_id: str, was_busy: bool, attempt: int) -> Receipt:

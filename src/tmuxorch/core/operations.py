@@ -38,20 +38,35 @@ def _id_kind(target: str) -> str:
 
 
 async def send_keys(
-    engine: Engine, snapshot: Snapshot, pane_ids: Sequence[str], keys: Sequence[str]
+    engine: Engine,
+    snapshot: Snapshot,
+    pane_ids: Sequence[str],
+    keys: Sequence[str],
+    *,
+    leave_mode: bool = False,
 ) -> list[Receipt]:
-    """Press named keys (`C-c`, `Escape`, `Enter`…) in every pane, in order."""
+    """Press named keys (`C-c`, `Escape`, `Enter`…) in every pane, in order, as typed: tmux
+    repeats them in every pane of a window with `synchronize-panes` on. With `leave_mode`, a
+    pane in copy mode leaves it first (the keys would drive copy mode, not the program)."""
     if not keys:
         raise BadInputError("no keys given")
     names = [validate_key(key) for key in keys]
     present = [pid for pid in dict.fromkeys(pane_ids) if pid in snapshot.panes_by_id]
-    results = await engine.run(
-        [["send-keys", "-t", pid, "--", *names] for pid in present], idempotent=False
-    )
+    batch: list[tuple[str, list[str]]] = []
+    for pid in present:
+        if leave_mode:
+            batch.append((pid, ["copy-mode", "-q", "-t", pid]))
+        batch.append((pid, ["send-keys", "-t", pid, "--", *names]))
+    results = await engine.run([command for _, command in batch], idempotent=False)
+    errors: dict[str, str] = {}
+    for (pid, _), result in zip(batch, results, strict=True):
+        if not result.ok:
+            errors.setdefault(pid, result.error)
     outcome = {
-        pid: Receipt(target=pid, status="delivered" if r.ok else "failed", detail=r.error)
-        for pid, r in zip(present, results, strict=True)
-    }
+        pid: Receipt(target=pid, status="failed" if pid in errors else "delivered",
+                     detail=errors.get(pid, ""))
+        for pid in present
+    }  # fmt: skip
     return [
         outcome.get(pid) or Receipt(target=pid, status="failed", detail="no such pane")
         for pid in dict.fromkeys(pane_ids)
@@ -62,12 +77,12 @@ async def interrupt(
     tracker: AgentTracker, snapshot: Snapshot, pane_ids: Sequence[str]
 ) -> list[Receipt]:
     """Stop what each agent is doing with the keys its CLI expects (Escape for Claude Code,
-    C-c for most others and for plain panes)."""
+    C-c for most others and for plain panes), out of copy mode first."""
     receipts: list[Receipt] = []
     for pane_id in dict.fromkeys(pane_ids):
         pane = snapshot.panes_by_id.get(pane_id)
         keys = tracker.profile(pane.agent.kind).interrupt_keys if pane and pane.agent else ("C-c",)
-        receipts += await send_keys(tracker.engine, snapshot, [pane_id], keys)
+        receipts += await send_keys(tracker.engine, snapshot, [pane_id], keys, leave_mode=True)
     return receipts
 
 
