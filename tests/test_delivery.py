@@ -113,6 +113,26 @@ async def test_synchronized_panes_get_nothing_they_were_not_sent(
     assert "for the target only" not in sibling.screen()
 
 
+async def test_pane_with_input_switched_off_fails_instead_of_claiming_delivery(
+    backend: LocalBackend, running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    """tmux drops input to a pane after `select-pane -d` without an error."""
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "0")
+    running_tmux.tmux("select-pane", "-d", "-t", agent.pane)
+    receipts = await backend.send([agent.pane], "lost?")
+    assert receipts[0].status == "failed"
+    assert "switched off" in receipts[0].detail
+    for other in (
+        await backend.keys([agent.pane], ["Enter"]),
+        await backend.interrupt([agent.pane]),
+    ):
+        assert [(r.status, "switched off" in r.detail) for r in other] == [("failed", True)]
+    running_tmux.tmux("select-pane", "-e", "-t", agent.pane)
+    receipts = await backend.send([agent.pane], "arrives")
+    assert receipts[0].status == "delivered"
+    await wait_for(lambda: agent.entries() == ["arrives"])
+
+
 async def test_waiting_agent_is_skipped(
     backend: LocalBackend, running_tmux: TmuxFixture, tmp_path: Path
 ) -> None:

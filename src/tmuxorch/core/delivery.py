@@ -44,6 +44,24 @@ class Receipt(Frozen):
     detail: str = ""
 
 
+def input_off_query(pane_id: str) -> list[str]:
+    """Asks whether input to the pane is switched off (`select-pane -d`): tmux then drops
+    anything sent to it without an error, so a receipt must say so."""
+    return ["display-message", "-p", "-t", pane_id, "#{pane_input_off}"]
+
+
+def input_is_off(result: CommandResult) -> bool:
+    """The answer to `input_off_query`."""
+    return result.ok and result.lines == ("1",)
+
+
+def input_off_receipt(pane_id: str) -> Receipt:
+    return Receipt(
+        target=pane_id, status="failed",
+        detail="input to this pane is switched off (tmux select-pane -e turns it on)",
+    )  # fmt: skip
+
+
 def _tail(text: str) -> str:
     """The end of the message as it shows on the input line: what must be gone after Enter."""
     lines = [line for line in text.splitlines() if line.strip()]
@@ -116,19 +134,26 @@ async def deliver(
         else:
             candidates.append(pane_id)
 
-    busy: set[str] = set()
+    # One round trip: is input to each pane switched off, and what does each agent show now?
     kinds = {pid: agent.kind for pid in candidates if (agent := panes[pid].agent) is not None}
-    if kinds:
-        captures = await engine.run([capture_command(pid) for pid in kinds])
-        for (pane_id, kind), result in zip(kinds.items(), captures, strict=True):
-            state = tracker.classify_now(kind, result.lines) if result.ok else "unknown"
-            if state == "waiting" and not force:
-                receipts[pane_id] = Receipt(
-                    target=pane_id, status="skipped_waiting",
-                    detail="the agent shows an approval prompt (use --force to send anyway)",
-                )  # fmt: skip
-            elif state == "busy":
-                busy.add(pane_id)
+    results = await engine.run(
+        [input_off_query(pid) for pid in candidates] + [capture_command(pid) for pid in kinds]
+    )
+    for pane_id, result in zip(candidates, results[: len(candidates)], strict=True):
+        if input_is_off(result):
+            receipts[pane_id] = input_off_receipt(pane_id)
+    busy: set[str] = set()
+    for (pane_id, kind), result in zip(kinds.items(), results[len(candidates) :], strict=True):
+        state = tracker.classify_now(kind, result.lines) if result.ok else "unknown"
+        if pane_id in receipts:
+            continue
+        if state == "waiting" and not force:
+            receipts[pane_id] = Receipt(
+                target=pane_id, status="skipped_waiting",
+                detail="the agent shows an approval prompt (use --force to send anyway)",
+            )  # fmt: skip
+        elif state == "busy":
+            busy.add(pane_id)
     targets = [pid for pid in candidates if pid not in receipts]
 
     failed = await _run_batch(engine, typing_batch(targets, text, _buffer())) if targets else {}

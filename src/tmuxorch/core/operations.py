@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from tmuxorch.core.delivery import Receipt
+from tmuxorch.core.delivery import Receipt, input_is_off, input_off_query, input_off_receipt
 from tmuxorch.core.errors import BadInputError, TmuxCommandError
 from tmuxorch.core.models import Frozen, Snapshot
 from tmuxorch.core.names import validate_key, validate_kind, validate_name
@@ -54,19 +54,21 @@ async def send_keys(
     present = [pid for pid in dict.fromkeys(pane_ids) if pid in snapshot.panes_by_id]
     batch: list[tuple[str, list[str]]] = []
     for pid in present:
+        batch.append((pid, input_off_query(pid)))
         if leave_mode:
             batch.append((pid, ["copy-mode", "-q", "-t", pid]))
         batch.append((pid, ["send-keys", "-t", pid, "--", *names]))
     results = await engine.run([command for _, command in batch], idempotent=False)
-    errors: dict[str, str] = {}
-    for (pid, _), result in zip(batch, results, strict=True):
-        if not result.ok:
-            errors.setdefault(pid, result.error)
-    outcome = {
-        pid: Receipt(target=pid, status="failed" if pid in errors else "delivered",
-                     detail=errors.get(pid, ""))
-        for pid in present
-    }  # fmt: skip
+    outcome: dict[str, Receipt] = {}
+    for (pid, command), result in zip(batch, results, strict=True):
+        if pid in outcome:
+            continue  # the pane's first failure says it
+        if command[0] == "display-message" and input_is_off(result):
+            outcome[pid] = input_off_receipt(pid)
+        elif not result.ok:
+            outcome[pid] = Receipt(target=pid, status="failed", detail=result.error)
+    for pid in present:
+        outcome.setdefault(pid, Receipt(target=pid, status="delivered"))
     return [
         outcome.get(pid) or Receipt(target=pid, status="failed", detail="no such pane")
         for pid in dict.fromkeys(pane_ids)
