@@ -139,3 +139,12 @@ async def test_fallback_and_control_mode_give_the_same_lines(running_tmux: TmuxF
     (chained,) = await run_chained(running_tmux.server, [command], timeout=5)
     assert f"%1 {odd}" in control.lines
     assert chained.lines == control.lines
+
+
+async def test_an_empty_command_is_refused_and_the_client_stays_in_step(
+    engine: Engine,
+) -> None:
+    with pytest.raises(ValueError, match="empty"):
+        await engine.run([["display-message", "-p", "a"], []])
+    (result,) = await engine.run([["display-message", "-p", "b"]])
+    assert result.lines == ("b",)

@@ -136,11 +136,12 @@ class ControlClient:
             raise TmuxUnavailableError("tmux control client is not running")
         if not commands:
             return []
+        payload = control_lines(commands)  # first: a bad command must not leave a batch behind
         batch = _Batch([argv[0] for argv in commands], asyncio.get_running_loop().create_future())
-        self._pending.append(batch)
         # Registering and writing happen without an await in between, so concurrent batches
         # cannot interleave their replies.
-        self._write_transport.write(control_lines(commands))
+        self._pending.append(batch)
+        self._write_transport.write(payload)
         return await batch.done
 
     # How a control client leaves matters: tmux 3.3a can crash when a client detaches by stdin
