@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,28 @@ async def test_many_targets_one_batch(
     assert {r.status for r in receipts} == {"delivered"}
     await wait_for(lambda: all(a.entries() == ["to three"] for a in agents[:3]))
     assert agents[3].entries() == []
+
+
+async def test_send_reads_only_its_targets_screens(
+    backend: LocalBackend, running_tmux: TmuxFixture, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The CLI resolves targets with a snapshot (which sweeps every agent); the send itself
+    then reads only its targets' screens, not every agent's again."""
+    agents = await start_agents(running_tmux, tmp_path, 3, "--busy", "0")
+    await backend.snapshot()
+    captured: list[str] = []
+    run = backend.engine.run
+
+    async def recording(commands: Sequence[Sequence[str]], **options: bool) -> object:
+        captured.extend(c[c.index("-t") + 1] for c in commands if c[0] == "capture-pane")
+        return await run(commands, **options)
+
+    monkeypatch.setattr(backend.engine, "run", recording)
+    receipts = await backend.send([agents[0].pane], "only me")
+    assert receipts[0].status == "delivered"
+    assert captured
+    assert set(captured) == {agents[0].pane}
 
 
 async def test_agent_dropping_enter_with_text_still_gets_it_once(

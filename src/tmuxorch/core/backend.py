@@ -100,6 +100,12 @@ class LocalBackend:
         raw = await self.engine.snapshot(activity=activity)
         return await self.engine.agents.annotate(raw, sweep=not self.engine.watching)
 
+    async def _kinds_only(self) -> Snapshot:
+        """A snapshot whose agents have their kinds, without a sweep of every agent's screen
+        when each is already tracked: send and interrupt read their targets' screens
+        themselves (a CLI `send` used to capture every agent twice before typing)."""
+        return await self.engine.agents.annotate(await self.engine.snapshot(), sweep=False)
+
     async def subscribe(self) -> EventSubscription:
         return await self.engine.subscribe()
 
@@ -107,7 +113,7 @@ class LocalBackend:
         self, targets: Sequence[str], text: str, *, enter: bool = True, force: bool = False
     ) -> list[Receipt]:
         receipts = await deliver(
-            self.engine.agents, await self.snapshot(), targets, text, enter=enter, force=force,
+            self.engine.agents, await self._kinds_only(), targets, text, enter=enter, force=force,
             enter_delay=self.settings.enter_delay, submit_timeout=self.settings.submit_timeout,
         )  # fmt: skip
         self._record("send", targets, receipts, text)
@@ -121,7 +127,7 @@ class LocalBackend:
         return receipts
 
     async def interrupt(self, targets: Sequence[str]) -> list[Receipt]:
-        receipts = await operations.interrupt(self.engine.agents, await self.snapshot(), targets)
+        receipts = await operations.interrupt(self.engine.agents, await self._kinds_only(), targets)
         self._record("interrupt", targets, receipts)
         return receipts
 
