@@ -14,7 +14,7 @@ from tmuxorch.core.operations import SIMAGENT
 from tmuxorch.demo import agent_command as demo_command
 
 from .conftest import TmuxFixture, wait_for
-from .simfleet import start_agent
+from .simfleet import SimAgent, start_agent
 
 BAD_NAMES = [
     "", "x" * 101, "-leading", "has#hash", "#(touch PWNED)", "co:lon", "do.t", "tab\tname",
@@ -122,11 +122,13 @@ async def test_keys_and_interrupt(
     agent.type("long job")
     agent.keys("Enter")
     await wait_for(lambda: agent.shows("esc to interrupt"))
-    running_tmux.tmux("copy-mode", "-t", agent.pane)  # Escape would only leave copy mode
+    running_tmux.tmux("copy-mode", "-t", agent.pane)  # a typed Escape would only leave it
     receipts = await backend.interrupt([agent.pane])
     assert receipts[0].status == "delivered"
     await wait_for(lambda: agent.shows("Interrupted by user"))
     await wait_for(agent.idle)
+    assert running_tmux.tmux("display", "-p", "-t", agent.pane, "#{pane_in_mode}").strip() == "1"
+    running_tmux.tmux("copy-mode", "-q", "-t", agent.pane)  # the user scrolls back down
     agent.type("another")
     agent.keys("Enter")
     await wait_for(lambda: agent.shows("esc to interrupt"))
@@ -134,6 +136,26 @@ async def test_keys_and_interrupt(
     await wait_for(agent.idle)
     with pytest.raises(BadInputError, match="unknown key"):
         await backend.keys([agent.pane], ["NotAKey;rm"])
+
+
+async def test_interrupt_in_a_synchronized_window_stops_the_target_only(
+    backend: LocalBackend, running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    """Typed keys are repeated in every pane of a window with synchronize-panes on: an
+    interrupt for one agent must not stop its neighbour."""
+    target = await start_agent(running_tmux, tmp_path, "--busy", "30")
+    sibling = SimAgent(running_tmux, tmp_path / "sibling.jsonl", "--busy", "30", beside=target.pane)
+    await wait_for(sibling.idle, timeout=10)
+    for agent in (target, sibling):
+        agent.type("long job")
+        agent.keys("Enter")
+    await wait_for(lambda: target.shows("esc to interrupt") and sibling.shows("esc to interrupt"))
+    running_tmux.tmux("set-option", "-w", "-t", target.pane, "synchronize-panes", "on")
+    receipts = await backend.interrupt([target.pane])
+    assert receipts[0].status == "delivered"
+    await wait_for(lambda: target.shows("Interrupted by user"))
+    assert sibling.shows("esc to interrupt")
+    assert not sibling.shows("Interrupted by user")
 
 
 async def test_capture_and_rename_refuse_bad_arguments(backend: LocalBackend) -> None:

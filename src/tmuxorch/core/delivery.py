@@ -94,15 +94,33 @@ def typing_batch(
 
 
 async def _run_batch(engine: Engine, batch: list[tuple[str | None, list[str]]]) -> dict[str, str]:
-    """Run a paste batch; the error of each pane it failed for (all of them when the shared
-    buffer could not be set)."""
+    """Run a paste batch; the reason for each pane it failed for: its first error, input
+    switched off (an `input_off_query` said so), or, for all of them, a shared buffer that could
+    not be set."""
     results = await engine.run([command for _, command in batch], idempotent=False)
     shared = next((r.error for r in results if r.command == "set-buffer" and not r.ok), "")
-    return {
-        owner: shared or result.error
-        for (owner, _), result in zip(batch, results, strict=True)
-        if owner is not None and (shared or not result.ok)
-    }
+    failed: dict[str, str] = {}
+    for (owner, command), result in zip(batch, results, strict=True):
+        if owner is None or owner in failed:
+            continue
+        if shared or not result.ok:
+            failed[owner] = shared or result.error
+        elif command == input_off_query(owner) and input_is_off(result):
+            failed[owner] = input_off_receipt(owner).detail
+    return failed
+
+
+async def paste_bytes(engine: Engine, pane_ids: Sequence[str], data: str) -> list[Receipt]:
+    """Paste `data` unbracketed (the bytes typing it would send) into each pane: it reaches
+    that pane's program only, whatever copy mode or `synchronize-panes` say."""
+    batch = [(pid, input_off_query(pid)) for pid in pane_ids]
+    failed = await _run_batch(engine, [*batch, *paste_batch(pane_ids, data, _buffer())])
+    return [
+        Receipt(target=pid, status="failed", detail=failed[pid])
+        if pid in failed
+        else Receipt(target=pid, status="delivered")
+        for pid in pane_ids
+    ]
 
 
 async def deliver(

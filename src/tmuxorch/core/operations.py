@@ -8,7 +8,13 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from tmuxorch.core.delivery import Receipt, input_is_off, input_off_query, input_off_receipt
+from tmuxorch.core.delivery import (
+    Receipt,
+    input_is_off,
+    input_off_query,
+    input_off_receipt,
+    paste_bytes,
+)
 from tmuxorch.core.errors import BadInputError, TmuxCommandError
 from tmuxorch.core.models import Frozen, Snapshot
 from tmuxorch.core.names import validate_key, validate_kind, validate_name
@@ -75,16 +81,27 @@ async def send_keys(
     ]
 
 
+KEY_BYTES = {"Escape": "\x1b", "C-c": "\x03"}
+"""Interrupt keys as the bytes tmux sends for them. Pasted, they reach the target pane only:
+typed keys are repeated in every pane of a window with `synchronize-panes` on (interrupting
+the neighbours too), and go to copy mode instead of the program."""
+
+
 async def interrupt(
     tracker: AgentTracker, snapshot: Snapshot, pane_ids: Sequence[str]
 ) -> list[Receipt]:
     """Stop what each agent is doing with the keys its CLI expects (Escape for Claude Code,
-    C-c for most others and for plain panes), out of copy mode first."""
+    C-c for most others and for plain panes): pasted as bytes when they are in KEY_BYTES,
+    else pressed, out of copy mode first."""
     receipts: list[Receipt] = []
     for pane_id in dict.fromkeys(pane_ids):
         pane = snapshot.panes_by_id.get(pane_id)
         keys = tracker.profile(pane.agent.kind).interrupt_keys if pane and pane.agent else ("C-c",)
-        receipts += await send_keys(tracker.engine, snapshot, [pane_id], keys, leave_mode=True)
+        if pane is not None and all(key in KEY_BYTES for key in keys):
+            data = "".join(KEY_BYTES[key] for key in keys)
+            receipts += await paste_bytes(tracker.engine, [pane_id], data)
+        else:
+            receipts += await send_keys(tracker.engine, snapshot, [pane_id], keys, leave_mode=True)
     return receipts
 
 
