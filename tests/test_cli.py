@@ -62,6 +62,15 @@ def test_no_server_reports_not_running(tmux: TmuxFixture) -> None:
     assert "no server running" in human.stdout
 
 
+def test_changing_commands_do_not_start_a_server(tmux: TmuxFixture) -> None:
+    """Only spawn and demo create a server; send, kill and the like say there is none."""
+    for args in (["send", "main", "-m", "x"], ["kill", "main", "--yes"], ["keys", "%0", "Enter"]):
+        result = tmux.cli(*args)
+        assert result.returncode == 3, result.stderr
+        assert result.stderr.strip() == f"tmuxorch: no tmux server running on {tmux.socket_path}"
+    assert not tmux.socket_path.exists()
+
+
 def test_summary(running_tmux: TmuxFixture) -> None:
     running_tmux.tmux("new-window", "-d", "-t", "main", "-n", "second", "sleep", "100000")
     result = running_tmux.cli("summary", "--json")
@@ -111,3 +120,18 @@ def test_no_color_and_pipe(running_tmux: TmuxFixture) -> None:
     assert result.returncode == 0
     assert "\x1b[" not in result.stdout
     assert os.environ.get("TMUX") is None or "TMUX" not in running_tmux.env
+
+
+def test_the_tui_is_audited_like_the_commands(tmux: TmuxFixture) -> None:
+    """What the TUI changes (send, kill, rename, spawn) goes to the audit log too."""
+    from tmuxorch.cli import build_parser, open_backend
+    from tmuxorch.core.backend import LocalBackend
+
+    def audited(*argv: str) -> bool:
+        backend = open_backend(build_parser().parse_args(["-S", str(tmux.socket_path), *argv]))
+        assert isinstance(backend, LocalBackend)
+        return backend.audit is not None
+
+    assert audited("tui")
+    assert audited("send", "%0", "-m", "x")
+    assert not audited("status")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from tmuxorch.core.engine import Engine, EventStream
 from tmuxorch.core.events import Event
@@ -91,6 +92,24 @@ async def test_server_killed_and_restarted(engine: Engine, running_tmux: TmuxFix
     added = await next_event(stream, "session_added")
     assert added.name == "back"  # type: ignore[union-attr]
     assert [s.name for s in (await engine.snapshot()).sessions] == ["back"]
+
+
+async def test_a_server_stopped_after_a_spawn_stays_stopped(
+    engine: Engine, running_tmux: TmuxFixture
+) -> None:
+    """Only the spawn itself may start a server: a long-lived engine (TUI, serve) whose watcher
+    reconnects must not bring back a server someone stopped."""
+    from tmuxorch.core.backend import LocalBackend
+
+    stream = await engine.subscribe()
+    await LocalBackend(engine).spawn("made", ["sleep", "100000"], name=None, kind=None)
+    running_tmux.kill()
+    await next_event(stream, "tmux_down")
+    deadline = time.monotonic() + 5 * engine.reconnect_interval
+    while time.monotonic() < deadline:  # several reconnect attempts of the watcher
+        assert not running_tmux.server.is_running()
+        await asyncio.sleep(engine.reconnect_interval / 2)
+    assert (await engine.snapshot()).tmux.running is False
 
 
 async def test_killed_control_client_is_replaced_without_tmux_down(

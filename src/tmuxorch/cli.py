@@ -23,7 +23,11 @@ from tmuxorch.core.tmux_server import TmuxServer
 
 Command = Callable[[argparse.Namespace, Backend], Awaitable[int]]
 STATES = ("busy", "waiting", "idle", "error", "exited", "unknown")
-MUTATING = frozenset({"send", "broadcast", "keys", "interrupt", "spawn", "kill", "rename", "demo"})
+AUDITED = frozenset(
+    {"send", "broadcast", "keys", "interrupt", "spawn", "kill", "rename", "demo", "tui"}
+)
+"""Commands that can change tmux: what they do goes to the audit log (the store is opened on
+the first write, so a TUI that changes nothing costs nothing)."""
 NO_BACKEND = frozenset({"log", "serve", "token"})
 """Commands that open no backend: they read the store, or (serve) build their own engine."""
 
@@ -172,19 +176,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def open_backend(args: argparse.Namespace) -> Backend:
     """The backend the global options ask for: a remote `tmuxorch serve` with --connect, else
-    a local tmux server. Commands that change tmux may start a local server and are audited;
-    read-only ones never start one."""
+    a local tmux server. Only creating a session (spawn, demo) starts a local server."""
     if getattr(args, "connect", None) is not None:
         from tmuxorch.server.remote import RemoteBackend, load_token
 
         return RemoteBackend(args.connect, load_token(args.token_file))
     settings = load_settings()
     server = TmuxServer.resolve(args.socket_name, args.socket_path)
-    mutating = args.command in MUTATING
-    engine = Engine(
-        server, start_server=mutating, timeout=settings.command_timeout, settings=settings
-    )
-    return LocalBackend(engine, audit=AuditLog(Store()) if mutating else None)
+    engine = Engine(server, timeout=settings.command_timeout, settings=settings)
+    return LocalBackend(engine, audit=AuditLog(Store()) if args.command in AUDITED else None)
 
 
 def run_tui(args: argparse.Namespace) -> int:

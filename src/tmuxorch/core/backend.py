@@ -137,7 +137,6 @@ class LocalBackend:
     async def spawn(
         self, session: str, command: Sequence[str], *, name: str | None, kind: str | None
     ) -> Spawned:
-        self.engine.connection.start_server = True  # creating things may start a server
         spawned = await operations.spawn(
             self.engine.agents, await self.engine.snapshot(), session, command, name=name, kind=kind
         )

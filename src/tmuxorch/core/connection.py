@@ -46,13 +46,11 @@ class TmuxConnection:
         self,
         server: TmuxServer,
         *,
-        start_server: bool = False,
         timeout: float = 5.0,
         on_notification: Callable[[Notification], None] | None = None,
         on_disconnect: Callable[[], None] | None = None,
     ) -> None:
         self.server = server
-        self.start_server = start_server
         self.timeout = timeout
         self._on_notification = on_notification or (lambda _n: None)
         self._on_disconnect = on_disconnect or (lambda: None)
@@ -75,16 +73,17 @@ class TmuxConnection:
         """PID of the current control client, if any."""
         return self._client.pid if self.connected and self._client else None
 
-    async def connect(self) -> None:
-        """Attach a control client unless one is already up. Raises ServerNotRunningError when
-        there is no server and we may not start one."""
+    async def connect(self, *, start_server: bool = False) -> None:
+        """Attach a control client unless one is already up. With no server, start one when
+        `start_server` says so (only a call that creates something may), else raise
+        ServerNotRunningError."""
         if self._connecting is None:
             self._connecting = asyncio.Lock()
         async with self._connecting:
             if self.connected:
                 return
             if not self.server.is_running():
-                if not self.start_server:
+                if not start_server:
                     raise ServerNotRunningError(
                         f"no tmux server running on {self.server.socket_path}"
                     )
@@ -108,16 +107,23 @@ class TmuxConnection:
             self._client = client
 
     async def run(
-        self, commands: Sequence[Sequence[str]], *, idempotent: bool = True
+        self,
+        commands: Sequence[Sequence[str]],
+        *,
+        idempotent: bool = True,
+        start_server: bool = False,
     ) -> list[CommandResult]:
         """Run the commands in order and return one result per command.
 
         `idempotent=False` marks a batch that changes tmux: after a timeout it is not re-run.
+        `start_server=True` starts a tmux server when none is running (for a batch that creates
+        a session); never set on the connection itself, so a long-lived engine never restarts a
+        server someone stopped.
         """
         if not commands:
             return []
         try:
-            await self.connect()
+            await self.connect(start_server=start_server)
         except ServerNotRunningError:
             raise
         except TmuxUnavailableError:

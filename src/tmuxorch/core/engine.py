@@ -87,7 +87,6 @@ class Engine:
         self,
         server: TmuxServer,
         *,
-        start_server: bool = False,
         timeout: float = 5.0,
         debounce: float = 0.01,
         reconnect_interval: float = 0.2,
@@ -98,7 +97,6 @@ class Engine:
         self.reconnect_interval = reconnect_interval
         self.connection = TmuxConnection(
             server,
-            start_server=start_server,
             timeout=timeout,
             on_notification=self._notified,
             on_disconnect=self._wake_watcher,
@@ -149,13 +147,18 @@ class Engine:
         )
 
     async def run(
-        self, commands: Sequence[Sequence[str]], *, idempotent: bool = True
+        self,
+        commands: Sequence[Sequence[str]],
+        *,
+        idempotent: bool = True,
+        start_server: bool = False,
     ) -> list[CommandResult]:
         """Pipeline many tmux commands (argv lists) and return each one's result, in order.
 
-        Set `idempotent=False` for commands that change tmux, so a timeout is never retried.
+        Set `idempotent=False` for commands that change tmux, so a timeout is never retried;
+        `start_server=True` only for a batch that creates a session (see TmuxConnection.run).
         """
-        return await self.connection.run(commands, idempotent=idempotent)
+        return await self.connection.run(commands, idempotent=idempotent, start_server=start_server)
 
     # -- events -------------------------------------------------------------------------------
 

@@ -176,7 +176,7 @@ async def spawn(
     else:
         create = ["new-session", "-d", "-P", "-F", fmt, "-s", session, *window_name]
     argv = [*create, "--", *host_command(command)]
-    (result,) = await tracker.engine.run([argv], idempotent=False)
+    (result,) = await tracker.engine.run([argv], idempotent=False, start_server=True)
     line = result.check().lines[0] if result.lines else ""
     ids = line.split(SEPARATOR)
     if len(ids) != 3:

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import difflib
 
-from tmuxorch.core.errors import AmbiguousTargetError, TargetNotFoundError
+from tmuxorch.core.errors import AmbiguousTargetError, TargetNotFoundError, TmuxUnavailableError
 from tmuxorch.core.models import Pane, Session, Snapshot, Window
 
 Target = Session | Window | Pane
 
 
 def resolve_target(snapshot: Snapshot, target: str) -> Target:
-    """The one object TARGET names, or TargetNotFoundError / AmbiguousTargetError."""
+    """The one object TARGET names, or TargetNotFoundError / AmbiguousTargetError
+    (TmuxUnavailableError when there is no server to name anything on)."""
+    if not snapshot.tmux.running:
+        raise TmuxUnavailableError(f"no tmux server running on {snapshot.tmux.socket}")
     by_id = _lookup_id(snapshot, target)
     if by_id is not None:
         return by_id
