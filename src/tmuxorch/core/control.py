@@ -29,14 +29,14 @@ from tmuxorch.core.timeouts import within
 from tmuxorch.core.tmux_server import TmuxServer, tmux_binary, tmux_environ
 
 HIDDEN_SESSION = "_tmuxorch"
+"""The session our control clients attach to, and the name of its placeholder window; both are
+filtered out of everything the user sees (a window someone else puts there is shown)."""
 HIDDEN_TARGET = f"={HIDDEN_SESSION}:"
 """Exact-match target of the hidden session (a bare name would prefix-match)."""
 HIDDEN_WINDOW_ARGS = [
     "-s", HIDDEN_SESSION, "-n", HIDDEN_SESSION, "-x", "80", "-y", "24", "sleep 2147483647",
 ]  # fmt: skip
 """How the hidden session is created: one placeholder window that does nothing."""
-"""The session our control clients attach to, and the name of its placeholder window; both are
-filtered out of everything the user sees (a window someone else puts there is shown)."""
 
 _READ_LIMIT = 64 * 1024 * 1024  # buffer bound of the pipe reader
 _CHUNK = 1024 * 1024

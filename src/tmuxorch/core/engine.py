@@ -37,7 +37,7 @@ STRUCTURE_NOTIFICATIONS = frozenset(
         "sessions-changed", "session-renamed", "session-window-changed", "window-add",
         "window-close", "window-renamed", "unlinked-window-add", "unlinked-window-close",
         "unlinked-window-renamed", "layout-change", "window-pane-changed",
-        "subscription-changed", "pane-mode-changed",
+        "subscription-changed",
     }
 )  # fmt: skip
 _SUBSCRIPTION = [
@@ -133,6 +133,7 @@ class Engine:
         try:
             results = await self.connection.run(commands)
         except ServerNotRunningError:
+            self._version = None  # the next server may be another tmux
             return empty_snapshot(self._info(running=False))
         if self._version is None and results[-1].ok and results[-1].lines:
             self._version = results[-1].lines[0]

@@ -41,11 +41,6 @@ class TmuxServer:
         tmpdir = env.get("TMUX_TMPDIR") or "/tmp"
         return cls(Path(tmpdir) / f"tmux-{os.getuid()}" / socket_name)
 
-    @property
-    def label(self) -> str:
-        """Short human name: the socket name for sockets in the standard directory."""
-        return self.socket_path.name
-
     def prepare_directory(self) -> None:
         """Create the socket's directory (mode 0700) before starting a server: tmux does that
         itself only for `-L`, and we always address the server with `-S`."""
