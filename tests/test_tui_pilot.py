@@ -96,6 +96,29 @@ async def test_send_to_two_selected_agents(
         assert [line.split()[-1] for line in shown.splitlines()] == ["delivered", "delivered"]
 
 
+async def test_closing_the_send_dialog_while_it_sends(
+    engine: Engine, running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    """Esc right after ctrl+s: the send goes on, its receipts land in the event log, and the
+    app keeps running (it used to fill the closed dialog and die)."""
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "0")
+    app = TmuxorchApp(LocalBackend(engine))
+    async with running(app) as pilot:
+        await until(pilot, lambda: is_agent(app, agent.pane))
+        await move_to(pilot, app, agent.pane)
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SendScreen))
+        await pilot.press(*"closed early", "ctrl+s", "escape")
+        await until(pilot, lambda: not isinstance(app.screen, SendScreen))
+        await wait_for(lambda: agent.entries() == ["closed early"])
+
+        def logged() -> bool:
+            return any("send: 1/1 delivered" in line.text for line in app._event_log.lines)
+
+        await until(pilot, logged)
+        assert app.is_running
+
+
 async def test_i_interrupts_the_busy_agent_under_the_cursor(
     engine: Engine, running_tmux: TmuxFixture, tmp_path: Path
 ) -> None:

@@ -19,6 +19,7 @@ from tmuxorch.tui.screens.broadcast import BroadcastScreen
 from tmuxorch.tui.screens.help import HelpScreen
 from tmuxorch.tui.screens.prompts import ConfirmScreen
 from tmuxorch.tui.screens.send import SendScreen
+from tmuxorch.tui.widgets.detail_strip import DetailStrip
 
 from .tui_fakes import (
     FIXED_TIME,
@@ -180,3 +181,15 @@ def test_empty_no_tmux(snap_compare: Snap) -> None:
 def test_empty_no_agents(snap_compare: Snap, size: tuple[int, int]) -> None:
     app, _ = make_app(no_agents_snapshot())
     assert snap_compare(app, terminal_size=size, run_before=with_preview())
+
+
+async def test_the_detail_strip_keeps_counting() -> None:
+    """Not a picture: the strip's "busy for 2m" follows the clock, like the table's column."""
+    now = [FIXED_TIME]
+    app = TmuxorchApp(FakeBackend(fleet_snapshot()), clock=lambda: now[0], live=False)
+    async with app.run_test(size=WIDE) as pilot:
+        await loaded(pilot)
+        strip = app._main.query_one(DetailStrip)
+        assert "busy for 2m" in str(strip.content)
+        now[0] += 3600
+        await until(pilot, lambda: "busy for 1h" in str(strip.content))

@@ -49,15 +49,20 @@ def make_console() -> Console:
     return Console(highlight=False, soft_wrap=True, width=100_000)
 
 
+def duration(seconds: float) -> str:
+    """`42s`, `3m`, `2h`, `5d`: a short length of time (how long a state has held)."""
+    seconds = max(0, int(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 def ago(timestamp: float, now: float | None = None) -> str:
     """`12s ago`, `5m ago`, `3h ago`, `2d ago`: short relative times for activity columns."""
     if timestamp <= 0:
         return "never"
-    seconds = max(0, int((now if now is not None else time.time()) - timestamp))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit} ago"
-    return f"{seconds}s ago"
+    return f"{duration((now if now is not None else time.time()) - timestamp)} ago"
 
 
 def server_line(tmux: TmuxInfo) -> str:

@@ -237,6 +237,8 @@ class TmuxorchApp(App[None]):
             text = await self.backend.capture(pane.id, PREVIEW_LINES, colours=True)
         except TmuxorchError:
             return
+        if self._pane_under_cursor() != pane:
+            return  # the cursor moved on while this capture ran: a newer one shows that pane
         preview.title = f"{pane.id} {pane.command}"
         preview.content = text
 
@@ -274,8 +276,8 @@ class TmuxorchApp(App[None]):
         except TmuxorchError as exc:
             self.notify(str(exc), severity="error")
             receipts = [Receipt(target=t, status="failed", detail=str(exc)) for t in targets]
-        if isinstance(dialog, SendScreen | BroadcastScreen):
-            dialog.receipts = receipts
+        if isinstance(dialog, SendScreen | BroadcastScreen) and dialog.is_attached:
+            dialog.receipts = receipts  # unless it was closed while the send ran
         delivered = sum(r.status in ("delivered", "queued") for r in receipts)
         self._event_log.add(f"{op}: {delivered}/{len(receipts)} delivered")
 

@@ -12,8 +12,7 @@ from textual.widgets import Static
 
 from tmuxorch.core.models import Pane, Session, Snapshot, Window
 from tmuxorch.core.targets import resolve_target
-from tmuxorch.render import STATE_BADGES
-from tmuxorch.tui.widgets.fleet_table import duration
+from tmuxorch.render import STATE_BADGES, duration
 
 
 def describe(fleet: Snapshot, row_id: str, now: float) -> Text:
@@ -57,6 +56,9 @@ class DetailStrip(Static):
     def __init__(self, clock: Callable[[], float] = time.time, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.clock = clock
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._render_line)  # "idle for 5s" keeps counting, as the table
 
     def watch_fleet(self) -> None:
         self._render_line()

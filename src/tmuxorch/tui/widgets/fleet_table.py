@@ -14,21 +14,12 @@ from textual.reactive import reactive
 from textual.widgets import DataTable
 
 from tmuxorch.core.models import Pane, Snapshot
-from tmuxorch.render import STATE_BADGES
+from tmuxorch.render import STATE_BADGES, duration
 from tmuxorch.tui.messages import AttachRequested, RowHighlighted
 
 Row = tuple[str, tuple[Text | str, ...]]
 COLUMNS = ("mark", "name", "kind", "state", "id")
 STATE_WIDTH = len("? waiting 59m")
-
-
-def duration(seconds: float) -> str:
-    """`42s`, `3m`, `2h`, `5d`: how long a state has held."""
-    seconds = max(0, int(seconds))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
 
 
 def _matches(needle: str, *haystack: str) -> bool:
