@@ -50,16 +50,12 @@ def input_off_query(pane_id: str) -> list[str]:
     return ["display-message", "-p", "-t", pane_id, "#{pane_input_off}"]
 
 
-def input_is_off(result: CommandResult) -> bool:
+def _input_is_off(result: CommandResult) -> bool:
     """The answer to `input_off_query`."""
     return result.ok and result.lines == ("1",)
 
 
-def input_off_receipt(pane_id: str) -> Receipt:
-    return Receipt(
-        target=pane_id, status="failed",
-        detail="input to this pane is switched off (tmux select-pane -e turns it on)",
-    )  # fmt: skip
+INPUT_OFF = "input to this pane is switched off (tmux select-pane -e turns it on)"
 
 
 def _tail(text: str) -> str:
@@ -93,10 +89,12 @@ def typing_batch(
     return paste_batch(pane_ids, text, buffer, bracketed=bracketed)
 
 
-async def _run_batch(engine: Engine, batch: list[tuple[str | None, list[str]]]) -> dict[str, str]:
-    """Run a paste batch; the reason for each pane it failed for: its first error, input
-    switched off (an `input_off_query` said so), or, for all of them, a shared buffer that could
-    not be set."""
+async def run_for_panes(
+    engine: Engine, batch: Sequence[tuple[str | None, list[str]]]
+) -> dict[str, str]:
+    """Run a batch of commands, each for a pane (None: a shared paste buffer); the reason for
+    each pane it failed for: its first error, input switched off (an `input_off_query` said
+    so), or, for all of them, a shared buffer that could not be set."""
     results = await engine.run([command for _, command in batch], idempotent=False)
     shared = next((r.error for r in results if r.command == "set-buffer" and not r.ok), "")
     failed: dict[str, str] = {}
@@ -105,8 +103,8 @@ async def _run_batch(engine: Engine, batch: list[tuple[str | None, list[str]]]) 
             continue
         if shared or not result.ok:
             failed[owner] = shared or result.error
-        elif command == input_off_query(owner) and input_is_off(result):
-            failed[owner] = input_off_receipt(owner).detail
+        elif command == input_off_query(owner) and _input_is_off(result):
+            failed[owner] = INPUT_OFF
     return failed
 
 
@@ -114,7 +112,12 @@ async def paste_bytes(engine: Engine, pane_ids: Sequence[str], data: str) -> lis
     """Paste `data` unbracketed (the bytes typing it would send) into each pane: it reaches
     that pane's program only, whatever copy mode or `synchronize-panes` say."""
     batch = [(pid, input_off_query(pid)) for pid in pane_ids]
-    failed = await _run_batch(engine, [*batch, *paste_batch(pane_ids, data, _buffer())])
+    failed = await run_for_panes(engine, [*batch, *paste_batch(pane_ids, data, _buffer())])
+    return receipts_for(pane_ids, failed)
+
+
+def receipts_for(pane_ids: Sequence[str], failed: dict[str, str]) -> list[Receipt]:
+    """`delivered` for each pane, unless `failed` gives the reason it was not."""
     return [
         Receipt(target=pid, status="failed", detail=failed[pid])
         if pid in failed
@@ -158,8 +161,8 @@ async def deliver(
         [input_off_query(pid) for pid in candidates] + [capture_command(pid) for pid in kinds]
     )
     for pane_id, result in zip(candidates, results[: len(candidates)], strict=True):
-        if input_is_off(result):
-            receipts[pane_id] = input_off_receipt(pane_id)
+        if _input_is_off(result):
+            receipts[pane_id] = Receipt(target=pane_id, status="failed", detail=INPUT_OFF)
     busy: set[str] = set()
     for (pane_id, kind), result in zip(kinds.items(), results[len(candidates) :], strict=True):
         state = tracker.classify_now(kind, result.lines) if result.ok else "unknown"
@@ -174,7 +177,7 @@ async def deliver(
             busy.add(pane_id)
     targets = [pid for pid in candidates if pid not in receipts]
 
-    failed = await _run_batch(engine, typing_batch(targets, text, _buffer())) if targets else {}
+    failed = await run_for_panes(engine, typing_batch(targets, text, _buffer())) if targets else {}
     for pane_id, error in failed.items():
         receipts[pane_id] = Receipt(target=pane_id, status="failed", detail=error)
     pending = [pid for pid in targets if pid not in failed]
@@ -191,7 +194,7 @@ async def deliver(
             break
         await asyncio.sleep(enter_delay)  # the pause agent CLIs need between text and Enter
         for pane_id, error in (
-            await _run_batch(engine, paste_batch(pending, "\r", _buffer()))
+            await run_for_panes(engine, paste_batch(pending, "\r", _buffer()))
         ).items():
             pending.remove(pane_id)
             receipts[pane_id] = Receipt(target=pane_id, status="failed", detail=error)

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 from tmuxorch.core.delivery import (
     Receipt,
-    input_is_off,
     input_off_query,
-    input_off_receipt,
     paste_bytes,
+    receipts_for,
+    run_for_panes,
 )
 from tmuxorch.core.errors import BadInputError, TmuxCommandError
 from tmuxorch.core.models import Frozen, Snapshot
@@ -58,27 +58,15 @@ async def send_keys(
         raise BadInputError("no keys given")
     names = [validate_key(key) for key in keys]
     present = [pid for pid in dict.fromkeys(pane_ids) if pid in snapshot.panes_by_id]
-    batch: list[tuple[str, list[str]]] = []
+    batch: list[tuple[str | None, list[str]]] = []
     for pid in present:
         batch.append((pid, input_off_query(pid)))
         if leave_mode:
             batch.append((pid, ["copy-mode", "-q", "-t", pid]))
         batch.append((pid, ["send-keys", "-t", pid, "--", *names]))
-    results = await engine.run([command for _, command in batch], idempotent=False)
-    outcome: dict[str, Receipt] = {}
-    for (pid, command), result in zip(batch, results, strict=True):
-        if pid in outcome:
-            continue  # the pane's first failure says it
-        if command[0] == "display-message" and input_is_off(result):
-            outcome[pid] = input_off_receipt(pid)
-        elif not result.ok:
-            outcome[pid] = Receipt(target=pid, status="failed", detail=result.error)
-    for pid in present:
-        outcome.setdefault(pid, Receipt(target=pid, status="delivered"))
-    return [
-        outcome.get(pid) or Receipt(target=pid, status="failed", detail="no such pane")
-        for pid in dict.fromkeys(pane_ids)
-    ]
+    failed = await run_for_panes(engine, batch)
+    failed.update({pid: "no such pane" for pid in pane_ids if pid not in present})
+    return receipts_for(list(dict.fromkeys(pane_ids)), failed)
 
 
 KEY_BYTES = {"Escape": "\x1b", "C-c": "\x03"}
@@ -93,16 +81,24 @@ async def interrupt(
     """Stop what each agent is doing with the keys its CLI expects (Escape for Claude Code,
     C-c for most others and for plain panes): pasted as bytes when they are in KEY_BYTES,
     else pressed, out of copy mode first."""
-    receipts: list[Receipt] = []
+    pasted: dict[str, list[str]] = {}  # the bytes to paste -> panes
+    pressed: dict[tuple[str, ...], list[str]] = {}  # the keys to press -> panes
     for pane_id in dict.fromkeys(pane_ids):
         pane = snapshot.panes_by_id.get(pane_id)
         keys = tracker.profile(pane.agent.kind).interrupt_keys if pane and pane.agent else ("C-c",)
         if pane is not None and all(key in KEY_BYTES for key in keys):
-            data = "".join(KEY_BYTES[key] for key in keys)
-            receipts += await paste_bytes(tracker.engine, [pane_id], data)
+            pasted.setdefault("".join(KEY_BYTES[key] for key in keys), []).append(pane_id)
         else:
-            receipts += await send_keys(tracker.engine, snapshot, [pane_id], keys, leave_mode=True)
-    return receipts
+            pressed.setdefault(tuple(keys), []).append(pane_id)
+    receipts: dict[str, Receipt] = {}
+    for data, panes in pasted.items():  # one round trip per distinct key, usually one in all
+        receipts.update((r.target, r) for r in await paste_bytes(tracker.engine, panes, data))
+    for keys, panes in pressed.items():
+        receipts.update(
+            (r.target, r)
+            for r in await send_keys(tracker.engine, snapshot, panes, keys, leave_mode=True)
+        )
+    return [receipts[pane_id] for pane_id in dict.fromkeys(pane_ids)]
 
 
 async def capture(engine: Engine, pane_id: str, lines: int = 50, *, colours: bool = False) -> str:
