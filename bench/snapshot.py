@@ -31,6 +31,7 @@ from bench.procs import ProcessCounter
 from bench.report import print_targets, progress
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.tmux_server import TmuxServer
+from tmuxorch.render import counted
 
 SIZES = (16, 201, 501)
 RSS_SIZE = 501
@@ -277,18 +278,14 @@ def measure_rss(socket_path: Path, snapshots: int, more: int = 100) -> dict[str,
 # -- running and reporting ----------------------------------------------------------------------
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 def measure_size(shape: Shape, args: argparse.Namespace, have_libtmux: bool) -> SizeResult:
     """Build one server, time every method on it, tear it down."""
     started = time.perf_counter()
     with fleet(shape) as target:
         progress(
             f"{shape.panes}-pane server up in {time.perf_counter() - started:.1f} s "
-            f"({_plural(target.session_count, 'session')}, "
-            f"{_plural(target.window_count, 'window')})"
+            f"({counted(target.session_count, 'session')}, "
+            f"{counted(target.window_count, 'window')})"
         )
         result = SizeResult(shape.panes, target.session_count, target.window_count)
         slow = {"max_runs": args.max_runs, "min_runs": args.min_runs, "budget_s": args.budget}
@@ -394,8 +391,8 @@ def print_report(results: list[SizeResult], targets: list[Target], libtmux_note:
     """The human table: one block per size, then the targets."""
     for r in results:
         print(
-            f"\nSnapshot of {r.panes} panes ({_plural(r.sessions, 'session')}, "
-            f"{_plural(r.windows, 'window')}), "
+            f"\nSnapshot of {r.panes} panes ({counted(r.sessions, 'session')}, "
+            f"{counted(r.windows, 'window')}), "
             "median of the timed runs"
         )
         print(

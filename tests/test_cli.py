@@ -82,7 +82,7 @@ def test_summary(running_tmux: TmuxFixture) -> None:
     assert document["counts"]["panes"] == 2
     assert {w["name"] for w in document["recent_windows"]} == {"second", "sleep"}
     human = running_tmux.cli("summary")
-    assert "1 sessions (0 attached), 2 windows, 2 panes" in human.stdout
+    assert "1 session (0 attached), 2 windows, 2 panes" in human.stdout
 
 
 def test_tmux_missing_is_exit_3(running_tmux: TmuxFixture) -> None:

@@ -377,3 +377,53 @@ def test_failure_limiter_forgets_old_addresses() -> None:
         limiter.failed(f"10.0.{n // 256}.{n % 256}")
     assert len(limiter._failures) <= 10_000
     assert limiter.blocked("10.0.39.65") > 0
+
+
+def test_snapshot_documents_with_keys_from_a_newer_server_still_parse() -> None:
+    """Protocol version 1 only ever adds keys; the client drops the ones it does not know,
+    without changing the document it was given."""
+    import copy
+
+    from tmuxorch.core.models import Pane, Session, Snapshot, TmuxInfo, Window
+    from tmuxorch.server.remote import RemoteOperationError, snapshot_from
+
+    pane = Pane(
+        id="%1",
+        index=0,
+        active=True,
+        pid=42,
+        dead=False,
+        dead_status=None,
+        width=80,
+        height=24,
+        command="sh",
+        cwd="/",
+        agent=None,
+        window_id="@1",
+        session_id="$1",
+    )
+    window = Window(
+        id="@1",
+        index=0,
+        name="w",
+        active=True,
+        kind="shell",
+        panes=(pane,),
+        activity=None,
+        session_id="$1",
+    )
+    session = Session(
+        id="$1", name="s", attached=False, attached_clients=0, created=1, windows=(window,)
+    )
+    snapshot = Snapshot(tmux=TmuxInfo(socket="/s", version="3.3a", running=True),
+                        sessions=(session,), taken_at=1.0)  # fmt: skip
+    document = snapshot.to_status_document()
+    assert snapshot_from(document) == snapshot  # nothing to drop
+    newer = copy.deepcopy(document)
+    newer["future"] = 1
+    newer["sessions"][0]["windows"][0]["panes"][0]["colour"] = "red"
+    given = copy.deepcopy(newer)
+    assert snapshot_from(newer) == snapshot
+    assert newer == given
+    with pytest.raises(RemoteOperationError, match="invalid snapshot"):
+        snapshot_from({**document, "sessions": "nope"})

@@ -64,7 +64,9 @@ class Dashboard:
         self.snapshot: Snapshot | None = None
         self.snapshot_at = 0.0
         self.connection: str | None = None
-        self.problem: str | None = None
+        self.problems: dict[str, str] = {}
+        """What is wrong right now, by the side that saw it ("event stream", "snapshot"): each
+        side clears its own when it works again."""
 
     @property
     def total(self) -> int:
@@ -105,8 +107,8 @@ class Dashboard:
             f"/s (last {RATE_WINDOW:g} s)",
         )  # fmt: skip
         parts: list[RenderableType] = [self.header(now), summary]
-        if self.problem:
-            parts.append(Text(f"⚠ {self.problem}", "yellow"))
+        for where, problem in self.problems.items():
+            parts.append(Text(f"⚠ {where}: {problem}", "yellow"))
         side = Table.grid(padding=(0, 4))
         side.add_row(self._types_table(), self._agents_table(now))
         parts += [side, self._recent_table()]
@@ -185,7 +187,7 @@ async def run_monitor(
             try:
                 subscription = await backend.subscribe()
                 try:
-                    dashboard.problem = None
+                    dashboard.problems.pop("event stream", None)
                     async for event in subscription:
                         dashboard.add(event, time.monotonic())
                 finally:
@@ -193,17 +195,18 @@ async def run_monitor(
             except TmuxorchError as exc:
                 if _refused(backend):
                     raise
-                dashboard.problem = f"event stream: {exc}"
+                dashboard.problems["event stream"] = str(exc)
             await asyncio.sleep(RETRY)
 
     async def poll() -> None:
         while True:
             try:
                 dashboard.set_snapshot(await backend.snapshot(), time.monotonic())
+                dashboard.problems.pop("snapshot", None)
             except TmuxorchError as exc:
                 if _refused(backend):
                     raise
-                dashboard.problem = f"snapshot: {exc}"
+                dashboard.problems["snapshot"] = str(exc)
             await asyncio.sleep(interval)
 
     if not console.is_terminal:

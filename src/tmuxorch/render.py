@@ -49,6 +49,11 @@ def make_console() -> Console:
     return Console(highlight=False, soft_wrap=True, width=100_000)
 
 
+def counted(count: int, noun: str) -> str:
+    """`1 window`, `2 windows`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def duration(seconds: float) -> str:
     """`42s`, `3m`, `2h`, `5d`: a short length of time (how long a state has held)."""
     seconds = max(0, int(seconds))
@@ -78,8 +83,9 @@ def status_tree(snapshot: Snapshot, *, detailed: bool) -> Tree:
     if not snapshot.tmux.running:
         return Tree(server_line(snapshot.tmux))
     root = Tree(
-        f"[bold]{server_line(snapshot.tmux)}[/] — {len(snapshot.sessions)} sessions, "
-        f"{len(windows)} windows, {sum(len(w.panes) for w in windows)} panes"
+        f"[bold]{server_line(snapshot.tmux)}[/] — {counted(len(snapshot.sessions), 'session')}, "
+        f"{counted(len(windows), 'window')}, "
+        f"{counted(sum(len(w.panes) for w in windows), 'pane')}"
     )
     for session in snapshot.sessions:
         flag = " [green](attached)[/]" if session.attached else ""
@@ -125,8 +131,8 @@ def summary_tables(summary: Summary) -> list[Table | str]:
     counts = summary.counts
     blocks: list[Table | str] = [
         f"[bold]{server_line(summary.tmux)}[/]",
-        f"{counts.sessions} sessions ({counts.attached_sessions} attached), "
-        f"{counts.windows} windows, {counts.panes} panes"
+        f"{counted(counts.sessions, 'session')} ({counts.attached_sessions} attached), "
+        f"{counted(counts.windows, 'window')}, {counted(counts.panes, 'pane')}"
         + (f", [red]{counts.dead_panes} dead[/]" if counts.dead_panes else ""),
     ]
     if summary.attached_sessions:

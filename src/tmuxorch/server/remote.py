@@ -169,7 +169,7 @@ def load_token(token_file: str | None, environ: Mapping[str, str] | None = None)
 def _lenient(validate: Callable[[Any], Any], data: Any) -> Any:
     """Validate `data`, dropping keys the models do not know: the protocol may add keys within
     version 1, and the core models refuse unknown ones."""
-    data = copy.deepcopy(data)
+    copied = False  # copy only when something has to be dropped (a snapshot is big)
     for _attempt in range(20):
         try:
             return validate(data)
@@ -177,6 +177,8 @@ def _lenient(validate: Callable[[Any], Any], data: Any) -> Any:
             errors = exc.errors(include_url=False, include_input=False)
             if not errors or any(e["type"] != "extra_forbidden" for e in errors):
                 raise
+            if not copied:
+                data, copied = copy.deepcopy(data), True
             for error in errors:
                 _delete(data, error["loc"])
     return validate(data)

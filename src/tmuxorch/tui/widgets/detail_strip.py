@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from tmuxorch.core.models import Pane, Session, Snapshot, Window
 from tmuxorch.core.targets import resolve_target
-from tmuxorch.render import STATE_BADGES, duration
+from tmuxorch.render import STATE_BADGES, counted, duration
 
 
 def describe(fleet: Snapshot, row_id: str, now: float) -> Text:
@@ -25,10 +25,13 @@ def describe(fleet: Snapshot, row_id: str, now: float) -> Text:
         panes = sum(len(w.panes) for w in target.windows)
         flag = "attached" if target.attached else "detached"
         return Text(
-            f"session {target.name}  ·  {len(target.windows)} windows, {panes} panes  ·  {flag}"
+            f"session {target.name}  ·  {counted(len(target.windows), 'window')}, "
+            f"{counted(panes, 'pane')}  ·  {flag}"
         )
     if isinstance(target, Window):
-        return Text(f"window {target.name}  ·  {target.kind}  ·  {len(target.panes)} panes")
+        return Text(
+            f"window {target.name}  ·  {target.kind}  ·  {counted(len(target.panes), 'pane')}"
+        )
     return _pane_line(target, now)
 
 
