@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tmuxorch.core.audit import AuditLog
 from tmuxorch.core.backend import Backend
-from tmuxorch.core.delivery import Receipt
+from tmuxorch.core.delivery import Receipt, validate_message
 from tmuxorch.core.errors import BadInputError, TargetNotFoundError
 from tmuxorch.core.models import Pane, Snapshot
 from tmuxorch.core.names import validate_key
@@ -52,8 +52,7 @@ def read_message(args: argparse.Namespace) -> str:
     if len(sources) != 1:
         raise BadInputError("give the message exactly once: -m TEXT, -f FILE or - (stdin)")
     if args.message is not None:
-        text: str = args.message
-        return text
+        return validate_message(args.message)
     try:
         raw = Path(args.file).read_bytes() if args.file is not None else sys.stdin.buffer.read()
         text = raw.decode("utf-8")
@@ -61,7 +60,7 @@ def read_message(args: argparse.Namespace) -> str:
         raise BadInputError(f"cannot read {args.file}: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
         raise BadInputError(f"the message is not valid UTF-8 (byte {exc.start})") from exc
-    return text[:-1] if text.endswith("\n") else text
+    return validate_message(text[:-1] if text.endswith("\n") else text)
 
 
 def pane_label(snapshot: Snapshot, pane: Pane) -> str:

@@ -58,6 +58,16 @@ def _input_is_off(result: CommandResult) -> bool:
 INPUT_OFF = "input to this pane is switched off (tmux select-pane -e turns it on)"
 
 
+def validate_message(text: str) -> str:
+    """`text` if it can be sent; else BadInputError saying why (also checked by the CLI before
+    it goes to a remote server, so both say the same)."""
+    if not text:
+        raise BadInputError("the message is empty")
+    if "\x00" in text:
+        raise BadInputError("the message contains a NUL byte, which a terminal cannot receive")
+    return text
+
+
 def _tail(text: str) -> str:
     """The end of the message as it shows on the input line: what must be gone after Enter."""
     lines = [line for line in text.splitlines() if line.strip()]
@@ -138,10 +148,7 @@ async def deliver(
     submit_timeout: float = 1.0,
 ) -> list[Receipt]:
     """Type `text` into every pane, submit it, and say per pane what happened."""
-    if not text:
-        raise BadInputError("the message is empty")
-    if "\x00" in text:
-        raise BadInputError("the message contains a NUL byte, which a terminal cannot receive")
+    validate_message(text)
     engine = tracker.engine
     receipts: dict[str, Receipt] = {}
     panes = snapshot.panes_by_id
