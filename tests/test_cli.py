@@ -114,12 +114,60 @@ def test_bad_usage_is_exit_2(tmux: TmuxFixture) -> None:
     assert "invalid choice" in result.stderr
 
 
-def test_no_color_and_pipe(running_tmux: TmuxFixture) -> None:
-    running_tmux.env["NO_COLOR"] = "1"
-    result = running_tmux.cli("summary")
-    assert result.returncode == 0
-    assert "\x1b[" not in result.stdout
-    assert os.environ.get("TMUX") is None or "TMUX" not in running_tmux.env
+def _on_a_terminal(tmux: TmuxFixture, *args: str, no_color: bool) -> bytes:
+    """What the CLI writes when its stdout is a terminal (a pty)."""
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    env = {**tmux.env, "TERM": "xterm-256color"}
+    env.pop("NO_COLOR", None)
+    if no_color:
+        env["NO_COLOR"] = "1"
+    main, child = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tmuxorch", "-S", str(tmux.socket_path), *args],
+        stdin=subprocess.DEVNULL, stdout=child, stderr=subprocess.DEVNULL, env=env,
+    )  # fmt: skip
+    os.close(child)
+    out = bytearray()
+    try:
+        while True:
+            ready, _, _ = select.select([main], [], [], 30)
+            assert ready, "the CLI wrote nothing for 30 s"
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # EIO: the CLI exited and closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(main)
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+    assert process.returncode == 0
+    return bytes(out)
+
+
+def _colours(output: bytes) -> list[bytes]:
+    """The SGR parameters in `output` that set a colour (bold and the like are not colour)."""
+    import re
+
+    params = re.findall(rb"\x1b\[([0-9;]*)m", output)
+    colour = re.compile(rb"3[0-9]|4[0-9]|9[0-7]|10[0-7]")
+    return [p for group in params for p in group.split(b";") if colour.fullmatch(p)]
+
+
+def test_colour_on_a_terminal_none_with_no_color_or_a_pipe(running_tmux: TmuxFixture) -> None:
+    running_tmux.tmux("new-window", "-d", "-t", "main", "sleep 100000")  # a tree to colour
+    assert _colours(_on_a_terminal(running_tmux, "status", no_color=False))
+    assert _colours(_on_a_terminal(running_tmux, "status", no_color=True)) == []
+    piped = running_tmux.cli("summary")
+    assert piped.returncode == 0
+    assert "\x1b[" not in piped.stdout
 
 
 def test_the_tui_is_audited_like_the_commands(tmux: TmuxFixture) -> None:

@@ -129,4 +129,8 @@ def test_events_json_stream(running_tmux: TmuxFixture) -> None:
         assert event["session_id"].startswith("$")
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -439,9 +439,8 @@ async def test_a_stalled_client_is_evicted_and_others_lose_nothing(
                 while len(received) < len(published):
                     received.append((await reader.event("agent_state"))["seq"])
                 assert len(published) < 50_000, "the stalled client was never evicted"
-            evicted_at = time.monotonic()
             await wait_for(lambda: len(s.server.sessions) == 1, timeout=2.0)
-            assert time.monotonic() - evicted_at < 2.0
+            assert s.server.eviction_delays[-1] <= 2.0  # from passing the limit to eviction
             assert hub.subscribers == 1
             published += [hub.publish(synthetic(n)) for n in range(5)]
             while len(received) < len(published):
