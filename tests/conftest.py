@@ -33,6 +33,16 @@ set -g history-limit 2000
 """
 
 
+def _is_tmux(pid: int) -> bool:
+    """Is `pid` (still) a live tmux process? A zombie is gone: its parent may never reap it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    name, _, rest = stat.partition("(")[2].rpartition(")")
+    return name.startswith("tmux") and rest.split()[0] != "Z"
+
+
 class TmuxFixture:
     """A private tmux server and a synchronous way to drive it like another user would."""
 
@@ -82,12 +92,20 @@ class TmuxFixture:
             )  # fmt: skip
 
     def kill(self) -> None:
-        """Kill the server by socket, then by PID, and wait until it is gone."""
+        """Kill the server by socket, then by PID, and wait until it is gone. A server that a
+        CLI run started (not `start()`) has its PID asked for first."""
+        if not self.pids and self.server.is_running():
+            with contextlib.suppress(subprocess.TimeoutExpired, ValueError):
+                self.pids.add(int(self.tmux("display-message", "-p", "#{pid}", check=False)))
         with contextlib.suppress(subprocess.TimeoutExpired):  # a stopped server never answers
             self.tmux("kill-server", check=False)
         for pid in self.pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)  # works on a stopped process too
+            if _is_tmux(pid):  # not a recycled PID
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)  # works on a stopped process too
+        deadline = time.monotonic() + 5
+        while any(_is_tmux(pid) for pid in self.pids) and time.monotonic() < deadline:
+            time.sleep(0.01)  # a poll step: the kernel reaps the killed server
         self.pids.clear()
         if self.guardian is not None:
             self.guardian.kill()
