@@ -21,10 +21,13 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 from tmuxorch.core.backend import LocalBackend
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.tmux_server import TmuxServer
+
+from .serverkit import Served, served
 
 TMUX_CONFIG = """\
 set -g default-shell /bin/sh
@@ -167,3 +170,23 @@ async def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         await asyncio.sleep(interval)
+
+
+@pytest.fixture
+async def srv(engine: Engine, running_tmux: TmuxFixture) -> AsyncIterator[Served]:
+    """A real `tmuxorch serve` on 127.0.0.1 over the test's engine, with tokens."""
+    async with served(engine, running_tmux.tmpdir) as s:
+        yield s
+
+
+async def until(
+    pilot: Pilot[None],
+    condition: Callable[[], object],
+    timeout: float = 10.0,
+    detail: Callable[[], str] = lambda: "",
+) -> None:
+    """Let the app run until `condition` holds; fail after `timeout` seconds (saying `detail`)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"condition not met within {timeout} s {detail()}"
+        await pilot.pause(0.02)

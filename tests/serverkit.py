@@ -17,6 +17,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from tmuxorch.core.audit import AuditLog
 from tmuxorch.core.engine import Engine
+from tmuxorch.core.events import AgentStateChanged
 from tmuxorch.core.store import Store
 from tmuxorch.server.protocol import SERVER_FRAME_ADAPTER
 from tmuxorch.server.server import ServerOptions, TmuxorchServer
@@ -139,3 +140,11 @@ async def served(
     finally:
         await server.close()
         store.close()
+
+
+def synthetic(n: int) -> AgentStateChanged:
+    """A made-up agent_state event (pane %9000+n in window @900) to publish on a hub."""
+    return AgentStateChanged(
+        pane_id=f"%{9000 + n}", window_id="@900", session_id="$900", kind="sim",
+        state="busy", previous="idle", since=time.time(),
+    )  # fmt: skip

@@ -39,14 +39,8 @@ from tmuxorch.server.remote import (
 from tmuxorch.server.server import ServerOptions, TmuxorchServer
 
 from .conftest import TmuxFixture, wait_for
-from .serverkit import Served, served
+from .serverkit import Served, served, synthetic
 from .simfleet import start_agent
-
-
-@pytest.fixture
-async def srv(engine: Engine, running_tmux: TmuxFixture) -> AsyncIterator[Served]:
-    async with served(engine, running_tmux.tmpdir) as s:
-        yield s
 
 
 @pytest.fixture
@@ -95,13 +89,6 @@ async def next_event(
             if match(event):
                 return event
     raise AssertionError("the subscription ended")
-
-
-def synthetic(n: int) -> AgentStateChanged:
-    return AgentStateChanged(
-        pane_id=f"%{9000 + n}", window_id="@900", session_id="$900", kind="sim",
-        state="busy", previous="idle", since=time.time(),
-    )  # fmt: skip
 
 
 PUBLISHED: dict[str, int] = {}
@@ -592,7 +579,8 @@ async def test_tui_header_follows_the_remote_connection(
 
     from tmuxorch.tui.app import TmuxorchApp
 
-    from .test_tui_pilot import running, until
+    from .conftest import until
+    from .test_tui_pilot import running
 
     async with served(engine, running_tmux.tmpdir) as s:
         port = s.server.port

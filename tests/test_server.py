@@ -22,26 +22,12 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tmuxorch.core.audit import AuditLog
 from tmuxorch.core.engine import Engine
-from tmuxorch.core.events import AgentStateChanged
 from tmuxorch.server.protocol import MUTATING_OPS, ProtocolError, read_envelope, validate_request
 from tmuxorch.server.server import ServerOptions
 from tmuxorch.server.tokens import TokenStore
 
 from .conftest import TmuxFixture, wait_for
-from .serverkit import Served, bearer, served
-
-
-@pytest.fixture
-async def srv(engine: Engine, running_tmux: TmuxFixture) -> AsyncIterator[Served]:
-    async with served(engine, running_tmux.tmpdir) as s:
-        yield s
-
-
-def synthetic(n: int) -> AgentStateChanged:
-    return AgentStateChanged(
-        pane_id=f"%{9000 + n}", window_id="@900", session_id="$900", kind="sim",
-        state="busy", previous="idle", since=time.time(),
-    )  # fmt: skip
+from .serverkit import Served, bearer, served, synthetic
 
 
 async def refused(url: str, **kwargs: object) -> int:

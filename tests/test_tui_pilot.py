@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -17,23 +17,10 @@ from tmuxorch.tui.app import TmuxorchApp
 from tmuxorch.tui.screens.prompts import ConfirmScreen
 from tmuxorch.tui.screens.send import SendScreen
 
-from .conftest import TmuxFixture, wait_for
+from .conftest import TmuxFixture, until, wait_for
 from .simfleet import start_agent, start_agents
 
 SIZE = (140, 40)
-
-
-async def until(
-    pilot: Pilot[None],
-    condition: Callable[[], object],
-    timeout: float = 10.0,
-    detail: Callable[[], str] = lambda: "",
-) -> None:
-    """Let the app run until `condition` holds; fail after `timeout` seconds (saying `detail`)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"condition not met within {timeout} s {detail()}"
-        await pilot.pause(0.02)
 
 
 async def move_to(pilot: Pilot[None], app: TmuxorchApp, row_id: str) -> None:

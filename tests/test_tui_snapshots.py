@@ -21,6 +21,7 @@ from tmuxorch.tui.screens.prompts import ConfirmScreen
 from tmuxorch.tui.screens.send import SendScreen
 from tmuxorch.tui.widgets.detail_strip import DetailStrip
 
+from .conftest import until
 from .tui_fakes import (
     FIXED_TIME,
     FakeBackend,
@@ -49,14 +50,6 @@ def stable_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def make_app(snapshot: Snapshot | None = None) -> tuple[TmuxorchApp, FakeBackend]:
     backend = FakeBackend(snapshot if snapshot is not None else fleet_snapshot())
     return TmuxorchApp(backend, clock=lambda: FIXED_TIME, live=False), backend
-
-
-async def until(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 5.0) -> None:
-    """Let the app run until `condition` holds (fails after `timeout` seconds)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the app did not get there in time"
-        await pilot.pause(0.01)
 
 
 async def loaded(pilot: Pilot[None]) -> None:
