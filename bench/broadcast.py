@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import importlib
-import json
 import statistics
 import subprocess
 import time
@@ -29,7 +27,8 @@ from bench.agentfleet import agent_fleet, clear_prompts, wait_prompts, wait_read
 from bench.bare import BareControlClient
 from bench.fleet import SESSION_PREFIX, Fleet
 from bench.procs import ProcessCounter
-from bench.report import print_targets, progress
+from bench.report import finish, one_record_arguments, print_targets, progress
+from bench.snapshot import libtmux_or_none
 from tmuxorch.core.backend import LocalBackend
 from tmuxorch.core.delivery import typing_batch
 from tmuxorch.core.engine import Engine
@@ -69,14 +68,6 @@ class Method:
         return self.procs / len(self.times_ms) if self.times_ms else 0.0
 
 
-def _libtmux() -> Any | None:
-    """libtmux if installed: it is optional (only .venv-bench has it), so imported by name."""
-    try:
-        return importlib.import_module("libtmux")
-    except ImportError:
-        return None
-
-
 def _subprocess_typer(target: Fleet, panes: Sequence[str], text: str) -> Callable[[], None]:
     def type_all() -> None:
         for pane in panes:
@@ -89,7 +80,7 @@ def _subprocess_typer(target: Fleet, panes: Sequence[str], text: str) -> Callabl
 
 
 def _libtmux_typer(target: Fleet, panes: Sequence[str], text: str) -> Callable[[], None] | None:
-    lib = _libtmux()
+    lib = libtmux_or_none()
     if lib is None:
         return None
     by_id = {p.pane_id: p for p in lib.Server(socket_path=target.socket_path).panes}
@@ -327,13 +318,12 @@ def _print_report(record: dict[str, Any]) -> list[tuple[str, str, bool]]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `python -m bench broadcast`."""
-    parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    one_record_arguments(parser)
     parser.add_argument("--agents", type=int, default=100, help="simulated agents in the fleet")
     parser.add_argument("--rounds", type=int, default=20, help="timed tmuxorch rounds")
     parser.add_argument(
         "--baseline-rounds", type=int, default=5, help="timed rounds of each baseline"
     )
-    parser.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -343,7 +333,4 @@ def run(args: argparse.Namespace) -> int:
         record = asyncio.run(measure(target, args))
     progress(f"broadcast done in {time.perf_counter() - started:.1f} s")
     targets = _print_report(record)
-    if args.json:
-        print()
-        print(json.dumps(record))
-    return 1 if args.strict and not all(ok for _, _, ok in targets) else 0
+    return finish(args, record, targets)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import sys
 import time
@@ -20,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.fleet import PANE_COMMAND, Fleet, Shape, fleet
-from bench.report import print_targets
+from bench.report import finish, one_record_arguments, print_targets
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.tmux_server import TmuxServer
 
@@ -239,11 +238,10 @@ def _print_report(record: dict[str, Any], panes: int) -> list[tuple[str, str, bo
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `python -m bench events`."""
-    parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    one_record_arguments(parser)
     parser.add_argument("--repeats", type=int, default=10, help="rounds of session/window changes")
     parser.add_argument("--died", type=int, default=10, help="panes to kill for pane_died")
     parser.add_argument("--panes", type=int, default=16, help="size of the server")
-    parser.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -253,7 +251,4 @@ def run(args: argparse.Namespace) -> int:
         record = asyncio.run(measure(target, args.repeats, min(args.died, args.panes)))
     print(f"bench: events done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     targets = _print_report(record, args.panes)
-    if args.json:
-        print()
-        print(json.dumps(record))
-    return 1 if args.strict and not all(ok for _, _, ok in targets) else 0
+    return finish(args, record, targets)

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.fleet import PANE_COMMAND, Fleet, Shape, fleet
-from bench.report import print_targets, progress
+from bench.report import finish, one_record_arguments, print_targets, progress
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.events import AgentStateChanged
 from tmuxorch.core.store import Store
@@ -549,7 +549,7 @@ def _print_report(record: dict[str, Any]) -> list[tuple[str, str, bool]]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `python -m bench fanout`."""
-    parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    one_record_arguments(parser)
     parser.add_argument("--clients", type=int, default=200, help="subscribed websocket clients")
     parser.add_argument("--events", type=int, default=10_000, help="events published per run")
     parser.add_argument(
@@ -564,7 +564,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--outbox-limit", type=int, default=1 << 20, help="bytes per client")
     parser.add_argument("--windows", type=int, default=20, help="tmux windows to create")
-    parser.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -574,7 +573,4 @@ def run(args: argparse.Namespace) -> int:
         record = asyncio.run(measure(target, args))
     progress(f"fanout done in {time.perf_counter() - started:.1f} s")
     targets = _print_report(record)
-    if args.json:
-        print()
-        print(json.dumps(record))
-    return 1 if args.strict and not all(ok for _, _, ok in targets) else 0
+    return finish(args, record, targets)

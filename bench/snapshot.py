@@ -123,7 +123,7 @@ def naive_snapshot(target: Fleet) -> int:
     return sum(len(w["panes"]) for s in tree.values() for w in s["windows"].values())
 
 
-def _libtmux() -> Any | None:
+def libtmux_or_none() -> Any | None:
     """libtmux if installed: it is optional (only .venv-bench has it), so imported by name."""
     try:
         return importlib.import_module("libtmux")
@@ -134,7 +134,7 @@ def _libtmux() -> Any | None:
 def libtmux_panes(socket_path: Path) -> int:
     """libtmux's cheapest full listing: `Server.panes`, one `list-panes -a` with ~120 fields.
     A fresh Server each time, though its properties re-query tmux on every access anyway."""
-    lib = _libtmux()
+    lib = libtmux_or_none()
     assert lib is not None
     panes = lib.Server(socket_path=socket_path).panes
     return sum(1 for p in panes if p.pane_id)
@@ -142,7 +142,7 @@ def libtmux_panes(socket_path: Path) -> int:
 
 def libtmux_walk(socket_path: Path) -> int:
     """The way libtmux is usually used: sessions, then each one's windows, then their panes."""
-    lib = _libtmux()
+    lib = libtmux_or_none()
     assert lib is not None
     count = 0
     for session in lib.Server(socket_path=socket_path).sessions:
@@ -452,7 +452,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the snapshot benchmark; the exit status is 1 only with --strict and a failed target."""
-    have_libtmux = _libtmux() is not None
+    have_libtmux = libtmux_or_none() is not None
     libtmux_note = (
         ""
         if have_libtmux

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import json
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -26,7 +25,7 @@ from typing import Any
 from bench.agentfleet import agent_fleet, clear_prompts, wait_prompts, wait_ready
 from bench.fleet import Fleet
 from bench.procs import ProcessCounter
-from bench.report import print_targets, progress
+from bench.report import finish, one_record_arguments, print_targets, progress
 from tmuxorch.core.backend import LocalBackend
 from tmuxorch.core.engine import Engine, EventStream
 from tmuxorch.core.tmux_server import TmuxServer
@@ -337,11 +336,10 @@ def _print_report(record: dict[str, Any]) -> list[tuple[str, str, bool]]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `python -m bench states`."""
-    parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    one_record_arguments(parser)
     parser.add_argument("--agents", type=int, default=100, help="simulated agents in the fleet")
     parser.add_argument("--rounds", type=int, default=20, help="timed sweeps of each kind")
     parser.add_argument("--repeats", type=int, default=10, help="agents sent a message")
-    parser.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -351,7 +349,4 @@ def run(args: argparse.Namespace) -> int:
         record = asyncio.run(measure(target, args))
     progress(f"states done in {time.perf_counter() - started:.1f} s")
     targets = _print_report(record)
-    if args.json:
-        print()
-        print(json.dumps(record))
-    return 1 if args.strict and not all(ok for _, _, ok in targets) else 0
+    return finish(args, record, targets)
