@@ -126,3 +126,15 @@ async def test_killed_control_client_is_replaced_without_tmux_down(
     added = await next_event(stream, "session_added")
     assert added.name == "after"  # type: ignore[union-attr]
     await wait_for(lambda: engine.connection.control_pid not in (None, pid))
+
+
+async def test_subscribers_arriving_together_share_one_watcher(
+    engine: Engine, running_tmux: TmuxFixture
+) -> None:
+    first, second = await asyncio.gather(engine.subscribe(), engine.subscribe())
+    names = [task.get_name() for task in asyncio.all_tasks()]
+    assert names.count("tmuxorch-engine-watcher") == 1
+    assert names.count("tmuxorch-agent-sweeper") == 1
+    running_tmux.tmux("new-window", "-d", "-t", "main", "sleep", "100000")
+    for stream in (first, second):
+        assert (await next_event(stream, "window_added")).session_id  # type: ignore[union-attr]

@@ -168,12 +168,10 @@ class Engine:
         change made after this call is reported."""
         stream = EventStream(self, maxsize)
         self._streams.add(stream)
-        if self._watcher is None:
+        if self._watcher is None:  # no await in here: two subscribers start one watcher
             self._baseline = asyncio.Event()
             self._dirty = asyncio.Event()
-            self.connection.setup_commands.append(_SUBSCRIPTION)
-            if self.connection.connected:  # already attached: subscribe now, later attaches redo it
-                (await self.connection.run([_SUBSCRIPTION]))[0].check()
+            self.connection.setup_commands.append(_SUBSCRIPTION)  # every later attach
             self._watcher = asyncio.create_task(self._watch(), name="tmuxorch-engine-watcher")
             self._sweeper = asyncio.create_task(self._sweep(), name="tmuxorch-agent-sweeper")
         assert self._baseline is not None
@@ -270,6 +268,9 @@ class Engine:
         while True:
             try:
                 await self.connection.connect()
+                # Subscribe on this attach whoever made it (setup commands of an attach that
+                # was under way when the first subscriber came did not have it yet).
+                (await self.connection.run([_SUBSCRIPTION]))[0].check()
                 current = await self.snapshot()
                 if not current.tmux.running:
                     raise ServerNotRunningError("tmux server stopped")
@@ -277,6 +278,10 @@ class Engine:
                 if self._last is None or self._last.tmux.running:
                     self.publish([TmuxDown(reason=str(exc))])
                     self._last = empty_snapshot(self._info(running=False))
+                self._baseline.set()
+                await asyncio.sleep(self.reconnect_interval)
+                continue
+            except TmuxorchError:  # an odd reply: try again rather than end the watcher
                 self._baseline.set()
                 await asyncio.sleep(self.reconnect_interval)
                 continue
@@ -293,7 +298,7 @@ class Engine:
                     break
                 try:
                     current = await self.snapshot()
-                except TmuxUnavailableError:
+                except TmuxorchError:  # unavailable or odd: the outer loop starts over
                     break
                 if not current.tmux.running:
                     break
