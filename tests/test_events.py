@@ -131,6 +131,7 @@ async def test_killed_control_client_is_replaced_without_tmux_down(
 async def test_subscribers_arriving_together_share_one_watcher(
     engine: Engine, running_tmux: TmuxFixture
 ) -> None:
+    await engine.snapshot()  # attached already: the old code awaited tmux before starting one
     first, second = await asyncio.gather(engine.subscribe(), engine.subscribe())
     names = [task.get_name() for task in asyncio.all_tasks()]
     assert names.count("tmuxorch-engine-watcher") == 1
