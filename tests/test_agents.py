@@ -32,12 +32,12 @@ def _window(*panes: Pane) -> Window:
 
 
 def test_window_kinds() -> None:
-    assert window_kind(_window(_pane("bash"))) == "shell"
-    assert window_kind(_window(_pane("nvim"))) == "editor"
-    assert window_kind(_window(_pane("htop"))) == "monitor"
-    assert window_kind(_window(_pane("vite"))) == "server"
-    assert window_kind(_window(_pane("bash"), _pane("node", agent=True))) == "agent"
-    assert window_kind(_window(_pane("make"))) == "other"
+    assert window_kind(_window(_pane("bash")).panes) == "shell"
+    assert window_kind(_window(_pane("nvim")).panes) == "editor"
+    assert window_kind(_window(_pane("htop")).panes) == "monitor"
+    assert window_kind(_window(_pane("vite")).panes) == "server"
+    assert window_kind(_window(_pane("bash"), _pane("node", agent=True)).panes) == "agent"
+    assert window_kind(_window(_pane("make")).panes) == "other"
 
 
 def test_profiles_classify_typical_screens() -> None:
@@ -161,3 +161,17 @@ async def test_crashed_agent_is_exited(
             assert "error" in seen, f"states seen: {seen}"
             break
         await asyncio.sleep(0.05)
+
+
+async def test_annotating_an_unchanged_fleet_keeps_its_objects(
+    backend: LocalBackend, running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    """Windows without agents come back as the very objects of the last look (the TUI redraws
+    only rows whose objects changed); windows with agents still carry their kind and state."""
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "0")
+    first, second = await backend.snapshot(), await backend.snapshot()
+    plain = [w for w in first.windows() if w.kind != "agent"]
+    assert plain
+    assert all(second.windows_by_id[w.id] is w for w in plain)
+    assert second.panes_by_id[agent.pane].agent is not None
+    assert second.windows_by_id[second.panes_by_id[agent.pane].window_id].kind == "agent"

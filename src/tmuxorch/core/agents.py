@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -292,11 +292,11 @@ class AgentDetector:
         return found
 
 
-def window_kind(window: Window) -> WindowKind:
+def window_kind(panes: Sequence[Pane]) -> WindowKind:
     """The one place that decides a window's kind, from its panes (agents already marked)."""
-    if any(pane.agent is not None for pane in window.panes):
+    if any(pane.agent is not None for pane in panes):
         return "agent"
-    ordered = sorted(window.panes, key=lambda p: not p.active)
+    ordered = sorted(panes, key=lambda p: not p.active)
     for pane in ordered:
         command = pane.command
         if command in EDITORS:

@@ -8,6 +8,7 @@ does not make the state flicker; the first observation of a pane is taken as it 
 
 from __future__ import annotations
 
+import operator
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -186,15 +187,20 @@ class AgentTracker:
             )
             return pane.model_copy(update={"agent": info})
 
+        # One copy per changed object, none for an unchanged one (the parser reuses objects
+        # of unchanged lines, and the TUI redraws only what is not the same object).
         def window_with_kinds(window: Window) -> Window:
             panes = tuple(pane_with_agent(p) for p in window.panes)
-            updated = window.model_copy(update={"panes": panes})
-            return updated.model_copy(update={"kind": window_kind(updated)})
+            kind = window_kind(panes)
+            if kind == window.kind and all(map(operator.is_, panes, window.panes)):
+                return window
+            return window.model_copy(update={"panes": panes, "kind": kind})
 
         def session_with_kinds(session: Session) -> Session:
-            return session.model_copy(
-                update={"windows": tuple(window_with_kinds(w) for w in session.windows)}
-            )
+            windows = tuple(window_with_kinds(w) for w in session.windows)
+            if all(map(operator.is_, windows, session.windows)):
+                return session
+            return session.model_copy(update={"windows": windows})
 
         return Snapshot.model_construct(
             tmux=snapshot.tmux,
