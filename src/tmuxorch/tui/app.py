@@ -276,7 +276,7 @@ class TmuxorchApp(App[None]):
         except TmuxorchError as exc:
             self.notify(str(exc), severity="error")
             receipts = [Receipt(target=t, status="failed", detail=str(exc)) for t in targets]
-        if isinstance(dialog, SendScreen | BroadcastScreen) and dialog is self.screen:
+        if dialog is self.screen and isinstance(dialog, SendScreen | BroadcastScreen):
             dialog.receipts = receipts  # unless it was closed while the send ran
         delivered = sum(r.status in ("delivered", "queued") for r in receipts)
         self._event_log.add(f"{op}: {delivered}/{len(receipts)} delivered")
