@@ -48,6 +48,7 @@ from tmuxorch.tui.widgets.fleet_table import FleetTable
 from tmuxorch.tui.widgets.pane_preview import PanePreview
 
 PREVIEW_LINES = 200
+TMUX_DOWN_BANNER = "tmux server is not running — waiting for it to come back"
 PREVIEW_INTERVAL = 0.5
 
 
@@ -79,6 +80,7 @@ class TmuxorchApp(App[None]):
         self._tmux_down = False
         self._dialog: SendScreen | BroadcastScreen | None = None
         self._connection_banner = False
+        self._stream_lost = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -160,6 +162,8 @@ class TmuxorchApp(App[None]):
                 except TmuxorchError as exc:
                     self._header.connection = f"error: {exc}"
                     return
+                if self._header.connection.startswith("error"):
+                    self._header.connection = "live"  # a remote backend's timer adds the ms
         finally:
             self._refreshing = False
 
@@ -169,6 +173,10 @@ class TmuxorchApp(App[None]):
             try:
                 subscription = await self.backend.subscribe()
                 self._header.connection = "live"
+                if self._stream_lost:  # back after a loss: drop its banner, catch up
+                    self._stream_lost = False
+                    self._restore_banner()
+                    self.request_refresh()
                 async for event in subscription:
                     self.on_backend_event(event)
             except TmuxorchError as exc:
@@ -177,6 +185,7 @@ class TmuxorchApp(App[None]):
                     self._main.show_banner(str(exc))  # final (a bad token): no retrying
                     return
                 self._header.connection = "reconnecting"
+                self._stream_lost = True
                 self._main.show_banner(f"lost the event stream: {exc} — retrying")
                 await asyncio.sleep(1.0)
 
@@ -196,24 +205,21 @@ class TmuxorchApp(App[None]):
             self._header.connection = f"live{ms}"
             if self._connection_banner:
                 self._connection_banner = False
-                self._main.show_banner(
-                    "tmux server is not running — waiting for it to come back"
-                    if self._tmux_down
-                    else None
-                )
+                self._restore_banner()
         else:
             self._header.connection = "reconnecting…"
             self._connection_banner = True
             self._main.show_banner(f"lost the connection to {self.backend.label} — reconnecting…")
 
+    def _restore_banner(self) -> None:
+        """The banner that the state of tmux calls for, now that no connection trouble does."""
+        self._main.show_banner(TMUX_DOWN_BANNER if self._tmux_down else None)
+
     def on_backend_event(self, event: Event) -> None:
         """Log the event, show/hide the tmux-down banner, and refresh the view."""
-        if event.event == "tmux_down":
-            self._tmux_down = True
-            self._main.show_banner("tmux server is not running — waiting for it to come back")
-        elif event.event == "tmux_up":
-            self._tmux_down = False
-            self._main.show_banner(None)
+        if event.event in ("tmux_down", "tmux_up"):
+            self._tmux_down = event.event == "tmux_down"
+            self._restore_banner()
         self._event_log.add(_event_text(event))
         if isinstance(event, AgentStateChanged) and self.fleet is not None:
             pane = self.fleet.panes_by_id.get(event.pane_id)
