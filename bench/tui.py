@@ -14,8 +14,12 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+from textual.pilot import Pilot
+
+from bench.agentfleet import wait_prompts
 from bench.fleet import Fleet, Shape, fleet
 from bench.report import print_targets
 from tmuxorch.core.backend import LocalBackend
@@ -55,40 +59,55 @@ def _rss_mb() -> float:
     return 0.0
 
 
+async def _until(pilot: Pilot[None], condition: Callable[[], object], step: float) -> None:
+    """Let the app run until `condition` holds; a broken run fails after 60 s, never hangs."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the TUI bench waited 60 s for something that never happened")
+        await pilot.pause(step)
+
+
 async def _first_frame_and_states(
     built: Fleet, agents: int, repeats: int
 ) -> tuple[float, list[float]]:
     engine = Engine(TmuxServer(built.socket_path))
     app = TmuxorchApp(LocalBackend(engine))
     started = time.perf_counter()
-    async with app.run_test(size=(160, 50)) as pilot:
-        while sum(1 for k in app._table._keys if k.startswith("%")) < agents:
-            await pilot.pause(0.005)
-        first_frame = time.perf_counter() - started
-        timed = built.pane_ids()[0]
-        stream = await engine.subscribe()
-        latencies: list[float] = []
-        for _ in range(repeats):
-            while _state(app, timed) != "idle":
-                await pilot.pause(0.02)
-            built.tmux("send-keys", "-t", timed, "-l", "--", "work")
-            await asyncio.sleep(0.05)
-            built.tmux("send-keys", "-t", timed, "Enter")
-            event = None
-            while event is None:
-                candidate = await asyncio.wait_for(stream.__anext__(), 5)
-                if (
-                    isinstance(candidate, AgentStateChanged)
-                    and candidate.pane_id == timed
-                    and candidate.state == "busy"
-                ):
-                    event = candidate
-            while "busy" not in str(app._table.get_cell(timed, "state")):
-                await pilot.pause(0.001)
-            latencies.append((time.time() - event.at) * 1000)
-        await stream.close()
-    await engine.close()
+    try:
+        async with app.run_test(size=(160, 50)) as pilot:
+            await _until(pilot, lambda: _pane_rows(app) >= agents, 0.005)
+            first_frame = time.perf_counter() - started
+            timed = built.pane_ids()[0]
+            stream = await engine.subscribe()
+            latencies: list[float] = []
+            for _ in range(repeats):
+                await _until(pilot, lambda: _state(app, timed) == "idle", 0.02)
+                built.tmux("send-keys", "-t", timed, "-l", "--", "work")
+                if await wait_prompts(engine, [timed], "work"):  # typed, before Enter
+                    raise RuntimeError("the agent never showed the typed text")
+                built.tmux("send-keys", "-t", timed, "Enter")
+                event = None
+                while event is None:
+                    candidate = await asyncio.wait_for(stream.__anext__(), 5)
+                    if (
+                        isinstance(candidate, AgentStateChanged)
+                        and candidate.pane_id == timed
+                        and candidate.state == "busy"
+                    ):
+                        event = candidate
+                await _until(
+                    pilot, lambda: "busy" in str(app._table.get_cell(timed, "state")), 0.001
+                )
+                latencies.append((time.time() - event.at) * 1000)
+            await stream.close()
+    finally:
+        await engine.close()
     return first_frame, latencies
+
+
+def _pane_rows(app: TmuxorchApp) -> int:
+    return sum(1 for key in app._table._keys if key.startswith("%"))
 
 
 def _state(app: TmuxorchApp, pane_id: str) -> str | None:
@@ -100,12 +119,13 @@ def _state(app: TmuxorchApp, pane_id: str) -> str | None:
 async def _memory(built: Fleet, panes: int) -> float:
     engine = Engine(TmuxServer(built.socket_path))
     app = TmuxorchApp(LocalBackend(engine))
-    async with app.run_test(size=(160, 50)) as pilot:
-        while sum(1 for k in app._table._keys if k.startswith("%")) < panes:
-            await pilot.pause(0.01)
-        await pilot.pause(1.0)
-        rss = _rss_mb()
-    await engine.close()
+    try:
+        async with app.run_test(size=(160, 50)) as pilot:
+            await _until(pilot, lambda: _pane_rows(app) >= panes, 0.01)
+            await pilot.pause(1.0)  # a second of live updates: the resident set at work
+            rss = _rss_mb()
+    finally:
+        await engine.close()
     return rss
 
 
