@@ -18,11 +18,8 @@ class RowHighlighted(Message):
     row_id: str
 
 
-@dataclass
 class AttachRequested(Message):
-    """The user pressed Enter on a row: attach to it."""
-
-    row_id: str
+    """The user pressed Enter on the row under the cursor: attach to it."""
 
 
 @dataclass

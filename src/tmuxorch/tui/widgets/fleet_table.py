@@ -204,4 +204,4 @@ class FleetTable(DataTable[Text | str]):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         if event.row_key.value is not None:
-            self.post_message(AttachRequested(event.row_key.value))
+            self.post_message(AttachRequested())
