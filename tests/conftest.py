@@ -86,6 +86,7 @@ class TmuxFixture:
         so the pane's command is `sleep`); remember the server PID for teardown."""
         self.tmux("new-session", "-d", "-s", session, "sleep", "100000")
         self.pids.add(int(self.tmux("display-message", "-p", "#{pid}").strip()))
+        self.wait_command(f"={session}:", "sleep")
         if self.guardian is None:
             self.guardian = subprocess.Popen(  # kills this server if the test process dies hard
                 ["sh", "-c", f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 1; done; "
@@ -93,6 +94,19 @@ class TmuxFixture:
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 env=self.env, start_new_session=True,
             )  # fmt: skip
+
+    def wait_command(self, target: str, command: str, timeout: float = 10.0) -> None:
+        """Wait until the pane `target` runs `command`: tmux reports a new pane's command as
+        `tmux` (or the shell) until the child has exec'd, which takes long on a loaded machine,
+        and a test that lists the pane before then sees a command change it did not make."""
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = self.tmux("display-message", "-p", "-t", target, "#{pane_current_command}")
+            if seen.strip() == command:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{target} runs {seen.strip()!r}, not {command!r}")
+            time.sleep(0.01)  # a poll step of a deadline-bounded wait
 
     def kill(self) -> None:
         """Kill the server by socket, then by PID, and wait until it is gone. A server that a
