@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 
+from tmuxorch.core.hidden import is_hidden
+
 from .conftest import TmuxFixture
 
 
@@ -28,7 +30,7 @@ def test_status_json_matches_list_panes(running_tmux: TmuxFixture) -> None:
     expected = {
         line.split("\t")[1]: (line.split("\t")[2], int(line.split("\t")[3]))
         for line in listed
-        if not line.startswith("_tmuxorch\t")
+        if not is_hidden(line.split("\t")[0])
     }
     assert panes == expected
 

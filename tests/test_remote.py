@@ -29,6 +29,7 @@ from tmuxorch.core.backend import Backend, EventSubscription, LocalBackend
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import BadInputError, TargetNotFoundError, TmuxUnavailableError
 from tmuxorch.core.events import AgentStateChanged, Event
+from tmuxorch.core.hidden import is_hidden
 from tmuxorch.server.remote import (
     ForbiddenError,
     RefusedError,
@@ -70,7 +71,7 @@ async def fleet(
 
 def tmux_panes(t: TmuxFixture) -> set[str]:
     lines = t.tmux("list-panes", "-a", "-F", "#{session_name} #{pane_id}").splitlines()
-    return {line.split()[1] for line in lines if not line.startswith("_tmuxorch ")}
+    return {line.split()[1] for line in lines if not is_hidden(line.split()[0])}
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:

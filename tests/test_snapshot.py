@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from tmuxorch.core.control import HIDDEN_SESSION
 from tmuxorch.core.engine import Engine
+from tmuxorch.core.hidden import is_hidden
 
 from .conftest import TmuxFixture
 
@@ -41,7 +41,7 @@ async def test_snapshot_matches_tmux_for_every_pane(
     expected = {
         line.split("\t")[0]: line.split("\t")[1:]
         for line in listed
-        if line.split("\t")[2] != HIDDEN_SESSION
+        if not is_hidden(line.split("\t")[2])
     }
     assert set(snapshot.panes_by_id) == set(expected)
     for pane in snapshot.panes():
@@ -52,21 +52,6 @@ async def test_snapshot_matches_tmux_for_every_pane(
     names = {w.name for w in snapshot.windows()}
     assert set(WINDOW_NAMES) <= names
     assert "second session 🚀" in {s.name for s in snapshot.sessions}
-
-
-async def test_hidden_session_is_never_shown(engine: Engine, running_tmux: TmuxFixture) -> None:
-    snapshot = await engine.snapshot()
-    assert HIDDEN_SESSION in running_tmux.tmux("list-sessions", "-F", "#{session_name}")
-    assert [s.name for s in snapshot.sessions] == ["main"]
-    document = snapshot.to_status_document()
-    assert HIDDEN_SESSION not in str(document)
-
-
-async def test_hidden_session_goes_when_engine_closes(running_tmux: TmuxFixture) -> None:
-    eng = Engine(running_tmux.server)
-    await eng.snapshot()
-    await eng.close()
-    assert running_tmux.tmux("list-sessions", "-F", "#{session_name}").split() == ["main"]
 
 
 async def test_steady_state_snapshots_start_no_process(engine: Engine) -> None:
@@ -133,38 +118,6 @@ async def test_pipelined_batch_returns_each_result_in_order(engine: Engine, coun
     assert len(failed) == 1
     assert "no-such-session" in failed[0].error
     assert [r.lines[0] for r in results if r.ok] == [f"n{i}" for i in range(count)]
-
-
-async def test_foreign_window_in_hidden_session_is_shown_and_kept(
-    running_tmux: TmuxFixture,
-) -> None:
-    """`tmux new-window` run outside tmux without -t lands in the most recently attached session,
-    which can be ours: that window must be visible and must survive tmuxorch exiting."""
-    eng = Engine(running_tmux.server)
-    try:
-        stream = await eng.subscribe()
-        running_tmux.tmux("new-window", "-d", "-n", "script-window", "sleep", "100000")
-        from .conftest import wait_for
-
-        await wait_for(
-            lambda: (
-                eng.last_snapshot is not None
-                and "script-window" in {w.name for w in eng.last_snapshot.windows()}
-            )
-        )
-        await wait_for(
-            lambda: (
-                running_tmux.tmux(
-                    "show-options", "-t", HIDDEN_SESSION, "-v", "destroy-unattached"
-                ).strip()
-                == "off"
-            )
-        )
-        await stream.close()
-    finally:
-        await eng.close()
-    names = running_tmux.tmux("list-windows", "-a", "-F", "#{window_name}").split()
-    assert "script-window" in names
 
 
 async def test_unchanged_server_reuses_models_and_a_change_shows(

@@ -28,6 +28,10 @@ AUDITED = frozenset(
 )
 """Commands that can change tmux: what they do goes to the audit log (the store is opened on
 the first write, so a TUI that changes nothing costs nothing)."""
+LONG_LIVED = frozenset({"tui", "events", "monitor"})
+"""Commands that watch tmux, so attach a control client (serve builds its own engine). The
+others run every batch as a plain `tmux` process: a control client's handshake is where tmux
+3.3a-3.6 can crash, and a one-shot command would handshake on every run."""
 NO_BACKEND = frozenset({"log", "serve", "token"})
 """Commands that open no backend: they read the store, or (serve) build their own engine."""
 
@@ -183,7 +187,12 @@ def open_backend(args: argparse.Namespace) -> Backend:
         return RemoteBackend(args.connect, load_token(args.token_file))
     settings = load_settings()
     server = TmuxServer.resolve(args.socket_name, args.socket_path)
-    engine = Engine(server, timeout=settings.command_timeout, settings=settings)
+    engine = Engine(
+        server,
+        timeout=settings.command_timeout,
+        settings=settings,
+        persistent=args.command in LONG_LIVED,
+    )
     return LocalBackend(engine, audit=AuditLog(Store()) if args.command in AUDITED else None)
 
 

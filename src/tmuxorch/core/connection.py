@@ -1,42 +1,49 @@
-"""The engine's link to one tmux server: a control-mode client when possible, a chained `tmux`
-invocation per batch when not, and a watchdog between the two.
+"""The engine's link to one tmux server: a control-mode client in long-lived processes, one
+chained `tmux` invocation per batch in one-shot commands and whenever control mode is unavailable.
 
-Every batch has a timeout. When the control client misses it, it is killed by its PID (tmux 3.3a
-can wedge a control client for good, and the server then refuses everyone until that process
-dies) and a new one is started on the next batch. A read-only batch is then re-run through the
-fallback; a batch that changes tmux is not (it may have run already), it fails instead, clearly.
+Why one-shot commands start no control client: a control client's handshake is the moment tmux
+3.3a-3.6 can crash (docs/architecture.md), and a short-lived process would handshake every time
+it runs; a plain `tmux` process costs 2-5 ms per batch and cannot be left attached.
+
+Every batch has a timeout. A batch that changes tmux holds the server's HandshakeLock (changes
+are what make tmux notify control clients). When tmux misses the timeout because its server is
+stopped (SIGSTOP, Ctrl-Z, a suspended laptop), the control client is kept: its replies come when
+the server is continued, and until then batches fail at once with a clear reason. When the server
+runs but the client does not answer (tmux 3.3a can wedge a control client for good, and then
+refuses everyone until that process dies) the client is killed by its PID and replaced; a
+read-only batch is then re-run through a plain `tmux`; a batch that changes tmux is not (it may
+have run already): it fails, clearly.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
 
-from tmuxorch.core.control import (
-    HIDDEN_TARGET,
-    HIDDEN_WINDOW_ARGS,
-    ControlClient,
-)
+from tmuxorch.core.control import ControlClient
 from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
 from tmuxorch.core.fallback import run_chained
 from tmuxorch.core.framing import Notification
+from tmuxorch.core.handshake_lock import HandshakeLock
+from tmuxorch.core.hidden import IDENTIFY_FORMAT, HiddenSession
 from tmuxorch.core.results import CommandResult
 from tmuxorch.core.timeouts import within
-from tmuxorch.core.tmux_server import TmuxServer, tmux_binary, tmux_environ
-
-_SESSION_SETUP = [
-    ["set-option", "-t", HIDDEN_TARGET, "destroy-unattached", "on"],
-    ["set-option", "-t", HIDDEN_TARGET, "detach-on-destroy", "off"],
-]
-"""The hidden session disappears when the last tmuxorch client leaves it. If it is destroyed
-under us, tmux moves our client to another session rather than leaving it with none (tmux
-3.3a's subscription timer crashes on a client with no session); the engine then reconnects.
-Always with an explicit target: after such a move, an untargeted option would hit a user's
-session."""
+from tmuxorch.core.tmux_server import TmuxServer, process_stopped
 
 
 class ServerNotRunningError(TmuxUnavailableError):
     """No tmux server listens on the socket (and we were not asked to start one)."""
+
+
+class ServerStoppedError(TmuxUnavailableError):
+    """The tmux server process is stopped: it answers nothing until it is continued."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(
+            f"tmux server (pid {pid}) is stopped; it answers again once continued "
+            f"(kill -CONT {pid})"
+        )
 
 
 class TmuxConnection:
@@ -47,16 +54,22 @@ class TmuxConnection:
         server: TmuxServer,
         *,
         timeout: float = 5.0,
+        persistent: bool = True,
         on_notification: Callable[[Notification], None] | None = None,
         on_disconnect: Callable[[], None] | None = None,
     ) -> None:
         self.server = server
         self.timeout = timeout
+        self.persistent = persistent
+        """False for one-shot commands: every batch is a plain `tmux` process."""
+        self.lock = HandshakeLock(server)
         self._on_notification = on_notification or (lambda _n: None)
         self._on_disconnect = on_disconnect or (lambda: None)
         self._client: ControlClient | None = None
+        self.hidden: HiddenSession | None = None
+        """The hidden session of the current control client (None when there is none)."""
         self._connecting: asyncio.Lock | None = None
-        self.setup_commands: list[Sequence[str]] = list(_SESSION_SETUP)
+        self.setup_commands: list[Sequence[str]] = []
         """Run right after every attach (the first one and each reconnect)."""
         self.processes_started = 0
         """tmux processes started by this connection (control clients and fallback runs)."""
@@ -73,21 +86,17 @@ class TmuxConnection:
         """PID of the current control client, if any."""
         return self._client.pid if self.connected and self._client else None
 
-    async def connect(self, *, start_server: bool = False) -> None:
-        """Attach a control client unless one is already up. With no server, start one when
-        `start_server` says so (only a call that creates something may), else raise
-        ServerNotRunningError."""
+    async def connect(self) -> None:
+        """Attach a control client unless one is already up; raises ServerNotRunningError with
+        no server, ServerStoppedError when it is stopped (no handshake is started then)."""
+        if not self.persistent:
+            raise TmuxUnavailableError("this connection runs every batch as a plain tmux process")
         if self._connecting is None:
             self._connecting = asyncio.Lock()
         async with self._connecting:
             if self.connected:
                 return
-            if not self.server.is_running():
-                if not start_server:
-                    raise ServerNotRunningError(
-                        f"no tmux server running on {self.server.socket_path}"
-                    )
-                await self._start_server()
+            self._check_server()
             client = ControlClient(self.server, self._on_notification, self._client_exited)
             self.processes_started += 1
             try:
@@ -98,13 +107,20 @@ class TmuxConnection:
                     f"{exc or 'timed out'}"
                 ) from exc
             try:
-                setup = await within(self.timeout, client.run(self.setup_commands))
-                for result in setup:
+                identify = ["display-message", "-p", "-t", f"={client.session_name}:",
+                            IDENTIFY_FORMAT]  # fmt: skip
+                results = await within(
+                    self.timeout, client.run([identify, *self.setup_commands])
+                )
+                for result in results:
                     result.check()
+                hidden = HiddenSession.parse(client.session_name, results[0].lines[0])
+                if hidden is None:
+                    raise TmuxUnavailableError(f"unexpected hidden session {results[0].lines}")
             except (TimeoutError, TmuxorchError) as exc:
-                client.kill()
+                await client.close()
                 raise TmuxUnavailableError(f"tmux control mode setup failed: {exc}") from exc
-            self._client = client
+            self._client, self.hidden = client, hidden
 
     async def run(
         self,
@@ -115,87 +131,115 @@ class TmuxConnection:
     ) -> list[CommandResult]:
         """Run the commands in order and return one result per command.
 
-        `idempotent=False` marks a batch that changes tmux: after a timeout it is not re-run.
-        `start_server=True` starts a tmux server when none is running (for a batch that creates
-        a session); never set on the connection itself, so a long-lived engine never restarts a
-        server someone stopped.
+        `idempotent=False` marks a batch that changes tmux: it holds the HandshakeLock, and
+        after a timeout it is not re-run. `start_server=True` lets it start a tmux server when
+        none is running (for a batch that creates a session; a plain `tmux` runs it): never
+        set on the connection itself, so a long-lived engine never restarts a server someone
+        stopped.
         """
         if not commands:
             return []
-        try:
-            await self.connect(start_server=start_server)
-        except ServerNotRunningError:
-            raise
-        except TmuxUnavailableError:
-            return await self._fallback(commands)
+        if self.persistent and not (start_server and not self.server.is_running()):
+            try:
+                await self.connect()  # outside the lock: the handshake takes it itself
+            except (ServerNotRunningError, ServerStoppedError):
+                raise
+            except TmuxUnavailableError:
+                pass  # a plain `tmux` runs the batch
+        async with self._changing(idempotent):
+            if self.connected:
+                return await self._on_client(commands, idempotent)
+            return await self._fallback(commands, start_server=start_server)
+
+    async def _on_client(
+        self, commands: Sequence[Sequence[str]], idempotent: bool
+    ) -> list[CommandResult]:
         client = self._client
         assert client is not None
+        if client.overdue(self.timeout):
+            self._check_server()  # stopped: fail at once, the client's replies come later
+            self._drop(client, kill=True)  # not stopped: wedged (tmux 3.3a can do that)
+            return await self._after_wedge(commands, idempotent)
         try:
             return await within(self.timeout, client.run(commands))
         except TimeoutError:
-            client.kill()  # the watchdog: a wedged client is killed by PID, replaced next batch
-            if not idempotent:
-                raise TmuxUnavailableError(
-                    f"tmux did not answer within {self.timeout:g} s; the operation may or may "
-                    "not have happened (the control client was restarted)"
-                ) from None
-            return await self._fallback(commands)
+            self._check_server()  # stopped: keep the client (never kill one then)
+            self._drop(client, kill=True)  # the watchdog: a wedged client, replaced next batch
+            return await self._after_wedge(commands, idempotent)
         except TmuxUnavailableError:
-            if not self.server.is_running():
-                raise ServerNotRunningError(
-                    f"tmux server on {self.server.socket_path} stopped"
-                ) from None
+            self._check_server()
             if not idempotent:
                 raise
             return await self._fallback(commands)
 
+    async def _after_wedge(
+        self, commands: Sequence[Sequence[str]], idempotent: bool
+    ) -> list[CommandResult]:
+        if not idempotent:
+            raise TmuxUnavailableError(
+                f"tmux did not answer within {self.timeout:g} s; the operation may or may "
+                "not have happened (the control client was restarted)"
+            )
+        return await self._fallback(commands)
+
+    @contextlib.asynccontextmanager
+    async def _changing(self, idempotent: bool) -> AsyncIterator[None]:
+        if idempotent:
+            yield
+            return
+        async with self.lock.held(self.timeout):
+            yield
+
     def drop_client(self) -> None:
-        """Let go of the current control client (it is closed in the background); the next
-        batch attaches a fresh one."""
-        client, self._client = self._client, None
-        if client is not None:
-            task = asyncio.ensure_future(client.close())
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
+        """Let go of the current control client (it leaves in the background); the next batch
+        attaches a fresh one."""
+        if self._client is not None:
+            self._drop(self._client, kill=False)
+
+    def _drop(self, client: ControlClient, *, kill: bool) -> None:
+        if client is self._client:
+            self._client = self.hidden = None
             self._on_disconnect()
+        if kill:
+            client.kill()
+        task = asyncio.ensure_future(client.close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     async def close(self) -> None:
-        """Detach the control client (the hidden session goes when its last client leaves)."""
-        client, self._client = self._client, None
+        """Detach the control client (its hidden session goes with it)."""
+        client, self._client, self.hidden = self._client, None, None
         if client is not None:
             await client.close()
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
 
-    async def _start_server(self) -> None:
-        """Start a server with a plain client creating the hidden session (a control client
-        must never start one: see ControlClient.start)."""
-        self.server.prepare_directory()
-        self.processes_started += 1
-        process = await asyncio.create_subprocess_exec(
-            tmux_binary(), "-S", str(self.server.socket_path),
-            "new-session", "-d", *HIDDEN_WINDOW_ARGS,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE, env=tmux_environ(), start_new_session=True,
-        )  # fmt: skip
-        try:
-            _, stderr = await within(self.timeout, process.communicate())
-        except TimeoutError:
-            process.kill()
-            await process.wait()
-            raise TmuxUnavailableError("tmux did not start a server in time") from None
-        if not self.server.is_running():  # tmux 3.3a exits 0 when it cannot create the socket
-            message = stderr.decode("utf-8", "replace").strip() or "unknown error"
-            raise TmuxUnavailableError(f"tmux could not start a server: {message}")
-
-    async def _fallback(self, commands: Sequence[Sequence[str]]) -> list[CommandResult]:
-        if not self.server.is_running():
+    def _check_server(self) -> None:
+        pid = self.server.server_pid()
+        if pid is None:
             raise ServerNotRunningError(f"no tmux server running on {self.server.socket_path}")
+        if process_stopped(pid):
+            raise ServerStoppedError(pid)
+
+    async def _fallback(
+        self, commands: Sequence[Sequence[str]], *, start_server: bool = False
+    ) -> list[CommandResult]:
+        starting = start_server and not self.server.is_running()
+        if starting:
+            self.server.prepare_directory()
+        else:
+            self._check_server()
         self.fallback_batches += 1
         self.processes_started += 1
-        return await run_chained(self.server, commands, self.timeout)
+        results = await run_chained(self.server, commands, self.timeout)
+        if starting and not self.server.is_running():  # tmux 3.3a exits 0 when it cannot
+            raise TmuxUnavailableError(  # create its socket
+                f"tmux could not start a server on {self.server.socket_path}: "
+                + (next((r.error for r in results if not r.ok), "") or "unknown error")
+            )
+        return results
 
     def _client_exited(self, client: ControlClient) -> None:
         if client is self._client:
-            self._client = None
+            self._client = self.hidden = None
             self._on_disconnect()

@@ -6,9 +6,13 @@ written as lines, many at once; tmux answers each with one `%begin T N F` ... `%
 block, in order. A block ends only on the *exact* tag of its `%begin`: pane text captured inside a
 block may itself contain a line that looks like `%end`.
 
-The client attaches to a hidden session (`_tmuxorch`) with `no-output,ignore-size` set at attach
-time and never toggled (toggling can wedge tmux 3.3a). Lines outside blocks are notifications
-(`%window-add @3`, `%sessions-changed`, ...), handed to a callback.
+The client creates and attaches to its own hidden session (core/hidden.py) with
+`no-output,ignore-size` set at attach time and never toggled (toggling can wedge tmux 3.3a). Lines
+outside blocks are notifications (`%window-add @3`, `%sessions-changed`, ...), handed to a callback.
+
+How a client comes and goes is what can crash tmux 3.3a-3.6 (docs/architecture.md): it starts
+and leaves holding the server's HandshakeLock, never is killed while the server is stopped, and
+dies with the process that started it (PR_SET_PDEATHSIG), so none is ever left attached.
 """
 
 from __future__ import annotations
@@ -17,30 +21,29 @@ import asyncio
 import contextlib
 import os
 import signal
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tmuxorch.core.errors import TmuxUnavailableError
 from tmuxorch.core.framing import ControlFramer, Notification
+from tmuxorch.core.handshake_lock import HandshakeLock
+from tmuxorch.core.hidden import attach_argv, new_name
+from tmuxorch.core.lifetime import die_with_parent
 from tmuxorch.core.quoting import control_lines
 from tmuxorch.core.results import CommandResult
 from tmuxorch.core.timeouts import within
 from tmuxorch.core.tmux_server import TmuxServer, tmux_binary, tmux_environ
 
-HIDDEN_SESSION = "_tmuxorch"
-"""The session our control clients attach to, and the name of its placeholder window; both are
-filtered out of everything the user sees (a window someone else puts there is shown)."""
-HIDDEN_TARGET = f"={HIDDEN_SESSION}:"
-"""Exact-match target of the hidden session (a bare name would prefix-match)."""
-HIDDEN_WINDOW_ARGS = [
-    "-s", HIDDEN_SESSION, "-n", HIDDEN_SESSION, "-x", "80", "-y", "24", "sleep 2147483647",
-]  # fmt: skip
-"""How the hidden session is created: one placeholder window that does nothing."""
-
 _READ_LIMIT = 64 * 1024 * 1024  # buffer bound of the pipe reader
 _CHUNK = 1024 * 1024
 _GRACE = 1.0
+_STALL_LIMIT = 600.0
+"""How long an attach waits for a stopped server to be continued before giving up."""
+_LEAVE_STOPPED = 5.0
+"""How long a client leaving a stopped server waits for it to wake before it is killed."""
+_LEAVE_LOCK_WAIT = 5.0
 
 
 @dataclass(slots=True)
@@ -51,6 +54,7 @@ class _Batch:
     commands: list[str]
     done: asyncio.Future[list[CommandResult]]
     results: list[CommandResult] = field(default_factory=list)
+    sent: float = field(default_factory=time.monotonic)
 
 
 class ControlClient:
@@ -63,6 +67,9 @@ class ControlClient:
         on_exit: Callable[[ControlClient], None],
     ) -> None:
         self.server = server
+        self.session_name = new_name()
+        """The hidden session this client creates and attaches to."""
+        self._lock = HandshakeLock(server)
         self._on_exit = on_exit
         self._process: asyncio.subprocess.Process | None = None
         self._reader_task: asyncio.Task[None] | None = None
@@ -72,6 +79,7 @@ class ControlClient:
         self._pending: deque[_Batch] = deque()
         self._ready: asyncio.Future[None] | None = None
         self._closed = False
+        self._leaving: asyncio.Task[None] | None = None
         self._framer = ControlFramer(self._block, on_notification)
         self._reaper: asyncio.Future[int] | None = None
 
@@ -85,18 +93,34 @@ class ControlClient:
         """True while the process runs and has not been closed or killed."""
         return self._process is not None and self._process.returncode is None and not self._closed
 
+    def overdue(self, seconds: float) -> bool:
+        """Has the oldest unanswered batch waited longer than `seconds`?"""
+        return bool(self._pending) and time.monotonic() - self._pending[0].sent > seconds
+
     async def start(self, timeout: float) -> None:
-        """Start the client and wait for tmux's initial block, which comes once it is attached:
-        commands written before it would run before the attach (and fail for lack of a client).
+        """Start the client and wait until tmux has attached it (its first reply block):
+        commands written before would run before the attach. All of it holding the server's
+        HandshakeLock. While the server is stopped the wait goes on (killing a half-set-up
+        client then is what crashes tmux); `timeout` counts only time the server runs.
         `-N`: a control client must never start a server (tmux 3.3a crashes when one cannot
-        create its socket); the connection starts servers with a plain client."""
+        create its socket); servers are started by plain clients."""
+        lock = await self._lock.acquire(timeout)
+        try:
+            await self._spawn()
+            await self._await_attach(timeout)
+        except BaseException:
+            self._leave_soon(lock, signal.SIGTERM)  # it keeps the lock until tmux drops us
+            raise
+        self._lock.release(lock)
+
+    async def _spawn(self) -> None:
         loop = asyncio.get_running_loop()
         self._ready = loop.create_future()
         # Retrieve a late failure so asyncio does not warn when start() has already given up.
         self._ready.add_done_callback(lambda f: f.cancelled() or f.exception())
         argv = [
             tmux_binary(), "-S", str(self.server.socket_path), "-N", "-C",
-            "new-session", "-A", "-f", "no-output,ignore-size", *HIDDEN_WINDOW_ARGS,
+            *attach_argv(self.session_name),
         ]  # fmt: skip
         # The pipes are ours, not asyncio's: tmux hands a control client's stdio to the server,
         # which may hold them open (stopped, wedged) after the client is gone, and asyncio's
@@ -108,6 +132,7 @@ class ControlClient:
             self._process = await asyncio.create_subprocess_exec(
                 *argv, stdin=child_stdin, stdout=child_stdout,
                 stderr=asyncio.subprocess.DEVNULL, env=tmux_environ(), start_new_session=True,
+                preexec_fn=die_with_parent(),
             )  # fmt: skip
         except BaseException:
             for fd in (our_stdin, our_stdout):
@@ -124,11 +149,17 @@ class ControlClient:
             asyncio.BaseProtocol, os.fdopen(our_stdin, "wb", 0)
         )
         self._reader_task = asyncio.create_task(self._read_loop(), name="tmux-control-reader")
-        try:
-            await within(timeout, asyncio.shield(self._ready))
-        except BaseException:
-            self.kill()
-            raise
+
+    async def _await_attach(self, timeout: float) -> None:
+        assert self._ready is not None
+        stalled_until = time.monotonic() + _STALL_LIMIT
+        while True:
+            try:
+                await within(timeout, asyncio.shield(self._ready))
+                return
+            except TimeoutError:
+                if not self.server.is_stopped() or time.monotonic() > stalled_until:
+                    raise
 
     async def run(self, commands: Sequence[Sequence[str]]) -> list[CommandResult]:
         """Write all commands at once and wait for every reply (the caller applies the timeout)."""
@@ -145,36 +176,60 @@ class ControlClient:
         return await batch.done
 
     # How a control client leaves matters: tmux 3.3a can crash when a client detaches by stdin
-    # EOF while the hidden session has `destroy-unattached on` (the session is destroyed under a
-    # client tmux still lists; tmux PR #5497). The safe order, measured: signal the client,
-    # let it exit, read stdout to EOF (tmux has then dropped it), and only then close stdin.
+    # EOF while its session has `destroy-unattached on` (the session is destroyed under a
+    # client tmux still lists; tmux PR #5497), and when anything notifies control clients while
+    # another one is half set up. The safe order, measured: take the HandshakeLock, signal the
+    # client, wait until tmux has dropped it (stdout at EOF), close stdin, release the lock.
 
     def kill(self) -> None:
-        """Kill the client by its own PID (never by name), the cure for a wedged client. Our
-        pipe ends close when the reader sees EOF, or after a grace period if a stopped server
-        keeps its ends open."""
+        """Kill a wedged client by its own PID (never by name), in the background, holding the
+        lock until tmux has dropped it. Never while the server is stopped (see start())."""
         self._closed = True
-        self._signal(signal.SIGKILL)
-        with contextlib.suppress(RuntimeError):
-            asyncio.get_running_loop().call_later(_GRACE, self._close_pipes)
+        self._fail_pending("tmux control client was restarted")
+        if self._leaving is None:
+            self._leaving = asyncio.ensure_future(self._leave(None, signal.SIGKILL))
 
     async def close(self) -> None:
-        """Leave cleanly: SIGTERM, wait for the exit and for tmux to drop the client (EOF),
-        then close our pipes."""
+        """Leave cleanly: SIGTERM, and wait (bounded) until tmux has dropped the client."""
         self._closed = True
-        process = self._process
-        if process is None:
-            return
-        self._signal(signal.SIGTERM)
+        if self._leaving is None:
+            self._leaving = asyncio.ensure_future(self._leave(None, signal.SIGTERM))
+        await asyncio.shield(self._leaving)
+
+    def _leave_soon(self, lock: int, signum: int) -> None:
+        self._closed = True
+        if self._leaving is None:
+            self._leaving = asyncio.ensure_future(self._leave(lock, signum))
+        else:
+            self._lock.release(lock)
+
+    async def _leave(self, lock: int | None, signum: int) -> None:
+        """Signal the client and wait for EOF, holding the lock (taken here unless given). A
+        stopped server gets the command timeout to wake before the client is killed."""
         try:
-            await within(_GRACE, process.wait())
-        except TimeoutError:
-            self._signal(signal.SIGKILL)
-            await process.wait()
-        if self._reader_task is not None:
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await within(_GRACE, asyncio.shield(self._reader_task))
-        self._close_pipes()
+            if lock is None:
+                with contextlib.suppress(TmuxUnavailableError):
+                    lock = await self._lock.acquire(_LEAVE_LOCK_WAIT)
+            self._signal(signum)
+            patience = _LEAVE_STOPPED if self.server.is_stopped() else _GRACE
+            if not await self._reached_eof(patience):
+                self._signal(signal.SIGKILL)
+                await self._reached_eof(_GRACE)
+            if self._process is not None and self._process.returncode is None:
+                with contextlib.suppress(TimeoutError):
+                    await within(_GRACE, self._process.wait())
+        except TmuxUnavailableError:
+            self._signal(signal.SIGKILL)  # the socket became unusable: nothing left to wait for
+        finally:
+            self._close_pipes()
+            self._lock.release(lock)
+
+    async def _reached_eof(self, seconds: float) -> bool:
+        if self._reader_task is None:
+            return True
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await within(seconds, asyncio.shield(self._reader_task))
+        return self._reader_task.done()
 
     def _signal(self, signum: int) -> None:
         if self._process is not None and self._process.returncode is None:
@@ -208,11 +263,16 @@ class ControlClient:
             self._on_exit(self)
 
     def _block(self, ours: bool, ok: bool, lines: list[str]) -> None:
-        """A complete reply: to one of our commands, or (the first one) to the attach."""
+        """A complete reply: to one of our commands, or to the attach command list (its first
+        block answers `new-session`; the option blocks after it are checked by the caller)."""
         if ours:
             self._resolve(ok, lines)
         elif self._ready is not None and not self._ready.done():
-            self._ready.set_result(None)
+            if ok:
+                self._ready.set_result(None)
+            else:
+                reason = lines[0] if lines else "refused"
+                self._ready.set_exception(TmuxUnavailableError(f"tmux refused to attach: {reason}"))
 
     def _resolve(self, ok: bool, lines: list[str]) -> None:
         if not self._pending:

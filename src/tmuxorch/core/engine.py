@@ -17,10 +17,10 @@ from collections.abc import AsyncIterator, Sequence
 
 from tmuxorch.core.config import Settings
 from tmuxorch.core.connection import ServerNotRunningError, TmuxConnection
-from tmuxorch.core.control import HIDDEN_SESSION, HIDDEN_TARGET
 from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
 from tmuxorch.core.events import Event, TmuxDown, TmuxUp, diff_snapshots
 from tmuxorch.core.framing import Notification
+from tmuxorch.core.hidden import USER_SESSIONS, best_user_session, foreign, rescue_commands
 from tmuxorch.core.models import Snapshot, TmuxInfo
 from tmuxorch.core.results import CommandResult
 from tmuxorch.core.snapshot import (
@@ -29,6 +29,7 @@ from tmuxorch.core.snapshot import (
     SnapshotParser,
     empty_snapshot,
 )
+from tmuxorch.core.timeouts import within
 from tmuxorch.core.tmux_server import TmuxServer
 from tmuxorch.core.tracker import AgentTracker
 
@@ -91,13 +92,17 @@ class Engine:
         debounce: float = 0.01,
         reconnect_interval: float = 0.2,
         settings: Settings | None = None,
+        persistent: bool = True,
     ) -> None:
+        """`persistent=False` for one-shot commands: no control client, a plain `tmux` process
+        per batch (they need no events, and a handshake is where tmux can crash)."""
         self.server = server
         self.debounce = debounce
         self.reconnect_interval = reconnect_interval
         self.connection = TmuxConnection(
             server,
             timeout=timeout,
+            persistent=persistent,
             on_notification=self._notified,
             on_disconnect=self._wake_watcher,
         )
@@ -198,7 +203,11 @@ class Engine:
         return self._watcher is not None
 
     async def close(self) -> None:
-        """Stop watching and detach from tmux."""
+        """Stop watching and detach from tmux, once anything a user put in our hidden session
+        is out of it (the session is destroyed when we leave)."""
+        if self.connection.connected:
+            with contextlib.suppress(TmuxorchError, TimeoutError):
+                await within(self.connection.timeout, self.rescue())
         for task in (self._watcher, self._sweeper, *self._background):
             if task is not None:
                 while not task.done():  # cancel again should a cancellation get lost
@@ -231,32 +240,53 @@ class Engine:
         )
 
     def _notified(self, notification: Notification) -> None:
-        if notification.name == "window-add":
-            self._keep_foreign_window(notification.args)
+        hidden = self.connection.hidden
+        if notification.name == "window-add":  # only for windows of the session we are in
+            self._rescue_soon()
+        elif notification.name == "layout-change":
+            if hidden is not None and notification.args.partition(" ")[0] == hidden.window_id:
+                self._rescue_soon()
         elif notification.name == "session-changed":
             _, _, name = notification.args.partition(" ")
-            if name != HIDDEN_SESSION:  # the hidden session was destroyed and tmux moved us
+            if hidden is not None and name != hidden.name:  # ours was destroyed, tmux moved us
                 self.connection.drop_client()
         if notification.name in STRUCTURE_NOTIFICATIONS:
             self._wake_watcher()
 
-    def _keep_foreign_window(self, window_id: str) -> None:
-        """A window appeared in the hidden session (the one our client is attached to): tmux
-        picks the most recently attached session as "current" for commands run outside tmux
-        without -t. Its session must then outlive us, so `destroy-unattached` goes off."""
-
-        async def check() -> None:
-            with contextlib.suppress(TmuxorchError):
-                (name,) = await self.run([["display-message", "-p", "-t", window_id, "#W"]])
-                if name.ok and name.lines and name.lines[0] != HIDDEN_SESSION:
-                    await self.run(
-                        [["set-option", "-t", HIDDEN_TARGET, "destroy-unattached", "off"]]
-                    )
-                    self._wake_watcher()
-
-        task = asyncio.ensure_future(check())
+    def _rescue_soon(self) -> None:
+        """A window appeared in our hidden session, or a pane in its placeholder window: tmux
+        sends commands run outside tmux without -t (`tmux new-window`) to the session with the
+        latest activity, which an attach makes ours. It goes at once to the user's session."""
+        task = asyncio.ensure_future(self.rescue())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    async def rescue(self) -> None:
+        """Move whatever someone else put in our hidden session into the user's most recently
+        active session (or a new one when there is none), untouched and running."""
+        hidden = self.connection.hidden
+        if hidden is None:
+            return
+        with contextlib.suppress(TmuxorchError):
+            panes, sessions = await self.run([hidden.listing(), USER_SESSIONS])
+            windows, strays = foreign(hidden, panes.check().lines)
+            if not windows and not strays:
+                return
+            destination = best_user_session(sessions.check().lines)
+            made: list[str] = []
+            if destination is None:  # only our session: give the windows a session of their own
+                (created,) = await self.run(
+                    [["new-session", "-d", "-P", "-F", "#{session_id} #{window_id}"]],
+                    idempotent=False,
+                )
+                destination, _, placeholder = created.check().lines[0].partition(" ")
+                made.append(placeholder)
+            moves = rescue_commands(destination, windows, strays)
+            for result in await self.run(moves, idempotent=False):
+                result.check()
+            if made:  # the window new-session made, now that the session holds the rescued ones
+                await self.run([["kill-window", "-t", made[0]]], idempotent=False)
+            self._wake_watcher()
 
     def _wake_watcher(self) -> None:
         if self._dirty is not None:

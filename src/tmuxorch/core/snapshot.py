@@ -38,8 +38,8 @@ import secrets
 import time
 from collections.abc import Iterable, Iterator, Sequence
 
-from tmuxorch.core.control import HIDDEN_SESSION
 from tmuxorch.core.errors import TmuxCommandError
+from tmuxorch.core.hidden import PLACEHOLDER, is_hidden
 from tmuxorch.core.models import Pane, Session, Snapshot, TmuxInfo, Window
 
 SEPARATOR = "\x1f"
@@ -134,7 +134,7 @@ class SnapshotParser:
             if cached is None:
                 cached = (fields, panes.get(fields[3]) or _pane(fields, sid))
             pane = cached[1]
-            if sessions[sid][1] == HIDDEN_SESSION and fields[2] == HIDDEN_SESSION:
+            if fields[2] == PLACEHOLDER and is_hidden(sessions[sid][1]):
                 continue  # tmuxorch's own placeholder window
             key = (sid, fields[0], fields[1])  # a window linked twice is two entries
             if key not in window_fields:
@@ -187,7 +187,7 @@ class SnapshotParser:
                 windows=tuple(sorted(by_session[sid], key=lambda w: w.index)),
             )
             for sid, fields in sessions.items()
-            if by_session[sid] or fields[1] != HIDDEN_SESSION
+            if by_session[sid] or not is_hidden(fields[1])
         ]
         built.sort(key=lambda s: (s.name, int(s.id[1:]) if s.id[1:].isdigit() else 0))
         self._last = (listing, tuple(built))

@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import stat
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,10 +58,16 @@ class TmuxServer:
         A connect() on the unix socket answers this without starting any process; a stale socket
         file (server gone) refuses the connection.
         """
+        return self.server_pid() is not None
+
+    def server_pid(self) -> int | None:
+        """The PID of the server listening on the socket (None when none does), read from the
+        connection's peer credentials: it needs no answer from tmux, so it works on a stopped
+        server too. Raises when the socket is inaccessible."""
         try:
             mode = self.socket_path.stat().st_mode
         except FileNotFoundError:
-            return False
+            return None
         except OSError as exc:
             raise TmuxUnavailableError(
                 f"tmux socket {self.socket_path} is not accessible: {exc.strerror}"
@@ -71,7 +78,7 @@ class TmuxServer:
         try:
             sock.connect(str(self.socket_path))
         except (FileNotFoundError, ConnectionRefusedError):
-            return False
+            return None
         except PermissionError as exc:
             raise TmuxUnavailableError(
                 f"tmux socket {self.socket_path} is not accessible: permission denied"
@@ -81,10 +88,34 @@ class TmuxServer:
                 raise TmuxUnavailableError(
                     f"tmux socket {self.socket_path} is not usable: {exc.strerror}"
                 ) from exc
-            return False
+            return None
+        else:
+            credentials = sock.getsockopt(socket.SOL_SOCKET, _SO_PEERCRED, _PEERCRED.size)
+            pid: int = _PEERCRED.unpack(credentials)[0]
+            return pid
         finally:
             sock.close()
-        return True
+
+    def is_stopped(self) -> bool:
+        """True when the server process is stopped (SIGSTOP, a Ctrl-Z, a debugger): it then
+        answers nothing until it is continued, and a control client must not be started or
+        killed meanwhile (tmux 3.3a-3.6 can crash when it wakes, see docs/architecture.md)."""
+        pid = self.server_pid()
+        return pid is not None and process_stopped(pid)
+
+
+_SO_PEERCRED = getattr(socket, "SO_PEERCRED", 17)
+_PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
+
+
+def process_stopped(pid: int) -> bool:
+    """Is the process stopped (state T, or t when traced)? False where /proc cannot tell."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    fields = stat.rpartition(")")[2].split()
+    return bool(fields) and fields[0] in ("T", "t")
 
 
 def tmux_binary() -> str:

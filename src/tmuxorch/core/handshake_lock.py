@@ -1,0 +1,93 @@
+"""A per-server file lock that keeps tmux from notifying a control client that is half set up.
+
+Why: tmux 3.3a-3.6 give a control client its control flag two event-loop passes before its
+control state (`MSG_IDENTIFY_FLAGS` .. `MSG_IDENTIFY_DONE`). A notification sent to every control
+client in between (`%sessions-changed` when a session is created or closed, `%client-detached`,
+`%window-add`, `%paste-buffer-changed`, ...) dereferences NULL and the server segfaults with every
+session in it (fixed in tmux 3.7; docs/architecture.md). A stopped server makes that window
+seconds long: everything queued meanwhile is handled in the same passes when it wakes.
+
+So every tmuxorch process on the machine takes this lock, on one file per tmux socket:
+- from starting a control client until tmux has answered its attach (it is then set up),
+- from asking a control client to leave until tmux has dropped it (its stdout reaches EOF),
+- around every batch that changes tmux (those are what make tmux notify).
+Measured with the minimal reproduction: 0 crashes in 45 runs of 2-4 processes with it, 5 in 5
+without. It cannot hold back what the user does meanwhile; that is why tmuxorch starts a control
+client only in long-lived processes, once, and one-shot commands start none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import hashlib
+import os
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from tmuxorch.core.errors import TmuxUnavailableError
+from tmuxorch.core.paths import data_dir
+from tmuxorch.core.tmux_server import TmuxServer
+
+_POLL = 0.002
+
+
+class HandshakeLock:
+    """The lock of one tmux server. `acquire()` returns a held lock to `release()` later (it
+    may be handed to whoever finishes the work); `held()` is the same as a context manager."""
+
+    def __init__(self, server: TmuxServer) -> None:
+        self.server = server
+
+    def path(self) -> Path:
+        """Beside the socket (its directory is the user's own, mode 0700), else under our data
+        directory when that directory cannot be written (a `-S` socket somewhere shared)."""
+        socket = self.server.socket_path
+        beside = socket.parent / f".{socket.name}.tmuxorch-lock"
+        if os.access(socket.parent, os.W_OK):
+            return beside
+        digest = hashlib.sha256(str(socket).encode()).hexdigest()[:24]
+        return data_dir() / "locks" / f"{digest}.lock"
+
+    async def acquire(self, timeout: float) -> int:
+        """Wait up to `timeout` seconds for the lock; return the descriptor that holds it."""
+        path = self.path()
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+        except OSError as exc:
+            raise TmuxUnavailableError(f"cannot open the lock {path}: {exc.strerror}") from exc
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise TmuxUnavailableError(
+                        f"another tmuxorch process kept tmux busy for {timeout:g} s "
+                        "(attaching to a stopped or slow tmux server?)"
+                    ) from None
+                await asyncio.sleep(_POLL)
+            except BaseException:
+                os.close(fd)
+                raise
+
+    @staticmethod
+    def release(fd: int | None) -> None:
+        """Release a lock `acquire()` returned (closing the descriptor unlocks it)."""
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    @contextlib.asynccontextmanager
+    async def held(self, timeout: float) -> AsyncIterator[None]:
+        """Hold the lock for the body of a `with`."""
+        fd = await self.acquire(timeout)
+        try:
+            yield
+        finally:
+            self.release(fd)
