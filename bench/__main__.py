@@ -11,7 +11,7 @@ import signal
 import sys
 from types import FrameType, ModuleType
 
-from bench import broadcast, events, fanout, snapshot, states, tui
+from bench import broadcast, chaos, events, fanout, snapshot, states, tui
 
 BENCHMARKS: dict[str, ModuleType] = {
     "snapshot": snapshot,
@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "states": states,
     "tui": tui,
     "fanout": fanout,
+    "chaos": chaos,
 }
 DEFAULT = "snapshot"
 

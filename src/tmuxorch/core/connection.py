@@ -68,6 +68,8 @@ class TmuxConnection:
         self._client: ControlClient | None = None
         self.hidden: HiddenSession | None = None
         """The hidden session of the current control client (None when there is none)."""
+        self.server_pid: int | None = None
+        """The PID of the server the last control client attached to (a restart changes it)."""
         self._connecting: asyncio.Lock | None = None
         self.setup_commands: list[Sequence[str]] = []
         """Run right after every attach (the first one and each reconnect)."""
@@ -96,7 +98,7 @@ class TmuxConnection:
         async with self._connecting:
             if self.connected:
                 return
-            self._check_server()
+            server_pid = self._check_server()
             client = ControlClient(self.server, self._on_notification, self._client_exited)
             self.processes_started += 1
             try:
@@ -120,7 +122,7 @@ class TmuxConnection:
             except (TimeoutError, TmuxorchError) as exc:
                 await client.close()
                 raise TmuxUnavailableError(f"tmux control mode setup failed: {exc}") from exc
-            self._client, self.hidden = client, hidden
+            self._client, self.hidden, self.server_pid = client, hidden, server_pid
 
     async def run(
         self,
@@ -214,12 +216,13 @@ class TmuxConnection:
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
 
-    def _check_server(self) -> None:
+    def _check_server(self) -> int:
         pid = self.server.server_pid()
         if pid is None:
             raise ServerNotRunningError(f"no tmux server running on {self.server.socket_path}")
         if process_stopped(pid):
             raise ServerStoppedError(pid)
+        return pid
 
     async def _fallback(
         self, commands: Sequence[Sequence[str]], *, start_server: bool = False

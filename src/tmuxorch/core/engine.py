@@ -114,6 +114,7 @@ class Engine:
         self._dirty: asyncio.Event | None = None
         self._last: Snapshot | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._server_pid: int | None = None
         self._background: set[asyncio.Future[None]] = set()
         self.agents = AgentTracker(self, settings)
         """Agent detection and states; swept on an interval while anyone subscribes."""
@@ -315,6 +316,9 @@ class Engine:
                 self._baseline.set()
                 await asyncio.sleep(self.reconnect_interval)
                 continue
+            if self._restarted() and self._last is not None and self._last.tmux.running:
+                self.publish([TmuxDown(reason="the tmux server was restarted")])
+                self._last = empty_snapshot(self._info(running=False))
             if self._last is not None and not self._last.tmux.running:
                 self.publish([TmuxUp(version=current.tmux.version)])
                 self._last = empty_snapshot(current.tmux)
@@ -333,6 +337,12 @@ class Engine:
                 if not current.tmux.running:
                     break
                 self._advance(current)
+
+    def _restarted(self) -> bool:
+        """Is this attach to another server than the last one (killed and started again in
+        less time than the watcher takes to notice it was gone)?"""
+        previous, self._server_pid = self._server_pid, self.connection.server_pid
+        return previous is not None and previous != self._server_pid
 
     async def _sweep(self) -> None:
         """Capture agent panes every `state_interval` and publish settled state changes."""
