@@ -222,7 +222,7 @@ async def test_shell_pane_submission_is_recognised(
     await wait_for(marker.exists)
 
 
-@pytest.mark.parametrize("text", ["", "nul\x00byte"])
+@pytest.mark.parametrize("text", ["", " \n\t", "nul\x00byte"])
 async def test_bad_messages_are_refused(backend: LocalBackend, engine: Engine, text: str) -> None:
     from tmuxorch.core.errors import BadInputError
 

@@ -536,17 +536,20 @@ async def test_monitor_shows_the_stream_and_exits_0_on_ctrl_c(
             await process.wait()
 
 
+@pytest.mark.parametrize(
+    ("text", "why"), [("", "is empty"), (" \n\t \n", "is only whitespace")]
+)
 async def test_an_empty_message_reads_the_same_locally_and_over_connect(
-    srv: Served, running_tmux: TmuxFixture
+    srv: Served, running_tmux: TmuxFixture, text: str, why: str
 ) -> None:
-    local = await run_cli(running_tmux, "send", "%0", "-m", "")
+    local = await run_cli(running_tmux, "send", "%0", "-m", text)
     remote = await run_cli(
-        running_tmux, "--connect", srv.url, "send", "%0", "-m", "",
+        running_tmux, "--connect", srv.url, "send", "%0", "-m", text,
         env={"TMUXORCH_TOKEN": srv.control},
     )  # fmt: skip
     for result in (local, remote):
         assert result.returncode == 2
-        assert result.stderr.strip() == "tmuxorch: the message is empty"
+        assert result.stderr == f"tmuxorch: the message {why}\n"
 
 
 async def test_monitor_piped_prints_its_header_at_once(

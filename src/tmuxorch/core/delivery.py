@@ -63,6 +63,8 @@ def validate_message(text: str) -> str:
     it goes to a remote server, so both say the same)."""
     if not text:
         raise BadInputError("the message is empty")
+    if not text.strip():  # pasted, it would be a stray Enter or spaces in an agent's input
+        raise BadInputError("the message is only whitespace")
     if "\x00" in text:
         raise BadInputError("the message contains a NUL byte, which a terminal cannot receive")
     return text
