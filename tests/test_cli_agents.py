@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from .conftest import TmuxFixture, wait_for
-from .simfleet import start_agent, start_agents
+from .simfleet import start_agent, start_agents, start_login_menu, type_marker
 
 
 def test_demo_then_status_shows_changing_states(tmux: TmuxFixture) -> None:
@@ -134,3 +134,28 @@ def test_events_json_stream(running_tmux: TmuxFixture) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+async def test_an_agent_on_a_screen_not_understood_gets_nothing_unless_forced(
+    running_tmux: TmuxFixture,
+) -> None:
+    """A login menu takes Enter as a choice: `send` types nothing there, `--force` does."""
+    pane = await start_login_menu(running_tmux)
+
+    def screen() -> str:
+        return running_tmux.tmux("capture-pane", "-p", "-t", pane)
+
+    skipped = running_tmux.cli("send", pane, "-m", "hello there", "--json")
+    assert skipped.returncode == 1, skipped.stderr
+    (receipt,) = json.loads(skipped.stdout)["receipts"]
+    assert receipt["status"] == "skipped_unknown"
+    assert "does not recognise" in receipt["detail"]
+    assert "--force" in receipt["detail"]
+    type_marker(running_tmux, pane, "MARKER")
+    await wait_for(lambda: "MARKER" in screen())
+    assert "hello" not in screen()
+
+    forced = running_tmux.cli("send", pane, "--force", "-m", "forced text", "--json")
+    assert forced.returncode == 0, forced.stderr
+    assert [r["status"] for r in json.loads(forced.stdout)["receipts"]] == ["delivered"]
+    await wait_for(lambda: screen().count("forced text") == 2)  # typed, then echoed by cat

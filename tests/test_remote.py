@@ -40,7 +40,7 @@ from tmuxorch.server.server import ServerOptions, TmuxorchServer
 
 from .conftest import TmuxFixture, wait_for
 from .serverkit import Served, served, synthetic
-from .simfleet import start_agent
+from .simfleet import start_agent, start_login_menu
 
 
 @pytest.fixture
@@ -146,6 +146,18 @@ async def test_send_reaches_an_agent_exactly_once(
     await wait_for(lambda: agent.entries() == [text])
     await wait_for(agent.idle)  # it has replied and is back at its prompt: no second submit
     assert agent.entries() == [text]
+
+
+async def test_an_agent_on_a_screen_not_understood_is_skipped(
+    fleet: Backend, running_tmux: TmuxFixture
+) -> None:
+    """The rule is the core's: the server's `send` op keeps it, and `force` passes through."""
+    pane = await start_login_menu(running_tmux)
+    (skipped,) = await fleet.send([pane], "1")
+    assert skipped.status == "skipped_unknown"
+    (forced,) = await fleet.send([pane], "typed anyway", force=True)
+    assert forced.status == "delivered"
+    await wait_for(lambda: "typed anyway" in running_tmux.tmux("capture-pane", "-p", "-t", pane))
 
 
 async def test_keys_and_capture(fleet: Backend, running_tmux: TmuxFixture) -> None:

@@ -32,7 +32,7 @@ STATE_BADGES: dict[AgentState, tuple[str, str]] = {
 """A symbol and a colour per state: the symbol keeps it readable without colour."""
 RECEIPT_STYLES = {
     "delivered": "green", "queued": "yellow", "not_submitted": "red",
-    "skipped_waiting": "magenta", "failed": "bold red",
+    "skipped_waiting": "magenta", "skipped_unknown": "magenta", "failed": "bold red",
 }  # fmt: skip
 
 

@@ -10,8 +10,10 @@ The promise: the exact text arrives in the pane that was meant and is submitted 
   text), pasted the same way (a carriage return, the byte the Enter key sends);
 - submission is checked: while the end of the text still sits on the pane's cursor line, the
   message is still in the input box, and Enter — never the text — is pressed again;
-- an agent showing an approval prompt is skipped (typing there would answer the prompt) unless
-  forced; one busy agent gets the message `queued` (agent CLIs queue input while working).
+- an agent whose screen we do not understand is skipped unless forced: one showing an approval
+  prompt (typing there would answer it), and one whose screen matches none of its patterns (a
+  login menu or a trust dialog: the Enter would choose an item); one busy agent gets the
+  message `queued` (agent CLIs queue input while working).
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ from typing import Literal
 
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import BadInputError
-from tmuxorch.core.models import Frozen, Snapshot
+from tmuxorch.core.models import AgentState, Frozen, Snapshot
 from tmuxorch.core.results import CommandResult
 from tmuxorch.core.tracker import AgentTracker, capture_command
 
-ReceiptStatus = Literal["delivered", "queued", "not_submitted", "skipped_waiting", "failed"]
+ReceiptStatus = Literal[
+    "delivered", "queued", "not_submitted", "skipped_waiting", "skipped_unknown", "failed"
+]
 PASTE_THRESHOLD = 512
 """Longer single lines are pasted bracketed too: the app gets them as one input event."""
 _ENTER_RETRIES = 2
@@ -56,6 +60,21 @@ def _input_is_off(result: CommandResult) -> bool:
 
 
 INPUT_OFF = "input to this pane is switched off (tmux select-pane -e turns it on)"
+
+HELD_BACK: dict[AgentState, tuple[ReceiptStatus, str]] = {
+    "waiting": ("skipped_waiting", "the agent shows an approval prompt or a question"),
+    "unknown": ("skipped_unknown", "the agent shows a screen tmuxorch does not recognise"),
+}
+"""States that get no keystrokes unless forced: the receipt, and why (short, for plans)."""
+
+
+def held_back(pane_id: str, state: AgentState, *, force: bool) -> Receipt | None:
+    """The `skipped_*` receipt for an agent in `state`, or None when it may be typed into. The
+    one rule send, broadcast plans, the TUI and the server share (DESIGN.md safety rule 6)."""
+    if force or state not in HELD_BACK:
+        return None
+    status, why = HELD_BACK[state]
+    return Receipt(target=pane_id, status=status, detail=f"{why} (use --force to send anyway)")
 
 
 def validate_message(text: str) -> str:
@@ -174,14 +193,15 @@ async def deliver(
             receipts[pane_id] = Receipt(target=pane_id, status="failed", detail=INPUT_OFF)
     busy: set[str] = set()
     for (pane_id, kind), result in zip(kinds.items(), results[len(candidates) :], strict=True):
-        state = tracker.classify_now(kind, result.lines) if result.ok else "unknown"
         if pane_id in receipts:
             continue
-        if state == "waiting" and not force:
-            receipts[pane_id] = Receipt(
-                target=pane_id, status="skipped_waiting",
-                detail="the agent shows an approval prompt (use --force to send anyway)",
-            )  # fmt: skip
+        if not result.ok:  # gone since the snapshot: nothing to type into
+            receipts[pane_id] = Receipt(target=pane_id, status="failed", detail=result.error)
+            continue
+        state = tracker.classify_now(kind, result.lines)
+        skipped = held_back(pane_id, state, force=force)
+        if skipped is not None:
+            receipts[pane_id] = skipped
         elif state == "busy":
             busy.add(pane_id)
     targets = [pid for pid in candidates if pid not in receipts]
