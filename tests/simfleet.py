@@ -103,3 +103,10 @@ def type_marker(tmux: TmuxFixture, pane: str, marker: str) -> None:
     into the pane before it has shown too."""
     tmux.tmux("send-keys", "-t", pane, "-l", marker)
     tmux.tmux("send-keys", "-t", pane, "Enter")
+
+
+def below_menu(tmux: TmuxFixture, pane: str) -> list[str]:
+    """The non-empty lines of a `start_login_menu` pane below the menu: what reached `cat`
+    (echoed as typed, then again once it has read the line)."""
+    screen = tmux.tmux("capture-pane", "-p", "-t", pane)
+    return [line for line in screen.split("own API key", 1)[1].splitlines() if line.strip()]
