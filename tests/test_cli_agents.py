@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from .conftest import TmuxFixture, wait_for
 from .simfleet import below_menu, start_agent, start_agents, start_login_menu, type_marker
 
@@ -196,3 +198,33 @@ def test_broadcast_without_a_server_is_exit_3_like_send(tmux: TmuxFixture) -> No
         assert (result.returncode, result.stdout, result.stderr) == (3, "", send.stderr), args
     assert send.stderr.startswith("tmuxorch: no tmux server running on ")
     assert send.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "arrives", "shown"),
+    [
+        # The reproduction: ESC[201~ would end the bracketed paste; `!cmd` would be typed keys.
+        ("a\n\x1b[201~\n!cmd", "a\n␛[201~\n!cmd", "␛"),
+        # One line goes unbracketed: ESC[A would be the Up key, C-c an interrupt, C-u a wipe.
+        ("up\x1b[Ahere", "up␛[Ahere", "␛"),
+        ("stop\x03not\x15really\x7f", "stop␃not␕really␡", "␃ ␕ ␡"),
+        ("crlf\r\nlines\r\n!", "crlf\nlines\n!", ""),  # one line break each, not two
+        ("tab\tin one line", "tab\tin one line", ""),  # bracketed: a Tab key would complete
+    ],
+    ids=["paste-end", "escape", "control-keys", "crlf", "tab"],
+)
+async def test_text_never_becomes_keys(
+    running_tmux: TmuxFixture, tmp_path: Path, text: str, arrives: str, shown: str
+) -> None:
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "0")
+    result = running_tmux.cli("send", agent.pane, "-", "--json", stdin=text + "\n")
+    assert result.returncode == 0, result.stderr
+    (receipt,) = json.loads(result.stdout)["receipts"]
+    assert receipt["status"] == "delivered"
+    if shown:
+        assert f"control characters pasted as {shown}:" in receipt["detail"]
+    else:
+        assert receipt["detail"] == ""
+    await wait_for(lambda: agent.entries() == [arrives])
+    await wait_for(agent.idle)
+    assert agent.entries() == [arrives]  # one message, nothing typed after it

@@ -3,9 +3,12 @@
 The promise: the exact text arrives in the pane that was meant and is submitted once. So:
 - the text goes through a paste buffer unique to this send, set once and pasted into every
   target in one pipelined batch: one line as the very bytes typing it would send, anything
-  multi-line or long as one bracketed paste (when the app asked for that). Not `send-keys`:
-  keys go to *every* pane of a window with `synchronize-panes` on, and to copy mode instead of
-  the program when the user scrolled back; a paste reaches the target pane's program only;
+  multi-line, with a tab, or long as one bracketed paste (when the app asked for that). Text is
+  never keys: characters a program would read as keys (ESC, which would also end a bracketed
+  paste early with `ESC[201~`; C-c; C-u…) are pasted as visible symbols, and the receipt says
+  so. Not `send-keys`: keys go to *every* pane of a window with `synchronize-panes` on, and to
+  copy mode instead of the program when the user scrolled back; a paste reaches the target
+  pane's program only;
 - Enter follows after a short pause (several agent CLIs drop an Enter that arrives with the
   text), pasted the same way (a carriage return, the byte the Enter key sends);
 - submission is checked: while the end of the text still sits on the pane's cursor line, the
@@ -89,6 +92,29 @@ def validate_message(text: str) -> str:
     return text
 
 
+KEY_PICTURES = {
+    code: 0x2400 + code for code in range(0x20) if chr(code) not in "\t\n\r"
+} | {0x7F: 0x2421}
+"""Characters a program reads as keys, not text, and the visible symbol (Unicode's control
+picture: ␛ ␃ ␕ ␡ …) pasted instead. ESC starts a key sequence (`ESC[A` is Up; `ESC[201~` ends a
+bracketed paste, so what follows would arrive as typed keys), C-c interrupts, C-u erases the line,
+DEL and C-h erase a character: even inside a paste, as not every program asks for bracketed
+paste. Tab and line breaks stay: they go as one bracketed paste."""
+
+
+def as_text(text: str) -> tuple[str, str]:
+    """What is pasted for `text`, and a note for its receipts ('' when it is `text` itself):
+    KEY_PICTURES replaced, and CRLF line endings made one line break each (tmux pastes every LF
+    as the CR a terminal sends for Enter, so a CRLF would be two)."""
+    pasted = text.replace("\r\n", "\n").translate(KEY_PICTURES)
+    shown = sorted({chr(KEY_PICTURES[ord(c)]) for c in text if ord(c) in KEY_PICTURES})
+    if not shown:
+        return pasted, ""
+    return pasted, (
+        f"control characters pasted as {' '.join(shown)}: as bytes they would be keys, not text"
+    )
+
+
 def _tail(text: str) -> str:
     """The end of the message as it shows on the input line: what must be gone after Enter."""
     lines = [line for line in text.splitlines() if line.strip()]
@@ -116,7 +142,7 @@ def typing_batch(
     pane_ids: Sequence[str], text: str, buffer: str
 ) -> list[tuple[str | None, list[str]]]:
     """The commands that type `text` into every pane (see the module docstring)."""
-    bracketed = "\n" in text or "\r" in text or len(text) > PASTE_THRESHOLD
+    bracketed = any(c in text for c in "\n\r\t") or len(text) > PASTE_THRESHOLD
     return paste_batch(pane_ids, text, buffer, bracketed=bracketed)
 
 
@@ -168,8 +194,35 @@ async def deliver(
     enter_delay: float = 0.08,
     submit_timeout: float = 1.0,
 ) -> list[Receipt]:
-    """Type `text` into every pane, submit it, and say per pane what happened."""
-    validate_message(text)
+    """Type `text` into every pane, as text only (see `as_text`), submit it, and say per pane
+    what happened."""
+    pasted, note = as_text(validate_message(text))
+    receipts = await _type_and_submit(
+        tracker, snapshot, pane_ids, pasted, enter=enter, force=force,
+        enter_delay=enter_delay, submit_timeout=submit_timeout,
+    )  # fmt: skip
+    return [_noted(receipt, note) for receipt in receipts]
+
+
+def _noted(receipt: Receipt, note: str) -> Receipt:
+    """The receipt of a pane the text was typed into, with `note` added to its detail."""
+    if not note or receipt.status not in ("delivered", "queued", "not_submitted"):
+        return receipt
+    detail = "; ".join(part for part in (receipt.detail, note) if part)
+    return receipt.model_copy(update={"detail": detail})
+
+
+async def _type_and_submit(
+    tracker: AgentTracker,
+    snapshot: Snapshot,
+    pane_ids: Sequence[str],
+    text: str,
+    *,
+    enter: bool,
+    force: bool,
+    enter_delay: float,
+    submit_timeout: float,
+) -> list[Receipt]:
     engine = tracker.engine
     receipts: dict[str, Receipt] = {}
     panes = snapshot.panes_by_id
