@@ -548,9 +548,7 @@ async def test_monitor_shows_the_stream_and_exits_0_on_ctrl_c(
             await process.wait()
 
 
-@pytest.mark.parametrize(
-    ("text", "why"), [("", "is empty"), (" \n\t \n", "is only whitespace")]
-)
+@pytest.mark.parametrize(("text", "why"), [("", "is empty"), (" \n\t \n", "is only whitespace")])
 async def test_an_empty_message_reads_the_same_locally_and_over_connect(
     srv: Served, running_tmux: TmuxFixture, text: str, why: str
 ) -> None:

@@ -92,9 +92,7 @@ def validate_message(text: str) -> str:
     return text
 
 
-KEY_PICTURES = {
-    code: 0x2400 + code for code in range(0x20) if chr(code) not in "\t\n\r"
-} | {0x7F: 0x2421}
+KEY_PICTURES = {c: 0x2400 + c for c in range(0x20) if chr(c) not in "\t\n\r"} | {0x7F: 0x2421}
 """Characters a program reads as keys, not text, and the visible symbol (Unicode's control
 picture: ␛ ␃ ␕ ␡ …) pasted instead. ESC starts a key sequence (`ESC[A` is Up; `ESC[201~` ends a
 bracketed paste, so what follows would arrive as typed keys), C-c interrupts, C-u erases the line,
