@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import select
 import subprocess
@@ -10,6 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tmuxorch.core.engine import Engine
+from tmuxorch.core.events import AgentStateChanged
 
 from .conftest import TmuxFixture, wait_for
 from .simfleet import below_menu, start_agent, start_agents, start_login_menu, type_marker
@@ -228,3 +232,70 @@ async def test_text_never_becomes_keys(
     await wait_for(lambda: agent.entries() == [arrives])
     await wait_for(agent.idle)
     assert agent.entries() == [arrives]  # one message, nothing typed after it
+
+
+def agent_of(tmux: TmuxFixture, pane_id: str) -> dict[str, object]:
+    """The pane as a one-shot `status --json` shows it."""
+    result = tmux.cli("status", "--json")
+    assert result.returncode == 0, result.stderr
+    sessions = json.loads(result.stdout)["sessions"]
+    (pane,) = [p for s in sessions for w in s["windows"] for p in w["panes"] if p["id"] == pane_id]
+    return pane  # type: ignore[no-any-return]
+
+
+async def test_status_since_is_when_a_watching_tmuxorch_saw_the_state_begin(
+    engine: Engine, running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "0.5")
+    first = agent_of(running_tmux, agent.pane)["agent"]
+    assert first == {"kind": "sim", "state": "idle", "since": None}  # nobody saw it begin
+    stream = await engine.subscribe()  # a watching tmuxorch, as a TUI or `serve` is
+    changes: list[AgentStateChanged] = []
+
+    async def collect() -> None:
+        async for event in stream:
+            if isinstance(event, AgentStateChanged) and event.pane_id == agent.pane:
+                changes.append(event)
+
+    task = asyncio.create_task(collect())
+    try:
+        await wait_for(
+            lambda: {p: s for p, _, s in engine.agents.states()}.get(agent.pane) == "idle"
+        )
+        agent.type("work please")
+        agent.keys("Enter")
+        await wait_for(lambda: [c.state for c in changes] == ["busy", "idle"], timeout=8)
+        began = changes[-1].since
+        recorded = f"idle {began:.3f}"
+        option = ["show-options", "-p", "-v", "-t", agent.pane, "@tmuxorch-since"]
+        await wait_for(lambda: running_tmux.tmux(*option).strip() == recorded)
+        seen = agent_of(running_tmux, agent.pane)["agent"]
+        assert seen == {"kind": "sim", "state": "idle", "since": pytest.approx(began, abs=1e-3)}
+    finally:
+        task.cancel()
+        await stream.close()
+
+
+async def test_a_dead_agent_pane_is_an_exited_agent_in_a_one_shot_status(
+    running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    running_tmux.tmux("set-option", "-g", "remain-on-exit", "on")
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "0")
+    agent.type("please --crash now")
+    agent.keys("Enter")
+
+    def died() -> str:
+        """When the process exited, once the pane is dead and tmux has reaped it."""
+        shown = running_tmux.tmux(
+            "display", "-p", "-t", agent.pane, "#{pane_dead} #{pane_dead_time}"
+        )
+        dead, _, at = shown.strip().partition(" ")
+        if dead == "1" and not at:  # tmux 3.3a at times leaves the exited process a zombie
+            running_tmux.tmux("run-shell", "true")  # until another child's exit: one does
+        return at
+
+    await wait_for(died, timeout=10)
+    assert "Error: simulated crash" in agent.screen()  # what its screen alone would call `error`
+    pane = agent_of(running_tmux, agent.pane)
+    assert pane["dead"] is True
+    assert pane["agent"] == {"kind": "sim", "state": "exited", "since": int(died())}

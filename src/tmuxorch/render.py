@@ -18,7 +18,7 @@ from rich.tree import Tree
 from tmuxorch.core.audit import AuditEntry
 from tmuxorch.core.delivery import Receipt
 from tmuxorch.core.events import Event
-from tmuxorch.core.models import AgentState, Pane, Snapshot, TmuxInfo, Window
+from tmuxorch.core.models import AgentInfo, AgentState, Pane, Snapshot, TmuxInfo, Window
 from tmuxorch.core.summary import Summary
 from tmuxorch.usecases import BroadcastPlan, pane_label
 
@@ -62,6 +62,11 @@ def duration(seconds: float) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
+
+
+def state_age(agent: AgentInfo, now: float) -> str:
+    """How long the agent has been in its state (`3m`); '' when nobody knows (see AgentInfo)."""
+    return "" if agent.since is None else duration(now - agent.since)
 
 
 def ago(timestamp: float, now: float | None = None) -> str:
