@@ -78,3 +78,35 @@ async def start_agents(
     agents = [SimAgent(tmux, directory / f"agent{n}.jsonl", *options) for n in range(count)]
     await wait_for(lambda: all(a.idle() for a in agents), timeout=15)
     return agents
+
+
+LOGIN_MENU = (
+    "printf 'Welcome to Codex\\n\\n> 1. Sign in with ChatGPT\\n  2. Provide your own API key\\n'"
+    "; exec cat"
+)
+"""A first-run screen of Codex (a login menu), then `cat`: a screen no pattern of the codex
+profile matches, which echoes whatever reaches it, so its pane shows what was typed."""
+
+
+async def start_login_menu(tmux: TmuxFixture) -> str:
+    """A pane tagged as a Codex agent showing its login menu; its id once the menu shows."""
+    pane = tmux.tmux(
+        "new-window", "-d", "-P", "-F", "#{pane_id}", "-t", "main", "sh", "-c", LOGIN_MENU
+    ).strip()
+    tmux.tmux("set-option", "-p", "-t", pane, "@tmuxorch-agent", "codex")
+    await wait_for(lambda: "own API key" in tmux.tmux("capture-pane", "-p", "-t", pane))
+    return pane
+
+
+def type_marker(tmux: TmuxFixture, pane: str, marker: str) -> None:
+    """Type `marker` and Enter into `pane` as a user would: once it shows, anything typed
+    into the pane before it has shown too."""
+    tmux.tmux("send-keys", "-t", pane, "-l", marker)
+    tmux.tmux("send-keys", "-t", pane, "Enter")
+
+
+def below_menu(tmux: TmuxFixture, pane: str) -> list[str]:
+    """The non-empty lines of a `start_login_menu` pane below the menu: what reached `cat`
+    (echoed as typed, then again once it has read the line)."""
+    screen = tmux.tmux("capture-pane", "-p", "-t", pane)
+    return [line for line in screen.split("own API key", 1)[1].splitlines() if line.strip()]

@@ -175,3 +175,19 @@ async def test_annotating_an_unchanged_fleet_keeps_its_objects(
     assert all(second.windows_by_id[w.id] is w for w in plain)
     assert second.panes_by_id[agent.pane].agent is not None
     assert second.windows_by_id[second.panes_by_id[agent.pane].window_id].kind == "agent"
+
+
+def test_what_a_pane_records_is_read_strictly() -> None:
+    """`@tmuxorch-since` is a user-settable option: only `STATE TIME` is believed; tmux's own
+    exit time of a dead pane wins; the start command is split as tmux quoted it."""
+    from tmuxorch.core.tracker import _listed
+
+    assert _listed(["claude", "idle 1764000100.500", "", ""]).recorded == ("idle", 1764000100.5)
+    for record in ("idle", "idle soon", "asleep 1.0", "idle 1.0.0", "idle -1", ""):
+        assert _listed(["", record, "", ""]).recorded is None, record
+    dead = _listed(["", "idle 5.0", "1764000200", '"/usr/bin/python3" -m "tmuxorch.simagent"'])
+    assert dead.recorded == ("exited", 1764000200.0)
+    assert dead.started == ("/usr/bin/python3", "-m", "tmuxorch.simagent")
+    assert _listed(["", "", "7", '"claude --resume"']).started == ("claude", "--resume")
+    assert _listed(["", "", "7", '"unclosed']).started == ()
+    assert _listed([]).tag == ""

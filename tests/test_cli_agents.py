@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import select
 import subprocess
@@ -9,8 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from tmuxorch.core.engine import Engine
+from tmuxorch.core.events import AgentStateChanged
+
 from .conftest import TmuxFixture, wait_for
-from .simfleet import start_agent, start_agents
+from .simfleet import below_menu, start_agent, start_agents, start_login_menu, type_marker
 
 
 def test_demo_then_status_shows_changing_states(tmux: TmuxFixture) -> None:
@@ -134,3 +140,162 @@ def test_events_json_stream(running_tmux: TmuxFixture) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+async def test_an_agent_on_a_screen_not_understood_gets_nothing_unless_forced(
+    running_tmux: TmuxFixture,
+) -> None:
+    """A login menu takes Enter as a choice: `send` types nothing there, `--force` does."""
+    pane = await start_login_menu(running_tmux)
+    skipped = running_tmux.cli("send", pane, "-m", "hello there", "--json")
+    assert skipped.returncode == 1, skipped.stderr
+    (receipt,) = json.loads(skipped.stdout)["receipts"]
+    assert receipt["status"] == "skipped_unknown"
+    assert "does not recognise" in receipt["detail"]
+    assert "--force" in receipt["detail"]
+    type_marker(running_tmux, pane, "MARKER")
+    # The marker shows (typed, then read by cat), with nothing typed before it.
+    await wait_for(lambda: below_menu(running_tmux, pane) == ["MARKER", "MARKER"])
+
+    forced = running_tmux.cli("send", pane, "--force", "-m", "forced text", "--json")
+    assert forced.returncode == 0, forced.stderr
+    assert [r["status"] for r in json.loads(forced.stdout)["receipts"]] == ["delivered"]
+    await wait_for(lambda: below_menu(running_tmux, pane)[2:] == ["forced text"] * 2)
+
+
+async def test_broadcast_plans_and_sends_nothing_to_a_screen_it_does_not_understand(
+    running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "0")
+    menu = await start_login_menu(running_tmux)
+    dry = running_tmux.cli("broadcast", "--dry-run", "--json", "-m", "hi")
+    assert dry.returncode == 0, dry.stderr
+    plan = json.loads(dry.stdout)
+    assert plan["schema"] == "tmuxorch.broadcast-plan/1"
+    assert [(t["target"], t["kind"], t["state"]) for t in plan["send"]] == [
+        (agent.pane, "sim", "idle")
+    ]
+    assert [(s["target"], s["state"], s["status"]) for s in plan["skipped"]] == [
+        (menu, "unknown", "skipped_unknown")
+    ]
+    assert plan["skipped"][0]["reason"] == "the agent shows a screen tmuxorch does not recognise"
+    human = running_tmux.cli("broadcast", "--dry-run", "-m", "hi")
+    assert "skip: the agent shows a screen tmuxorch does not recognise" in human.stdout
+    assert human.returncode == 0
+
+    sent = running_tmux.cli("broadcast", "-m", "hello all", "--json")
+    assert sent.returncode == 1, sent.stderr  # not every agent got it
+    receipts = json.loads(sent.stdout)["receipts"]
+    assert [(r["target"], r["status"]) for r in receipts] == [
+        (agent.pane, "delivered"), (menu, "skipped_unknown")
+    ]  # fmt: skip
+    await wait_for(lambda: agent.entries() == ["hello all"])  # the dry runs typed nothing
+    type_marker(running_tmux, menu, "MARKER")
+    await wait_for(lambda: below_menu(running_tmux, menu) == ["MARKER", "MARKER"])
+
+
+def test_broadcast_without_a_server_is_exit_3_like_send(tmux: TmuxFixture) -> None:
+    send = tmux.cli("send", "%0", "-m", "x")
+    assert send.returncode == 3
+    for args in (["-m", "x"], ["--dry-run", "-m", "x"], ["--dry-run", "--json", "-m", "x"]):
+        result = tmux.cli("broadcast", *args)
+        assert (result.returncode, result.stdout, result.stderr) == (3, "", send.stderr), args
+    assert send.stderr.startswith("tmuxorch: no tmux server running on ")
+    assert send.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "arrives", "shown"),
+    [
+        # The reproduction: ESC[201~ would end the bracketed paste; `!cmd` would be typed keys.
+        ("a\n\x1b[201~\n!cmd", "a\n␛[201~\n!cmd", "␛"),
+        # One line goes unbracketed: ESC[A would be the Up key, C-c an interrupt, C-u a wipe.
+        ("up\x1b[Ahere", "up␛[Ahere", "␛"),
+        ("stop\x03not\x15really\x7f", "stop␃not␕really␡", "␃ ␕ ␡"),
+        ("crlf\r\nlines\r\n!", "crlf\nlines\n!", ""),  # one line break each, not two
+        ("tab\tin one line", "tab\tin one line", ""),  # bracketed: a Tab key would complete
+    ],
+    ids=["paste-end", "escape", "control-keys", "crlf", "tab"],
+)
+async def test_text_never_becomes_keys(
+    running_tmux: TmuxFixture, tmp_path: Path, text: str, arrives: str, shown: str
+) -> None:
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "0")
+    result = running_tmux.cli("send", agent.pane, "-", "--json", stdin=text + "\n")
+    assert result.returncode == 0, result.stderr
+    (receipt,) = json.loads(result.stdout)["receipts"]
+    assert receipt["status"] == "delivered"
+    if shown:
+        assert f"control characters pasted as {shown}:" in receipt["detail"]
+    else:
+        assert receipt["detail"] == ""
+    await wait_for(lambda: agent.entries() == [arrives])
+    await wait_for(agent.idle)
+    assert agent.entries() == [arrives]  # one message, nothing typed after it
+
+
+def agent_of(tmux: TmuxFixture, pane_id: str) -> dict[str, object]:
+    """The pane as a one-shot `status --json` shows it."""
+    result = tmux.cli("status", "--json")
+    assert result.returncode == 0, result.stderr
+    sessions = json.loads(result.stdout)["sessions"]
+    (pane,) = [p for s in sessions for w in s["windows"] for p in w["panes"] if p["id"] == pane_id]
+    return pane  # type: ignore[no-any-return]
+
+
+async def test_status_since_is_when_a_watching_tmuxorch_saw_the_state_begin(
+    engine: Engine, running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "0.5")
+    first = agent_of(running_tmux, agent.pane)["agent"]
+    assert first == {"kind": "sim", "state": "idle", "since": None}  # nobody saw it begin
+    stream = await engine.subscribe()  # a watching tmuxorch, as a TUI or `serve` is
+    changes: list[AgentStateChanged] = []
+
+    async def collect() -> None:
+        async for event in stream:
+            if isinstance(event, AgentStateChanged) and event.pane_id == agent.pane:
+                changes.append(event)
+
+    task = asyncio.create_task(collect())
+    try:
+        await wait_for(
+            lambda: {p: s for p, _, s in engine.agents.states()}.get(agent.pane) == "idle"
+        )
+        agent.type("work please")
+        agent.keys("Enter")
+        await wait_for(lambda: [c.state for c in changes] == ["busy", "idle"], timeout=8)
+        began = changes[-1].since
+        recorded = f"idle {began:.3f}"
+        option = ["show-options", "-p", "-v", "-t", agent.pane, "@tmuxorch-since"]
+        await wait_for(lambda: running_tmux.tmux(*option).strip() == recorded)
+        seen = agent_of(running_tmux, agent.pane)["agent"]
+        assert seen == {"kind": "sim", "state": "idle", "since": pytest.approx(began, abs=1e-3)}
+    finally:
+        task.cancel()
+        await stream.close()
+
+
+async def test_a_dead_agent_pane_is_an_exited_agent_in_a_one_shot_status(
+    running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    running_tmux.tmux("set-option", "-g", "remain-on-exit", "on")
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "0")
+    agent.type("please --crash now")
+    agent.keys("Enter")
+
+    def died() -> str:
+        """When the process exited, once the pane is dead and tmux has reaped it."""
+        shown = running_tmux.tmux(
+            "display", "-p", "-t", agent.pane, "#{pane_dead} #{pane_dead_time}"
+        )
+        dead, _, at = shown.strip().partition(" ")
+        if dead == "1" and not at:  # tmux 3.3a at times leaves the exited process a zombie
+            running_tmux.tmux("run-shell", "true")  # until another child's exit: one does
+        return at
+
+    await wait_for(died, timeout=10)
+    assert "Error: simulated crash" in agent.screen()  # what its screen alone would call `error`
+    pane = agent_of(running_tmux, agent.pane)
+    assert pane["dead"] is True
+    assert pane["agent"] == {"kind": "sim", "state": "exited", "since": int(died())}

@@ -222,7 +222,7 @@ async def test_shell_pane_submission_is_recognised(
     await wait_for(marker.exists)
 
 
-@pytest.mark.parametrize("text", ["", "nul\x00byte"])
+@pytest.mark.parametrize("text", ["", " \n\t", "nul\x00byte"])
 async def test_bad_messages_are_refused(backend: LocalBackend, engine: Engine, text: str) -> None:
     from tmuxorch.core.errors import BadInputError
 
@@ -237,3 +237,15 @@ def test_sim_agent_helper_reads_logs(tmp_path: Path) -> None:
     agent = SimAgent.__new__(SimAgent)
     agent.log = log
     assert agent.entries() == ["a\nb"]
+
+
+@pytest.mark.parametrize(
+    ("text", "bracketed"),
+    [("one line", False), ("tab\there", True), ("two\nlines", True), ("x" * 513, True)],
+)
+def test_what_goes_as_one_bracketed_paste(text: str, bracketed: bool) -> None:
+    """Unbracketed, a Tab is the completion key of shells and agent CLIs, not text."""
+    from tmuxorch.core.delivery import typing_batch
+
+    pastes = [c for _, c in typing_batch(["%1"], text, "b") if c[0] == "paste-buffer"]
+    assert [("-p" in c) for c in pastes] == [bracketed]

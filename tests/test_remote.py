@@ -41,7 +41,7 @@ from tmuxorch.server.server import ServerOptions, TmuxorchServer
 
 from .conftest import TmuxFixture, wait_for
 from .serverkit import Served, served, synthetic
-from .simfleet import start_agent
+from .simfleet import start_agent, start_login_menu
 
 
 @pytest.fixture
@@ -147,6 +147,18 @@ async def test_send_reaches_an_agent_exactly_once(
     await wait_for(lambda: agent.entries() == [text])
     await wait_for(agent.idle)  # it has replied and is back at its prompt: no second submit
     assert agent.entries() == [text]
+
+
+async def test_an_agent_on_a_screen_not_understood_is_skipped(
+    fleet: Backend, running_tmux: TmuxFixture
+) -> None:
+    """The rule is the core's: the server's `send` op keeps it, and `force` passes through."""
+    pane = await start_login_menu(running_tmux)
+    (skipped,) = await fleet.send([pane], "1")
+    assert skipped.status == "skipped_unknown"
+    (forced,) = await fleet.send([pane], "typed anyway", force=True)
+    assert forced.status == "delivered"
+    await wait_for(lambda: "typed anyway" in running_tmux.tmux("capture-pane", "-p", "-t", pane))
 
 
 async def test_keys_and_capture(fleet: Backend, running_tmux: TmuxFixture) -> None:
@@ -537,17 +549,18 @@ async def test_monitor_shows_the_stream_and_exits_0_on_ctrl_c(
             await process.wait()
 
 
+@pytest.mark.parametrize(("text", "why"), [("", "is empty"), (" \n\t \n", "is only whitespace")])
 async def test_an_empty_message_reads_the_same_locally_and_over_connect(
-    srv: Served, running_tmux: TmuxFixture
+    srv: Served, running_tmux: TmuxFixture, text: str, why: str
 ) -> None:
-    local = await run_cli(running_tmux, "send", "%0", "-m", "")
+    local = await run_cli(running_tmux, "send", "%0", "-m", text)
     remote = await run_cli(
-        running_tmux, "--connect", srv.url, "send", "%0", "-m", "",
+        running_tmux, "--connect", srv.url, "send", "%0", "-m", text,
         env={"TMUXORCH_TOKEN": srv.control},
     )  # fmt: skip
     for result in (local, remote):
         assert result.returncode == 2
-        assert result.stderr.strip() == "tmuxorch: the message is empty"
+        assert result.stderr == f"tmuxorch: the message {why}\n"
 
 
 async def test_monitor_piped_prints_its_header_at_once(

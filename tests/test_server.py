@@ -218,8 +218,11 @@ async def test_control_token_drives_tmux_and_is_audited_by_name(
             "spawn", session="work", name="agent", kind="sim", command=["sleep", "100000"]
         )
         pane = spawned["pane_id"]
+        # `sleep` shows no screen a sim agent would: unforced, the send is held back.
         receipts = (await client.ok("send", targets=[pane], text="hello", enter=False))["receipts"]
-        assert [r["status"] for r in receipts] == ["delivered"]
+        assert [r["status"] for r in receipts] == ["skipped_unknown"]
+        forced = await client.ok("send", targets=[pane], text="hello", enter=False, force=True)
+        assert [r["status"] for r in forced["receipts"]] == ["delivered"]
         await client.ok("keys", targets=[pane], keys=["C-u"])
         await client.ok("rename", target=spawned["window_id"], name="renamed")
         assert "renamed" in running_tmux.tmux("list-windows", "-a", "-F", "#{window_name}")
@@ -237,6 +240,7 @@ async def test_errors_are_responses_with_codes(srv: Served) -> None:
         assert await client.error("kill", target="@999") == "not_found"
         assert await client.error("capture", target="%999") == "not_found"
         assert await client.error("send", targets=["%0"], text="") == "bad_request"
+        assert await client.error("send", targets=["%0"], text=" \n ") == "bad_request"
         assert await client.error("keys", targets=["%0"], keys=["Nope-X"]) == "bad_request"
         assert await client.error("rename", target="$0", name="a#{host}") == "bad_request"
         assert await client.error("rename", target="%0", name="x") == "bad_request"

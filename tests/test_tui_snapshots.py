@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input, Static
 
 from tmuxorch.core.models import Snapshot
 from tmuxorch.tui.app import TmuxorchApp
@@ -186,3 +187,25 @@ async def test_the_detail_strip_keeps_counting() -> None:
         assert "busy for 2m" in str(strip.content)
         now[0] += 3600
         await until(pilot, lambda: "busy for 1h" in str(strip.content))
+
+
+async def test_broadcast_preview_lists_the_agents_it_holds_back() -> None:
+    """Not a picture: with no state filter, the agent awaiting approval is listed as skipped,
+    with the reason, and the broadcast goes to the others only."""
+    app, backend = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await loaded(pilot)
+        await open_broadcast(pilot)
+        screen = app.screen
+        assert isinstance(screen, BroadcastScreen)
+        screen.query_one("#states", Input).value = ""
+        preview = screen.query_one("#targets", Static)
+        await until(pilot, lambda: "skipped" in str(preview.content))
+        assert str(preview.content).endswith(
+            "1 skipped (nothing is typed there):\n"
+            "%1  codex  waiting: the agent shows an approval prompt or a question"
+        )
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: screen.receipts is not None)
+    [call] = backend.ops("send")
+    assert call.args[0] == ["%0", "%2", "%3", "%5"]

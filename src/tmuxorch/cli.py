@@ -48,7 +48,7 @@ def _message_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-m", "--message", help="the text to send")
     parser.add_argument("-f", "--file", help="read the text from FILE")
     parser.add_argument(
-        "--force", action="store_true", help="send even to agents awaiting approval"
+        "--force", action="store_true", help="send even to agents awaiting approval or unrecognised"
     )
     parser.add_argument("--json", action="store_true", help="receipts as JSON")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from tmuxorch.core.audit import AuditLog
 from tmuxorch.core.backend import Backend
 from tmuxorch.core.delivery import Receipt, validate_message
-from tmuxorch.core.errors import BadInputError, TargetNotFoundError
+from tmuxorch.core.errors import BadInputError, TargetNotFoundError, TmuxUnavailableError
 from tmuxorch.core.models import Pane, Snapshot
 from tmuxorch.core.names import validate_key
 from tmuxorch.core.store import Store
@@ -30,8 +30,7 @@ from tmuxorch.render import (
     status_tree,
     summary_tables,
 )
-
-DELIVERED = ("delivered", "queued")
+from tmuxorch.usecases import DELIVERED, plan_broadcast
 
 
 def print_json(document: object) -> None:
@@ -63,15 +62,6 @@ def read_message(args: argparse.Namespace) -> str:
     return validate_message(text[:-1] if text.endswith("\n") else text)
 
 
-def pane_label(snapshot: Snapshot, pane: Pane) -> str:
-    """`session:window.pane` for people, beside the id."""
-    session = snapshot.sessions_by_id.get(pane.session_id)
-    window = snapshot.windows_by_id.get(pane.window_id)
-    if session is None or window is None:
-        return pane.id
-    return f"{session.name}:{window.name}.{pane.index}"
-
-
 def resolve_input_panes(snapshot: Snapshot, targets: Sequence[str]) -> list[Pane]:
     """Every TARGET resolved (all must exist), then expanded to the panes that take input."""
     panes: dict[str, Pane] = {}
@@ -94,7 +84,7 @@ def report(
             }
         )
     else:
-        make_console().print(receipts_table(snapshot, receipts, pane_label))
+        make_console().print(receipts_table(snapshot, receipts))
     return 0 if all(r.status in DELIVERED for r in receipts) else 1
 
 
@@ -135,33 +125,27 @@ async def cmd_send(args: argparse.Namespace, backend: Backend) -> int:
 async def cmd_broadcast(args: argparse.Namespace, backend: Backend) -> int:
     text = read_message(args)
     snapshot = await backend.snapshot()
-    chosen: list[Pane] = []
-    left_out: list[tuple[Pane, str]] = []
-    for pane in snapshot.panes():
-        agent = pane.agent
-        if agent is None:
-            continue
-        session = snapshot.sessions_by_id[pane.session_id]
-        if args.kind and agent.kind not in args.kind:
-            left_out.append((pane, f"kind is {agent.kind}"))
-        elif args.state and agent.state not in args.state:
-            left_out.append((pane, f"state is {agent.state}"))
-        elif args.session and session.name not in args.session and session.id not in args.session:
-            left_out.append((pane, f"in session {session.name}"))
-        else:
-            chosen.append(pane)
-    if not args.json:
-        make_console().print(plan_table(snapshot, chosen, left_out, pane_label))
-    if not chosen:
-        if args.json:
-            print_json({"schema": "tmuxorch.receipts/1", "op": "broadcast", "receipts": []})
-        else:
+    if not snapshot.tmux.running:
+        raise TmuxUnavailableError(f"no tmux server running on {snapshot.tmux.socket}")
+    plan = plan_broadcast(
+        snapshot, kinds=args.kind or (), states=args.state or (), sessions=args.session or (),
+        force=args.force,
+    )  # fmt: skip
+    if args.json and args.dry_run:
+        print_json(plan.document(snapshot))
+    elif not args.json:
+        make_console().print(plan_table(snapshot, plan))
+    if not plan.send and not plan.held:
+        if not args.json:
             print("no agent matches: nothing sent", file=sys.stderr)
+        elif not args.dry_run:
+            print_json({"schema": "tmuxorch.receipts/1", "op": "broadcast", "receipts": []})
         return 1
     if args.dry_run:
-        return 0
-    receipts = await backend.send([p.id for p in chosen], text, force=args.force)
-    return report(args, "broadcast", snapshot, receipts)
+        return 0 if plan.send else 1
+    targets = [pane.id for pane in plan.send]
+    sent = await backend.send(targets, text, force=args.force) if targets else []
+    return report(args, "broadcast", snapshot, plan.receipts(sent))
 
 
 async def cmd_keys(args: argparse.Namespace, backend: Backend) -> int:

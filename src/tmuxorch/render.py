@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from rich.console import Console
 from rich.markup import escape
@@ -18,8 +18,9 @@ from rich.tree import Tree
 from tmuxorch.core.audit import AuditEntry
 from tmuxorch.core.delivery import Receipt
 from tmuxorch.core.events import Event
-from tmuxorch.core.models import AgentState, Pane, Snapshot, TmuxInfo, Window
+from tmuxorch.core.models import AgentInfo, AgentState, Pane, Snapshot, TmuxInfo, Window
 from tmuxorch.core.summary import Summary
+from tmuxorch.usecases import BroadcastPlan, pane_label
 
 STATE_BADGES: dict[AgentState, tuple[str, str]] = {
     "busy": ("●", "yellow"),
@@ -32,7 +33,7 @@ STATE_BADGES: dict[AgentState, tuple[str, str]] = {
 """A symbol and a colour per state: the symbol keeps it readable without colour."""
 RECEIPT_STYLES = {
     "delivered": "green", "queued": "yellow", "not_submitted": "red",
-    "skipped_waiting": "magenta", "failed": "bold red",
+    "skipped_waiting": "magenta", "skipped_unknown": "magenta", "failed": "bold red",
 }  # fmt: skip
 
 
@@ -61,6 +62,11 @@ def duration(seconds: float) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
+
+
+def state_age(agent: AgentInfo, now: float) -> str:
+    """How long the agent has been in its state (`3m`); '' when nobody knows (see AgentInfo)."""
+    return "" if agent.since is None else duration(now - agent.since)
 
 
 def ago(timestamp: float, now: float | None = None) -> str:
@@ -157,10 +163,7 @@ def summary_tables(summary: Summary) -> list[Table | str]:
     return blocks
 
 
-PaneLabel = Callable[[Snapshot, Pane], str]
-
-
-def receipts_table(snapshot: Snapshot, receipts: Sequence[Receipt], label: PaneLabel) -> Table:
+def receipts_table(snapshot: Snapshot, receipts: Sequence[Receipt]) -> Table:
     """One row per target: where, what happened, why."""
     table = Table(title="Receipts", title_justify="left")
     for column in ("target", "pane", "status", "detail"):
@@ -170,36 +173,26 @@ def receipts_table(snapshot: Snapshot, receipts: Sequence[Receipt], label: PaneL
         style = RECEIPT_STYLES.get(receipt.status, "")
         table.add_row(
             receipt.target,
-            escape(label(snapshot, pane)) if pane else "",
+            escape(pane_label(snapshot, pane)) if pane else "",
             f"[{style}]{receipt.status}[/]",
             escape(receipt.detail),
         )
     return table
 
 
-def plan_table(
-    snapshot: Snapshot,
-    chosen: Sequence[Pane],
-    left_out: Sequence[tuple[Pane, str]],
-    label: PaneLabel,
-) -> Table:
-    """Who a broadcast will reach and who it leaves out, before anything is sent."""
+def plan_table(snapshot: Snapshot, plan: BroadcastPlan) -> Table:
+    """Who a broadcast will reach and who it leaves out (and why), before anything is sent."""
     table = Table(title="Broadcast", title_justify="left")
     for column in ("pane", "where", "agent", "state", "plan"):
         table.add_column(column)
-    for pane in chosen:
+    rows = [(pane, "[green]send[/]") for pane in plan.send]
+    rows += [(s.pane, f"[dim]skip: {escape(s.reason)}[/]") for s in plan.skipped]
+    for pane, what in rows:
         agent = pane.agent
         assert agent is not None
         table.add_row(
-            pane.id, escape(label(snapshot, pane)), escape(agent.kind),
-            state_badge(agent.state), "[green]send[/]",
-        )  # fmt: skip
-    for pane, why in left_out:
-        agent = pane.agent
-        assert agent is not None
-        table.add_row(
-            pane.id, escape(label(snapshot, pane)), escape(agent.kind),
-            state_badge(agent.state), f"[dim]skip: {escape(why)}[/]",
+            pane.id, escape(pane_label(snapshot, pane)), escape(agent.kind),
+            state_badge(agent.state), what,
         )  # fmt: skip
     return table
 

@@ -209,8 +209,17 @@ class AgentDetector:
             }
             self._compiled_rules.append((rule.kind, matchers))
 
-    def kind_of(self, pane: Pane, window: Window, session: Session, tag: str | None) -> str | None:
-        """The agent kind of this pane, or None when it is not an agent."""
+    def kind_of(
+        self,
+        pane: Pane,
+        window: Window,
+        session: Session,
+        tag: str | None,
+        *,
+        started: Sequence[str] = (),
+    ) -> str | None:
+        """The agent kind of this pane, or None when it is not an agent. A dead pane has no
+        process to read: it is what it was seen running, or what it was `started` with."""
         if tag:
             return tag
         for kind, matchers in self._compiled_rules:
@@ -220,8 +229,8 @@ class AgentDetector:
             }  # fmt: skip
             if all(m.search(values[name]) for name, m in matchers.items()):
                 return kind
-        if pane.dead:  # no process left to look at: it is what it was while it ran
-            return self._last_kind.get(pane.id)
+        if pane.dead:
+            return self._last_kind.get(pane.id) or self._match_argv(list(started))
         key = (pane.id, pane.pid, pane.command)
         if key not in self._cache:
             if len(self._cache) > 4096:

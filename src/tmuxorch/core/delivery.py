@@ -3,15 +3,20 @@
 The promise: the exact text arrives in the pane that was meant and is submitted once. So:
 - the text goes through a paste buffer unique to this send, set once and pasted into every
   target in one pipelined batch: one line as the very bytes typing it would send, anything
-  multi-line or long as one bracketed paste (when the app asked for that). Not `send-keys`:
-  keys go to *every* pane of a window with `synchronize-panes` on, and to copy mode instead of
-  the program when the user scrolled back; a paste reaches the target pane's program only;
+  multi-line, with a tab, or long as one bracketed paste (when the app asked for that). Text is
+  never keys: characters a program would read as keys (ESC, which would also end a bracketed
+  paste early with `ESC[201~`; C-c; C-u…) are pasted as visible symbols, and the receipt says
+  so. Not `send-keys`: keys go to *every* pane of a window with `synchronize-panes` on, and to
+  copy mode instead of the program when the user scrolled back; a paste reaches the target
+  pane's program only;
 - Enter follows after a short pause (several agent CLIs drop an Enter that arrives with the
   text), pasted the same way (a carriage return, the byte the Enter key sends);
 - submission is checked: while the end of the text still sits on the pane's cursor line, the
   message is still in the input box, and Enter — never the text — is pressed again;
-- an agent showing an approval prompt is skipped (typing there would answer the prompt) unless
-  forced; one busy agent gets the message `queued` (agent CLIs queue input while working).
+- an agent whose screen we do not understand is skipped unless forced: one showing an approval
+  prompt (typing there would answer it), and one whose screen matches none of its patterns (a
+  login menu or a trust dialog: the Enter would choose an item); one busy agent gets the
+  message `queued` (agent CLIs queue input while working).
 """
 
 from __future__ import annotations
@@ -25,11 +30,13 @@ from typing import Literal
 
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import BadInputError
-from tmuxorch.core.models import Frozen, Snapshot
+from tmuxorch.core.models import AgentState, Frozen, Snapshot
 from tmuxorch.core.results import CommandResult
 from tmuxorch.core.tracker import AgentTracker, capture_command
 
-ReceiptStatus = Literal["delivered", "queued", "not_submitted", "skipped_waiting", "failed"]
+ReceiptStatus = Literal[
+    "delivered", "queued", "not_submitted", "skipped_waiting", "skipped_unknown", "failed"
+]
 PASTE_THRESHOLD = 512
 """Longer single lines are pasted bracketed too: the app gets them as one input event."""
 _ENTER_RETRIES = 2
@@ -57,15 +64,53 @@ def _input_is_off(result: CommandResult) -> bool:
 
 INPUT_OFF = "input to this pane is switched off (tmux select-pane -e turns it on)"
 
+HELD_BACK: dict[AgentState, tuple[ReceiptStatus, str]] = {
+    "waiting": ("skipped_waiting", "the agent shows an approval prompt or a question"),
+    "unknown": ("skipped_unknown", "the agent shows a screen tmuxorch does not recognise"),
+}
+"""States that get no keystrokes unless forced: the receipt, and why (short, for plans)."""
+
+
+def held_back(pane_id: str, state: AgentState, *, force: bool) -> Receipt | None:
+    """The `skipped_*` receipt for an agent in `state`, or None when it may be typed into. The
+    one rule send, broadcast plans, the TUI and the server share (DESIGN.md safety rule 6)."""
+    if force or state not in HELD_BACK:
+        return None
+    status, why = HELD_BACK[state]
+    return Receipt(target=pane_id, status=status, detail=f"{why} (use --force to send anyway)")
+
 
 def validate_message(text: str) -> str:
     """`text` if it can be sent; else BadInputError saying why (also checked by the CLI before
     it goes to a remote server, so both say the same)."""
     if not text:
         raise BadInputError("the message is empty")
+    if not text.strip():  # pasted, it would be a stray Enter or spaces in an agent's input
+        raise BadInputError("the message is only whitespace")
     if "\x00" in text:
         raise BadInputError("the message contains a NUL byte, which a terminal cannot receive")
     return text
+
+
+KEY_PICTURES = {c: 0x2400 + c for c in range(0x20) if chr(c) not in "\t\n\r"} | {0x7F: 0x2421}
+"""Characters a program reads as keys, not text, and the visible symbol (Unicode's control
+picture: ␛ ␃ ␕ ␡ …) pasted instead. ESC starts a key sequence (`ESC[A` is Up; `ESC[201~` ends a
+bracketed paste, so what follows would arrive as typed keys), C-c interrupts, C-u erases the line,
+DEL and C-h erase a character: even inside a paste, as not every program asks for bracketed
+paste. Tab and line breaks stay: they go as one bracketed paste."""
+
+
+def as_text(text: str) -> tuple[str, str]:
+    """What is pasted for `text`, and a note for its receipts ('' when it is `text` itself):
+    KEY_PICTURES replaced, and CRLF line endings made one line break each (tmux pastes every LF
+    as the CR a terminal sends for Enter, so a CRLF would be two)."""
+    pasted = text.replace("\r\n", "\n").translate(KEY_PICTURES)
+    shown = sorted({chr(KEY_PICTURES[ord(c)]) for c in text if ord(c) in KEY_PICTURES})
+    if not shown:
+        return pasted, ""
+    return pasted, (
+        f"control characters pasted as {' '.join(shown)}: as bytes they would be keys, not text"
+    )
 
 
 def _tail(text: str) -> str:
@@ -95,7 +140,7 @@ def typing_batch(
     pane_ids: Sequence[str], text: str, buffer: str
 ) -> list[tuple[str | None, list[str]]]:
     """The commands that type `text` into every pane (see the module docstring)."""
-    bracketed = "\n" in text or "\r" in text or len(text) > PASTE_THRESHOLD
+    bracketed = any(c in text for c in "\n\r\t") or len(text) > PASTE_THRESHOLD
     return paste_batch(pane_ids, text, buffer, bracketed=bracketed)
 
 
@@ -147,8 +192,35 @@ async def deliver(
     enter_delay: float = 0.08,
     submit_timeout: float = 1.0,
 ) -> list[Receipt]:
-    """Type `text` into every pane, submit it, and say per pane what happened."""
-    validate_message(text)
+    """Type `text` into every pane, as text only (see `as_text`), submit it, and say per pane
+    what happened."""
+    pasted, note = as_text(validate_message(text))
+    receipts = await _type_and_submit(
+        tracker, snapshot, pane_ids, pasted, enter=enter, force=force,
+        enter_delay=enter_delay, submit_timeout=submit_timeout,
+    )  # fmt: skip
+    return [_noted(receipt, note) for receipt in receipts]
+
+
+def _noted(receipt: Receipt, note: str) -> Receipt:
+    """The receipt of a pane the text was typed into, with `note` added to its detail."""
+    if not note or receipt.status not in ("delivered", "queued", "not_submitted"):
+        return receipt
+    detail = "; ".join(part for part in (receipt.detail, note) if part)
+    return receipt.model_copy(update={"detail": detail})
+
+
+async def _type_and_submit(
+    tracker: AgentTracker,
+    snapshot: Snapshot,
+    pane_ids: Sequence[str],
+    text: str,
+    *,
+    enter: bool,
+    force: bool,
+    enter_delay: float,
+    submit_timeout: float,
+) -> list[Receipt]:
     engine = tracker.engine
     receipts: dict[str, Receipt] = {}
     panes = snapshot.panes_by_id
@@ -172,14 +244,15 @@ async def deliver(
             receipts[pane_id] = Receipt(target=pane_id, status="failed", detail=INPUT_OFF)
     busy: set[str] = set()
     for (pane_id, kind), result in zip(kinds.items(), results[len(candidates) :], strict=True):
-        state = tracker.classify_now(kind, result.lines) if result.ok else "unknown"
         if pane_id in receipts:
             continue
-        if state == "waiting" and not force:
-            receipts[pane_id] = Receipt(
-                target=pane_id, status="skipped_waiting",
-                detail="the agent shows an approval prompt (use --force to send anyway)",
-            )  # fmt: skip
+        if not result.ok:  # gone since the snapshot: nothing to type into
+            receipts[pane_id] = Receipt(target=pane_id, status="failed", detail=result.error)
+            continue
+        state = tracker.classify_now(kind, result.lines)
+        skipped = held_back(pane_id, state, force=force)
+        if skipped is not None:
+            receipts[pane_id] = skipped
         elif state == "busy":
             busy.add(pane_id)
     targets = [pid for pid in candidates if pid not in receipts]

@@ -27,7 +27,8 @@ class AgentInfo(Frozen):
 
     kind: str
     state: AgentState = "unknown"
-    since: float = 0.0
+    since: float | None = None
+    """When it entered `state`, as a watching tmuxorch saw it; None when nobody knows."""
 
 
 class Pane(Frozen):

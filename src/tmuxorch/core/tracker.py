@@ -4,15 +4,21 @@ Only agent panes are captured, all of them in one pipelined round trip; a pane w
 did not change since the last sweep costs nothing more. A new state must hold for `debounce`
 seconds before it replaces the current one, so a spinner that blinks or a screen caught mid-redraw
 does not make the state flicker; the first observation of a pane is taken as it is.
+
+When a state began is known only to a tmuxorch that saw it change (a TUI, `serve`, `events`):
+it writes that into the pane option `@tmuxorch-since` ("STATE TIME"), so a one-shot `status`
+later says since when, as long as the state is still the one recorded; tmux itself knows when a
+dead pane's process exited. Otherwise `since` is None: a one-shot look cannot know.
 """
 
 from __future__ import annotations
 
 import operator
+import shlex
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 from tmuxorch.core.agents import AgentDetector, AgentProfile, load_profiles, window_kind
 from tmuxorch.core.config import Settings
@@ -24,7 +30,50 @@ if TYPE_CHECKING:
     from tmuxorch.core.engine import Engine
 
 AGENT_OPTION = "@tmuxorch-agent"
-_LIST_TAGS = ["list-panes", "-a", "-F", f"#{{pane_id}}{SEPARATOR}#{{{AGENT_OPTION}}}"]
+SINCE_OPTION = "@tmuxorch-since"
+_LIST_PANES = [
+    "list-panes", "-a", "-F",
+    SEPARATOR.join((
+        "#{pane_id}", f"#{{{AGENT_OPTION}}}", f"#{{{SINCE_OPTION}}}",
+        "#{?pane_dead,#{pane_dead_time},}", "#{?pane_dead,#{pane_start_command},}",
+    )),
+]  # fmt: skip
+"""What a tracker reads once per pane: our options, and for a dead pane (no process left to
+look at) when it died and the command it was started with."""
+_STATES: tuple[AgentState, ...] = get_args(AgentState)
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """What `_LIST_PANES` says of one pane."""
+
+    tag: str = ""
+    recorded: tuple[AgentState, float] | None = None
+    started: tuple[str, ...] = ()
+
+
+def _listed(fields: Sequence[str]) -> _Listed:
+    """One line of `_LIST_PANES` (after the pane id); anything malformed is left out."""
+    tag, record, dead_time, start = (*fields, "", "", "", "")[:4]
+    recorded: tuple[AgentState, float] | None = None
+    state, _, at = record.partition(" ")
+    if dead_time.isdigit():
+        recorded = ("exited", float(dead_time))
+    elif state in _STATES and at.replace(".", "", 1).isdigit():
+        recorded = (state, float(at))
+    return _Listed(tag, recorded, _start_argv(start))
+
+
+def _start_argv(command: str) -> tuple[str, ...]:
+    """The argv of `pane_start_command` (tmux quotes each argument); one argument is a command
+    tmux ran through `sh -c`, so it is split once more."""
+    try:
+        argv = shlex.split(command)
+        if len(argv) == 1:
+            argv = shlex.split(argv[0])
+    except ValueError:
+        return ()
+    return tuple(argv)
 
 
 def capture_command(pane_id: str) -> list[str]:
@@ -36,7 +85,7 @@ def capture_command(pane_id: str) -> list[str]:
 class _Tracked:
     kind: str
     state: AgentState
-    since: float
+    since: float | None
     digest: int | None = None
     candidate: AgentState | None = None
     candidate_since: float = 0.0
@@ -52,7 +101,7 @@ class AgentTracker:
         self.detector = AgentDetector(self.profiles, self.settings.rules)
         self.debounce = self.settings.state_debounce
         self.interval = self.settings.state_interval
-        self._tags: dict[str, str] = {}
+        self._listed: dict[str, _Listed] = {}
         self._tracked: dict[str, _Tracked] = {}
 
     def profile(self, kind: str) -> AgentProfile:
@@ -61,7 +110,7 @@ class AgentTracker:
 
     def remember_tag(self, pane_id: str, kind: str) -> None:
         """Record a tag we set ourselves (spawn), saving a round trip."""
-        self._tags[pane_id] = kind
+        self._listed[pane_id] = _Listed(tag=kind)
 
     async def annotate(self, snapshot: Snapshot, *, sweep: bool = True) -> Snapshot:
         """The snapshot with `agent` set on agent panes and `kind` on windows. With `sweep`,
@@ -105,6 +154,12 @@ class AgentTracker:
             change = self._observe(pane, kind, observed, lines, digest, now)
             if change is not None:
                 changes.append(change)
+        if changes:  # for whoever looks next without having watched (a one-shot `status`)
+            await self.engine.run(
+                [["set-option", "-p", "-t", c.pane_id, SINCE_OPTION, f"{c.state} {c.since:.3f}"]
+                 for c in changes],
+                idempotent=False,
+            )  # fmt: skip
         return changes
 
     def classify_now(self, kind: str, lines: Sequence[str]) -> AgentState:
@@ -127,7 +182,10 @@ class AgentTracker:
         if observed is None:
             observed = self.profile(kind).classify("\n".join(lines or ()))
         if tracked is None or tracked.kind != kind:
-            self._tracked[pane.id] = _Tracked(kind, observed, now, digest)
+            listed = self._listed.get(pane.id)
+            recorded = listed.recorded if listed is not None else None
+            since = recorded[1] if recorded is not None and recorded[0] == observed else None
+            self._tracked[pane.id] = _Tracked(kind, observed, since, digest)
             return None
         tracked.digest = digest
         if observed == tracked.state:
@@ -149,32 +207,33 @@ class AgentTracker:
         )  # fmt: skip
 
     async def _refresh_tags(self, snapshot: Snapshot) -> None:
-        """Read `@tmuxorch-agent` for panes we have not seen (one command for all of them)."""
-        unseen = [pid for pid in snapshot.panes_by_id if pid not in self._tags]
+        """Read `_LIST_PANES` for panes we have not seen (one command for all of them)."""
+        unseen = [pid for pid in snapshot.panes_by_id if pid not in self._listed]
         if not unseen:
             return
-        (listing,) = await self.engine.run([_LIST_TAGS])
+        (listing,) = await self.engine.run([_LIST_PANES])
         current = set(snapshot.panes_by_id)
         for line in listing.lines:
-            pane_id, _, tag = line.partition(SEPARATOR)
+            pane_id, *fields = line.split(SEPARATOR, 4)
             if pane_id in current:
-                self._tags[pane_id] = tag
-        for gone in set(self._tags) - current:
-            del self._tags[gone]
+                self._listed[pane_id] = _listed(fields)
+        for gone in set(self._listed) - current:
+            del self._listed[gone]
 
     def _kinds(self, snapshot: Snapshot) -> dict[str, str]:
         kinds: dict[str, str] = {}
         for session in snapshot.sessions:
             for window in session.windows:
                 for pane in window.panes:
-                    kind = self.detector.kind_of(pane, window, session, self._tags.get(pane.id))
+                    listed = self._listed.get(pane.id, _Listed())
+                    kind = self.detector.kind_of(
+                        pane, window, session, listed.tag, started=listed.started
+                    )
                     if kind is not None:
                         kinds[pane.id] = kind
         return kinds
 
     def _annotated(self, snapshot: Snapshot, kinds: dict[str, str]) -> Snapshot:
-        now = time.time()
-
         def pane_with_agent(pane: Pane) -> Pane:
             kind = kinds.get(pane.id)
             if kind is None:
@@ -183,7 +242,7 @@ class AgentTracker:
             info = AgentInfo(
                 kind=kind,
                 state=tracked.state if tracked else ("exited" if pane.dead else "unknown"),
-                since=tracked.since if tracked else now,
+                since=tracked.since if tracked else None,
             )
             return pane.model_copy(update={"agent": info})
 

@@ -108,8 +108,8 @@ class UnsubscribeRequest(_Request):
 
 
 class SendRequest(_Request):
-    """Type `text` into each pane and submit it once (`enter`); agents awaiting approval are
-    skipped unless `force`."""
+    """Type `text` into each pane and submit it once (`enter`); agents awaiting approval or
+    showing a screen tmuxorch does not recognise are skipped unless `force`."""
 
     op: Literal["send"]
     targets: Targets

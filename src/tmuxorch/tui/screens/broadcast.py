@@ -3,6 +3,8 @@ message; after sending, the receipts."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import reactive
@@ -11,28 +13,24 @@ from textual.widgets import Input, Static
 from tmuxorch.core.models import Pane, Snapshot
 from tmuxorch.tui.messages import BroadcastRequested
 from tmuxorch.tui.screens.message_dialog import MessageDialog
+from tmuxorch.usecases import BroadcastPlan, plan_broadcast
 
 
-def chosen_agents(fleet: Snapshot, kinds: str, states: str, sessions: str) -> list[Pane]:
-    """Agents matching comma-separated filters (an empty filter matches everything)."""
+def words(value: str) -> set[str]:
+    """A comma-separated filter as a set (empty: matches everything)."""
+    return {w.strip() for w in value.split(",") if w.strip()}
 
-    def words(value: str) -> set[str]:
-        return {w.strip() for w in value.split(",") if w.strip()}
 
-    kind_set, state_set, session_set = words(kinds), words(states), words(sessions)
-    chosen = []
-    for pane in fleet.panes():
-        if pane.agent is None:
-            continue
-        session = fleet.sessions_by_id[pane.session_id]
-        if kind_set and pane.agent.kind not in kind_set:
-            continue
-        if state_set and pane.agent.state not in state_set:
-            continue
-        if session_set and session.name not in session_set and session.id not in session_set:
-            continue
-        chosen.append(pane)
-    return chosen
+def _row(pane: Pane) -> str:
+    agent = pane.agent
+    return f"{pane.id}  {agent.kind}  {agent.state}" if agent is not None else pane.id
+
+
+def _listed(rows: Iterable[str], most: int = 12) -> str:
+    """The first `most` rows, one a line, and how many more there are."""
+    shown = list(rows)
+    more = f"\n… and {len(shown) - most} more" if len(shown) > most else ""
+    return "\n".join(shown[:most]) + more
 
 
 class BroadcastScreen(MessageDialog):
@@ -52,19 +50,21 @@ class BroadcastScreen(MessageDialog):
         super().on_mount()
         self._update_preview()
 
-    def _chosen(self) -> list[Pane]:
+    def _plan(self) -> BroadcastPlan:
         if self.fleet is None:
-            return []
-        value = {i.id: i.value for i in self.query(Input)}
-        return chosen_agents(self.fleet, value["kinds"], value["states"], value["sessions"])
+            return BroadcastPlan((), ())
+        value = {i.id: words(i.value) for i in self.query(Input)}
+        return plan_broadcast(
+            self.fleet, kinds=value["kinds"], states=value["states"], sessions=value["sessions"]
+        )
 
     def _update_preview(self) -> None:
-        chosen = self._chosen()
-        lines = [f"{p.id}  {p.agent.kind}  {p.agent.state}" for p in chosen if p.agent]
-        more = f"\n… and {len(lines) - 12} more" if len(lines) > 12 else ""
-        self.query_one("#targets", Static).update(
-            f"{len(chosen)} agent(s) will get it:\n" + "\n".join(lines[:12]) + more
-        )
+        plan = self._plan()
+        text = f"{len(plan.send)} agent(s) will get it:\n" + _listed(map(_row, plan.send))
+        held = [f"{_row(s.pane)}: {s.reason}" for s in plan.skipped if s.receipt is not None]
+        if held:
+            text += f"\n{len(held)} skipped (nothing is typed there):\n" + _listed(held)
+        self.query_one("#targets", Static).update(text)
 
     def watch_fleet(self) -> None:
         if self.is_mounted:
@@ -74,9 +74,9 @@ class BroadcastScreen(MessageDialog):
         self._update_preview()
 
     def request(self, text: str) -> bool:
-        chosen = self._chosen()
-        if not chosen:
-            self.notify("No agent matches the filters", severity="warning")
+        plan = self._plan()
+        if not plan.send:
+            self.notify("No agent to send to: none matches, or all are skipped", severity="warning")
             return False
-        self.post_message(BroadcastRequested([p.id for p in chosen], text))
+        self.post_message(BroadcastRequested([p.id for p in plan.send], text))
         return True

@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from tmuxorch.core.models import Pane, Session, Snapshot, Window
 from tmuxorch.core.targets import resolve_target
-from tmuxorch.render import STATE_BADGES, counted, duration
+from tmuxorch.render import STATE_BADGES, counted, state_age
 
 
 def describe(fleet: Snapshot, row_id: str, now: float) -> Text:
@@ -41,7 +41,8 @@ def _pane_line(pane: Pane, now: float) -> Text:
         symbol, style = STATE_BADGES[pane.agent.state]
         line.append(f"{pane.agent.kind} ", "bold")
         line.append(f"{symbol} {pane.agent.state}", style)
-        line.append(f" for {duration(now - pane.agent.since)}  ·  ")
+        age = state_age(pane.agent, now)
+        line.append((f" for {age}" if age else "") + "  ·  ")
     line.append(f"{pane.command}  ·  {pane.width}x{pane.height}  ·  ")
     if pane.dead:
         line.append(f"dead (exit {pane.dead_status})", "red")

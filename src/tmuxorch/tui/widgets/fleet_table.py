@@ -14,7 +14,7 @@ from textual.reactive import reactive
 from textual.widgets import DataTable
 
 from tmuxorch.core.models import Pane, Snapshot
-from tmuxorch.render import STATE_BADGES, duration
+from tmuxorch.render import STATE_BADGES, state_age
 from tmuxorch.tui.messages import AttachRequested, RowHighlighted
 
 Row = tuple[str, tuple[Text | str, ...]]
@@ -70,7 +70,8 @@ def _pane_row(pane: Pane, selected: frozenset[str], now: float) -> Row:
         return pane.id, (mark, label, "", "", pane.id)
     symbol, style = STATE_BADGES[pane.agent.state]
     state = Text.assemble((f"{symbol} {pane.agent.state}", style))
-    state.append(f" {duration(now - pane.agent.since)}", "dim")
+    if age := state_age(pane.agent, now):
+        state.append(f" {age}", "dim")
     return pane.id, (mark, label, Text(pane.agent.kind, "bold"), state, pane.id)
 
 
