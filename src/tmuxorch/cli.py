@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 
@@ -211,11 +212,31 @@ async def _run(args: argparse.Namespace) -> int:
         status: int = await args.handler(args, None)
         return status
     backend = open_backend(args)
+    stopped_by = _stop_on_signals() if args.command in LONG_LIVED else []
     try:
         handler: Command = args.handler
         return await handler(args, backend)
+    except asyncio.CancelledError:
+        if not stopped_by:
+            raise
+        return 128 + stopped_by[0]
     finally:
         await backend.close()
+
+
+def _stop_on_signals() -> list[int]:
+    """SIGTERM and SIGHUP end a watching command the way Ctrl-C does, through its `finally`,
+    so its control client leaves tmux the regular way; returns the signals received."""
+    loop, task, received = asyncio.get_running_loop(), asyncio.current_task(), []
+
+    def stop(signum: int) -> None:
+        received.append(signum)
+        if task is not None:
+            task.cancel()
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(signum, stop, signum)
+    return received
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,6 +44,8 @@ _STALL_LIMIT = 600.0
 _LEAVE_STOPPED = 5.0
 """How long a client leaving a stopped server waits for it to wake before it is killed."""
 _LEAVE_LOCK_WAIT = 5.0
+_DROP_LIMIT = 30.0
+"""How long a killed client's departure may take before the lock is let go anyway."""
 
 
 @dataclass(slots=True)
@@ -126,13 +128,17 @@ class ControlClient:
         # which may hold them open (stopped, wedged) after the client is gone, and asyncio's
         # Process.wait() would wait for those pipes forever. With our own pipes, wait() only
         # waits for the process, and kill() can close our ends itself.
+        # The child also holds the write end of its own stdin: if we die, the kernel closes
+        # ours, and a control client whose stdin reaches EOF is detached the way that can crash
+        # tmux 3.3a when another client leaves meanwhile (see _leave). The child then leaves on
+        # the SIGTERM of die_with_parent instead, the regular way.
         child_stdin, our_stdin = os.pipe()
         our_stdout, child_stdout = os.pipe()
         try:
             self._process = await asyncio.create_subprocess_exec(
                 *argv, stdin=child_stdin, stdout=child_stdout,
                 stderr=asyncio.subprocess.DEVNULL, env=tmux_environ(), start_new_session=True,
-                preexec_fn=die_with_parent(),
+                preexec_fn=die_with_parent(), pass_fds=(our_stdin,),
             )  # fmt: skip
         except BaseException:
             for fd in (our_stdin, our_stdout):
@@ -214,7 +220,9 @@ class ControlClient:
             patience = _LEAVE_STOPPED if self.server.is_stopped() else _GRACE
             if not await self._reached_eof(patience):
                 self._signal(signal.SIGKILL)
-                await self._reached_eof(_GRACE)
+                # Keep the lock until tmux has dropped the client, however slow it is: another
+                # process's handshake meanwhile is what crashes it.
+                await self._reached_eof(_DROP_LIMIT)
             if self._process is not None and self._process.returncode is None:
                 with contextlib.suppress(TimeoutError):
                     await within(_GRACE, self._process.wait())
