@@ -40,9 +40,54 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"tmuxorch: {message}\n")
 
 
+MESSAGE_COMMANDS = frozenset({"send", "broadcast"})
+GLOBAL_VALUE_OPTIONS = frozenset({"-L", "-S", "--connect", "--token-file"})
+"""The global options that take a value: what comes before the command name."""
+TEXT_OPTIONS = {"-m": "message", "--message": "message", "-f": "file", "--file": "file"}
+
+
+def take_texts(argv: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Take send/broadcast's `-m TEXT` / `-f FILE` (and `--message=TEXT`, `-mTEXT`) out of
+    `argv` before argparse sees it, as ("message" | "file", value) pairs, and turn a lone `-`
+    into `--stdin`.
+
+    argparse takes `-m -R` for two options (`expected one argument`), drops a value of `--`, and
+    takes a `-` after an option for a stray positional; `git commit -m` takes the next argument
+    whatever it starts with, and so do we: a message is often a markdown bullet or a flag to
+    pass on. Done before `--` is split off, so `-m --` sends `--`.
+    """
+    command = 0
+    while command < len(argv) and argv[command].startswith("-"):
+        command += 2 if argv[command] in GLOBAL_VALUE_OPTIONS else 1
+    if command >= len(argv) or argv[command] not in MESSAGE_COMMANDS:
+        return argv, []
+    kept = argv[: command + 1]
+    texts: list[tuple[str, str]] = []
+    rest = iter(argv[command + 1 :])
+    for token in rest:
+        option, equals, value = token.partition("=")
+        if token in TEXT_OPTIONS:
+            following = next(rest, None)
+            if following is None:
+                kept.append(token)  # argparse says: expected one argument
+            else:
+                texts.append((TEXT_OPTIONS[token], following))
+        elif equals and option in ("--message", "--file"):
+            texts.append((TEXT_OPTIONS[option], value))
+        elif token[:2] in ("-m", "-f") and len(token) > 2:
+            texts.append((TEXT_OPTIONS[token[:2]], token[2:]))
+        else:
+            kept.append("--stdin" if token == "-" else token)
+    return kept, texts
+
+
 def _message_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-m", "--message", help="the text to send")
+    parser.add_argument("-m", "--message", help="the text to send (whatever it starts with)")
     parser.add_argument("-f", "--file", help="read the text from FILE")
+    parser.add_argument(
+        "--stdin", action="store_true", help="read the text from stdin (a lone - does too)"
+    )
+    parser.set_defaults(texts=[])
     parser.add_argument(
         "--force", action="store_true", help="send even to agents awaiting approval"
     )
@@ -83,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--json", action="store_true", help="the tmuxorch.summary/1 document")
 
     send = add("send", commands.cmd_send, "type a message into agents and submit it once")
-    send.add_argument("targets", nargs="+", metavar="TARGET", help="end with - to read stdin")
+    send.add_argument("targets", nargs="+", metavar="TARGET")
     _message_options(send)
     send.add_argument("--no-enter", action="store_true", help="type the text but do not submit")
 
@@ -91,7 +136,6 @@ def build_parser() -> argparse.ArgumentParser:
     broadcast.add_argument("--kind", action="append", help="only agents of this kind (repeatable)")
     broadcast.add_argument("--state", action="append", choices=STATES, help="only in this state")
     broadcast.add_argument("--session", action="append", help="only in this session")
-    broadcast.add_argument("dash", nargs="?", choices=["-"], help="read the text from stdin")
     broadcast.add_argument(
         "--dry-run", action="store_true", help="show who would get it; send nothing"
     )
@@ -211,7 +255,7 @@ async def _run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `tmuxorch` script."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv, texts = take_texts(list(sys.argv[1:] if argv is None else argv))
     # argparse cannot take `--` inside a subcommand: what follows it is split off here.
     after: list[str] | None = None
     if "--" in argv:
@@ -221,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args([*argv, "tui"])
+    if texts:
+        args.texts = texts
     if args.connect is not None and (args.socket_name or args.socket_path):
         parser.error("-L/-S pick a local tmux server: they cannot be used with --connect")
     if args.connect is not None and args.command in NO_BACKEND:

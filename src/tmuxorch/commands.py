@@ -41,23 +41,20 @@ def print_json(document: object) -> None:
 
 
 def read_message(args: argparse.Namespace) -> str:
-    """The message from -m, -f FILE or `-` (stdin: a last TARGET of `-` for send, the `-`
-    argument for broadcast); one trailing newline of a file or stdin is dropped."""
-    stdin = getattr(args, "dash", None) == "-"
-    targets = getattr(args, "targets", None)
-    if targets and targets[-1] == "-":
-        targets.pop()
-        stdin = True
-    sources = [s for s in (args.message is not None, args.file is not None, stdin) if s]
+    """The message from -m TEXT, -f FILE or `-` (stdin), given once, anywhere among the
+    arguments (see cli.take_texts); one trailing newline of a file or stdin is dropped."""
+    sources: list[tuple[str, str]] = [*args.texts, *([("stdin", "")] if args.stdin else [])]
     if len(sources) != 1:
         raise BadInputError("give the message exactly once: -m TEXT, -f FILE or - (stdin)")
-    if args.message is not None:
-        return validate_message(args.message)
+    kind, value = sources[0]
+    if kind == "message":
+        return validate_message(value)
+    path = value if kind == "file" else None
     try:
-        raw = Path(args.file).read_bytes() if args.file is not None else sys.stdin.buffer.read()
+        raw = Path(path).read_bytes() if path is not None else sys.stdin.buffer.read()
         text = raw.decode("utf-8")
     except OSError as exc:
-        raise BadInputError(f"cannot read {args.file}: {exc.strerror}") from exc
+        raise BadInputError(f"cannot read {path}: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
         raise BadInputError(f"the message is not valid UTF-8 (byte {exc.start})") from exc
     return validate_message(text[:-1] if text.endswith("\n") else text)
@@ -122,8 +119,6 @@ async def cmd_summary(args: argparse.Namespace, backend: Backend) -> int:
 
 async def cmd_send(args: argparse.Namespace, backend: Backend) -> int:
     text = read_message(args)
-    if not args.targets:
-        raise BadInputError("no TARGET given")
     snapshot = await backend.snapshot()
     panes = resolve_input_panes(snapshot, args.targets)
     receipts = await backend.send(

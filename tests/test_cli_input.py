@@ -1,0 +1,68 @@
+"""What the user typed is what happens: message options that take any text, the `-` marker in
+any place, names tmux would change or read as ids, and errors that say what is missing. Real CLI
+processes against a real private tmux server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .conftest import TmuxFixture, wait_for
+from .simfleet import SimAgent, start_agent, start_agents
+from .test_delivery import CORPUS
+
+
+async def arrived(agents: list[SimAgent], text: str) -> None:
+    """Wait until every agent's last message is `text`, then until each is idle again."""
+    for agent in agents:
+        await wait_for(lambda agent=agent: agent.entries()[-1:] == [text])
+        await wait_for(agent.idle)
+
+
+async def test_message_option_takes_the_next_argument_whatever_it_is(
+    running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    """`-m` works as `git commit -m` does: the whole delivery corpus (`-R`, `--`, `-t`, a markdown
+    bullet…) arrives exactly, each text once, given as `-m TEXT`."""
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "0")
+    texts = [t.replace("PWNED", str(tmp_path / "pwned")) for t in CORPUS]
+    texts += ["- fix the failing test"]
+    failures = []
+    for text in texts:
+        result = running_tmux.cli("send", agent.pane, "-m", text)
+        if result.returncode != 0:
+            failures.append((text[:20], result.stderr.strip()))
+            continue
+        await arrived([agent], text)
+    assert failures == []
+    assert agent.entries() == texts  # 19/19, each exactly once
+    assert not (tmp_path / "pwned").exists()
+    equals = running_tmux.cli("send", agent.pane, "--message=-x")
+    assert equals.returncode == 0, equals.stderr
+    await arrived([agent], "-x")
+
+
+async def test_the_stdin_marker_and_options_go_in_any_order(
+    running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    agents = await start_agents(running_tmux, tmp_path, 2, "--busy", "0")
+    target = agents[0]
+    after = running_tmux.cli("send", target.pane, "--force", "-", stdin="after an option\n")
+    assert after.returncode == 0, after.stderr
+    await arrived([target], "after an option")
+    before = running_tmux.cli("send", "-", target.pane, "--json", stdin="before the target\n")
+    assert before.returncode == 0, before.stderr
+    await arrived([target], "before the target")
+    for args in (["-", "--state", "idle"], ["--state", "idle", "--force", "-"]):
+        text = f"broadcast {' '.join(args)}"
+        sent = running_tmux.cli("broadcast", *args, stdin=text + "\n")
+        assert sent.returncode == 0, sent.stderr
+        await arrived(agents, text)
+    dash = running_tmux.cli("broadcast", "--state", "idle", "-m", "-R")
+    assert dash.returncode == 0, dash.stderr
+    await arrived(agents, "-R")
+    for twice in (["-m", "x", "-"], ["-m", "x", "--message=y"]):
+        refused = running_tmux.cli("send", target.pane, *twice, stdin="y")
+        assert refused.returncode == 2
+        assert refused.stderr == (
+            "tmuxorch: give the message exactly once: -m TEXT, -f FILE or - (stdin)\n"
+        )
