@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from .conftest import TmuxFixture, wait_for
 from .simfleet import SimAgent, start_agent, start_agents
 from .test_delivery import CORPUS
@@ -66,3 +68,47 @@ async def test_the_stdin_marker_and_options_go_in_any_order(
         assert refused.stderr == (
             "tmuxorch: give the message exactly once: -m TEXT, -f FILE or - (stdin)\n"
         )
+
+
+REFUSED = {
+    "$40": "reads as a tmux id",
+    "%1": "reads as a tmux id",
+    "@0": "reads as a tmux id",
+    "back\\slash": "'\\', which tmux stores escaped (as '\\\\')",
+    "zero\u200bwidth": "U+200B",
+    "right\u202eto-left": "U+202E",
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSED), ids=repr)
+def test_names_tmux_would_change_or_read_as_ids_are_refused(
+    running_tmux: TmuxFixture, name: str
+) -> None:
+    """rename and spawn (the session and --name) refuse them in one line, exit 2, and tmux is
+    left as it was. Without the checks tmux takes every one of these (`\\` comes back as `\\\\`)."""
+    before = running_tmux.tmux("list-windows", "-a", "-F", "#{session_name}:#{window_name}")
+    runs = {
+        "rename session": running_tmux.cli("rename", "main", name),
+        "rename window": running_tmux.cli("rename", "main:0", name),
+        "spawn session": running_tmux.cli("spawn", name, "--", "sleep", "100000"),
+        "spawn --name": running_tmux.cli("spawn", "main", "--name", name, "--", "sleep", "100000"),
+    }
+    for what, result in runs.items():
+        assert result.returncode == 2, (what, result.stderr)
+        assert REFUSED[name] in result.stderr, (what, result.stderr)
+        assert result.stderr.count("\n") == 1, (what, result.stderr)
+        assert result.stderr.startswith("tmuxorch: "), (what, result.stderr)
+    after = running_tmux.tmux("list-windows", "-a", "-F", "#{session_name}:#{window_name}")
+    assert after == before
+
+
+def test_a_dollar_is_refused_in_session_names_only(running_tmux: TmuxFixture) -> None:
+    """tmux stores a session `a$b` as `a\\$b`, and keeps a window `a$b` as it is."""
+    session = running_tmux.cli("rename", "main", "a$b")
+    assert session.returncode == 2
+    assert session.stderr == (
+        "tmuxorch: session name 'a$b' contains '$', which tmux stores escaped (as '\\$')\n"
+    )
+    window = running_tmux.cli("rename", "main:0", "cost $5")
+    assert window.returncode == 0, window.stderr
+    assert running_tmux.tmux("display", "-p", "-t", "main:0", "#{window_name}") == "cost $5\n"

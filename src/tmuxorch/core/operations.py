@@ -160,9 +160,9 @@ async def spawn(
         raise BadInputError("no command given (put it after --)")
     existing = [s for s in snapshot.sessions if s.name == session or s.id == session]
     if not existing:
-        validate_name(session, "session name")
+        validate_name(session, "session")
     if name is not None:
-        validate_name(name, "window name")
+        validate_name(name, "window")
     if kind is not None:
         validate_kind(kind)
     fmt = SEPARATOR.join(("#{session_id}", "#{window_id}", "#{pane_id}"))
@@ -198,7 +198,7 @@ async def rename(engine: Engine, target_id: str, name: str) -> None:
     kind = _id_kind(target_id)
     if kind == "%":
         raise BadInputError("panes have no name in tmux: rename their window (@N) instead")
-    validate_name(name, "session name" if kind == "$" else "window name")
+    validate_name(name, "session" if kind == "$" else "window")
     command = "rename-session" if kind == "$" else "rename-window"
     (result,) = await engine.run([[command, "-t", target_id, "--", name]], idempotent=False)
     result.check()
