@@ -4,6 +4,12 @@ processes against a real private tmux server."""
 
 from __future__ import annotations
 
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -112,3 +118,70 @@ def test_a_dollar_is_refused_in_session_names_only(running_tmux: TmuxFixture) ->
     window = running_tmux.cli("rename", "main:0", "cost $5")
     assert window.returncode == 0, window.stderr
     assert running_tmux.tmux("display", "-p", "-t", "main:0", "#{window_name}") == "cost $5\n"
+
+
+def test_keys_without_a_target_says_so(running_tmux: TmuxFixture) -> None:
+    only_key = running_tmux.cli("keys", "Escape")
+    assert only_key.returncode == 2
+    assert only_key.stderr == (
+        "tmuxorch: no TARGET given: 'Escape' is a key (keys TARGET... KEY..., e.g. keys %3 C-c)\n"
+    )
+    only_target = running_tmux.cli("keys", "main")
+    assert only_target.returncode == 2
+    assert only_target.stderr == "tmuxorch: no KEY given (e.g. C-c, Escape, Enter)\n"
+    neither = running_tmux.cli("keys", "nosuch", "Enter")
+    assert neither.returncode == 2
+    assert neither.stderr.startswith("tmuxorch: no such target: 'nosuch'")
+
+
+def test_kill_says_what_it_would_kill(running_tmux: TmuxFixture) -> None:
+    """The question (on a terminal) and the refusal (without one) name the pane by
+    session:window.pane and its command, the window by its panes, the session by its windows."""
+    pane = running_tmux.tmux("display", "-p", "-t", "main", "#{pane_id}").strip()
+    answer = _ask_on_a_terminal(running_tmux, ["kill", pane], b"n\n")
+    assert f"kill pane {pane} (main:sleep.0, running sleep)? [y/N]".encode() in answer
+    assert b"not killed" in answer
+    refused = running_tmux.cli("kill", pane)
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        f"tmuxorch: refusing to kill pane {pane} (main:sleep.0, running sleep) without --yes "
+        "(stdin is not a terminal)\n"
+    )
+    running_tmux.tmux("split-window", "-d", "-t", "main", "sleep", "100000")
+    window = running_tmux.cli("kill", "main:0")
+    assert "window @0 (main:sleep, 2 panes)" in window.stderr
+    session = running_tmux.cli("kill", "main")
+    assert "session $0 (main, 1 window)" in session.stderr
+    assert running_tmux.tmux("list-panes", "-a", "-F", "#{pane_id}").count("%") == 2
+
+
+def _ask_on_a_terminal(t: TmuxFixture, args: list[str], reply: bytes) -> bytes:
+    """Run the CLI with a terminal as stdin and stdout, answer its question with `reply`, and
+    return all it wrote (it must exit within 30 s)."""
+    main, child = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tmuxorch", "-S", str(t.socket_path), *args],
+        stdin=child, stdout=child, stderr=child, env=t.env,
+    )  # fmt: skip
+    os.close(child)
+    out = bytearray()
+    try:
+        deadline = time.monotonic() + 30
+        replied = False
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([main], [], [], max(0.0, deadline - time.monotonic()))
+            try:
+                chunk = os.read(main, 65536) if ready else b""
+            except OSError:  # EIO: the CLI exited and closed the terminal
+                break
+            out += chunk
+            if not replied and b"[y/N]" in out:
+                os.write(main, reply)
+                replied = True
+        process.wait(timeout=10)
+    finally:
+        os.close(main)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return bytes(out)

@@ -9,18 +9,18 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 from pathlib import Path
 
 from tmuxorch.core.audit import AuditLog
 from tmuxorch.core.backend import Backend
 from tmuxorch.core.delivery import Receipt, validate_message
 from tmuxorch.core.errors import BadInputError, TargetNotFoundError
-from tmuxorch.core.models import Pane, Snapshot
-from tmuxorch.core.names import validate_key
+from tmuxorch.core.models import Pane, Snapshot, Window
+from tmuxorch.core.names import is_key, validate_key
 from tmuxorch.core.store import Store
 from tmuxorch.core.summary import summarize
-from tmuxorch.core.targets import input_panes, resolve_target, subtree
+from tmuxorch.core.targets import Target, input_panes, resolve_target, subtree
 from tmuxorch.render import (
     audit_table,
     event_line,
@@ -67,6 +67,21 @@ def pane_label(snapshot: Snapshot, pane: Pane) -> str:
     if session is None or window is None:
         return pane.id
     return f"{session.name}:{window.name}.{pane.index}"
+
+
+def describe(snapshot: Snapshot, target: Target) -> str:
+    """What a target is, for a person about to kill it: `pane %8 (proj:editor.0, running vim)`,
+    `window @2 (proj:editor, 3 panes)`, `session $1 (proj, 2 windows)`."""
+    if isinstance(target, Pane):
+        return f"pane {target.id} ({pane_label(snapshot, target)}, running {target.command})"
+    if isinstance(target, Window):
+        session = snapshot.sessions_by_id[target.session_id]
+        return f"window {target.id} ({session.name}:{target.name}, {_count(target.panes, 'pane')})"
+    return f"session {target.id} ({target.name}, {_count(target.windows, 'window')})"
+
+
+def _count(items: Sized, noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
 
 
 def resolve_input_panes(snapshot: Snapshot, targets: Sequence[str]) -> list[Pane]:
@@ -180,6 +195,10 @@ def split_targets_and_keys(snapshot: Snapshot, items: Sequence[str]) -> tuple[li
                 break
             cut += 1
         targets, keys = list(items[:cut]), list(items[cut:])
+        if not targets and items and is_key(items[0]):
+            raise BadInputError(
+                f"no TARGET given: {items[0]!r} is a key (keys TARGET... KEY..., e.g. keys %3 C-c)"
+            )
         if not targets and items:
             resolve_target(snapshot, items[0])  # raises the clear `no such target` error
     if not targets:
@@ -223,11 +242,11 @@ async def cmd_spawn(args: argparse.Namespace, backend: Backend) -> int:
 async def cmd_kill(args: argparse.Namespace, backend: Backend) -> int:
     snapshot = await backend.snapshot()
     target = resolve_target(snapshot, args.target)
-    what = f"{type(target).__name__.lower()} {target.id}"
+    what = describe(snapshot, target)
     if not args.yes:
         if not sys.stdin.isatty():
             raise BadInputError(f"refusing to kill {what} without --yes (stdin is not a terminal)")
-        answer = await asyncio.to_thread(input, f"kill {what} ({args.target})? [y/N] ")
+        answer = await asyncio.to_thread(input, f"kill {what}? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("not killed", file=sys.stderr)
             return 1

@@ -70,9 +70,14 @@ def validate_kind(kind: str) -> str:
     return kind
 
 
+def is_key(word: str) -> bool:
+    """Is `word` a tmux key name (`C-c`, `Escape`, `Enter`, `M-x`, `F5`, a single character)?"""
+    return _KEY.fullmatch(word) is not None
+
+
 def validate_key(key: str) -> str:
-    """A tmux key name (`C-c`, `Escape`, `Enter`, `M-x`, `F5`, a single character)."""
-    if not _KEY.fullmatch(key):
+    """`key` if it is a tmux key name (see is_key), else BadInputError."""
+    if not is_key(key):
         raise BadInputError(
             f"unknown key {key!r}: use tmux key names like C-c, Escape, Enter, Tab, Up, F5, M-x"
         )
