@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 
-from tmuxorch import __version__, commands, monitor
+from tmuxorch import __version__, commands, monitor, serve_commands
 from tmuxorch.core.audit import AuditLog
 from tmuxorch.core.backend import Backend, LocalBackend
 from tmuxorch.core.config import load_settings
@@ -189,7 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     log.add_argument("--op", help="only this operation (send, kill, …)")
     log.add_argument("--json", action="store_true", help="one JSON object per line")
 
-    serve = add("serve", commands.cmd_serve, "serve this fleet over an authenticated WebSocket")
+    serve = add(
+        "serve", serve_commands.cmd_serve, "serve this fleet over an authenticated WebSocket"
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks one)")
     serve.add_argument("--tls-cert", metavar="FILE", help="TLS certificate chain (PEM)")
@@ -202,7 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--insecure", action="store_true", help="allow a non-loopback bind without TLS"
     )
 
-    token = add("token", commands.cmd_token, "create, list or revoke tokens for tmuxorch serve")
+    token = add(
+        "token", serve_commands.cmd_token, "create, list or revoke tokens for tmuxorch serve"
+    )
     token_sub = token.add_subparsers(
         dest="token_command", metavar="ACTION", required=True, parser_class=_Parser
     )
