@@ -155,12 +155,17 @@ def build_parser() -> argparse.ArgumentParser:
     capture.add_argument("--json", action="store_true")
 
     spawn = add(
-        "spawn", commands.cmd_spawn, "start a command in a new window: spawn SESSION -- CMD..."
+        "spawn",
+        commands.cmd_spawn,
+        "start a command in a new window: spawn SESSION -- CMD... (an argv, no shell)",
     )
     spawn.add_argument("session", metavar="SESSION", help="created when it does not exist")
     spawn.add_argument("--name", help="window name")
     spawn.add_argument("--kind", help="tag the pane as an agent of this kind (e.g. claude)")
     spawn.add_argument("--json", action="store_true")
+    spawn.add_argument(
+        "--shell", metavar="LINE", help="run LINE through sh -c (a command after -- never is)"
+    )
     spawn.add_argument("argv", nargs="*", metavar="-- COMMAND", help="the command, after --")
     spawn.set_defaults(argv=[])
 

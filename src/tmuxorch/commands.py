@@ -18,6 +18,7 @@ from tmuxorch.core.delivery import Receipt, validate_message
 from tmuxorch.core.errors import BadInputError, TargetNotFoundError
 from tmuxorch.core.models import Pane, Snapshot, Window
 from tmuxorch.core.names import is_key, validate_key
+from tmuxorch.core.operations import shell_command
 from tmuxorch.core.store import Store
 from tmuxorch.core.summary import summarize
 from tmuxorch.core.targets import Target, input_panes, resolve_target, subtree
@@ -230,7 +231,11 @@ async def cmd_capture(args: argparse.Namespace, backend: Backend) -> int:
 
 
 async def cmd_spawn(args: argparse.Namespace, backend: Backend) -> int:
-    command = list(args.argv)
+    if args.shell is not None and args.argv:
+        raise BadInputError("give the command after -- or with --shell, not both")
+    command = shell_command(args.shell) if args.shell is not None else list(args.argv)
+    if not command:
+        raise BadInputError("no command given (put it after --, or a shell line with --shell)")
     spawned = await backend.spawn(args.session, command, name=args.name, kind=args.kind)
     if args.json:
         print_json(spawned.model_dump())
