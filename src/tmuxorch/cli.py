@@ -94,6 +94,13 @@ def _message_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="receipts as JSON")
 
 
+def port_number(text: str) -> int:
+    """A TCP port for argparse: a number from 0 to 65535 (bind() raises OverflowError beyond)."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port (0-65535)")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tmuxorch",
@@ -198,7 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
         "serve", serve_commands.cmd_serve, "serve this fleet over an authenticated WebSocket"
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks one)")
+    serve.add_argument(
+        "--port", type=port_number, default=8765, help="port (default 8765; 0 picks one)"
+    )
     serve.add_argument("--tls-cert", metavar="FILE", help="TLS certificate chain (PEM)")
     serve.add_argument("--tls-key", metavar="FILE", help="TLS private key (PEM)")
     serve.add_argument(
@@ -231,7 +240,8 @@ def open_backend(args: argparse.Namespace) -> Backend:
     """The backend the global options ask for: a remote `tmuxorch serve` with --connect, else
     a local tmux server. Only creating a session (spawn, demo) starts a local server."""
     if getattr(args, "connect", None) is not None:
-        from tmuxorch.server.remote import RemoteBackend, load_token
+        from tmuxorch.server.dialing import load_token
+        from tmuxorch.server.remote import RemoteBackend
 
         return RemoteBackend(args.connect, load_token(args.token_file))
     settings = load_settings()
