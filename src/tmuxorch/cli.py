@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from tmuxorch import __version__, commands, monitor, serve_commands
 from tmuxorch.core.audit import AuditLog
 from tmuxorch.core.backend import Backend, LocalBackend
-from tmuxorch.core.config import load_settings
+from tmuxorch.core.config import ConfigError, Settings, load_settings, resolve_config_path
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import TmuxorchError
 from tmuxorch.core.store import Store
@@ -236,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def open_backend(args: argparse.Namespace) -> Backend:
+def open_backend(args: argparse.Namespace, settings: Settings) -> Backend:
     """The backend the global options ask for: a remote `tmuxorch serve` with --connect, else
     a local tmux server. Only creating a session (spawn, demo) starts a local server."""
     if getattr(args, "connect", None) is not None:
@@ -244,27 +244,32 @@ def open_backend(args: argparse.Namespace) -> Backend:
         from tmuxorch.server.remote import RemoteBackend
 
         return RemoteBackend(args.connect, load_token(args.token_file))
-    settings = load_settings()
     server = TmuxServer.resolve(args.socket_name, args.socket_path)
     engine = Engine(server, timeout=settings.command_timeout, settings=settings)
     return LocalBackend(engine, audit=AuditLog(Store()) if args.command in AUDITED else None)
 
 
-def run_tui(args: argparse.Namespace) -> int:
-    """The TUI owns its event loop (Textual's), so it is not run through asyncio.run()."""
+def run_tui(args: argparse.Namespace, settings: Settings) -> int:
+    """The TUI owns its event loop (Textual's), so it is not run through asyncio.run(). A
+    keymap that cannot work is a config error before anything starts."""
     from tmuxorch.tui.app import TmuxorchApp
+    from tmuxorch.tui.keymap import check_keymap
 
-    backend = open_backend(args)
-    app = TmuxorchApp(backend, keymap=load_settings().keymap)
+    try:
+        check_keymap(settings.keymap)
+    except ValueError as exc:
+        raise ConfigError(f"{resolve_config_path()}: {exc}") from None
+    backend = open_backend(args, settings)
+    app = TmuxorchApp(backend, keymap=settings.keymap)
     app.run()
     return app.return_code or 0
 
 
-async def _run(args: argparse.Namespace) -> int:
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command in NO_BACKEND:
         status: int = await args.handler(args, None)
         return status
-    backend = open_backend(args)
+    backend = open_backend(args, settings)
     try:
         handler: Command = args.handler
         return await handler(args, backend)
@@ -300,9 +305,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             parser.error(f"'--' is not used by {args.command}")
     try:
+        settings = load_settings()  # for every command: a config named but missing is an error
         if args.command == "tui":
-            return run_tui(args)
-        return asyncio.run(_run(args))
+            return run_tui(args, settings)
+        return asyncio.run(_run(args, settings))
     except TmuxorchError as exc:
         print(f"tmuxorch: {exc}", file=sys.stderr)
         return exc.exit_code
