@@ -176,9 +176,11 @@ def test_the_tui_is_audited_like_the_commands(tmux: TmuxFixture) -> None:
     """What the TUI changes (send, kill, rename, spawn) goes to the audit log too."""
     from tmuxorch.cli import build_parser, open_backend
     from tmuxorch.core.backend import LocalBackend
+    from tmuxorch.core.config import Settings
 
     def audited(*argv: str) -> bool:
-        backend = open_backend(build_parser().parse_args(["-S", str(tmux.socket_path), *argv]))
+        args = build_parser().parse_args(["-S", str(tmux.socket_path), *argv])
+        backend = open_backend(args, Settings())
         assert isinstance(backend, LocalBackend)
         return backend.audit is not None
 

@@ -52,9 +52,9 @@ async def test_good_names_arrive_exactly(backend: LocalBackend, name: str) -> No
 
 def test_validate_name_messages() -> None:
     with pytest.raises(BadInputError, match="format syntax"):
-        validate_name("a#b")
+        validate_name("a#b", "window")
     with pytest.raises(BadInputError, match="at most 100"):
-        validate_name("x" * 101)
+        validate_name("x" * 101, "session")
 
 
 async def test_spawn_tags_and_kill(backend: LocalBackend, running_tmux: TmuxFixture) -> None:

@@ -30,13 +30,8 @@ from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import BadInputError, TargetNotFoundError, TmuxUnavailableError
 from tmuxorch.core.events import AgentStateChanged, Event
 from tmuxorch.core.hidden import is_hidden
-from tmuxorch.server.remote import (
-    ForbiddenError,
-    RefusedError,
-    RemoteBackend,
-    check_url,
-    load_token,
-)
+from tmuxorch.server.dialing import check_url, load_token
+from tmuxorch.server.remote import ForbiddenError, RefusedError, RemoteBackend
 from tmuxorch.server.server import ServerOptions, TmuxorchServer
 
 from .conftest import TmuxFixture, wait_for

@@ -13,10 +13,10 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 
-from tmuxorch import __version__, commands, monitor
+from tmuxorch import __version__, commands, monitor, serve_commands
 from tmuxorch.core.audit import AuditLog
 from tmuxorch.core.backend import Backend, LocalBackend
-from tmuxorch.core.config import load_settings
+from tmuxorch.core.config import ConfigError, Settings, load_settings, resolve_config_path
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import TmuxorchError
 from tmuxorch.core.store import Store
@@ -45,13 +45,65 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"tmuxorch: {message}\n")
 
 
+MESSAGE_COMMANDS = frozenset({"send", "broadcast"})
+GLOBAL_VALUE_OPTIONS = frozenset({"-L", "-S", "--connect", "--token-file"})
+"""The global options that take a value: what comes before the command name."""
+TEXT_OPTIONS = {"-m": "message", "--message": "message", "-f": "file", "--file": "file"}
+
+
+def take_texts(argv: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Take send/broadcast's `-m TEXT` / `-f FILE` (and `--message=TEXT`, `-mTEXT`) out of
+    `argv` before argparse sees it, as ("message" | "file", value) pairs, and turn a lone `-`
+    into `--stdin`.
+
+    argparse takes `-m -R` for two options (`expected one argument`), drops a value of `--`, and
+    takes a `-` after an option for a stray positional; `git commit -m` takes the next argument
+    whatever it starts with, and so do we: a message is often a markdown bullet or a flag to
+    pass on. Done before `--` is split off, so `-m --` sends `--`.
+    """
+    command = 0
+    while command < len(argv) and argv[command].startswith("-"):
+        command += 2 if argv[command] in GLOBAL_VALUE_OPTIONS else 1
+    if command >= len(argv) or argv[command] not in MESSAGE_COMMANDS:
+        return argv, []
+    kept = argv[: command + 1]
+    texts: list[tuple[str, str]] = []
+    rest = iter(argv[command + 1 :])
+    for token in rest:
+        option, equals, value = token.partition("=")
+        if token in TEXT_OPTIONS:
+            following = next(rest, None)
+            if following is None:
+                kept.append(token)  # argparse says: expected one argument
+            else:
+                texts.append((TEXT_OPTIONS[token], following))
+        elif equals and option in ("--message", "--file"):
+            texts.append((TEXT_OPTIONS[option], value))
+        elif token[:2] in ("-m", "-f") and len(token) > 2:
+            texts.append((TEXT_OPTIONS[token[:2]], token[2:]))
+        else:
+            kept.append("--stdin" if token == "-" else token)
+    return kept, texts
+
+
 def _message_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-m", "--message", help="the text to send")
+    parser.add_argument("-m", "--message", help="the text to send (whatever it starts with)")
     parser.add_argument("-f", "--file", help="read the text from FILE")
+    parser.add_argument(
+        "--stdin", action="store_true", help="read the text from stdin (a lone - does too)"
+    )
+    parser.set_defaults(texts=[])
     parser.add_argument(
         "--force", action="store_true", help="send even to agents awaiting approval or unrecognised"
     )
     parser.add_argument("--json", action="store_true", help="receipts as JSON")
+
+
+def port_number(text: str) -> int:
+    """A TCP port for argparse: a number from 0 to 65535 (bind() raises OverflowError beyond)."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port (0-65535)")
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--json", action="store_true", help="the tmuxorch.summary/1 document")
 
     send = add("send", commands.cmd_send, "type a message into agents and submit it once")
-    send.add_argument("targets", nargs="+", metavar="TARGET", help="end with - to read stdin")
+    send.add_argument("targets", nargs="+", metavar="TARGET")
     _message_options(send)
     send.add_argument("--no-enter", action="store_true", help="type the text but do not submit")
 
@@ -96,7 +148,6 @@ def build_parser() -> argparse.ArgumentParser:
     broadcast.add_argument("--kind", action="append", help="only agents of this kind (repeatable)")
     broadcast.add_argument("--state", action="append", choices=STATES, help="only in this state")
     broadcast.add_argument("--session", action="append", help="only in this session")
-    broadcast.add_argument("dash", nargs="?", choices=["-"], help="read the text from stdin")
     broadcast.add_argument(
         "--dry-run", action="store_true", help="show who would get it; send nothing"
     )
@@ -116,12 +167,17 @@ def build_parser() -> argparse.ArgumentParser:
     capture.add_argument("--json", action="store_true")
 
     spawn = add(
-        "spawn", commands.cmd_spawn, "start a command in a new window: spawn SESSION -- CMD..."
+        "spawn",
+        commands.cmd_spawn,
+        "start a command in a new window: spawn SESSION -- CMD... (an argv, no shell)",
     )
     spawn.add_argument("session", metavar="SESSION", help="created when it does not exist")
     spawn.add_argument("--name", help="window name")
     spawn.add_argument("--kind", help="tag the pane as an agent of this kind (e.g. claude)")
     spawn.add_argument("--json", action="store_true")
+    spawn.add_argument(
+        "--shell", metavar="LINE", help="run LINE through sh -c (a command after -- never is)"
+    )
     spawn.add_argument("argv", nargs="*", metavar="-- COMMAND", help="the command, after --")
     spawn.set_defaults(argv=[])
 
@@ -150,9 +206,13 @@ def build_parser() -> argparse.ArgumentParser:
     log.add_argument("--op", help="only this operation (send, kill, …)")
     log.add_argument("--json", action="store_true", help="one JSON object per line")
 
-    serve = add("serve", commands.cmd_serve, "serve this fleet over an authenticated WebSocket")
+    serve = add(
+        "serve", serve_commands.cmd_serve, "serve this fleet over an authenticated WebSocket"
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks one)")
+    serve.add_argument(
+        "--port", type=port_number, default=8765, help="port (default 8765; 0 picks one)"
+    )
     serve.add_argument("--tls-cert", metavar="FILE", help="TLS certificate chain (PEM)")
     serve.add_argument("--tls-key", metavar="FILE", help="TLS private key (PEM)")
     serve.add_argument(
@@ -163,7 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--insecure", action="store_true", help="allow a non-loopback bind without TLS"
     )
 
-    token = add("token", commands.cmd_token, "create, list or revoke tokens for tmuxorch serve")
+    token = add(
+        "token", serve_commands.cmd_token, "create, list or revoke tokens for tmuxorch serve"
+    )
     token_sub = token.add_subparsers(
         dest="token_command", metavar="ACTION", required=True, parser_class=_Parser
     )
@@ -179,14 +241,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def open_backend(args: argparse.Namespace) -> Backend:
+def open_backend(args: argparse.Namespace, settings: Settings) -> Backend:
     """The backend the global options ask for: a remote `tmuxorch serve` with --connect, else
     a local tmux server. Only creating a session (spawn, demo) starts a local server."""
     if getattr(args, "connect", None) is not None:
-        from tmuxorch.server.remote import RemoteBackend, load_token
+        from tmuxorch.server.dialing import load_token
+        from tmuxorch.server.remote import RemoteBackend
 
         return RemoteBackend(args.connect, load_token(args.token_file))
-    settings = load_settings()
     server = TmuxServer.resolve(args.socket_name, args.socket_path)
     engine = Engine(
         server,
@@ -197,21 +259,27 @@ def open_backend(args: argparse.Namespace) -> Backend:
     return LocalBackend(engine, audit=AuditLog(Store()) if args.command in AUDITED else None)
 
 
-def run_tui(args: argparse.Namespace) -> int:
-    """The TUI owns its event loop (Textual's), so it is not run through asyncio.run()."""
+def run_tui(args: argparse.Namespace, settings: Settings) -> int:
+    """The TUI owns its event loop (Textual's), so it is not run through asyncio.run(). A
+    keymap that cannot work is a config error before anything starts."""
     from tmuxorch.tui.app import TmuxorchApp
+    from tmuxorch.tui.keymap import check_keymap
 
-    backend = open_backend(args)
-    app = TmuxorchApp(backend, keymap=load_settings().keymap)
+    try:
+        check_keymap(settings.keymap)
+    except ValueError as exc:
+        raise ConfigError(f"{resolve_config_path()}: {exc}") from None
+    backend = open_backend(args, settings)
+    app = TmuxorchApp(backend, keymap=settings.keymap)
     app.run()
     return app.return_code or 0
 
 
-async def _run(args: argparse.Namespace) -> int:
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command in NO_BACKEND:
         status: int = await args.handler(args, None)
         return status
-    backend = open_backend(args)
+    backend = open_backend(args, settings)
     stopped_by = _stop_on_signals() if args.command in LONG_LIVED else []
     try:
         handler: Command = args.handler
@@ -241,7 +309,7 @@ def _stop_on_signals() -> list[int]:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `tmuxorch` script."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv, texts = take_texts(list(sys.argv[1:] if argv is None else argv))
     # argparse cannot take `--` inside a subcommand: what follows it is split off here.
     after: list[str] | None = None
     if "--" in argv:
@@ -251,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args([*argv, "tui"])
+    if texts:
+        args.texts = texts
     if args.connect is not None and (args.socket_name or args.socket_path):
         parser.error("-L/-S pick a local tmux server: they cannot be used with --connect")
     if args.connect is not None and args.command in NO_BACKEND:
@@ -265,9 +335,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             parser.error(f"'--' is not used by {args.command}")
     try:
+        settings = load_settings()  # for every command: a config named but missing is an error
         if args.command == "tui":
-            return run_tui(args)
-        return asyncio.run(_run(args))
+            return run_tui(args, settings)
+        return asyncio.run(_run(args, settings))
     except TmuxorchError as exc:
         print(f"tmuxorch: {exc}", file=sys.stderr)
         return exc.exit_code

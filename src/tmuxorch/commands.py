@@ -16,13 +16,15 @@ from tmuxorch.core.audit import AuditLog
 from tmuxorch.core.backend import Backend
 from tmuxorch.core.delivery import Receipt, validate_message
 from tmuxorch.core.errors import BadInputError, TargetNotFoundError, TmuxUnavailableError
-from tmuxorch.core.models import Pane, Snapshot
-from tmuxorch.core.names import validate_key
+from tmuxorch.core.models import Pane, Snapshot, Window
+from tmuxorch.core.names import is_key, validate_key
+from tmuxorch.core.operations import shell_command
 from tmuxorch.core.store import Store
 from tmuxorch.core.summary import summarize
-from tmuxorch.core.targets import input_panes, resolve_target, subtree
+from tmuxorch.core.targets import Target, input_panes, resolve_target, subtree
 from tmuxorch.render import (
     audit_table,
+    counted,
     event_line,
     make_console,
     plan_table,
@@ -30,7 +32,7 @@ from tmuxorch.render import (
     status_tree,
     summary_tables,
 )
-from tmuxorch.usecases import DELIVERED, plan_broadcast
+from tmuxorch.usecases import DELIVERED, pane_label, plan_broadcast
 
 
 def print_json(document: object) -> None:
@@ -40,26 +42,35 @@ def print_json(document: object) -> None:
 
 
 def read_message(args: argparse.Namespace) -> str:
-    """The message from -m, -f FILE or `-` (stdin: a last TARGET of `-` for send, the `-`
-    argument for broadcast); one trailing newline of a file or stdin is dropped."""
-    stdin = getattr(args, "dash", None) == "-"
-    targets = getattr(args, "targets", None)
-    if targets and targets[-1] == "-":
-        targets.pop()
-        stdin = True
-    sources = [s for s in (args.message is not None, args.file is not None, stdin) if s]
+    """The message from -m TEXT, -f FILE or `-` (stdin), given once, anywhere among the
+    arguments (see cli.take_texts); one trailing newline of a file or stdin is dropped."""
+    sources: list[tuple[str, str]] = [*args.texts, *([("stdin", "")] if args.stdin else [])]
     if len(sources) != 1:
         raise BadInputError("give the message exactly once: -m TEXT, -f FILE or - (stdin)")
-    if args.message is not None:
-        return validate_message(args.message)
+    kind, value = sources[0]
+    if kind == "message":
+        return validate_message(value)
+    path = value if kind == "file" else None
     try:
-        raw = Path(args.file).read_bytes() if args.file is not None else sys.stdin.buffer.read()
+        raw = Path(path).read_bytes() if path is not None else sys.stdin.buffer.read()
         text = raw.decode("utf-8")
     except OSError as exc:
-        raise BadInputError(f"cannot read {args.file}: {exc.strerror}") from exc
+        raise BadInputError(f"cannot read {path}: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
         raise BadInputError(f"the message is not valid UTF-8 (byte {exc.start})") from exc
     return validate_message(text[:-1] if text.endswith("\n") else text)
+
+
+def describe(snapshot: Snapshot, target: Target) -> str:
+    """What a target is, for a person about to kill it: `pane %8 (proj:editor.0, running vim)`,
+    `window @2 (proj:editor, 3 panes)`, `session $1 (proj, 2 windows)`."""
+    if isinstance(target, Pane):
+        return f"pane {target.id} ({pane_label(snapshot, target)}, running {target.command})"
+    if isinstance(target, Window):
+        session = snapshot.sessions_by_id[target.session_id]
+        panes = counted(len(target.panes), "pane")
+        return f"window {target.id} ({session.name}:{target.name}, {panes})"
+    return f"session {target.id} ({target.name}, {counted(len(target.windows), 'window')})"
 
 
 def resolve_input_panes(snapshot: Snapshot, targets: Sequence[str]) -> list[Pane]:
@@ -112,8 +123,6 @@ async def cmd_summary(args: argparse.Namespace, backend: Backend) -> int:
 
 async def cmd_send(args: argparse.Namespace, backend: Backend) -> int:
     text = read_message(args)
-    if not args.targets:
-        raise BadInputError("no TARGET given")
     snapshot = await backend.snapshot()
     panes = resolve_input_panes(snapshot, args.targets)
     receipts = await backend.send(
@@ -169,6 +178,10 @@ def split_targets_and_keys(snapshot: Snapshot, items: Sequence[str]) -> tuple[li
                 break
             cut += 1
         targets, keys = list(items[:cut]), list(items[cut:])
+        if not targets and items and is_key(items[0]):
+            raise BadInputError(
+                f"no TARGET given: {items[0]!r} is a key (keys TARGET... KEY..., e.g. keys %3 C-c)"
+            )
         if not targets and items:
             resolve_target(snapshot, items[0])  # raises the clear `no such target` error
     if not targets:
@@ -200,7 +213,11 @@ async def cmd_capture(args: argparse.Namespace, backend: Backend) -> int:
 
 
 async def cmd_spawn(args: argparse.Namespace, backend: Backend) -> int:
-    command = list(args.argv)
+    if args.shell is not None and args.argv:
+        raise BadInputError("give the command after -- or with --shell, not both")
+    command = shell_command(args.shell) if args.shell is not None else list(args.argv)
+    if not command:
+        raise BadInputError("no command given (put it after --, or a shell line with --shell)")
     spawned = await backend.spawn(args.session, command, name=args.name, kind=args.kind)
     if args.json:
         print_json(spawned.model_dump())
@@ -212,11 +229,11 @@ async def cmd_spawn(args: argparse.Namespace, backend: Backend) -> int:
 async def cmd_kill(args: argparse.Namespace, backend: Backend) -> int:
     snapshot = await backend.snapshot()
     target = resolve_target(snapshot, args.target)
-    what = f"{type(target).__name__.lower()} {target.id}"
+    what = describe(snapshot, target)
     if not args.yes:
         if not sys.stdin.isatty():
             raise BadInputError(f"refusing to kill {what} without --yes (stdin is not a terminal)")
-        answer = await asyncio.to_thread(input, f"kill {what} ({args.target})? [y/N] ")
+        answer = await asyncio.to_thread(input, f"kill {what}? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("not killed", file=sys.stderr)
             return 1
@@ -267,101 +284,4 @@ async def cmd_log(args: argparse.Namespace, _backend: Backend | None) -> int:
             print_json(entry.model_dump(mode="json"))
     else:
         make_console().print(audit_table(entries, time.time()))
-    return 0
-
-
-async def cmd_serve(args: argparse.Namespace, _backend: Backend | None) -> int:
-    """Serve this host's fleet over the WebSocket protocol until SIGTERM/SIGINT."""
-    import logging
-
-    from tmuxorch.core.config import load_settings
-    from tmuxorch.core.engine import Engine
-    from tmuxorch.core.tmux_server import TmuxServer
-    from tmuxorch.server.server import (
-        ServerOptions,
-        TmuxorchServer,
-        serve_until_signalled,
-        tls_context,
-    )
-    from tmuxorch.server.tokens import TokenStore
-
-    options = ServerOptions(
-        host=args.host, port=args.port, ssl=tls_context(args.tls_cert, args.tls_key),
-        allowed_origins=tuple(args.allow_origin or ()), insecure=args.insecure,
-    )  # fmt: skip
-    options.check_bind()
-    logging.basicConfig(level=logging.INFO, format="tmuxorch serve: %(message)s")
-    settings = load_settings()
-    tmux = TmuxServer.resolve(args.socket_name, args.socket_path)
-    with Store() as store:
-        tokens = TokenStore(store)
-        if not any(t.status() == "active" for t in tokens.list_tokens()):
-            print(
-                "tmuxorch serve: no active token: create one with `tmuxorch token create NAME`",
-                file=sys.stderr,
-            )
-
-        def ready(server: TmuxorchServer) -> None:
-            print(
-                f"tmuxorch serve: listening on {server.url} (tmux server {tmux.socket_path})",
-                file=sys.stderr, flush=True,
-            )  # fmt: skip
-            if options.insecure and not options.loopback and options.ssl is None:
-                print("tmuxorch serve: WARNING: no TLS (--insecure)", file=sys.stderr, flush=True)
-
-        engine = Engine(tmux, timeout=settings.command_timeout, settings=settings)
-        try:
-            server = TmuxorchServer(engine, tokens, audit=AuditLog(store), options=options)
-            await serve_until_signalled(server, ready)
-        finally:
-            try:  # a daemon's shutdown is bounded, whatever tmux (or the engine) does
-                async with asyncio.timeout(10):
-                    await engine.close()
-            except TimeoutError:
-                print("tmuxorch serve: the engine did not stop within 10 s", file=sys.stderr)
-    return 0
-
-
-async def cmd_token(args: argparse.Namespace, _backend: Backend | None) -> int:
-    """Create, list or revoke the tokens `tmuxorch serve` accepts."""
-    from rich.table import Table
-
-    from tmuxorch.render import ago
-    from tmuxorch.server.tokens import TokenStore, parse_duration
-
-    with Store() as store:
-        tokens = TokenStore(store)
-        if args.token_command == "create":
-            expires = parse_duration(args.expires) if args.expires else None
-            token, info = tokens.create(args.name, args.scope, expires)
-            sys.stdout.write(token + "\n")  # the token alone: `$(tmuxorch token create x)`
-            sys.stdout.flush()
-            until = "never expires" if expires is None else f"expires in {args.expires}"
-            print(
-                f"created token {info.name!r} (scope {info.scope}, {until}); it is shown only "
-                "this once",
-                file=sys.stderr,
-            )
-        elif args.token_command == "revoke":
-            info = tokens.revoke(args.name)
-            print(f"revoked token {info.name!r}", file=sys.stderr)
-        else:
-            now = time.time()
-            listed = tokens.list_tokens()
-            if args.json:
-                for info in listed:
-                    print_json({**info.model_dump(exclude={"id"}), "status": info.status(now)})
-                return 0
-            table = Table(title="Tokens", title_justify="left")
-            for column in ("name", "scope", "status", "created", "expires", "last used"):
-                table.add_column(column)
-            for info in listed:
-                expires_at = "never" if info.expires is None else time.strftime(
-                    "%Y-%m-%d %H:%M", time.localtime(info.expires)
-                )  # fmt: skip
-                table.add_row(
-                    info.name, info.scope, info.status(now), ago(info.created, now), expires_at,
-                    "never" if info.last_used is None else ago(info.last_used, now),
-                )  # fmt: skip
-            make_console().print(table)
     return 0

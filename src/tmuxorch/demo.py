@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 
 from tmuxorch.core.backend import Backend
 from tmuxorch.core.errors import BadInputError, TmuxorchError
-from tmuxorch.core.operations import SIMAGENT
+from tmuxorch.core.operations import SIMAGENT, Spawned
 
 MAX_AGENTS = 50
 
@@ -31,16 +32,16 @@ async def start_demo(backend: Backend, agents: int, session: str) -> str:
         raise BadInputError(
             f"session {session!r} already exists: kill it first (tmuxorch kill {session} --yes)"
         )
-    panes: list[str] = []
-    for n in range(1, agents + 1):
-        long_task = n == 3
-        spawned = await backend.spawn(
-            session,
-            agent_command(f"agent-{n}", busy=60.0 if long_task else 4.0, cycle=n > 3, seed=n),
-            name=f"agent-{n}",
-            kind="sim",
-        )
-        panes.append(spawned.pane_id)
+
+    def spawn(n: int) -> Awaitable[Spawned]:
+        command = agent_command(f"agent-{n}", busy=60.0 if n == 3 else 4.0, cycle=n > 3, seed=n)
+        return backend.spawn(session, command, name=f"agent-{n}", kind="sim")
+
+    # The first creates the session; the others at once (each spawn waits ~1 s to see it start).
+    first = await spawn(1)
+    panes = [first.pane_id] + [
+        s.pane_id for s in await asyncio.gather(*map(spawn, range(2, agents + 1)))
+    ]
     await _wait_until_idle(backend, panes[:3])
     if agents >= 2:
         await backend.send([panes[1]], "deploy to production? APPROVE needed")

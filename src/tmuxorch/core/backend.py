@@ -8,6 +8,7 @@ Every operation that changes tmux is written to the audit log, with who asked.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Protocol, runtime_checkable
 
@@ -15,6 +16,7 @@ from tmuxorch.core import operations
 from tmuxorch.core.audit import AuditLog, local_actor
 from tmuxorch.core.delivery import Receipt, deliver
 from tmuxorch.core.engine import Engine
+from tmuxorch.core.errors import SpawnFailedError
 from tmuxorch.core.events import Event
 from tmuxorch.core.models import Snapshot
 from tmuxorch.core.operations import Spawned
@@ -137,10 +139,17 @@ class LocalBackend:
     async def spawn(
         self, session: str, command: Sequence[str], *, name: str | None, kind: str | None
     ) -> Spawned:
-        spawned = await operations.spawn(
-            self.engine.agents, await self.engine.snapshot(), session, command, name=name, kind=kind
-        )
-        self._record("spawn", [spawned.pane_id], [], " ".join(command))
+        argv = json.dumps(list(command), ensure_ascii=False)  # audited as the argv it is
+        try:
+            spawned = await operations.spawn(
+                self.engine.agents, await self.engine.snapshot(), session, command,
+                name=name, kind=kind,
+            )  # fmt: skip
+        except SpawnFailedError as exc:  # it ran, if only for a moment: that is audited too
+            failed = Receipt(target=exc.pane_id, status="failed", detail=str(exc))
+            self._record("spawn", [exc.pane_id], [failed], argv)
+            raise
+        self._record("spawn", [spawned.pane_id], [], argv)
         return spawned
 
     async def kill(self, target: str) -> None:

@@ -182,8 +182,14 @@ def resolve_config_path(path: Path | None = None) -> Path:
 
 
 def load_settings(path: Path | None = None) -> Settings:
-    """Read the configuration; a missing file gives the defaults, a bad one a ConfigError."""
+    """Read the configuration; a missing file gives the defaults, a bad one a ConfigError, and
+    so does a missing file that was named (`path`, $TMUXORCH_CONFIG): a typo in the name would
+    otherwise run with the defaults without a word."""
     config_file = resolve_config_path(path)
+    if (path is not None or os.environ.get(CONFIG_ENV)) and not config_file.is_file():
+        named = "" if path is not None else f" (${CONFIG_ENV})"
+        problem = "is not a file" if config_file.exists() else "no such file"
+        raise ConfigError(f"{config_file}{named}: {problem}")
     token = _config_file.set(config_file)
     try:
         return Settings()

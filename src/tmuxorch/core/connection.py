@@ -111,9 +111,7 @@ class TmuxConnection:
             try:
                 identify = ["display-message", "-p", "-t", f"={client.session_name}:",
                             IDENTIFY_FORMAT]  # fmt: skip
-                results = await within(
-                    self.timeout, client.run([identify, *self.setup_commands])
-                )
+                results = await within(self.timeout, client.run([identify, *self.setup_commands]))
                 for result in results:
                     result.check()
                 hidden = HiddenSession.parse(client.session_name, results[0].lines[0])

@@ -52,3 +52,12 @@ class TmuxCommandError(TmuxorchError):
         self.command = command
         self.message = message
         super().__init__(f"tmux {command}: {message}")
+
+
+class SpawnFailedError(TmuxorchError):
+    """A spawned command exited at once (not found, bad arguments, crashed): the message carries
+    its exit status and last output; its window (which had pane `pane_id`) is gone."""
+
+    def __init__(self, pane_id: str, message: str) -> None:
+        self.pane_id = pane_id
+        super().__init__(message)

@@ -1,14 +1,19 @@
 """Validation of names and words that users and clients hand to tmux.
 
 tmux expands formats in session and window names (`#{host}`, `#(cmd)` runs a shell command), and
-`:` `.` are target syntax; a leading `-` looks like an option. So such names are refused with a
-message that says why, before tmux sees them (DESIGN.md safety rule 3).
+`:` `.` are target syntax; a leading `-` looks like an option. tmux stores a session name with
+`$` or `\\` escaped (`$HOME` becomes `\\$HOME`) and a renamed window's `\\` doubled, so the name
+the user gave would never match again; a name shaped like an id (`$4`, `@1`, `%2`) would be read
+as that id by every TARGET. Invisible format characters (U+200B, U+202E…) make a name that looks
+like another one. So such names are refused with a message that says why, before tmux sees them
+(DESIGN.md safety rules 3 and 7).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Literal
 
 from tmuxorch.core.errors import BadInputError
 
@@ -18,6 +23,11 @@ _FORBIDDEN = {
     ":": "':', which is tmux target syntax",
     ".": "'.', which is tmux target syntax",
 }
+_ESCAPED = {"\\": "'\\', which tmux stores escaped (as '\\\\')"}
+_ESCAPED_IN_SESSIONS = {"$": "'$', which tmux stores escaped (as '\\$')", **_ESCAPED}
+_ID_SHAPED = re.compile(r"[$@%][0-9]+")
+_INVISIBLE = {"Cc": "a control character", "Cf": "an invisible format character",
+              "Zl": "a line separator", "Zp": "a paragraph separator"}  # fmt: skip
 _KIND = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 _KEY = re.compile(
     r"(?:[CMS]-){0,3}(?:[!-~]|F(?:[1-9]|1[0-2])|Enter|Escape|Tab|BTab|BSpace|Space|Up|Down|Left|"
@@ -25,19 +35,29 @@ _KEY = re.compile(
 )
 
 
-def validate_name(name: str, what: str = "name") -> str:
-    """Return `name` if tmux would keep it exactly, else raise BadInputError saying why."""
+def validate_name(name: str, what: Literal["session", "window"]) -> str:
+    """Return `name` if tmux would keep it exactly and no TARGET could read it as something
+    else, else raise BadInputError saying why."""
+    label = f"{what} name"
     if not name:
-        raise BadInputError(f"{what} is empty")
+        raise BadInputError(f"{label} is empty")
     if len(name) > MAX_NAME_LENGTH:
-        raise BadInputError(f"{what} is {len(name)} characters long; at most {MAX_NAME_LENGTH}")
+        raise BadInputError(f"{label} is {len(name)} characters long; at most {MAX_NAME_LENGTH}")
     if name.startswith("-"):
-        raise BadInputError(f"{what} {name!r} starts with '-', which tmux reads as an option")
+        raise BadInputError(f"{label} {name!r} starts with '-', which tmux reads as an option")
+    if _ID_SHAPED.fullmatch(name):
+        raise BadInputError(f"{label} {name!r} reads as a tmux id: targets would mean that id")
+    escaped = _ESCAPED_IN_SESSIONS if what == "session" else _ESCAPED
     for char in name:
         if char in _FORBIDDEN:
-            raise BadInputError(f"{what} {name!r} contains {_FORBIDDEN[char]}")
-        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
-            raise BadInputError(f"{what} {name!r} contains a control character ({ord(char):#04x})")
+            raise BadInputError(f"{label} {name!r} contains {_FORBIDDEN[char]}")
+        if char in escaped:
+            raise BadInputError(f"{label} {name!r} contains {escaped[char]}")
+        category = unicodedata.category(char)
+        if category in _INVISIBLE:
+            raise BadInputError(
+                f"{label} {name!r} contains {_INVISIBLE[category]} (U+{ord(char):04X})"
+            )
     return name
 
 
@@ -50,9 +70,14 @@ def validate_kind(kind: str) -> str:
     return kind
 
 
+def is_key(word: str) -> bool:
+    """Is `word` a tmux key name (`C-c`, `Escape`, `Enter`, `M-x`, `F5`, a single character)?"""
+    return _KEY.fullmatch(word) is not None
+
+
 def validate_key(key: str) -> str:
-    """A tmux key name (`C-c`, `Escape`, `Enter`, `M-x`, `F5`, a single character)."""
-    if not _KEY.fullmatch(key):
+    """`key` if it is a tmux key name (see is_key), else BadInputError."""
+    if not is_key(key):
         raise BadInputError(
             f"unknown key {key!r}: use tmux key names like C-c, Escape, Enter, Tab, Up, F5, M-x"
         )

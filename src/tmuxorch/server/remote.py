@@ -29,14 +29,11 @@ import copy
 import itertools
 import json
 import logging
-import os
 import random
 import time
-import urllib.parse
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -54,12 +51,12 @@ from tmuxorch.core.errors import (
 from tmuxorch.core.events import EVENT_ADAPTER, Event, TmuxDown, TmuxUp
 from tmuxorch.core.models import Snapshot
 from tmuxorch.core.operations import Spawned
+from tmuxorch.server.dialing import TOKEN_ENV, check_url, failure
 from tmuxorch.server.redaction import websockets_logger
 
 log = logging.getLogger("tmuxorch.remote")
 
 ConnectionState = Literal["disconnected", "connecting", "live", "reconnecting", "refused", "closed"]
-TOKEN_ENV = "TMUXORCH_TOKEN"
 BACKOFF_INITIAL = 0.2
 BACKOFF_MAX = 5.0
 MAX_FRAME = 64 * 1024 * 1024
@@ -114,53 +111,6 @@ def error_for(code: str, message: str) -> TmuxorchError:
     if code == "internal":
         return RemoteOperationError(f"the server failed: {message}")
     return RemoteOperationError(message)
-
-
-# -- options ------------------------------------------------------------------------------------
-
-
-def check_url(url: str) -> str:
-    """`url` if it is a ws:// or wss:// URL without credentials, else BadInputError."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-    except ValueError:
-        raise BadInputError("--connect: not a valid URL") from None
-    if parts.scheme not in ("ws", "wss") or not parts.hostname:
-        raise BadInputError(
-            f"--connect: give a ws:// or wss:// URL (e.g. ws://127.0.0.1:8765), not {url[:60]!r}"
-        )
-    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
-        # Never echo such a URL back: it may be carrying the token.
-        raise BadInputError(
-            "--connect: the URL must not carry credentials or a query; give the token with "
-            f"--token-file or {TOKEN_ENV}"
-        )
-    return url
-
-
-def load_token(token_file: str | None, environ: Mapping[str, str] | None = None) -> str:
-    """The token: the first line of `token_file` (stripped), else $TMUXORCH_TOKEN; BadInputError
-    when there is none or the file cannot be read."""
-    if token_file is not None:
-        try:
-            with Path(token_file).open(encoding="utf-8") as file:
-                token = file.readline().strip()
-        except OSError as exc:
-            raise BadInputError(
-                f"cannot read the token file {token_file}: {exc.strerror or exc}"
-            ) from None
-        except UnicodeDecodeError:
-            raise BadInputError(f"the token file {token_file} is not UTF-8 text") from None
-        if not token:
-            raise BadInputError(f"the token file {token_file} is empty (the token goes on line 1)")
-        return token
-    token = (os.environ if environ is None else environ).get(TOKEN_ENV, "").strip()
-    if not token:
-        raise BadInputError(
-            f"--connect needs a token: --token-file FILE or the {TOKEN_ENV} environment variable "
-            "(create one on the server with `tmuxorch token create NAME`)"
-        )
-    return token
 
 
 # -- parsing what the server sends --------------------------------------------------------------
@@ -663,9 +613,8 @@ class RemoteBackend:
                 f"cannot connect to {self.url}: no answer within {self.open_timeout:g} s"
             ) from None
         except OSError as exc:
-            raise TmuxUnavailableError(
-                f"cannot connect to {self.url}: {exc.strerror or exc}"
-            ) from None
+            reason = failure(self.url, exc)
+            raise TmuxUnavailableError(f"cannot connect to {self.url}: {reason}") from None
         except (InvalidHandshake, InvalidURI, ConnectionClosed) as exc:
             raise TmuxUnavailableError(f"cannot connect to {self.url}: {exc}") from None
         try:

@@ -467,12 +467,12 @@ class TmuxorchApp(App[None]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen(list(self.key_descriptions())))
 
-    def key_descriptions(self) -> Iterable[tuple[str, str]]:
-        """(keys, description) for every binding, with the config's remaps applied."""
+    def key_descriptions(self) -> Iterable[tuple[str, str, str]]:
+        """(keys, id, description) of every binding, remaps applied ([keymap] takes the id)."""
         for binding in BINDINGS:
             assert binding.id is not None
-            keys = self._keymap.get(binding.id, binding.key)
-            yield self.get_key_display(binding.with_key(keys)), DESCRIPTIONS[binding.id]
+            keys = self.get_key_display(binding.with_key(self._keymap.get(binding.id, binding.key)))
+            yield keys, binding.id, DESCRIPTIONS[binding.id]
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

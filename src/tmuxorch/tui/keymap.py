@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from textual.binding import Binding
+from textual.keys import REPLACED_KEYS, Keys, key_to_character
 
 BINDINGS: list[Binding] = [
     # Help comes first: on a narrow terminal the footer cuts off the last keys, and `?` lists
@@ -44,3 +47,49 @@ DESCRIPTIONS: dict[str, str] = {
     "help": "Show all keys",
     "quit": "Quit",
 }
+
+MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
+NAMED_KEYS = frozenset(k.value for k in Keys if "+" not in k.value and not k.value.startswith("<"))
+
+
+def _canonical(key: str) -> str | None:
+    """`key` as one spelling (`?` and `question_mark` are one key), or None if Textual would
+    never send it (a typo, an empty part, an unknown modifier)."""
+    *modifiers, name = key.split("+")
+    if not name or any(m not in MODIFIERS for m in modifiers):
+        return None
+    if len(name) == 1 and name.isprintable():
+        return "+".join([*modifiers, name])
+    if name in NAMED_KEYS:
+        return key
+    character = key_to_character(REPLACED_KEYS.get(name, name))  # `slash` is Unicode's solidus
+    return None if character is None else "+".join([*modifiers, character])
+
+
+def check_keymap(keymap: Mapping[str, str]) -> None:
+    """Raise ValueError (`keymap.ID: what is wrong`) for a remap that cannot work: an unknown
+    binding id, a key Textual never sends, or a key another binding keeps (Textual would take
+    it from that one, leaving its action without a key, e.g. `send = "q"` drops Quit)."""
+    ids = [b.id for b in BINDINGS if b.id is not None]
+    unknown = sorted(set(keymap) - set(ids))
+    if unknown:
+        raise ValueError(f"keymap.{unknown[0]}: unknown binding id (the ids: {', '.join(ids)})")
+    owner: dict[str, str] = {}
+    for binding in BINDINGS:
+        assert binding.id is not None
+        remapped = binding.id in keymap
+        for key in keymap.get(binding.id, binding.key).split(","):
+            canonical = _canonical(key.strip())
+            if canonical is None:
+                raise ValueError(
+                    f"keymap.{binding.id}: {key.strip()!r} is not a key "
+                    "(e.g. s, S, ctrl+s, f5, escape, question_mark)"
+                )
+            other = owner.setdefault(canonical, binding.id)
+            if other != binding.id:
+                mapped = binding.id if remapped else other
+                taken = other if remapped else binding.id
+                raise ValueError(
+                    f"keymap.{mapped}: {key.strip()!r} is also the key of {taken}: "
+                    f"give {taken} another key too"
+                )

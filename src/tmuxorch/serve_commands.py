@@ -1,0 +1,113 @@
+"""The CLI's commands that run on the server host and open no backend: `serve` (the fleet over
+an authenticated WebSocket) and `token` (what `serve` accepts). Kept apart from commands.py:
+they build their own engine and store, and never take --connect."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+
+from tmuxorch.commands import print_json
+from tmuxorch.core.audit import AuditLog
+from tmuxorch.core.backend import Backend
+from tmuxorch.core.store import Store
+from tmuxorch.render import make_console
+
+
+async def cmd_serve(args: argparse.Namespace, _backend: Backend | None) -> int:
+    """Serve this host's fleet over the WebSocket protocol until SIGTERM/SIGINT."""
+    import logging
+
+    from tmuxorch.core.config import load_settings
+    from tmuxorch.core.engine import Engine
+    from tmuxorch.core.tmux_server import TmuxServer
+    from tmuxorch.server.server import (
+        ServerOptions,
+        TmuxorchServer,
+        serve_until_signalled,
+        tls_context,
+    )
+    from tmuxorch.server.tokens import TokenStore
+
+    options = ServerOptions(
+        host=args.host, port=args.port, ssl=tls_context(args.tls_cert, args.tls_key),
+        allowed_origins=tuple(args.allow_origin or ()), insecure=args.insecure,
+    )  # fmt: skip
+    options.check_bind()
+    logging.basicConfig(level=logging.INFO, format="tmuxorch serve: %(message)s")
+    settings = load_settings()
+    tmux = TmuxServer.resolve(args.socket_name, args.socket_path)
+    with Store() as store:
+        tokens = TokenStore(store)
+        if not any(t.status() == "active" for t in tokens.list_tokens()):
+            print(
+                "tmuxorch serve: no active token: create one with `tmuxorch token create NAME`",
+                file=sys.stderr,
+            )
+
+        def ready(server: TmuxorchServer) -> None:
+            print(
+                f"tmuxorch serve: listening on {server.url} (tmux server {tmux.socket_path})",
+                file=sys.stderr, flush=True,
+            )  # fmt: skip
+            if options.insecure and not options.loopback and options.ssl is None:
+                print("tmuxorch serve: WARNING: no TLS (--insecure)", file=sys.stderr, flush=True)
+
+        engine = Engine(tmux, timeout=settings.command_timeout, settings=settings)
+        try:
+            server = TmuxorchServer(engine, tokens, audit=AuditLog(store), options=options)
+            await serve_until_signalled(server, ready)
+        finally:
+            try:  # a daemon's shutdown is bounded, whatever tmux (or the engine) does
+                async with asyncio.timeout(10):
+                    await engine.close()
+            except TimeoutError:
+                print("tmuxorch serve: the engine did not stop within 10 s", file=sys.stderr)
+    return 0
+
+
+async def cmd_token(args: argparse.Namespace, _backend: Backend | None) -> int:
+    """Create, list or revoke the tokens `tmuxorch serve` accepts."""
+    from rich.table import Table
+
+    from tmuxorch.render import ago
+    from tmuxorch.server.tokens import TokenStore, parse_duration
+
+    with Store() as store:
+        tokens = TokenStore(store)
+        if args.token_command == "create":
+            expires = parse_duration(args.expires) if args.expires else None
+            token, info = tokens.create(args.name, args.scope, expires)
+            sys.stdout.write(token + "\n")  # the token alone: `$(tmuxorch token create x)`
+            sys.stdout.flush()
+            until = "never expires" if expires is None else f"expires in {args.expires}"
+            print(
+                f"created token {info.name!r} (scope {info.scope}, {until}); it is shown only "
+                "this once",
+                file=sys.stderr,
+            )
+        elif args.token_command == "revoke":
+            info = tokens.revoke(args.name)
+            print(f"revoked token {info.name!r}", file=sys.stderr)
+        else:
+            now = time.time()
+            listed = tokens.list_tokens()
+            if args.json:
+                for info in listed:
+                    print_json({**info.model_dump(exclude={"id"}), "status": info.status(now)})
+                return 0
+            table = Table(title="Tokens", title_justify="left")
+            for column in ("name", "scope", "status", "created", "expires", "last used"):
+                table.add_column(column)
+            for info in listed:
+                expires_at = "never" if info.expires is None else time.strftime(
+                    "%Y-%m-%d %H:%M", time.localtime(info.expires)
+                )  # fmt: skip
+                table.add_row(
+                    info.name, info.scope, info.status(now), ago(info.created, now), expires_at,
+                    "never" if info.last_used is None else ago(info.last_used, now),
+                )  # fmt: skip
+            make_console().print(table)
+    return 0
