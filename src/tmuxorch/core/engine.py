@@ -302,6 +302,7 @@ class Engine:
                 # Subscribe on this attach whoever made it (setup commands of an attach that
                 # was under way when the first subscriber came did not have it yet).
                 (await self.connection.run([_SUBSCRIPTION]))[0].check()
+                self._rescue_soon()  # a window that landed while we attached came unnoticed
                 current = await self.snapshot()
                 if not current.tmux.running:
                     raise ServerNotRunningError("tmux server stopped")
