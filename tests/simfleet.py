@@ -110,3 +110,14 @@ def below_menu(tmux: TmuxFixture, pane: str) -> list[str]:
     (echoed as typed, then again once it has read the line)."""
     screen = tmux.tmux("capture-pane", "-p", "-t", pane)
     return [line for line in screen.split("own API key", 1)[1].splitlines() if line.strip()]
+
+
+def exit_time(tmux: TmuxFixture, pane: str) -> str:
+    """When the process of a dead pane (remain-on-exit on) exited, once tmux has reaped it; ''
+    before. tmux 3.3a at times leaves an exited child a zombie, the pane dead with no exit time
+    or status, until another child of the server exits: `run-shell true` is one."""
+    shown = tmux.tmux("display", "-p", "-t", pane, "#{pane_dead} #{pane_dead_time}")
+    dead, _, at = shown.strip().partition(" ")
+    if dead == "1" and not at:
+        tmux.tmux("run-shell", "true")
+    return at

@@ -12,9 +12,10 @@ from tmuxorch.core.config import RuleConfig, Settings
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.events import AgentStateChanged
 from tmuxorch.core.models import Pane, Window
+from tmuxorch.core.tracker import AgentTracker
 
 from .conftest import TmuxFixture, wait_for
-from .simfleet import start_agent
+from .simfleet import exit_time, start_agent
 
 
 def _pane(command: str, *, agent: bool = False, active: bool = True) -> Pane:
@@ -136,31 +137,62 @@ async def test_state_changes_arrive_as_events(
         await stream.close()
 
 
-async def test_crashed_agent_is_exited(
+async def test_a_dead_agent_is_exited_at_once(
     engine: Engine, running_tmux: TmuxFixture, tmp_path: Path
 ) -> None:
+    """Its last screen says `Error: simulated crash`, which a live agent's screen would make
+    `error`; dead is `exited`, and without the hold: no screen can flip it back."""
     running_tmux.tmux("set-option", "-g", "remain-on-exit", "on")
     agent = await start_agent(running_tmux, tmp_path, "--busy", "0")
     backend = LocalBackend(engine)
-    seen_alive = (await backend.snapshot()).panes_by_id[agent.pane].agent
-    assert seen_alive is not None  # the engine knows it as an agent before it crashes
+    alive = (await backend.snapshot()).panes_by_id[agent.pane].agent
+    assert alive is not None
+    assert alive.state == "idle"
     agent.type("please --crash now")
     agent.keys("Enter")
+    await wait_for(lambda: exit_time(running_tmux, agent.pane), timeout=10)
+    dead = (await backend.snapshot()).panes_by_id[agent.pane].agent  # the next look after
+    assert dead is not None
+    assert dead.state == "exited"
 
-    async def state() -> str | None:
-        pane = (await backend.snapshot()).panes_by_id[agent.pane]
-        return pane.agent.state if pane.agent else None
 
-    # The crash prints an error, then the process exits; tmux may take a moment to notice the
-    # exit (it can even miss it until another child exits), so `error` is accepted on the way.
+async def test_a_state_that_flips_back_within_the_hold_is_never_published(
+    engine: Engine, running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    """A screen caught once on its way elsewhere (a spinner blinking, a redraw) must not make
+    the state flicker: a new state is published only once it held for `state_debounce`. Driven
+    sweep by sweep on a tracker of its own, so no timing decides what is seen."""
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "60")
+    tracker = AgentTracker(engine)
+    assert tracker.debounce > tracker.interval / 2  # else one sweep would be enough to settle
+
+    async def sweep() -> list[tuple[str, str]]:
+        changes = await tracker.sweep(await engine.snapshot())
+        return [(c.previous, c.state) for c in changes if c.pane_id == agent.pane]
+
+    assert await sweep() == []  # the first look is taken as it is
+    assert {p: s for p, _, s in tracker.states()}[agent.pane] == "idle"
+    agent.type("work")
+    agent.keys("Enter")
+    await wait_for(lambda: agent.shows("esc to interrupt"))
+    assert await sweep() == []  # busy seen once: not yet
+    agent.keys("Escape")
+    await wait_for(agent.idle)
+    assert await sweep() == []  # and back to idle before it held: never published
+    agent.type("work again")
+    agent.keys("Enter")
+    await wait_for(lambda: agent.shows("esc to interrupt"))
+    published: list[tuple[str, str]] = []
+
+    async def settled() -> bool:
+        published.extend(await sweep())
+        return bool(published)
+
     deadline = time.monotonic() + 10
-    seen: set[str | None] = set()
-    while "exited" not in seen:
-        seen.add(await state())
-        if time.monotonic() > deadline:
-            assert "error" in seen, f"states seen: {seen}"
-            break
-        await asyncio.sleep(0.05)
+    while not await settled():  # a state that holds is published
+        assert time.monotonic() < deadline, "busy was never published"
+        await asyncio.sleep(tracker.interval)
+    assert published == [("idle", "busy")]
 
 
 async def test_annotating_an_unchanged_fleet_keeps_its_objects(

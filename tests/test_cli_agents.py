@@ -16,7 +16,14 @@ from tmuxorch.core.engine import Engine
 from tmuxorch.core.events import AgentStateChanged
 
 from .conftest import TmuxFixture, wait_for
-from .simfleet import below_menu, start_agent, start_agents, start_login_menu, type_marker
+from .simfleet import (
+    below_menu,
+    exit_time,
+    start_agent,
+    start_agents,
+    start_login_menu,
+    type_marker,
+)
 
 
 def test_demo_then_status_shows_changing_states(tmux: TmuxFixture) -> None:
@@ -283,19 +290,12 @@ async def test_a_dead_agent_pane_is_an_exited_agent_in_a_one_shot_status(
     agent = await start_agent(running_tmux, tmp_path, "--busy", "0")
     agent.type("please --crash now")
     agent.keys("Enter")
-
-    def died() -> str:
-        """When the process exited, once the pane is dead and tmux has reaped it."""
-        shown = running_tmux.tmux(
-            "display", "-p", "-t", agent.pane, "#{pane_dead} #{pane_dead_time}"
-        )
-        dead, _, at = shown.strip().partition(" ")
-        if dead == "1" and not at:  # tmux 3.3a at times leaves the exited process a zombie
-            running_tmux.tmux("run-shell", "true")  # until another child's exit: one does
-        return at
-
-    await wait_for(died, timeout=10)
+    await wait_for(lambda: exit_time(running_tmux, agent.pane), timeout=10)
     assert "Error: simulated crash" in agent.screen()  # what its screen alone would call `error`
     pane = agent_of(running_tmux, agent.pane)
     assert pane["dead"] is True
-    assert pane["agent"] == {"kind": "sim", "state": "exited", "since": int(died())}
+    assert pane["agent"] == {
+        "kind": "sim",
+        "state": "exited",
+        "since": int(exit_time(running_tmux, agent.pane)),
+    }

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tmuxorch.simagent import Event, InputParser, box_area
+from tmuxorch.simagent.keys import Event, InputParser
+from tmuxorch.simagent.screen import box_area
 
 from .conftest import TmuxFixture, wait_for
 from .simfleet import BOX_PROMPT
@@ -133,6 +134,57 @@ async def test_without_drop_enter_same_chunk_submits(
     agent.keys("-H", "61", "62", "63", "0d")
     await wait_for(lambda: agent.shows("● Received: abc"))
     assert agent.entries() == ["abc"]
+
+
+async def test_drop_first_enters_loses_that_many_whenever_they_come(
+    running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    agent = await start(running_tmux, tmp_path, "--busy", "0", "--drop-first-enters", "2")
+    for typed in ("a", "ab", "abc"):  # each Enter comes on its own, and the first two are lost
+        agent.type(typed[-1])
+        # once the next character shows, the Enter before it has been read (and lost)
+        await wait_for(lambda typed=typed: agent.cursor_line().startswith(BOX_PROMPT + typed + " "))
+        assert agent.entries() == []
+        agent.keys("Enter")
+    await wait_for(lambda: agent.shows("● Received: abc"))
+    assert agent.entries() == ["abc"]
+
+
+async def test_show_submits_makes_an_empty_submit_visible(
+    running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    """Without it an Enter on the empty prompt does nothing (a second Enter is invisible)."""
+    agent = await start(running_tmux, tmp_path, "--busy", "0", "--show-submits")
+    agent.keys("Enter")
+    await wait_for(lambda: agent.entries() == [""])
+    await wait_for(lambda: "● Received:" in agent.screen().splitlines())  # the empty reply
+    agent.type("x")
+    agent.keys("Enter")
+    await wait_for(lambda: agent.entries() == ["", "x"])
+    plain = Agent(running_tmux, tmp_path / "plain.jsonl", "--busy", "0")
+    await wait_for(plain.idle)
+    plain.keys("Enter")
+    plain.type("y")
+    plain.keys("Enter")
+    await wait_for(lambda: plain.entries() == ["y"])  # the empty Enter before it left no trace
+
+
+async def test_read_delay_reads_what_arrived_meanwhile_in_one_read(
+    running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    """Text and an Enter sent apart arrive in one read of a slow reader: with --drop-enter
+    that Enter is lost, as a busy agent CLI loses it."""
+    agent = await start(
+        running_tmux, tmp_path, "--busy", "0", "--drop-enter", "--read-delay", "0.5"
+    )
+    running_tmux.tmux("send-keys", "-t", agent.pane, "-l", "late", ";", "send-keys", "-t",
+                      agent.pane, "Enter")  # fmt: skip
+    await wait_for(lambda: agent.cursor_line().startswith(BOX_PROMPT + "late "))
+    agent.type("r")  # read after the chunk above: once it shows, that chunk was handled
+    await wait_for(lambda: agent.cursor_line().startswith(BOX_PROMPT + "later "))
+    assert agent.entries() == []
+    agent.keys("Enter")
+    await wait_for(lambda: agent.entries() == ["later"])
 
 
 async def test_bracketed_paste_multiline(running_tmux: TmuxFixture, tmp_path: Path) -> None:

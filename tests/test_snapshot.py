@@ -9,6 +9,7 @@ import pytest
 
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.hidden import is_hidden
+from tmuxorch.core.snapshot import SnapshotParser
 
 from .conftest import TmuxFixture
 
@@ -135,17 +136,26 @@ async def test_unchanged_server_reuses_models_and_a_change_shows(
     assert [w.name for w in (await engine.snapshot()).windows()] == ["renamed"]
 
 
+def record_marker(parser: SnapshotParser) -> str:
+    """What starts each pane record `parser` reads (its format, up to the first field)."""
+    listing = parser.list_panes[-1]
+    return listing[: listing.index("#{")]
+
+
+@pytest.mark.parametrize("marked", [False, True], ids=["bare", "another-tmuxorch-marker"])
 @pytest.mark.parametrize("where", ["directory", "argv0"])
 async def test_a_path_or_command_cannot_forge_a_pane_record(
-    engine: Engine, running_tmux: TmuxFixture, where: str
+    engine: Engine, running_tmux: TmuxFixture, where: str, marked: bool
 ) -> None:
     """The current path and the command (argv[0] of the foreground process) are the two fields
-    tmux prints raw: either may hold a newline followed by text shaped like a pane record."""
+    tmux prints raw: either may hold a newline followed by text shaped like a pane record. The
+    marker that starts each record is drawn anew for every parser: a pane that runs a tmuxorch
+    of its own to learn one (`marked`) still cannot predict ours."""
     victim = (await engine.snapshot()).panes()[0]
     forged = "\x1f".join(
         [victim.session_id, "@999", "7", "prod", victim.id, "0", "1", "1", "-", "80", "24", "sh"]
     )
-    payload = f"x\n{forged}\x1fp"
+    payload = f"x\n{record_marker(SnapshotParser()) if marked else ''}{forged}\x1fp"
     if where == "directory":
         directory = running_tmux.tmpdir / payload
         directory.mkdir()

@@ -10,7 +10,10 @@ The promise: the exact text arrives in the pane that was meant and is submitted 
   copy mode instead of the program when the user scrolled back; a paste reaches the target
   pane's program only;
 - Enter follows after a short pause (several agent CLIs drop an Enter that arrives with the
-  text), pasted the same way (a carriage return, the byte the Enter key sends);
+  text), pasted the same way (a carriage return, the byte the Enter key sends), and not before
+  the text shows in the input (for at most a share of the submit timeout): a program slow to
+  read would get text and Enter in one read, and the submit check would take text not shown
+  yet for text gone;
 - submission is checked: while the end of the text still sits on the pane's cursor line, the
   message is still in the input box, and Enter — never the text — is pressed again;
 - an agent whose screen we do not understand is skipped unless forced: one showing an approval
@@ -269,16 +272,19 @@ async def _type_and_submit(
         return [receipts[pid] for pid in dict.fromkeys(pane_ids)]
 
     tail = _tail(text)
+    share = submit_timeout / (_ENTER_RETRIES + 1)
     for attempt in range(_ENTER_RETRIES + 1):
         if not pending:
             break
         await asyncio.sleep(enter_delay)  # the pause agent CLIs need between text and Enter
+        if attempt == 0 and tail:
+            await _until_shown(engine, pending, tail, time.monotonic() + share)
         for pane_id, error in (
             await run_for_panes(engine, paste_batch(pending, "\r", _buffer()))
         ).items():
             pending.remove(pane_id)
             receipts[pane_id] = Receipt(target=pane_id, status="failed", detail=error)
-        deadline = time.monotonic() + submit_timeout / (_ENTER_RETRIES + 1)
+        deadline = time.monotonic() + share
         while pending and tail:
             still = await _still_in_input(engine, pending, tail)
             for pane_id in [pid for pid in pending if pid not in still]:
@@ -309,6 +315,15 @@ def _submitted(pane_id: str, was_busy: bool, attempt: int) -> Receipt:
     if was_busy:
         return Receipt(target=pane_id, status="queued", detail="the agent was busy" + retried)
     return Receipt(target=pane_id, status="delivered", detail=retried.strip(" ()"))
+
+
+async def _until_shown(engine: Engine, pane_ids: Sequence[str], tail: str, deadline: float) -> None:
+    """Wait until the text shows in every pane's input, or `deadline` (a program that does not
+    echo, or shows a long paste as a summary, never shows it: Enter goes anyway)."""
+    while len(await _still_in_input(engine, pane_ids, tail)) < len(pane_ids):
+        if time.monotonic() > deadline:
+            return
+        await asyncio.sleep(_POLL)
 
 
 async def _still_in_input(engine: Engine, pane_ids: Sequence[str], tail: str) -> set[str]:
