@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import select
 import subprocess
 import sys
@@ -98,12 +99,29 @@ def test_kill_rename_keys_capture_spawn(running_tmux: TmuxFixture) -> None:
         running_tmux.tmux("display-message", "-p", "-t", ids["window_id"], "#{window_name}").strip()
         == "w2 🚀"
     )
-    keys = running_tmux.cli("keys", ids["pane_id"], "C-c", "--json")
+    pane = ids["pane_id"]
+    running_tmux.tmux("send-keys", "-t", pane, "-l", "sleep 100001")
+    running_tmux.tmux("send-keys", "-t", pane, "Enter")
+    running_tmux.wait_command(pane, "sleep")
+    keys = running_tmux.cli("keys", pane, "C-c", "--json")
     assert keys.returncode == 0, keys.stderr
-    badkey = running_tmux.cli("keys", ids["pane_id"], "Bogus;Key")
+    assert [(r["target"], r["status"]) for r in json.loads(keys.stdout)["receipts"]] == [
+        (pane, "delivered")
+    ]
+    running_tmux.wait_command(pane, "sh")  # C-c reached the pane: the sleep was interrupted
+    badkey = running_tmux.cli("keys", pane, "Bogus;Key")
     assert badkey.returncode == 2
-    capture = running_tmux.cli("capture", ids["pane_id"], "--lines", "5")
+    running_tmux.tmux("send-keys", "-t", pane, "-l", "echo cap''tured")
+    running_tmux.tmux("send-keys", "-t", pane, "Enter")
+    deadline = time.monotonic() + 10
+    while "captured" not in running_tmux.tmux("capture-pane", "-p", "-t", pane).split("\n"):
+        assert time.monotonic() < deadline, "the echo never ran"
+        time.sleep(0.02)  # a poll step of a deadline-bounded wait
+    capture = running_tmux.cli("capture", pane, "--lines", "3")
     assert capture.returncode == 0, capture.stderr
+    prompt = "# " if os.getuid() == 0 else "$ "  # sh's default PS1
+    # the last three of the pane's five lines (`sleep 100001`, `^C` and these), exactly
+    assert capture.stdout == f"{prompt}echo cap''tured\ncaptured\n{prompt}\n"
     killed = running_tmux.cli("kill", ids["window_id"], "--yes")
     assert killed.returncode == 0, killed.stderr
     assert ids["window_id"] not in running_tmux.tmux("list-windows", "-a", "-F", "#{window_id}")
