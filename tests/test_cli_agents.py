@@ -16,7 +16,7 @@ import pytest
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.events import AgentStateChanged
 
-from .conftest import TmuxFixture, wait_for
+from .conftest import TmuxFixture, reap, wait_for
 from .simfleet import (
     SimAgent,
     below_menu,
@@ -160,11 +160,7 @@ def test_events_json_stream(running_tmux: TmuxFixture) -> None:
         assert event["session_id"].startswith("$")
     finally:
         process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        reap(process)
 
 
 async def test_an_agent_on_a_screen_not_understood_gets_nothing_unless_forced(
