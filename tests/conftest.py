@@ -137,6 +137,16 @@ class TmuxFixture:
         )  # fmt: skip
 
 
+def reap(process: subprocess.Popen[bytes] | subprocess.Popen[str], timeout: float = 10.0) -> None:
+    """Wait for a process of the test's own that was asked to end; kill it (by its PID, as
+    Popen does) if it does not within `timeout` seconds."""
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @pytest.fixture
 def tmux() -> Iterator[TmuxFixture]:
     """A private tmux server (not started: call `.start()`).

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +16,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 
 from tmuxorch.core.audit import AuditLog
+from tmuxorch.core.backend import Backend
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.events import AgentStateChanged
 from tmuxorch.core.store import Store
@@ -124,16 +125,21 @@ class Served:
 
 @asynccontextmanager
 async def served(
-    engine: Engine, tmpdir: Path, options: ServerOptions | None = None
+    engine: Engine,
+    tmpdir: Path,
+    options: ServerOptions | None = None,
+    backend_factory: Callable[[str], Backend] | None = None,
 ) -> AsyncIterator[Served]:
-    """A started server over `engine`, with a control and a read token, closed on exit."""
+    """A started server over `engine`, with a control and a read token, closed on exit;
+    `backend_factory` as the server takes it (default: a LocalBackend per client)."""
     store = Store(tmpdir / "server.db")
     tokens = TokenStore(store)
     control, _ = tokens.create("ctl", "control")
     read, _ = tokens.create("viewer", "read")
     server = TmuxorchServer(
-        engine, tokens, audit=AuditLog(store), options=options or ServerOptions(port=0)
-    )
+        engine, tokens, audit=AuditLog(store), options=options or ServerOptions(port=0),
+        backend_factory=backend_factory,
+    )  # fmt: skip
     await server.start()
     try:
         yield Served(server, engine, store, tokens, control, read)

@@ -170,20 +170,3 @@ def test_colour_on_a_terminal_none_with_no_color_or_a_pipe(running_tmux: TmuxFix
     piped = running_tmux.cli("summary")
     assert piped.returncode == 0
     assert "\x1b[" not in piped.stdout
-
-
-def test_the_tui_is_audited_like_the_commands(tmux: TmuxFixture) -> None:
-    """What the TUI changes (send, kill, rename, spawn) goes to the audit log too."""
-    from tmuxorch.cli import build_parser, open_backend
-    from tmuxorch.core.backend import LocalBackend
-    from tmuxorch.core.config import Settings
-
-    def audited(*argv: str) -> bool:
-        args = build_parser().parse_args(["-S", str(tmux.socket_path), *argv])
-        backend = open_backend(args, Settings())
-        assert isinstance(backend, LocalBackend)
-        return backend.audit is not None
-
-    assert audited("tui")
-    assert audited("send", "%0", "-m", "x")
-    assert not audited("status")

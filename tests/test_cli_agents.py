@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import select
 import subprocess
 import sys
@@ -15,8 +16,9 @@ import pytest
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.events import AgentStateChanged
 
-from .conftest import TmuxFixture, wait_for
+from .conftest import TmuxFixture, reap, wait_for
 from .simfleet import (
+    SimAgent,
     below_menu,
     exit_time,
     start_agent,
@@ -105,12 +107,29 @@ def test_kill_rename_keys_capture_spawn(running_tmux: TmuxFixture) -> None:
         running_tmux.tmux("display-message", "-p", "-t", ids["window_id"], "#{window_name}").strip()
         == "w2 🚀"
     )
-    keys = running_tmux.cli("keys", ids["pane_id"], "C-c", "--json")
+    pane = ids["pane_id"]
+    running_tmux.tmux("send-keys", "-t", pane, "-l", "sleep 100001")
+    running_tmux.tmux("send-keys", "-t", pane, "Enter")
+    running_tmux.wait_command(pane, "sleep")
+    keys = running_tmux.cli("keys", pane, "C-c", "--json")
     assert keys.returncode == 0, keys.stderr
-    badkey = running_tmux.cli("keys", ids["pane_id"], "Bogus;Key")
+    assert [(r["target"], r["status"]) for r in json.loads(keys.stdout)["receipts"]] == [
+        (pane, "delivered")
+    ]
+    running_tmux.wait_command(pane, "sh")  # C-c reached the pane: the sleep was interrupted
+    badkey = running_tmux.cli("keys", pane, "Bogus;Key")
     assert badkey.returncode == 2
-    capture = running_tmux.cli("capture", ids["pane_id"], "--lines", "5")
+    running_tmux.tmux("send-keys", "-t", pane, "-l", "echo cap''tured")
+    running_tmux.tmux("send-keys", "-t", pane, "Enter")
+    deadline = time.monotonic() + 10
+    while "captured" not in running_tmux.tmux("capture-pane", "-p", "-t", pane).split("\n"):
+        assert time.monotonic() < deadline, "the echo never ran"
+        time.sleep(0.02)  # a poll step of a deadline-bounded wait
+    capture = running_tmux.cli("capture", pane, "--lines", "3")
     assert capture.returncode == 0, capture.stderr
+    prompt = "# " if os.getuid() == 0 else "$ "  # sh's default PS1
+    # the last three of the pane's five lines (`sleep 100001`, `^C` and these), exactly
+    assert capture.stdout == f"{prompt}echo cap''tured\ncaptured\n{prompt}\n"
     killed = running_tmux.cli("kill", ids["window_id"], "--yes")
     assert killed.returncode == 0, killed.stderr
     assert ids["window_id"] not in running_tmux.tmux("list-windows", "-a", "-F", "#{window_id}")
@@ -142,11 +161,7 @@ def test_events_json_stream(running_tmux: TmuxFixture) -> None:
         assert event["session_id"].startswith("$")
     finally:
         process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        reap(process)
 
 
 async def test_an_agent_on_a_screen_not_understood_gets_nothing_unless_forced(
@@ -299,3 +314,61 @@ async def test_a_dead_agent_pane_is_an_exited_agent_in_a_one_shot_status(
         "state": "exited",
         "since": int(exit_time(running_tmux, agent.pane)),
     }
+
+
+async def test_broadcast_by_kind_and_by_session(running_tmux: TmuxFixture, tmp_path: Path) -> None:
+    """--kind and --session narrow who gets it; what they leave out is not even planned."""
+    running_tmux.tmux("new-session", "-d", "-s", "other", "sleep", "100000")
+    here = await start_agent(running_tmux, tmp_path, "--busy", "0", name="here")
+    there = SimAgent(running_tmux, tmp_path / "there.jsonl", "--busy", "0", session="other")
+    await wait_for(there.idle, timeout=10)
+    menu = await start_login_menu(running_tmux)  # a codex agent on a screen it cannot read
+
+    def broadcast(*args: str) -> tuple[int, list[tuple[str, str]]]:
+        result = running_tmux.cli("broadcast", *args, "--json")
+        receipts = json.loads(result.stdout)["receipts"]
+        return result.returncode, [(r["target"], r["status"]) for r in receipts]
+
+    assert broadcast("--kind", "sim", "--session", "other", "-m", "over there") == (
+        0, [(there.pane, "delivered")],
+    )  # fmt: skip
+    await wait_for(lambda: there.entries() == ["over there"])
+    assert broadcast("--session", "main", "--kind", "sim", "-m", "sims of main") == (
+        0, [(here.pane, "delivered")],
+    )  # fmt: skip
+    assert broadcast("--kind", "sim", "-m", "every sim") == (
+        0, [(here.pane, "delivered"), (there.pane, "delivered")],
+    )  # fmt: skip
+    assert broadcast("--kind", "codex", "-m", "codex only") == (1, [(menu, "skipped_unknown")])
+    await wait_for(lambda: there.entries() == ["over there", "every sim"])
+    await wait_for(lambda: here.entries() == ["sims of main", "every sim"])
+    type_marker(running_tmux, menu, "MARKER")  # nothing reached the menu before it
+    await wait_for(lambda: below_menu(running_tmux, menu) == ["MARKER", "MARKER"])
+
+
+async def test_a_custom_interrupt_key_is_pressed_out_of_copy_mode(
+    running_tmux: TmuxFixture,
+) -> None:
+    """A kind whose interrupt key comes from the config, and is not one tmuxorch pastes as
+    bytes: it is pressed, after leaving copy mode (where it would only drive copy mode). Here
+    C-\\ (SIGQUIT) stops a `sleep` that ignores SIGINT, so the default C-c would not."""
+    config = running_tmux.tmpdir / "config.toml"
+    config.write_text('[agents.sleeper]\nprocesses = ["sleep"]\ninterrupt_keys = ["C-\\\\"]\n')
+    running_tmux.env["TMUXORCH_CONFIG"] = str(config)
+    pane = running_tmux.tmux("new-window", "-d", "-P", "-F", "#{pane_id}", "sh").strip()
+    type_marker(running_tmux, pane, "trap '' INT; sleep 100003")
+    running_tmux.wait_command(pane, "sleep")
+    status = json.loads(running_tmux.cli("status", "--json").stdout)
+    [agent] = [
+        p["agent"] for s in status["sessions"] for w in s["windows"] for p in w["panes"]
+        if p["id"] == pane
+    ]  # fmt: skip
+    assert agent["kind"] == "sleeper"
+    running_tmux.tmux("copy-mode", "-t", pane)
+    result = running_tmux.cli("interrupt", pane, "--json")
+    assert result.returncode == 0, result.stderr
+    assert [(r["target"], r["status"]) for r in json.loads(result.stdout)["receipts"]] == [
+        (pane, "delivered")
+    ]
+    running_tmux.wait_command(pane, "sh")  # the sleep got SIGQUIT
+    assert running_tmux.tmux("display", "-p", "-t", pane, "#{pane_in_mode}").strip() == "0"

@@ -5,12 +5,18 @@ is never given `destroy-unattached`, and the event stream never mentions ours.""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
 
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.events import Event
 from tmuxorch.core.hidden import is_hidden
 
-from .conftest import TmuxFixture, wait_for
+from .conftest import TmuxFixture, reap, wait_for
 
 
 def sessions(t: TmuxFixture) -> list[str]:
@@ -140,3 +146,40 @@ async def test_events_never_mention_a_hidden_session(running_tmux: TmuxFixture) 
     finally:
         await watcher.close()
     assert not [e for e in seen if "_tmuxorch" in str(e.data())], seen
+
+
+def start_events(t: TmuxFixture) -> subprocess.Popen[bytes]:
+    """`tmuxorch events --json` against the test's server, as a user starts it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "tmuxorch", "-S", str(t.socket_path), "events", "--json"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=t.env,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGHUP], ids=["KILL", "HUP"])
+async def test_the_hidden_session_goes_when_tmuxorch_is_killed(
+    running_tmux: TmuxFixture, signum: int
+) -> None:
+    """Killed once its hidden session exists (SIGKILL: no cleanup of ours runs at all), the
+    process leaves nothing behind: no hidden session, no control client; the user's session
+    stays. (The chaos suite kills at random moments, often before the session exists.)"""
+    process = start_events(running_tmux)
+    try:
+        await wait_for(
+            lambda: any(n.startswith(f"_tmuxorch-{process.pid}-") for n in sessions(running_tmux)),
+            timeout=15,
+        )
+        os.kill(process.pid, signum)
+        await wait_for(lambda: process.poll() is not None, timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        reap(process)
+
+    def control_clients() -> list[str]:
+        listed = running_tmux.tmux("list-clients", "-F", "#{client_pid} #{client_control_mode}")
+        return [line for line in listed.splitlines() if line.endswith(" 1")]
+
+    await wait_for(lambda: hidden_sessions(running_tmux) == [] and control_clients() == [])
+    assert sessions(running_tmux) == ["main"]

@@ -26,7 +26,7 @@ from tmuxorch.server.tokens import hash_token
 from .conftest import TmuxFixture
 from .serverkit import Client, bearer
 
-TOKEN = re.compile(r"tmo_[A-Za-z0-9_-]{43}\n")
+TOKEN = re.compile(r"tmo_[0-9a-f]{16}\.[A-Za-z0-9_-]{43}\n")
 
 
 def database(t: TmuxFixture) -> Path:

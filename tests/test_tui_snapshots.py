@@ -1,7 +1,8 @@
 """SVG snapshots of the TUI against a fixed in-memory fleet (tests/tui_fakes.py).
 
-The app runs with a fixed clock and `live=False` (no event worker, no preview timer), and in UTC
-(the event log prints times of day), so every run draws the same picture. After a deliberate
+The app runs live, as it does on a real backend (the fake's event stream is quiet, and its pane
+text never changes), with a fixed clock and in UTC (the event log prints times of day), so every
+run draws the same picture. After a deliberate
 change to the look, review the new pictures and accept them with `pytest --snapshot-update`.
 """
 
@@ -50,14 +51,15 @@ def stable_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def make_app(snapshot: Snapshot | None = None) -> tuple[TmuxorchApp, FakeBackend]:
     backend = FakeBackend(snapshot if snapshot is not None else fleet_snapshot())
-    return TmuxorchApp(backend, clock=lambda: FIXED_TIME, live=False), backend
+    return TmuxorchApp(backend, clock=lambda: FIXED_TIME), backend
 
 
 async def loaded(pilot: Pilot[None]) -> None:
-    """The first snapshot is on screen, and the pane under the cursor is in the preview."""
+    """The first snapshot is on screen, the event stream is followed, and the pane under the
+    cursor is in the preview."""
     app = pilot.app
     assert isinstance(app, TmuxorchApp)
-    await until(pilot, lambda: app.fleet is not None)
+    await until(pilot, lambda: app.fleet is not None and app._header.connection == "live")
     await app.refresh_preview()
     await pilot.pause()
 
@@ -112,7 +114,7 @@ async def open_help(pilot: Pilot[None]) -> None:
 def test_main_screen(snap_compare: Snap, size: tuple[int, int]) -> None:
     app, backend = make_app()
     assert snap_compare(app, terminal_size=size, run_before=with_preview())
-    assert [c.args[0] for c in backend.ops("capture")] == ["%0"]  # the first agent, by the cursor
+    assert {c.args[0] for c in backend.ops("capture")} == {"%0"}  # the first agent, by the cursor
 
 
 def test_main_screen_selection_and_filter(snap_compare: Snap) -> None:
@@ -167,8 +169,13 @@ def test_help_screen(snap_compare: Snap, size: tuple[int, int]) -> None:
 
 
 def test_empty_no_tmux(snap_compare: Snap) -> None:
+    """The engine's stream says tmux is down first: the banner shows, and the log says why."""
     app, _ = make_app(no_tmux_snapshot())
-    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview())
+
+    async def banner(pilot: Pilot[None]) -> None:
+        await until(pilot, lambda: any("tmux_down" in s.text for s in app._event_log.lines))
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(banner))
 
 
 @SIZES
@@ -180,7 +187,7 @@ def test_empty_no_agents(snap_compare: Snap, size: tuple[int, int]) -> None:
 async def test_the_detail_strip_keeps_counting() -> None:
     """Not a picture: the strip's "busy for 2m" follows the clock, like the table's column."""
     now = [FIXED_TIME]
-    app = TmuxorchApp(FakeBackend(fleet_snapshot()), clock=lambda: now[0], live=False)
+    app = TmuxorchApp(FakeBackend(fleet_snapshot()), clock=lambda: now[0])
     async with app.run_test(size=WIDE) as pilot:
         await loaded(pilot)
         strip = app._main.query_one(DetailStrip)

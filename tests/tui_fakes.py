@@ -1,7 +1,8 @@
 """An in-memory Backend with a fixed fleet, for TUI tests that must look the same on every run.
 
-`FakeBackend` answers from a fixed Snapshot, returns canned pane text and canned receipts, and
-records every call so a test can assert what the app asked for. It never changes its snapshot:
+`FakeBackend` answers from a fixed Snapshot, returns canned pane text and the receipts the real
+backend would give for the states in it, and records every call so a test can assert what the
+app asked for. It never changes its snapshot:
 kill, rename and spawn are only recorded.
 """
 
@@ -11,8 +12,8 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
-from tmuxorch.core.delivery import Receipt, ReceiptStatus
-from tmuxorch.core.events import Event
+from tmuxorch.core.delivery import Receipt, held_back
+from tmuxorch.core.events import Event, TmuxDown
 from tmuxorch.core.models import (
     AgentInfo,
     AgentState,
@@ -28,8 +29,6 @@ from tmuxorch.core.operations import Spawned
 FIXED_TIME = 1_750_000_000.0
 """The clock of every fake-backed app: durations in snapshots never move."""
 SOCKET = "/tmp/tmux-1000/default"
-SEND_STATUSES: tuple[ReceiptStatus, ...] = ("delivered", "queued", "skipped_waiting")
-"""The receipt for the n-th target of a send, cycling: first delivered, second queued, …"""
 
 CAPTURE_TEXT = (
     "\x1b[1m● Working on the parser\x1b[0m\n"
@@ -190,6 +189,9 @@ class FakeBackend:
     async def subscribe(self) -> FakeSubscription:
         self.calls.append(Call("subscribe"))
         subscription = FakeSubscription()
+        if not self.fixed.tmux.running:  # what the engine's stream says first, with no server
+            reason = f"no tmux server running on {self.fixed.tmux.socket}"
+            subscription.queue.put_nowait(TmuxDown(reason=reason, at=FIXED_TIME))
         self.subscriptions.append(subscription)
         return subscription
 
@@ -197,10 +199,22 @@ class FakeBackend:
         self, targets: Sequence[str], text: str, *, enter: bool = True, force: bool = False
     ) -> list[Receipt]:
         self.calls.append(Call("send", (list(targets), text), {"enter": enter, "force": force}))
-        return [
-            Receipt(target=target, status=SEND_STATUSES[n % len(SEND_STATUSES)])
-            for n, target in enumerate(targets)
-        ]
+        return [self._receipt(target, force) for target in targets]
+
+    def _receipt(self, target: str, force: bool) -> Receipt:
+        """What the real backend says for a pane in the state the fixed fleet gives it: an
+        agent awaiting approval (or unreadable) held back unless forced, a busy one queued,
+        every other pane delivered."""
+        pane = self.fixed.panes_by_id.get(target)
+        if pane is None:
+            return Receipt(target=target, status="failed", detail="no such pane")
+        state = pane.agent.state if pane.agent is not None else None
+        skipped = held_back(target, state, force=force) if state is not None else None
+        if skipped is not None:
+            return skipped
+        if state == "busy":
+            return Receipt(target=target, status="queued", detail="the agent was busy")
+        return Receipt(target=target, status="delivered")
 
     async def keys(self, targets: Sequence[str], keys: Sequence[str]) -> list[Receipt]:
         self.calls.append(Call("keys", (list(targets), list(keys))))

@@ -105,8 +105,9 @@ async def cmd_token(args: argparse.Namespace, _backend: Backend | None) -> int:
                 expires_at = "never" if info.expires is None else time.strftime(
                     "%Y-%m-%d %H:%M", time.localtime(info.expires)
                 )  # fmt: skip
+                status = info.status(now) + (" (legacy: re-create it)" if info.legacy else "")
                 table.add_row(
-                    info.name, info.scope, info.status(now), ago(info.created, now), expires_at,
+                    info.name, info.scope, status, ago(info.created, now), expires_at,
                     "never" if info.last_used is None else ago(info.last_used, now),
                 )  # fmt: skip
             make_console().print(table)

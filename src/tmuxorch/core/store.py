@@ -71,6 +71,13 @@ MIGRATIONS: list[str] = [
     );
     CREATE UNIQUE INDEX tokens_live_name ON tokens (name) WHERE revoked IS NULL;
     """,
+    # 3: a token's public id (the part of `tmo_<id>.<secret>` before the dot), by which it is
+    # found, so that its digest is then compared in constant time. Tokens made before have none
+    # and are still found by their digest (server.tokens).
+    """
+    ALTER TABLE tokens ADD COLUMN public_id TEXT;
+    CREATE UNIQUE INDEX tokens_public_id ON tokens (public_id);
+    """,
 ]
 
 

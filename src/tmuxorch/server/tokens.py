@@ -1,18 +1,23 @@
 """API tokens for `tmuxorch serve`: created, listed and revoked by `tmuxorch token`, checked at
 every WebSocket handshake.
 
-A token is `tmo_` followed by 32 random bytes (`secrets.token_urlsafe`), shown once when it is
-created and never again: the store keeps only its SHA-256. Each token has a name (recorded as the
-actor in the audit log for everything done with it), a scope (`read` may look, `control` may also
-change tmux), an optional expiry, and is revoked by name.
+A token is `tmo_<id>.<secret>`: a public id (8 random bytes, hex) and a secret (32 random bytes,
+`secrets.token_urlsafe`). It is shown once when it is created and never again: the store keeps
+the id and the SHA-256 of the whole token, nothing from which the secret could be read back. Each
+token has a name (recorded as the actor in the audit log for everything done with it), a scope
+(`read` may look, `control` may also change tmux), an optional expiry, and is revoked by name.
 
-Checking a token looks its hash up through a unique index instead of comparing the presented
-token with every row. That is safe against timing attacks: what the lookup's timing could reveal
-is how much of the *hash of the attacker's own guess* matches a stored hash, and steering a
-SHA-256 preimage towards a chosen prefix is infeasible, so it teaches nothing about any real
-token (whose 256 bits of randomness also rule out guessing). The found row's hash is still
-compared with `hmac.compare_digest`, and the per-address rate limit of failed handshakes (see
-server.auth) bounds online guessing anyway.
+Checking a token finds its row by the public id, then compares the stored digest with the digest
+of what was presented with `hmac.compare_digest`: how long the check takes says whether the id
+exists (it is not secret), never how much of a guessed secret was right.
+
+Tokens made before public ids existed (`tmo_` and 43 characters, no dot; schema version 2) keep
+working, and are found the old way: by their digest, through a unique index. No comparison is
+made after that lookup (the index already matched the whole digest); its timing can only tell
+how much of the *digest of the attacker's own guess* matches a stored one, which steers no guess
+towards a real token. `tmuxorch token list` marks them `legacy`: revoke and re-create them to get
+the id-based check. The per-address rate limit of failed handshakes (see server.auth) bounds
+online guessing of either kind.
 
 Tokens are never logged, never put in URLs, and never printed except by `token create`.
 """
@@ -58,6 +63,8 @@ class TokenInfo(BaseModel):
     expires: float | None = None
     revoked: float | None = None
     last_used: float | None = None
+    legacy: bool = False
+    """Made before public ids: found by its digest (see the module's docstring)."""
 
     def status(self, now: float | None = None) -> TokenStatus:
         """`revoked`, `expired` or `active` at `now` (default: the current time)."""
@@ -73,9 +80,11 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def generate_token() -> str:
-    """A fresh token: the prefix (so a leaked one is recognisable) and 256 random bits."""
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+def generate_token() -> tuple[str, str]:
+    """A fresh token and its public id: the prefix (so a leaked token is recognisable), the id
+    (64 random bits, to find the token by) and the secret (256 random bits)."""
+    public_id = secrets.token_hex(8)
+    return f"{TOKEN_PREFIX}{public_id}.{secrets.token_urlsafe(32)}", public_id
 
 
 def validate_token_name(name: str) -> str:
@@ -120,7 +129,7 @@ class TokenStore:
             raise BadInputError(f"scope must be read or control, not {scope!r}")
         if expires_in is not None and not 0 < expires_in <= MAX_EXPIRY:
             raise BadInputError("the expiry must be in the future and at most 10 years away")
-        token = generate_token()
+        token, public_id = generate_token()
         now = self._clock()
         expires = None if expires_in is None else now + expires_in
         with self._store.transaction() as conn:
@@ -133,9 +142,9 @@ class TokenStore:
                     f"(tmuxorch token revoke {name}) or pick another name"
                 )
             cursor = conn.execute(
-                "INSERT INTO tokens (name, scope, token_sha256, created, expires)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (name, scope, hash_token(token), now, expires),
+                "INSERT INTO tokens (name, scope, token_sha256, public_id, created, expires)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (name, scope, hash_token(token), public_id, now, expires),
             )
             row_id = cursor.lastrowid or 0
         info = TokenInfo(id=row_id, name=name, scope=scope, created=now, expires=expires)
@@ -167,9 +176,17 @@ class TokenStore:
         if not presented.startswith(TOKEN_PREFIX) or len(presented) > MAX_TOKEN_LENGTH:
             return None
         digest = hash_token(presented)
-        rows = self._store.query("SELECT * FROM tokens WHERE token_sha256 = ?", (digest,))
-        if not rows or not hmac.compare_digest(str(rows[0]["token_sha256"]), digest):
-            return None
+        public_id, dot, _secret = presented.removeprefix(TOKEN_PREFIX).partition(".")
+        if dot:
+            rows = self._store.query("SELECT * FROM tokens WHERE public_id = ?", (public_id,))
+            if not rows or not hmac.compare_digest(str(rows[0]["token_sha256"]), digest):
+                return None
+        else:  # a legacy token (see the module's docstring): the index matches the digest
+            rows = self._store.query(
+                "SELECT * FROM tokens WHERE token_sha256 = ? AND public_id IS NULL", (digest,)
+            )
+            if not rows:
+                return None
         info = _info(rows[0])
         now = self._clock()
         if info.status(now) != "active":
@@ -193,4 +210,5 @@ def _info(row: sqlite3.Row) -> TokenInfo:
         expires=row["expires"],
         revoked=row["revoked"],
         last_used=row["last_used"],
+        legacy=row["public_id"] is None,
     )
