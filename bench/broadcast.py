@@ -25,10 +25,10 @@ from typing import Any
 
 from bench.agentfleet import agent_fleet, clear_prompts, wait_prompts, wait_ready
 from bench.bare import BareControlClient
+from bench.baselines import libtmux_or_none
 from bench.fleet import SESSION_PREFIX, Fleet
 from bench.procs import ProcessCounter
 from bench.report import finish, one_record_arguments, print_targets, progress
-from bench.snapshot import libtmux_or_none
 from tmuxorch.core.backend import LocalBackend
 from tmuxorch.core.delivery import typing_batch
 from tmuxorch.core.engine import Engine

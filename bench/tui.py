@@ -15,13 +15,13 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from textual.pilot import Pilot
 
 from bench.agentfleet import wait_prompts
 from bench.fleet import Fleet, Shape, fleet
 from bench.report import print_targets
+from bench.rss import rss_mb
 from tmuxorch.core.backend import LocalBackend
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.events import AgentStateChanged
@@ -50,13 +50,6 @@ def _tag_all(built: Fleet) -> None:
     built.chained(
         [["set-option", "-p", "-t", pane, "@tmuxorch-agent", "sim"] for pane in built.pane_ids()]
     )
-
-
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 async def _until(pilot: Pilot[None], condition: Callable[[], object], step: float) -> None:
@@ -123,7 +116,7 @@ async def _memory(built: Fleet, panes: int) -> float:
         async with app.run_test(size=(160, 50)) as pilot:
             await _until(pilot, lambda: _pane_rows(app) >= panes, 0.01)
             await pilot.pause(1.0)  # a second of live updates: the resident set at work
-            rss = _rss_mb()
+            rss = rss_mb()
     finally:
         await engine.close()
     return rss
