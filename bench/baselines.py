@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
+
+from tmuxorch.core.agents import load_profiles
+from tmuxorch.core.config import Settings
 
 
 def libtmux_or_none() -> Any | None:
@@ -12,3 +16,9 @@ def libtmux_or_none() -> Any | None:
         return importlib.import_module("libtmux")
     except ImportError:
         return None
+
+
+def classifier(kind: str = "sim") -> Callable[[str], str]:
+    """The state a screen shows, by tmuxorch's own patterns for `kind`: a baseline that reads
+    screens differs from tmuxorch only in how it reads them."""
+    return load_profiles(Settings())[kind].classify
