@@ -19,7 +19,7 @@ import statistics
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -171,6 +171,17 @@ class Poller:
     def cost_ms(self) -> float:
         """Median time one look takes (its share of a 0.5 s period is the CPU it keeps busy)."""
         return statistics.median(self.costs_ms)
+
+
+def phases() -> Iterator[float]:
+    """Fractions of a period to wait before each change, covering [0, 1) evenly however many
+    are taken (steps of the golden ratio): a change made right after the watcher last looked
+    (the instant the previous change was seen) would always wait a whole period, and one made
+    at a random instant would make runs differ more than they need to."""
+    phase = 0.0
+    while True:
+        phase = (phase + 0.6180339887) % 1.0
+        yield phase
 
 
 def ratio(baseline: float | None, ours: float | None) -> float | None:

@@ -19,7 +19,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.baselines import POLL_INTERVAL_S, Look, Poller, libtmux_look, ratio, subprocess_look
+from bench.baselines import (
+    POLL_INTERVAL_S,
+    Look,
+    Poller,
+    libtmux_look,
+    phases,
+    ratio,
+    subprocess_look,
+)
 from bench.fleet import PANE_COMMAND, Fleet, Shape, fleet
 from bench.report import finish, one_record_arguments, print_targets, progress
 from tmuxorch.core.engine import Engine
@@ -30,8 +38,6 @@ PANE_DIED_TARGET_MS = 1500.0
 EVENT_TIMEOUT_S = 5.0
 
 Predicate = Callable[[Any], bool]
-_GOLDEN = 0.6180339887
-"""Steps of this fraction cover [0, 1) evenly, whatever the number of steps."""
 
 
 @dataclass
@@ -115,17 +121,15 @@ class Probe:
 class PollProbe(Probe):
     """The same changes, timed until the 0.5 s whole-server poll first sees them (a look that
     differs from the one before the command). Each change waits a moment first, a different
-    share of the poll's period each time: a change made the instant a look ended (right after
-    the last one was seen) would always wait a whole period."""
+    share of the poll's period each time (see `phases`)."""
 
     def __init__(self, target: Fleet, poller: Poller) -> None:
         super().__init__(target, None)
         self.poller = poller
-        self._phase = 0.0
+        self._phases = phases()
 
     async def timed(self, record: Latencies, args: list[str], **match: str) -> tuple[str, Any]:
-        self._phase = (self._phase + _GOLDEN) % 1.0
-        await asyncio.sleep(self._phase * self.poller.interval)
+        await asyncio.sleep(next(self._phases) * self.poller.interval)
         before = self.poller.latest()
         start = time.perf_counter()
         output = await self.command(*args)
