@@ -4,10 +4,10 @@ Why: DESIGN.md promises one engine stream shared by every subscriber, each with 
 contiguous seqs, and a client that stops reading evicted instead of growing the server's memory.
 A real TmuxorchServer listens on 127.0.0.1 over a throwaway tmux fleet; the clients run in
 separate worker processes (so they do not share the server's event loop). By default they are
-minimal RFC 6455 clients (`--client raw`): websockets' own asyncio client costs ~5x the server's
-CPU per message, so 200 of them on the same small machine would measure the clients' backlog
-rather than the server (`--client asyncio` uses it anyway). The stalled client is always a
-websockets client.
+minimal RFC 6455 clients (`--client raw`, bench/fanout_clients.py): websockets' own asyncio
+client costs ~5x the server's CPU per message, so 200 of them on the same small machine would
+measure the clients' backlog rather than the server (`--client asyncio` uses it anyway). The
+stalled client is always a websockets client.
 
 1. fanout: --clients subscribers; --events synthetic events are published straight into the
    server's hub at --rate events/s. Every client checks that each seq arrives once and in order,
@@ -18,26 +18,27 @@ websockets client.
    their p99 within 20 % of run 1; the stalled one must be disconnected within 2 s of its queue on
    the server passing --outbox-limit bytes.
 3. tmux: `tmux new-window` on the fleet (a separate `tmux` process, as another user would), timed
-   until `window_added` reaches a subscribed WebSocket client.
+   until `window_added` reaches a subscribed WebSocket client. The baseline: the same window
+   timed until the 0.5 s whole-server poll of the tool tmuxorch replaces (bench/baselines.py)
+   first sees it, with tmux processes and with libtmux; that is before any client of such a tool
+   could hear of it, so the ratio flatters the baseline.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import hashlib
+import itertools
 import json
 import os
-import resource
-import socket
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from bench.baselines import Look, Poller, libtmux_look, phases, ratio, subprocess_look
+from bench.fanout_clients import Workers, merge
 from bench.fleet import PANE_COMMAND, Fleet, Shape, fleet
 from bench.report import finish, one_record_arguments, print_targets, progress
 from tmuxorch.core.engine import Engine
@@ -51,265 +52,6 @@ P99_TARGET_MS = 50.0
 STALLED_P99_SLACK = 1.20
 EVICT_TARGET_S = 2.0
 TMUX_TARGET_MS = 150.0
-ROOT = Path(__file__).resolve().parent.parent
-"""The project root: client workers import `bench` from there."""
-BUCKET_MS = 0.1
-"""Latency histogram resolution."""
-NO_PROGRESS_S = 20.0
-"""A worker gives up when no event arrived for this long (then counts the rest as lost)."""
-
-
-# -- the client worker process ------------------------------------------------------------------
-
-
-async def _reader(url: str, token: str, expected: int, stats: dict[str, Any], ready: Any) -> None:
-    """One websockets asyncio client reading every event (`--client asyncio`)."""
-    from websockets.asyncio.client import connect
-
-    headers = {"Authorization": f"Bearer {token}"}
-    async with connect(url, additional_headers=headers, max_size=None, open_timeout=60) as ws:
-        await ws.recv()  # hello
-        await ws.send('{"type": "request", "id": 1, "op": "subscribe"}')
-        reader = argparse.Namespace(
-            stats=stats, last=json.loads(await ws.recv())["result"]["seq"], got=0
-        )
-        ready()
-        while reader.got < expected:
-            try:
-                raw = await asyncio.wait_for(ws.recv(), NO_PROGRESS_S)
-            except TimeoutError:
-                break
-            arrived = time.time()
-            frame = json.loads(raw)
-            if frame.get("type") == "event":
-                _count(reader, frame, arrived)
-        stats["lost"] += expected - reader.got
-
-
-class _RawReader(asyncio.Protocol):
-    """A minimal RFC 6455 client (`--client raw`): the opening handshake with its
-    Sec-WebSocket-Accept checked, then the server's unmasked frames parsed by hand, and pings
-    answered with masked pongs."""
-
-    GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-    def __init__(self, url: str, token: str, expected: int, stats: dict[str, Any]) -> None:
-        self.url = url
-        self.token = token
-        self.expected = expected
-        self.stats = stats
-        self.key = base64.b64encode(os.urandom(16))
-        self.transport: asyncio.Transport | None = None
-        self.buffer = bytearray()
-        self.handshaken = False
-        self.last: int | None = None
-        self.got = 0
-        loop = asyncio.get_running_loop()
-        self.subscribed: asyncio.Future[None] = loop.create_future()
-        self.done: asyncio.Future[None] = loop.create_future()
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        host = self.url.removeprefix("ws://").rstrip("/")
-        transport.write(
-            f"GET / HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {self.key.decode()}\r\nSec-WebSocket-Version: 13\r\n"
-            f"Authorization: Bearer {self.token}\r\n\r\n".encode()
-        )
-
-    def send(self, opcode: int, payload: bytes) -> None:
-        """One masked frame (clients must mask), payload under 126 bytes."""
-        assert self.transport is not None
-        mask = os.urandom(4)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.transport.write(bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked)
-
-    def data_received(self, data: bytes) -> None:
-        arrived = time.time()
-        buffer = self.buffer
-        buffer += data
-        if not self.handshaken:
-            end = buffer.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            head = bytes(buffer[:end]).decode("latin-1")
-            del buffer[: end + 4]
-            accept = base64.b64encode(hashlib.sha1(self.key + self.GUID).digest()).decode()
-            if " 101 " not in head.split("\r\n", 1)[0] or accept not in head:
-                raise ConnectionError(f"handshake refused: {head.splitlines()[0]}")
-            self.handshaken = True
-            self.send(0x1, b'{"type":"request","id":1,"op":"subscribe"}')
-        while len(buffer) >= 2:
-            length = buffer[1] & 0x7F
-            start = 2
-            if length == 126:
-                if len(buffer) < 4:
-                    return
-                length = int.from_bytes(buffer[2:4], "big")
-                start = 4
-            elif length == 127:
-                if len(buffer) < 10:
-                    return
-                length = int.from_bytes(buffer[2:10], "big")
-                start = 10
-            if len(buffer) < start + length:
-                return
-            opcode = buffer[0] & 0x0F
-            payload = bytes(buffer[start : start + length])
-            del buffer[: start + length]
-            if opcode == 0x1:
-                self._message(json.loads(payload), arrived)
-            elif opcode == 0x9:
-                self.send(0xA, payload)
-            elif opcode == 0x8:
-                assert self.transport is not None
-                self.transport.close()
-                return
-
-    def _message(self, frame: dict[str, Any], arrived: float) -> None:
-        if frame["type"] == "response":
-            self.last = frame["result"]["seq"]
-            self.subscribed.set_result(None)
-        elif frame["type"] == "event" and self.last is not None:
-            _count(self, frame, arrived)
-            if self.got >= self.expected and not self.done.done():
-                self.done.set_result(None)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        for future in (self.subscribed, self.done):
-            if not future.done():
-                future.set_exception(ConnectionError("connection lost"))
-
-
-def _count(reader: Any, frame: dict[str, Any], arrived: float) -> None:
-    """Check one event's seq against the last one and file its latency."""
-    stats = reader.stats
-    seq = frame["seq"]
-    if seq == reader.last + 1:
-        reader.got += 1
-    elif seq > reader.last + 1:
-        stats["gaps"] += 1
-        stats["lost"] += seq - reader.last - 1
-        reader.got += seq - reader.last
-    else:
-        stats["out_of_order"] += 1
-        return
-    reader.last = seq
-    bucket = int((arrived - frame["data"]["at"]) * 1000 / BUCKET_MS)
-    histogram = stats["histogram"]
-    histogram[bucket] = histogram.get(bucket, 0) + 1
-    stats["received"] += 1
-
-
-async def _raw_reader(
-    url: str, token: str, expected: int, stats: dict[str, Any], ready: Any
-) -> None:
-    host, port = url.removeprefix("ws://").rsplit(":", 1)
-    loop = asyncio.get_running_loop()
-    transport, reader = await loop.create_connection(
-        lambda: _RawReader(url, token, expected, stats), host, int(port)
-    )
-    try:
-        await asyncio.wait_for(reader.subscribed, 60)
-        ready()
-        while reader.got < expected:
-            before = reader.got
-            try:
-                await asyncio.wait_for(asyncio.shield(reader.done), NO_PROGRESS_S)
-            except TimeoutError:
-                if reader.got == before:
-                    break
-        stats["lost"] += expected - reader.got
-    finally:
-        transport.close()
-
-
-async def _stalled(url: str, token: str, ready: Any) -> None:
-    from websockets.asyncio.client import connect
-
-    host, port = url.removeprefix("ws://").rsplit(":", 1)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect((host, int(port)))
-    headers = {"Authorization": f"Bearer {token}"}
-    async with connect(
-        url, sock=sock, additional_headers=headers, max_queue=1, close_timeout=0.5
-    ) as ws:
-        await ws.recv()
-        await ws.send('{"type": "request", "id": 1, "op": "subscribe"}')
-        ready()
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until EOF
-
-
-async def _worker(mode: str, url: str, token: str, clients: int, expected: int) -> None:
-    stats: dict[str, Any] = {
-        "received": 0, "lost": 0, "gaps": 0, "out_of_order": 0, "histogram": {},
-    }  # fmt: skip
-    pending = [clients]
-
-    def ready() -> None:
-        pending[0] -= 1
-        if pending[0] == 0:
-            print("ready", flush=True)
-
-    if mode == "stall":
-        await _stalled(url, token, ready)
-    else:
-        read = _raw_reader if mode == "raw" else _reader
-        await asyncio.gather(*(read(url, token, expected, stats, ready) for _ in range(clients)))
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    stats["cpu_s"] = usage.ru_utime + usage.ru_stime
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    stats["cpu_s"] = usage.ru_utime + usage.ru_stime
-    print(json.dumps(stats), flush=True)
-
-
-def worker_main() -> None:
-    """Entry point of a client worker: MODE URL TOKEN CLIENTS EVENTS."""
-    mode, url, token, clients, expected = sys.argv[1:6]
-    asyncio.run(_worker(mode, url, token, int(clients), int(expected)))
-
-
-# -- the server side ----------------------------------------------------------------------------
-
-
-class Workers:
-    """Client worker processes; their clients are all subscribed once `start()` returns."""
-
-    def __init__(self) -> None:
-        self.processes: list[asyncio.subprocess.Process] = []
-
-    async def start(self, mode: str, url: str, token: str, clients: int, expected: int) -> None:
-        code = "from bench.fanout import worker_main; worker_main()"
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", code, mode, url, token, str(clients), str(expected),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            cwd=ROOT, limit=1 << 24,
-        )  # fmt: skip
-        self.processes.append(process)
-        assert process.stdout is not None
-        line = await asyncio.wait_for(process.stdout.readline(), 120)
-        if line.strip() != b"ready":
-            raise RuntimeError(f"bench: a client worker failed to start ({line!r})")
-
-    async def results(self) -> list[dict[str, Any]]:
-        """Every worker's statistics (stalled workers are told to finish first)."""
-        out = []
-        for process in self.processes:
-            assert process.stdin is not None
-            assert process.stdout is not None
-            process.stdin.close()
-            line = await asyncio.wait_for(process.stdout.readline(), 300)
-            out.append(json.loads(line))
-            await process.wait()
-        self.processes.clear()
-        return out
-
-    def kill(self) -> None:
-        for process in self.processes:
-            if process.returncode is None:
-                process.kill()
 
 
 async def _publish(server: TmuxorchServer, events: int, rate: float) -> float:
@@ -342,35 +84,6 @@ def _synthetic(n: int) -> AgentStateChanged:
     )  # fmt: skip
 
 
-def _merge(results: list[dict[str, Any]]) -> dict[str, Any]:
-    histogram: dict[int, int] = {}
-    for result in results:
-        for bucket, count in result["histogram"].items():
-            histogram[int(bucket)] = histogram.get(int(bucket), 0) + count
-    total = sum(histogram.values())
-
-    def percentile(p: float) -> float | None:
-        if not total:
-            return None
-        rank = p * total
-        seen = 0
-        for bucket in sorted(histogram):
-            seen += histogram[bucket]
-            if seen >= rank:
-                return round((bucket + 1) * BUCKET_MS, 2)
-        return None
-
-    return {
-        "received": sum(r["received"] for r in results),
-        "lost": sum(r["lost"] for r in results),
-        "gaps": sum(r["gaps"] for r in results),
-        "out_of_order": sum(r["out_of_order"] for r in results),
-        "p50_ms": percentile(0.50),
-        "p99_ms": percentile(0.99),
-        "max_ms": round((max(histogram) + 1) * BUCKET_MS, 2) if histogram else None,
-    }
-
-
 async def _fanout_run(
     server: TmuxorchServer, token: str, args: argparse.Namespace, *, stalled: bool
 ) -> dict[str, Any]:
@@ -392,7 +105,7 @@ async def _fanout_run(
     finally:
         workers.kill()
     readers = results[: args.workers]
-    record = _merge(readers)
+    record = merge(readers)
     record.update(
         server_cpu_s=round(cpu, 2),
         client_cpu_s=round(sum(r["cpu_s"] for r in readers), 2),
@@ -438,6 +151,10 @@ async def _tmux_run(
                 missed += 1
             out, _ = await process.communicate()
             target.tmux("kill-window", "-t", out.decode().strip())
+    return _summary(windows, missed, times)
+
+
+def _summary(windows: int, missed: int, times: list[float]) -> dict[str, Any]:
     return {
         "windows": windows,
         "missed": missed,
@@ -446,8 +163,32 @@ async def _tmux_run(
     }
 
 
+async def _tmux_polled(target: Fleet, look: Look, windows: int) -> dict[str, Any]:
+    """The baseline of run 3: the same `tmux new-window`, timed until the 0.5 s whole-server
+    poll first sees it (on this host: no client of it is even told yet)."""
+    times: list[float] = []
+    missed = 0
+    with Poller(look) as poller:
+        for phase in itertools.islice(phases(), windows):
+            await asyncio.sleep(phase * poller.interval)
+            before = poller.latest()
+            started = time.perf_counter()
+            argv = ["new-window", "-d", "-P", "-F", "#{window_id}", "-t", "bench000", PANE_COMMAND]
+            window = target.tmux(*argv).stdout.strip()
+            seen = await poller.changed(started, before, 5)
+            if seen is None:
+                missed += 1
+            else:
+                times.append(seen * 1000)
+            before, started = poller.latest(), time.perf_counter()
+            target.tmux("kill-window", "-t", window)
+            await poller.changed(started, before, 5)  # gone again before the next one
+        look_ms = round(poller.cost_ms, 2)
+    return {**_summary(windows, missed, times), "look_ms": look_ms}
+
+
 async def measure(target: Fleet, args: argparse.Namespace) -> dict[str, Any]:
-    """Serve the fleet, then run the three measurements."""
+    """Serve the fleet, run the three measurements, then run 3's baseline (server closed)."""
     with tempfile.TemporaryDirectory(prefix="tmuxorch-bench-db-") as tmp:
         store = Store(Path(tmp) / "bench.db")
         token, _ = TokenStore(store).create("bench", "read")
@@ -467,6 +208,13 @@ async def measure(target: Fleet, args: argparse.Namespace) -> dict[str, Any]:
             finally:
                 await server.close()
         store.close()
+    polls: dict[str, Any] = {}
+    looks = {"poll_tmux": subprocess_look(target), "poll_libtmux": libtmux_look(target.socket_path)}
+    for name, look in looks.items():
+        if look is not None:
+            progress(f"tmux: the same windows seen by the 0.5 s poll ({name})")
+            polls[name] = await _tmux_polled(target, look, min(args.windows, 10))
+            polls[f"{name}_ratio"] = ratio(polls[name]["median_ms"], tmux["median_ms"])
     return {
         "bench": "fanout",
         "clients": args.clients,
@@ -478,6 +226,7 @@ async def measure(target: Fleet, args: argparse.Namespace) -> dict[str, Any]:
         "fanout": fanout,
         "stalled": stalled,
         "tmux": tmux,
+        "tmux_baselines": polls,
     }
 
 
@@ -542,6 +291,16 @@ def _print_report(record: dict[str, Any]) -> list[tuple[str, str, bool]]:
         f"\ntmux new-window -> window_added at a websocket client ({t['windows']} windows): "
         f"median {t['median_ms']} ms, max {t['max_ms']} ms, missed {t['missed']}"
     )
+    polls = record["tmux_baselines"]
+    for name in ("poll_tmux", "poll_libtmux"):
+        if name in polls:
+            p = polls[name]
+            print(
+                f"  baseline, the 0.5 s whole-server poll ({name.removeprefix('poll_')}) seeing "
+                f"it on this host: median {p['median_ms']} ms ({polls[f'{name}_ratio']}x), "
+                f"max {p['max_ms']} ms, missed {p['missed']} ({p['windows']} windows, a look "
+                f"{p['look_ms']} ms)"
+            )
     targets = _targets(record)
     print_targets(targets)
     return targets

@@ -120,10 +120,17 @@ class Fleet:
     def pane_ids(self) -> list[str]:
         """The id (`%N`) of every pane the fleet built, in session/window order. Only panes of
         our own sessions: once an engine is attached, its hidden session is on the server too."""
-        out = self.tmux("list-panes", "-a", "-F", "#{session_name} #{pane_id}").stdout
+        return self._ids("list-panes", "#{pane_id}")
+
+    def window_ids(self) -> list[str]:
+        """The id (`@N`) of every window the fleet built, in session order."""
+        return self._ids("list-windows", "#{window_id}")
+
+    def _ids(self, command: str, field: str) -> list[str]:
+        out = self.tmux(command, "-a", "-F", f"#{{session_name}} {field}").stdout
         return [
-            pane
-            for session, _, pane in (line.partition(" ") for line in out.splitlines())
+            found
+            for session, _, found in (line.partition(" ") for line in out.splitlines())
             if session.startswith(SESSION_PREFIX)
         ]
 

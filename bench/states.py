@@ -8,7 +8,10 @@ are agents), after every screen changed (a character typed into, or cleared from
 box), and in a steady fleet (the hash path). Then it subscribes and sends a message to one idle
 agent at a time with `LocalBackend.send`, timing from the call until `agent_state` `busy` for that
 pane leaves the stream, and waits for it to go back to `idle`. Any other `agent_state` event, or
-a state other than `idle` at rest, is counted as wrong.
+a state other than `idle` at rest, is counted as wrong. The baseline, beside both: the 0.5 s
+whole-server poll of the tool tmuxorch replaces (bench/baselines.py: a `list-panes` and a capture
+of every agent per look, by tmux processes or by libtmux), what one look costs and how long after
+the same send its first look reads `busy`, as ratios.
 """
 
 from __future__ import annotations
@@ -16,70 +19,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import statistics
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 from bench.agentfleet import agent_fleet, clear_prompts, wait_prompts, wait_ready
+from bench.baselines import ratio
 from bench.fleet import Fleet
 from bench.procs import ProcessCounter
 from bench.report import finish, one_record_arguments, print_targets, progress
-from tmuxorch.core.backend import LocalBackend
-from tmuxorch.core.engine import Engine, EventStream
+from bench.state_latency import AGENT_BUSY_S, max_of, median_of, time_events, time_polls
+from tmuxorch.core.engine import Engine
 from tmuxorch.core.tmux_server import TmuxServer
 from tmuxorch.core.tracker import AgentTracker
 
 SWEEP_TARGET_MS = 10.0
 EVENT_TARGET_MS = 1000.0
-EVENT_TIMEOUT_S = 5.0
-AGENT_BUSY_S = 2.0
-
-
-@dataclass
-class Received:
-    """Every event the subscriber got, with the time it left the stream."""
-
-    events: list[tuple[Any, float]] = field(default_factory=list)
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def collect(self, stream: EventStream) -> None:
-        async for event in stream:
-            self.events.append((event, time.perf_counter()))
-            self.arrived.set()
-
-    async def wait(
-        self, predicate: Callable[[Any], bool], start: int, timeout: float
-    ) -> tuple[int, Any, float] | None:
-        """The first event from index `start` on that matches: (index, event, time received)."""
-        deadline = time.monotonic() + timeout
-        index = start
-        while True:
-            while index < len(self.events):
-                event, received = self.events[index]
-                if predicate(event):
-                    return index, event, received
-                index += 1
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            self.arrived.clear()
-            try:
-                await asyncio.wait_for(self.arrived.wait(), remaining)
-            except TimeoutError:
-                return None
-
-
-def _state_event(pane: str, state: str) -> Callable[[Any], bool]:
-    def predicate(event: Any) -> bool:
-        return (
-            event.event == "agent_state"
-            and getattr(event, "pane_id", None) == pane
-            and getattr(event, "state", None) == state
-        )
-
-    return predicate
 
 
 async def _timed_sweep(tracker: AgentTracker, engine: Engine) -> tuple[float, int]:
@@ -143,72 +98,6 @@ async def time_sweeps(engine: Engine, panes: Sequence[str], rounds: int) -> dict
     }
 
 
-async def time_events(engine: Engine, panes: Sequence[str], repeats: int) -> dict[str, Any]:
-    """Send to one idle agent at a time; time its `busy` event, then wait for `idle`."""
-    backend = LocalBackend(engine)
-    interval = engine.agents.interval
-    stream = await engine.subscribe()
-    received = Received()
-    collector = asyncio.create_task(received.collect(stream), name="bench-states-collector")
-    busy_ms: list[float] = []
-    seen_ms: list[float] = []
-    held_ms: list[float] = []
-    idle_after_s: list[float] = []
-    missed_busy = missed_idle = 0
-    receipts: collections.Counter[str] = collections.Counter()
-    chosen = [panes[(i * len(panes)) // repeats] for i in range(repeats)]
-    try:
-        for i, pane in enumerate(chosen):
-            # Sweeps run on a fixed interval and the previous event came just after one: spread
-            # the sends over that interval so the samples are not all the same phase.
-            await asyncio.sleep(interval * i / repeats)
-            mark = len(received.events)
-            wall, start = time.time(), time.perf_counter()
-            for receipt in await backend.send([pane], f"state probe {i}"):
-                receipts[receipt.status] += 1
-            found = await received.wait(_state_event(pane, "busy"), mark, EVENT_TIMEOUT_S)
-            if found is None:
-                missed_busy += 1
-                continue
-            index, event, at = found
-            busy_ms.append((at - start) * 1000)
-            seen_ms.append((event.since - wall) * 1000)
-            held_ms.append((event.at - event.since) * 1000)
-            idle = await received.wait(
-                _state_event(pane, "idle"), index + 1, AGENT_BUSY_S + EVENT_TIMEOUT_S
-            )
-            if idle is None:
-                missed_idle += 1
-            else:
-                idle_after_s.append(idle[2] - at)
-        wrong = [
-            f"{e.pane_id} {e.previous}->{e.state}"
-            for e, _ in received.events
-            if e.event == "agent_state"
-            and not (e.pane_id in chosen and (e.state, e.previous) in _EXPECTED)
-        ]
-        dropped = stream.dropped
-    finally:
-        collector.cancel()
-        await stream.close()
-    return {
-        "busy_ms": busy_ms,
-        "seen_ms": seen_ms,
-        "held_ms": held_ms,
-        "idle_after_s": idle_after_s,
-        "missed_busy": missed_busy,
-        "missed_idle": missed_idle,
-        "receipts": dict(receipts),
-        "wrong": wrong,
-        "dropped": dropped,
-        "interval_ms": interval * 1000,
-        "debounce_ms": engine.agents.debounce * 1000,
-    }
-
-
-_EXPECTED = {("busy", "idle"), ("idle", "busy")}
-
-
 async def measure(target: Fleet, args: argparse.Namespace) -> dict[str, Any]:
     """Wait for the agents, time the sweeps, then the state events."""
     panes = target.pane_ids()
@@ -218,18 +107,19 @@ async def measure(target: Fleet, args: argparse.Namespace) -> dict[str, Any]:
         await wait_ready(engine, panes)
         progress(f"{len(panes)} agents idle after {time.perf_counter() - started:.1f} s")
         sweeps = await time_sweeps(engine, panes, args.rounds)
+        # Before anyone subscribes: the engine's sweeper would share the CPUs with the poll.
+        polls = await time_polls(target, engine, panes, min(args.baseline_repeats, len(panes)))
         events = await time_events(engine, panes, min(args.repeats, len(panes)))
     finally:
         await engine.close()
-    return json_record(len(panes), sweeps, events, args.rounds)
-
-
-def _median(values: Sequence[float], digits: int = 3) -> float | None:
-    return round(statistics.median(values), digits) if values else None
-
-
-def _max(values: Sequence[float], digits: int = 1) -> float | None:
-    return round(max(values), digits) if values else None
+    record = json_record(len(panes), sweeps, events, args.rounds)
+    for name, poll in polls.items():
+        record[name] = poll
+        record[f"{name}_look_ratio"] = ratio(poll["look_ms"], record["sweep_ms"])
+        record[f"{name}_state_event_ratio"] = ratio(
+            poll["state_event_ms_median"], record["state_event_ms_median"]
+        )
+    return record
 
 
 def json_record(
@@ -239,21 +129,21 @@ def json_record(
     return {
         "bench": "states",
         "agents": agents,
-        "sweep_ms": _median(sweeps["changed"]),
-        "sweep_unchanged_ms": _median(sweeps["unchanged"]),
-        "state_event_ms_median": _median(events["busy_ms"], 1),
-        "state_event_ms_max": _max(events["busy_ms"]),
-        "sweep_cold_ms": _median(sweeps["cold"]),
-        "sweep_max_ms": _max(sweeps["changed"], 3),
-        "sweep_unchanged_max_ms": _max(sweeps["unchanged"], 3),
+        "sweep_ms": median_of(sweeps["changed"]),
+        "sweep_unchanged_ms": median_of(sweeps["unchanged"]),
+        "state_event_ms_median": median_of(events["busy_ms"], 1),
+        "state_event_ms_max": max_of(events["busy_ms"]),
+        "sweep_cold_ms": median_of(sweeps["cold"]),
+        "sweep_max_ms": max_of(sweeps["changed"], 3),
+        "sweep_unchanged_max_ms": max_of(sweeps["unchanged"], 3),
         "sweep_procs": sweeps["procs"],
         "states_at_rest": sweeps["states"],
         "states_cold_tracker": sweeps["cold_states"],
         "screens_not_settled": sweeps["unsettled"],
         "changes_when_unchanged": sweeps["changes_when_unchanged"],
-        "busy_first_seen_ms_median": _median(events["seen_ms"], 1),
-        "busy_debounce_hold_ms_median": _median(events["held_ms"], 1),
-        "idle_after_busy_s_median": _median(events["idle_after_s"], 2),
+        "busy_first_seen_ms_median": median_of(events["seen_ms"], 1),
+        "busy_debounce_hold_ms_median": median_of(events["held_ms"], 1),
+        "idle_after_busy_s_median": median_of(events["idle_after_s"], 2),
         "state_events": len(events["busy_ms"]),
         "missed_busy": events["missed_busy"],
         "missed_idle": events["missed_idle"],
@@ -295,6 +185,9 @@ def _targets(record: dict[str, Any]) -> list[tuple[str, str, bool]]:
     ]
 
 
+POLLS = {"poll_tmux": "0.5 s poll, tmux processes", "poll_libtmux": "0.5 s poll, libtmux"}
+
+
 def _print_report(record: dict[str, Any]) -> list[tuple[str, str, bool]]:
     agents = record["agents"]
     print(f"\nState sweep of {agents} simulated agents (engine.agents.sweep), median of the rounds")
@@ -307,6 +200,11 @@ def _print_report(record: dict[str, Any]) -> list[tuple[str, str, bool]]:
     )  # fmt: skip
     for label, median, worst in rows:
         print(f"  {label:<44} {median:>10.2f} {'' if worst is None else f'{worst:.2f}':>9}")
+    for name in POLLS:
+        if name in record:
+            label = f"one look of the {POLLS[name]}"
+            x = record[f"{name}_look_ratio"]
+            print(f"  {label:<44} {record[name]['look_ms']:>10.2f} {'':>9} {x}x vs changed")
     print(
         f"  ({record['rounds']} rounds each; tmux processes started by the timed sweeps: "
         f"{record['sweep_procs']}; states at rest {record['states_at_rest']})"
@@ -327,6 +225,14 @@ def _print_report(record: dict[str, Any]) -> list[tuple[str, str, bool]]:
         f"{record['idle_after_busy_s_median']} s after busy, missed {record['missed_idle']}; "
         f"receipts {record['send_receipts']})"
     )
+    for name in POLLS:
+        if name in record:
+            poll = record[name]
+            print(
+                f"  the {POLLS[name]}, from the same send to its first look reading busy: median "
+                f"{poll['state_event_ms_median']} ms ({record[f'{name}_state_event_ratio']}x), "
+                f"max {poll['state_event_ms_max']} ms, missed {poll['missed']}"
+            )
     if record["wrong_state_events"]:
         print(f"  wrong state events: {record['wrong_state_events'][:10]}")
     targets = _targets(record)
@@ -340,6 +246,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--agents", type=int, default=100, help="simulated agents in the fleet")
     parser.add_argument("--rounds", type=int, default=20, help="timed sweeps of each kind")
     parser.add_argument("--repeats", type=int, default=10, help="agents sent a message")
+    parser.add_argument(
+        "--baseline-repeats", type=int, default=5, help="agents sent a message, for each poll"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
