@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tmuxorch.core.control import HIDDEN_SESSION
+from tmuxorch.core.control import HIDDEN_SESSION, HIDDEN_TARGET
 from tmuxorch.core.engine import Engine
 
 from .conftest import TmuxFixture
@@ -170,6 +170,8 @@ async def test_foreign_window_in_hidden_session_is_shown_and_kept(
 async def test_unchanged_server_reuses_models_and_a_change_shows(
     engine: Engine, running_tmux: TmuxFixture
 ) -> None:
+    await engine.snapshot()  # the engine attaches: its hidden session is made now
+    running_tmux.wait_command(HIDDEN_TARGET, "sleep")  # and its pane's command settles first
     first = await engine.snapshot()
     again = await engine.snapshot()
     assert again.sessions is first.sessions  # nothing changed: nothing rebuilt
