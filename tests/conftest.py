@@ -135,6 +135,23 @@ class TmuxFixture:
                 raise AssertionError(f"{target} runs {seen.strip()!r}, not {command!r}")
             time.sleep(0.01)  # a poll step of a deadline-bounded wait
 
+    def wait_dead(self, target: str, status: int, timeout: float = 10.0) -> None:
+        """Wait until tmux shows the pane `target` dead with exit `status`. tmux can mark a
+        pane dead before it has reaped its process, and (with libutempter) not reap it until
+        another child of the server exits: a `run-shell true` is such a child."""
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = self.tmux(
+                "display-message", "-p", "-t", target, "#{pane_dead}:#{pane_dead_status}"
+            ).strip()  # fmt: skip
+            if seen == f"1:{status}":
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{target} is {seen!r} (dead:status), not dead with {status}")
+            if seen == "1:":
+                self.tmux("run-shell", "true")
+            time.sleep(0.01)  # a poll step of a deadline-bounded wait
+
     def kill(self) -> None:
         """Kill the server by socket, then by PID, and wait until it is gone. A server that a
         CLI run started (not `start()`) has its PID asked for first."""

@@ -10,7 +10,7 @@ import pytest
 from tmuxorch.core.control import HIDDEN_SESSION, HIDDEN_TARGET
 from tmuxorch.core.engine import Engine
 
-from .conftest import TmuxFixture
+from .conftest import TmuxFixture, wait_for
 
 WINDOW_NAMES = [
     "with spaces",
@@ -115,6 +115,7 @@ async def test_dead_pane_and_cwd_with_newline(engine: Engine, running_tmux: Tmux
         "new-window", "-d", "-t", "main", "-n", "odd", "-c", str(odd), "sleep", "100000"
     )
     running_tmux.tmux("new-window", "-d", "-t", "main", "-n", "dies", "sh", "-c", "exit 7")
+    running_tmux.wait_dead("=main:dies", 7)  # tmux has seen it exit
     snapshot = await engine.snapshot()
     by_name = {w.name: w for w in snapshot.windows()}
     assert by_name["odd"].panes[0].cwd == str(odd)
@@ -144,8 +145,6 @@ async def test_foreign_window_in_hidden_session_is_shown_and_kept(
     try:
         stream = await eng.subscribe()
         running_tmux.tmux("new-window", "-d", "-n", "script-window", "sleep", "100000")
-        from .conftest import wait_for
-
         await wait_for(
             lambda: (
                 eng.last_snapshot is not None
