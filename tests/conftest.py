@@ -29,8 +29,12 @@ from tmuxorch.core.tmux_server import TmuxServer
 
 from .serverkit import Served, served
 
+# automatic-rename off: tmux renames a window after its pane's command on a timer, and a timer that
+# fires before the child has exec'd names the window `tmux`, for good (a pane with no output is not
+# looked at again). Windows are named from their command when made, as with the option on.
 TMUX_CONFIG = """\
 set -g default-shell /bin/sh
+set -g automatic-rename off
 set -g default-size 200x50
 set -g history-limit 2000
 """
@@ -44,6 +48,15 @@ def _is_tmux(pid: int) -> bool:
         return False
     name, _, rest = stat.partition("(")[2].rpartition(")")
     return name.startswith("tmux") and rest.split()[0] != "Z"
+
+
+def _program(pid: str) -> str | None:
+    """The name of process `pid`'s program as tmux shows it (argv[0] without its directory)."""
+    try:
+        argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+    except OSError:
+        return None
+    return Path(os.fsdecode(argv0)).name if argv0 else None
 
 
 class TmuxFixture:
@@ -95,17 +108,48 @@ class TmuxFixture:
                 env=self.env, start_new_session=True,
             )  # fmt: skip
 
+    def runs(self, target: str, command: str) -> bool:
+        """Does the pane `target` run `command` for good, and tmux say so? tmux names a pane's
+        command from its argv until the child has its terminal, then `tmux` (the forked server)
+        until the exec: its answer stays only once it names the pane's own process. That process
+        is `command`, or a shell (`sh -c`, which may or may not exec) with `command` its child."""
+        pid, _, seen = self.tmux(
+            "display-message", "-p", "-t", target, "#{pane_pid} #{pane_current_command}"
+        ).strip().partition(" ")  # fmt: skip
+        own = _program(pid)
+        if own is None or seen != own:
+            return False
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            children = []
+        return command in (own, *map(_program, children))
+
     def wait_command(self, target: str, command: str, timeout: float = 10.0) -> None:
-        """Wait until the pane `target` runs `command`: tmux reports a new pane's command as
-        `tmux` (or the shell) until the child has exec'd, which takes long on a loaded machine,
-        and a test that lists the pane before then sees a command change it did not make."""
+        """Wait until the pane `target` runs `command` (see `runs`): a test that lists the pane
+        before then sees a command change it did not make."""
+        deadline = time.monotonic() + timeout
+        while not self.runs(target, command):
+            if time.monotonic() > deadline:
+                seen = self.tmux("display-message", "-p", "-t", target, "#{pane_current_command}")
+                raise AssertionError(f"{target} runs {seen.strip()!r}, not {command!r}")
+            time.sleep(0.01)  # a poll step of a deadline-bounded wait
+
+    def wait_dead(self, target: str, status: int, timeout: float = 10.0) -> None:
+        """Wait until tmux shows the pane `target` dead with exit `status`. tmux can mark a
+        pane dead before it has reaped its process, and (with libutempter) not reap it until
+        another child of the server exits: a `run-shell true` is such a child."""
         deadline = time.monotonic() + timeout
         while True:
-            seen = self.tmux("display-message", "-p", "-t", target, "#{pane_current_command}")
-            if seen.strip() == command:
+            seen = self.tmux(
+                "display-message", "-p", "-t", target, "#{pane_dead}:#{pane_dead_status}"
+            ).strip()  # fmt: skip
+            if seen == f"1:{status}":
                 return
             if time.monotonic() > deadline:
-                raise AssertionError(f"{target} runs {seen.strip()!r}, not {command!r}")
+                raise AssertionError(f"{target} is {seen!r} (dead:status), not dead with {status}")
+            if seen == "1:":
+                self.tmux("run-shell", "true")
             time.sleep(0.01)  # a poll step of a deadline-bounded wait
 
     def kill(self) -> None:

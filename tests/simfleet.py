@@ -52,6 +52,17 @@ class SimAgent:
     def keys(self, *keys: str) -> None:
         self.tmux.tmux("send-keys", "-t", self.pane, *keys)
 
+    async def read_all(self, marker: str = "read up to here") -> None:
+        """Wait until the agent has read everything sent to it so far: it reads its input in
+        order, so once `marker`, pasted now, shows in its prompt box, whatever came before it
+        was handled. (The marker stays typed, not submitted; a paste, unlike typed keys, goes
+        to this pane only, also with `synchronize-panes` on.)"""
+        self.tmux.tmux(
+            "set-buffer", "-b", "tmuxorch-test-marker", marker, ";",
+            "paste-buffer", "-d", "-b", "tmuxorch-test-marker", "-t", self.pane,
+        )  # fmt: skip
+        await wait_for(lambda: marker in self.cursor_line())
+
     def shows(self, text: str) -> bool:
         return text in self.screen()
 

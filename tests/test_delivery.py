@@ -55,6 +55,7 @@ async def test_corpus_arrives_exact_once_and_nowhere_else(
     await wait_for(lambda: target.entries() == [text])
     await wait_for(target.idle)
     assert target.entries() == [text]  # submitted exactly once
+    await bystander.read_all()
     assert bystander.entries() == []
     assert not (tmp_path / "pwned").exists()
 
@@ -66,6 +67,7 @@ async def test_many_targets_one_batch(
     receipts = await backend.send([a.pane for a in agents[:3]], "to three")
     assert {r.status for r in receipts} == {"delivered"}
     await wait_for(lambda: all(a.entries() == ["to three"] for a in agents[:3]))
+    await agents[3].read_all()
     assert agents[3].entries() == []
 
 
@@ -132,6 +134,7 @@ async def test_synchronized_panes_get_nothing_they_were_not_sent(
     assert receipts[0].status == "delivered"
     await wait_for(lambda: target.entries() == ["for the target only"])
     await wait_for(target.idle)
+    await sibling.read_all()
     assert sibling.entries() == []
     assert "for the target only" not in sibling.screen()
 
@@ -205,6 +208,7 @@ async def test_no_enter_types_without_submitting(
     receipts = await backend.send([agent.pane], "draft", enter=False)
     assert receipts[0].status == "delivered"
     await wait_for(lambda: "draft" in agent.cursor_line())
+    await agent.read_all()  # an Enter sent after the text has been read too
     assert agent.entries() == []
 
 

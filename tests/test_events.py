@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import time
+
+import pytest
 
 from tmuxorch.core.engine import Engine, EventStream
 from tmuxorch.core.events import Event
@@ -97,20 +98,28 @@ async def test_server_killed_and_restarted(engine: Engine, running_tmux: TmuxFix
 
 
 async def test_a_server_stopped_after_a_spawn_stays_stopped(
-    engine: Engine, running_tmux: TmuxFixture
+    engine: Engine, running_tmux: TmuxFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Only the spawn itself may start a server: a long-lived engine (TUI, serve) whose watcher
     reconnects must not bring back a server someone stopped."""
     from tmuxorch.core.backend import LocalBackend
 
+    attempts = [0]
+    connect = engine.connection.connect
+
+    async def counting(*, start_server: bool = False) -> None:
+        attempts[0] += 1
+        await connect(start_server=start_server)
+
+    monkeypatch.setattr(engine.connection, "connect", counting)
     stream = await engine.subscribe()
     await LocalBackend(engine).spawn("made", ["sleep", "100000"], name=None, kind=None)
     running_tmux.kill()
     await next_event(stream, "tmux_down")
-    deadline = time.monotonic() + 5 * engine.reconnect_interval
-    while time.monotonic() < deadline:  # several reconnect attempts of the watcher
-        assert not running_tmux.server.is_running()
-        await asyncio.sleep(engine.reconnect_interval / 2)
+    before = attempts[0]
+    # several reconnect attempts of the watcher (or a server brought back, which ends the wait)
+    await wait_for(lambda: attempts[0] >= before + 5 or running_tmux.server.is_running(), 10)
+    assert not running_tmux.server.is_running()
     assert (await engine.snapshot()).tmux.running is False
 
 

@@ -154,6 +154,7 @@ async def test_interrupt_in_a_synchronized_window_stops_the_target_only(
     receipts = await backend.interrupt([target.pane])
     assert receipts[0].status == "delivered"
     await wait_for(lambda: target.shows("Interrupted by user"))
+    await sibling.read_all()  # and so whatever keys the interrupt gave it
     assert sibling.shows("esc to interrupt")
     assert not sibling.shows("Interrupted by user")
 

@@ -271,10 +271,8 @@ async def test_a_wrong_token_is_refused_once_and_fast(srv: Served) -> None:
     limiter = srv.server.gatekeeper.limiter
     remote = RemoteBackend(srv.url, "tmo_" + "w" * 43, backoff=(0.05, 0.1))
     try:
-        started = time.monotonic()
         with pytest.raises(RefusedError) as info:
-            await remote.snapshot()
-        assert time.monotonic() - started < 1.0
+            await asyncio.wait_for(remote.snapshot(), 10)  # refused for good: no retrying
         assert str(info.value) == (
             "the server refused the token (401): check --token-file / TMUXORCH_TOKEN"
         )
@@ -347,10 +345,11 @@ async def test_server_errors_become_core_errors(remote: RemoteBackend) -> None:
 async def test_connection_state_latency_and_close(srv: Served) -> None:
     remote = RemoteBackend(srv.url, srv.control)
     assert (remote.connection_state, remote.latency) == ("disconnected", None)
-    assert await remote.ping() < 1.0
+    started = time.monotonic()
+    assert 0 < await remote.ping() <= time.monotonic() - started  # a round trip, in seconds
     assert remote.connection_state == "live"
     await wait_for(lambda: remote.latency is not None)
-    assert 0 < (remote.latency or 0) < 1.0
+    assert 0 < (remote.latency or 0) <= time.monotonic() - started  # the WebSocket ping's
     assert srv.control not in repr(remote)
     await remote.close()
     assert remote.connection_state == "closed"
@@ -380,12 +379,11 @@ async def test_nothing_listening_is_exit_3_at_once(tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # closed again: nothing listens there
-    remote = RemoteBackend(f"ws://127.0.0.1:{port}", "tmo_x")
-    started = time.monotonic()
+    # at once: a backend that waited for the server to come up would wait for 60 s
+    remote = RemoteBackend(f"ws://127.0.0.1:{port}", "tmo_x", reconnect_wait=60, open_timeout=60)
     with pytest.raises(TmuxUnavailableError, match=r"cannot connect to ws://127\.0\.0\.1") as info:
-        await remote.snapshot()
+        await asyncio.wait_for(remote.snapshot(), 10)
     assert info.value.exit_code == 3
-    assert time.monotonic() - started < 1.0
     assert remote.connection_state == "disconnected"
     await remote.close()
 

@@ -150,9 +150,8 @@ async def test_handshake_timeout_drops_a_silent_connection(
     options = ServerOptions(port=0, handshake_timeout=0.3)
     async with served(engine, running_tmux.tmpdir, options) as s:
         reader, writer = await asyncio.open_connection("127.0.0.1", s.server.port)
-        started = time.monotonic()
-        assert await asyncio.wait_for(reader.read(), 3) == b""  # closed without a word
-        assert time.monotonic() - started < 2
+        # closed without a word, by the 0.3 s timeout: websockets' own (10 s) would miss this
+        assert await asyncio.wait_for(reader.read(), 5) == b""
         writer.close()
 
 
@@ -362,24 +361,25 @@ async def test_a_subscriber_is_resynced_when_the_server_lost_events(srv: Served)
         assert (await client.event("agent_state"))["seq"] == nxt == resync["seq"] + 1
 
 
-async def test_tmux_killed_then_back_without_reconnecting(
-    srv: Served, running_tmux: TmuxFixture
-) -> None:
-    async with srv.client() as client:
+async def test_tmux_killed_then_back_without_reconnecting(running_tmux: TmuxFixture) -> None:
+    async with (
+        Engine(running_tmux.server, timeout=30.0) as engine,  # a request that waited for tmux
+        served(engine, running_tmux.tmpdir) as srv,  # would take 30 s: far past the deadline
+        srv.client() as client,
+    ):
         await client.ok("subscribe")
         pane = (await client.ok("snapshot"))["sessions"][0]["windows"][0]["panes"][0]["id"]
         running_tmux.kill()
         await client.event("tmux_down")
-        started = time.monotonic()
-        for op, params in (
-            ("send", {"targets": [pane], "text": "x"}),
-            ("keys", {"targets": [pane], "keys": ["Enter"]}),
-            ("capture", {"target": pane}),
-            ("kill", {"target": pane}),
-            ("spawn", {"session": "s", "command": ["sh"]}),
-        ):
-            assert await client.error(op, **params) == "tmux_unavailable"
-        assert time.monotonic() - started < 1.0  # fast, not after timeouts
+        async with asyncio.timeout(10):  # answered at once, not after a tmux timeout
+            for op, params in (
+                ("send", {"targets": [pane], "text": "x"}),
+                ("keys", {"targets": [pane], "keys": ["Enter"]}),
+                ("capture", {"target": pane}),
+                ("kill", {"target": pane}),
+                ("spawn", {"session": "s", "command": ["sh"]}),
+            ):
+                assert await client.error(op, **params) == "tmux_unavailable"
         assert (await client.ok("snapshot"))["tmux"]["running"] is False
 
         running_tmux.start(session="back")
@@ -434,8 +434,10 @@ async def test_a_stalled_client_is_evicted_and_others_lose_nothing(
                 while len(received) < len(published):
                     received.append((await reader.event("agent_state"))["seq"])
                 assert len(published) < 50_000, "the stalled client was never evicted"
-            await wait_for(lambda: len(s.server.sessions) == 1, timeout=2.0)
-            assert s.server.eviction_delays[-1] <= 2.0  # from passing the limit to eviction
+            await wait_for(lambda: len(s.server.sessions) == 1, timeout=10)
+            # from passing the limit to the connection's end: the server's own 1 s cut-off for
+            # a peer that takes no close frame, not websockets' 10 s close timeout
+            assert s.server.eviction_delays[-1] <= 5.0
             assert hub.subscribers == 1
             published += [hub.publish(synthetic(n)) for n in range(5)]
             while len(received) < len(published):

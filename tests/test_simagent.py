@@ -75,6 +75,19 @@ async def test_approval_then_reply(running_tmux: TmuxFixture, tmp_path: Path) ->
     assert agent.entries() == ["deploy it APPROVE"]
 
 
+async def test_approval_reads_each_key_of_a_read(running_tmux: TmuxFixture, tmp_path: Path) -> None:
+    """A menu takes keys one by one: an answer that comes in one read with other text (as it
+    does for a slow reader) still answers, and the keys after it go to the prompt."""
+    agent = await start(running_tmux, tmp_path, "--busy", "30")
+    agent.type("deploy it APPROVE")
+    agent.keys("Enter")
+    await wait_for(lambda: agent.shows("1. Yes"))
+    agent.type("no 1later")  # one send-keys: one write to the terminal, read in one go
+    await wait_for(lambda: agent.shows("esc to interrupt"))  # approved: at work
+    await wait_for(lambda: agent.cursor_line().startswith(BOX_PROMPT + "later "))
+    assert agent.entries() == ["deploy it APPROVE"]
+
+
 async def test_approval_declined_with_escape(running_tmux: TmuxFixture, tmp_path: Path) -> None:
     agent = await start(running_tmux, tmp_path, "--busy", "0.3", "--approval-cue", "CUE")
     agent.type("rm -rf CUE")

@@ -101,6 +101,7 @@ async def test_dead_pane_and_cwd_with_newline(engine: Engine, running_tmux: Tmux
         "new-window", "-d", "-t", "main", "-n", "odd", "-c", str(odd), "sleep", "100000"
     )
     running_tmux.tmux("new-window", "-d", "-t", "main", "-n", "dies", "sh", "-c", "exit 7")
+    running_tmux.wait_dead("=main:dies", 7)  # tmux has seen it exit
     snapshot = await engine.snapshot()
     by_name = {w.name: w for w in snapshot.windows()}
     assert by_name["odd"].panes[0].cwd == str(odd)
@@ -124,6 +125,9 @@ async def test_pipelined_batch_returns_each_result_in_order(engine: Engine, coun
 async def test_unchanged_server_reuses_models_and_a_change_shows(
     engine: Engine, running_tmux: TmuxFixture
 ) -> None:
+    await engine.snapshot()  # the engine attaches: its hidden session is made now
+    assert engine.connection.hidden is not None
+    running_tmux.wait_command(engine.connection.hidden.pane_id, "sleep")  # its command settles
     first = await engine.snapshot()
     again = await engine.snapshot()
     assert again.sessions is first.sessions  # nothing changed: nothing rebuilt

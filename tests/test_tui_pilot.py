@@ -52,6 +52,11 @@ def is_agent(app: TmuxorchApp, pane_id: str) -> bool:
     return pane is not None and pane.agent is not None
 
 
+def kill_running(app: TmuxorchApp) -> bool:
+    """Is the kill action (the worker that asks, then kills) still running?"""
+    return any(w.name == "action_kill" and not w.is_finished for w in app.workers)
+
+
 def window_ids(tmux: TmuxFixture) -> list[str]:
     return tmux.tmux("list-windows", "-a", "-F", "#{window_id}").split()
 
@@ -122,7 +127,10 @@ async def test_closing_the_send_dialog_while_it_sends(
         await until(pilot, lambda: not isinstance(app.screen, SendScreen))
         await until(pilot, lambda: backend.sent)
         assert [r.status for r in backend.sent[0]] == ["delivered"]
-        await pilot.pause()  # the app has handled the receipts by now
+        log = app._event_log  # the app has handled the receipts (it logs them last)
+        await until(
+            pilot, lambda: any(line.text.endswith(" send: 1/1 delivered") for line in log.lines)
+        )
         assert app.is_running
         assert agent.entries() == ["closed early"]
 
@@ -180,9 +188,10 @@ async def test_x_asks_before_killing(engine: Engine, running_tmux: TmuxFixture) 
         await move_to(pilot, app, window)
         await pilot.press("x")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert kill_running(app)  # the action waits for the answer
         await pilot.press("n")
         await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
-        await pilot.pause()
+        await until(pilot, lambda: not kill_running(app))  # it has decided (not to kill)
         assert backend.killed == []
         assert window in window_ids(running_tmux)
 

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Static
+from textual.widgets import Input, Static, TextArea
 
 from tmuxorch.core.models import Snapshot
 from tmuxorch.tui.app import TmuxorchApp
@@ -71,8 +71,19 @@ def with_preview(
         await loaded(pilot)
         if then is not None:
             await then(pilot)
+        await steady_cursors(pilot)
 
     return run_before
+
+
+async def steady_cursors(pilot: Pilot[None]) -> None:
+    """Text cursors stop blinking, a focused one drawn as right after a key: the picture would
+    otherwise depend on whether half a second passed since the last key, which a loaded machine
+    decides. (Not `cursor_blink = False`: a soft-wrapping TextArea then draws no cursor.)"""
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        assert isinstance(widget, Input | TextArea)
+        widget._pause_blink(visible=widget.has_focus)
+    await pilot.pause()
 
 
 SIZES = pytest.mark.parametrize("size", [WIDE, SMALL], ids=["120x36", "80x24"])

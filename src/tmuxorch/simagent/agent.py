@@ -220,8 +220,15 @@ class Agent:
             self.handle_prompt(event, now)
 
     def handle_approval(self, event: Event, now: float) -> None:
-        if event.kind == "text" and event.text in ("1", "2"):
-            self.answer(event.text == "1", now)
+        if event.kind == "text":
+            # Key by key, as a menu reads them: one read may hold more than the answer (a slow
+            # reader gets what was typed meanwhile); the keys after the answer go to the prompt.
+            for n, ch in enumerate(event.text):
+                if ch in ("1", "2"):
+                    self.answer(ch == "1", now)
+                    if event.text[n + 1 :]:
+                        self.handle(Event("text", event.text[n + 1 :]), now)
+                    return
         elif event.kind == "enter":
             self.answer(self.choice == 0, now)
         elif event.kind == "escape":
