@@ -59,6 +59,20 @@ def _program(pid: str) -> str | None:
     return Path(os.fsdecode(argv0)).name if argv0 else None
 
 
+def _descendants(pid: str) -> list[str]:
+    """The PIDs of every process below `pid` (children, theirs, ...), from /proc."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            children = []
+        found += children
+        todo += children
+    return found
+
+
 class TmuxFixture:
     """A private tmux server and a synchronous way to drive it like another user would."""
 
@@ -117,13 +131,12 @@ class TmuxFixture:
             "display-message", "-p", "-t", target, "#{pane_pid} #{pane_current_command}"
         ).strip().partition(" ")  # fmt: skip
         own = _program(pid)
-        if own is None or seen != own:
+        if own is None:
             return False
-        try:
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        except OSError:
-            children = []
-        return command in (own, *map(_program, children))
+        below = [_program(p) for p in _descendants(pid)]
+        if seen == own:
+            return command in (own, *below)
+        return seen == command and command in below  # a shell's foreground child, say
 
     def wait_command(self, target: str, command: str, timeout: float = 10.0) -> None:
         """Wait until the pane `target` runs `command` (see `runs`): a test that lists the pane

@@ -107,9 +107,9 @@ async def test_a_server_stopped_after_a_spawn_stays_stopped(
     attempts = [0]
     connect = engine.connection.connect
 
-    async def counting(*, start_server: bool = False) -> None:
+    async def counting() -> None:
         attempts[0] += 1
-        await connect(start_server=start_server)
+        await connect()
 
     monkeypatch.setattr(engine.connection, "connect", counting)
     stream = await engine.subscribe()
