@@ -9,24 +9,29 @@ Before a module's mutants, two checks say the run means something: its tests pas
 it is, and fail on a copy of the module that raises on import (were they importing some other
 copy, every mutant would "survive"). The baseline's duration sets the timeout of a mutant's run.
 
-A session (`.cosmic-ray/MODULE-DIGEST.sqlite`) is named after a digest of the module and its test
-files, so an interrupted run resumes where it stopped and a changed module or test starts over.
-The report prints killed / survived / timeout / total and the diff of every survivor.
+A session (`.cosmic-ray/MODULE-DIGEST.sqlite`) is named after a digest of the module, so an
+interrupted run resumes where it stopped and a changed module starts over (`--fresh` starts over
+anyway, e.g. after tests changed); `--survivors` runs the survivors alone again, to see a new
+test kill them. The report prints killed / survived / timeout / total and every survivor's diff.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import fcntl
 import hashlib
 import json
+import os
 import shlex
+import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cosmic_ray.mutating import mutate_and_test  # type: ignore[import-untyped]
 from cosmic_ray.work_db import WorkDB, use_db  # type: ignore[import-untyped]
 from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult  # type: ignore[import-untyped]
 
@@ -55,7 +60,11 @@ MODULES: dict[str, Module] = {
     "names": Module(
         "src/tmuxorch/core/names.py",
         (
-            "tests/test_operations.py",
+            "tests/test_operations.py::test_validate_name_messages",
+            "tests/test_operations.py::test_bad_names_are_refused_before_tmux",
+            "tests/test_operations.py::test_good_names_arrive_exactly",
+            "tests/test_operations.py::test_spawn_refuses_bad_kind_and_empty_command",
+            "tests/test_operations.py::test_keys_and_interrupt",
             "tests/test_cli_input.py::test_names_tmux_would_change_or_read_as_ids_are_refused",
             "tests/test_cli_input.py::test_a_dollar_is_refused_in_session_names_only",
             "tests/test_cli_input.py::test_keys_without_a_target_says_so",
@@ -82,11 +91,18 @@ def pytest_command(module: Module) -> list[str]:
 
 
 def session_path(name: str, module: Module) -> Path:
-    digest = hashlib.sha256()
-    for part in (module.path, *module.tests):
-        digest.update(part.encode())
-        digest.update((ROOT / part.split("::")[0]).read_bytes())
-    return SESSIONS / f"{name}-{digest.hexdigest()[:12]}.sqlite"
+    """Named after the module's source: a mutant is an occurrence of an operator in that source,
+    so a session is worth keeping exactly as long as the source is unchanged."""
+    digest = hashlib.sha256((ROOT / module.path).read_bytes()).hexdigest()[:12]
+    return SESSIONS / f"{name}-{digest}.sqlite"
+
+
+def kept_session(name: str) -> Path:
+    """The session of `name`'s last run (the module on disk may be a mutant right now)."""
+    sessions = list(SESSIONS.glob(f"{name}-*.sqlite"))
+    if not sessions:
+        raise SystemExit(f"mutate: {name} has not been run")
+    return sessions[0]
 
 
 def function_lines(path: Path, qualname: str) -> str:
@@ -185,16 +201,25 @@ def write_config(name: str, module: Module, timeout: float) -> Path:
 
 
 def cosmic_ray(*args: str | Path) -> None:
-    subprocess.run([Path(sys.executable).parent / args[0], *args[1:]], cwd=ROOT, check=True)
+    """Run one of cosmic-ray's commands. Should we be stopped while it runs, it is stopped first
+    with SIGINT, which makes it put back the module it mutated."""
+    process = subprocess.Popen([Path(sys.executable).parent / args[0], *args[1:]], cwd=ROOT)
+    try:
+        code = process.wait()
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            process.wait()
+    if code != 0:
+        raise SystemExit(f"mutate: {args[0]} {args[1]} failed (exit {code})")
 
 
-def mutate(name: str, module: Module) -> tuple[int, int, int, int]:
+def mutate(name: str, module: Module, fresh: bool) -> tuple[int, int, int, int]:
     """Run (or resume) one module's session; return killed, survived, timeout, total."""
-    SESSIONS.mkdir(exist_ok=True)
     session = session_path(name, module)
     took = check_tests_see_the_module(module)
     config = write_config(name, module, timeout=max(60.0, 4 * took))
-    if not session.exists():
+    if fresh or not session.exists():
         for stale in SESSIONS.glob(f"{name}-*.sqlite"):
             stale.unlink()
         cosmic_ray("cosmic-ray", "init", config, session)
@@ -203,7 +228,34 @@ def mutate(name: str, module: Module) -> tuple[int, int, int, int]:
         if module.only is not None:
             cosmic_ray("cr-filter-lines", "--config", config, session)
     print(f"mutate: {name}: {module.path} (baseline {took:.0f} s)", flush=True)
-    cosmic_ray("cosmic-ray", "exec", config, session)
+    path = ROOT / module.path
+    original = path.read_text()
+    try:
+        cosmic_ray("cosmic-ray", "exec", config, session)
+    finally:
+        if path.read_text() != original:  # cosmic-ray itself was killed mid-mutant
+            path.write_text(original)
+            print(f"mutate: put the original {module.path} back", file=sys.stderr)
+    return report(name, session)
+
+
+def retest_survivors(name: str, module: Module) -> tuple[int, int, int, int]:
+    """Run the survivors of the kept session again against the tests as they are now: how a
+    new test shows which survivors it kills, without running every mutant again."""
+    session = session_path(name, module)
+    if not session.exists():
+        raise SystemExit(f"mutate: no session of {name} for its current source: run it first")
+    took = check_tests_see_the_module(module)
+    command = shlex.join(pytest_command(module))
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        survivors = [
+            item
+            for item, result in db.completed_work_items
+            if result.test_outcome == TestOutcome.SURVIVED
+        ]
+        for item in survivors:
+            print(f"mutate: {name}: survivor {item.job_id} again", flush=True)
+            db.set_result(item.job_id, mutate_and_test(item.mutations, command, max(60, 4 * took)))
     return report(name, session)
 
 
@@ -230,18 +282,34 @@ def report(name: str, session: Path) -> tuple[int, int, int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("modules", nargs="*", help=f"of {', '.join(MODULES)} (default: all)")
-    parser.add_argument("--report", action="store_true", help="print the last run, run nothing")
+    what = parser.add_mutually_exclusive_group()
+    what.add_argument("--report", action="store_true", help="print the last run, run nothing")
+    what.add_argument(
+        "--survivors", action="store_true", help="run only the last run's survivors again"
+    )
+    what.add_argument("--fresh", action="store_true", help="start over, do not resume")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-ups on the way out
     names = args.modules or list(MODULES)
     if unknown := set(names) - set(MODULES):
         parser.error(f"no such module: {', '.join(sorted(unknown))}")
+    os.chdir(ROOT)  # cosmic-ray's module paths and test command are relative to it
+    SESSIONS.mkdir(exist_ok=True)
+    lock = (SESSIONS / "lock").open("w")
+    if not args.report:  # two runs would put two mutants in the tree at once
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SystemExit("mutate: another run is under way in this tree") from None
     scores = {}
     for name in names:
         module = MODULES[name]
         if args.report:
-            scores[name] = report(name, session_path(name, module))
+            scores[name] = report(name, kept_session(name))
+        elif args.survivors:
+            scores[name] = retest_survivors(name, module)
         else:
-            scores[name] = mutate(name, module)
+            scores[name] = mutate(name, module, fresh=args.fresh)
     print("module     killed  survived  timeout  total")
     for name, (killed, survived, timeout, total) in scores.items():
         print(f"{name:<10} {killed:>6}  {survived:>8}  {timeout:>7}  {total:>5}")
