@@ -75,7 +75,9 @@ MODULES: dict[str, Module] = {
         "src/tmuxorch/server/auth.py", ("tests/test_server_units.py", "tests/test_server.py")
     ),
     "scope": Module(
-        "src/tmuxorch/server/server.py", ("tests/test_server.py",), only="ClientSession._serve"
+        "src/tmuxorch/server/server.py",
+        ("tests/test_server_errors_logged.py", "tests/test_server.py"),
+        only="ClientSession._serve",
     ),
     "hub": Module(
         "src/tmuxorch/server/hub.py", ("tests/test_server_units.py", "tests/test_server.py")
