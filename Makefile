@@ -1,5 +1,5 @@
 # The two commands of the quick start: `make run` and `make test`. Each sets up what is missing first.
-.PHONY: run test lint bench setup clean
+.PHONY: run test lint bench mutate setup clean
 
 setup:
 	@scripts/bootstrap.sh dev
@@ -32,5 +32,18 @@ bench: setup
 	fi
 	@.venv-bench/bin/python -m bench $(ARGS)
 
+# Mutation testing (scripts/mutate.py holds which tests go with which module): too slow for
+# `make test`. cosmic-ray registers no pytest plugin, so it goes into .venv, on the first
+# `make mutate` and again when pyproject.toml changes. ARGS picks modules: `make mutate ARGS=names`.
+MUTATE_STAMP = .venv/.mutate-$(shell cksum pyproject.toml | cut -d' ' -f1)
+mutate: setup
+	@if [ ! -f $(MUTATE_STAMP) ]; then \
+	  echo "mutate: installing tmuxorch[mutate] into .venv" >&2; \
+	  .venv/bin/python -m pip install -q -e ".[mutate]" >.venv/pip-mutate.log 2>&1 \
+	    || { cat .venv/pip-mutate.log >&2; exit 1; }; \
+	  rm -f .venv/.mutate-*; touch $(MUTATE_STAMP); \
+	fi
+	@.venv/bin/python scripts/mutate.py $(ARGS)
+
 clean:
-	rm -rf .venv .venv-bench .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .venv-bench .pytest_cache .mypy_cache .ruff_cache .cosmic-ray
