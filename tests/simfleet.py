@@ -6,10 +6,15 @@ exact bytes arrived, exactly once, in exactly the pane that was meant.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+from tmuxorch.core.engine import Engine
+from tmuxorch.core.events import AgentStateChanged
 from tmuxorch.simagent import PROMPT_PREFIX as BOX_PROMPT
 
 from .conftest import TmuxFixture, wait_for
@@ -132,3 +137,25 @@ def exit_time(tmux: TmuxFixture, pane: str) -> str:
     if dead == "1" and not at:
         tmux.tmux("run-shell", "true")
     return at
+
+
+@contextlib.asynccontextmanager
+async def state_changes(engine: Engine, pane: str) -> AsyncIterator[list[AgentStateChanged]]:
+    """The `agent_state` events of `pane`, collected while the body runs; entered once the
+    sweeper has seen the pane idle (its first observation, not an event), so the body's first
+    change is the first event."""
+    stream = await engine.subscribe()
+    changes: list[AgentStateChanged] = []
+
+    async def collect() -> None:
+        async for event in stream:
+            if isinstance(event, AgentStateChanged) and event.pane_id == pane:
+                changes.append(event)
+
+    task = asyncio.create_task(collect())
+    try:
+        await wait_for(lambda: {p: s for p, _, s in engine.agents.states()}.get(pane) == "idle")
+        yield changes
+    finally:
+        task.cancel()
+        await stream.close()

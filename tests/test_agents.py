@@ -10,12 +10,11 @@ from tmuxorch.core.agents import BUILTIN_PROFILES, AgentDetector, load_profiles,
 from tmuxorch.core.backend import LocalBackend
 from tmuxorch.core.config import RuleConfig, Settings
 from tmuxorch.core.engine import Engine
-from tmuxorch.core.events import AgentStateChanged
 from tmuxorch.core.models import Pane, Window
 from tmuxorch.core.tracker import AgentTracker
 
 from .conftest import TmuxFixture, wait_for
-from .simfleet import exit_time, start_agent
+from .simfleet import exit_time, start_agent, state_changes
 
 
 def _pane(command: str, *, agent: bool = False, active: bool = True) -> Pane:
@@ -111,30 +110,14 @@ async def test_state_changes_arrive_as_events(
     """Each change of an agent's screen arrives once, as the state it shows. (How soon is
     measured in bench/states.py, not asserted here: a loaded machine makes it late.)"""
     agent = await start_agent(running_tmux, tmp_path, "--busy", "2.5")
-    stream = await engine.subscribe()
-    seen: list[str] = []
-
-    async def collect() -> None:
-        async for event in stream:
-            if isinstance(event, AgentStateChanged) and event.pane_id == agent.pane:
-                seen.append(event.state)
-
-    task = asyncio.create_task(collect())
-    try:
-        # the sweeper has seen the idle screen (the first observation, not an event)
-        await wait_for(
-            lambda: {p: s for p, _, s in engine.agents.states()}.get(agent.pane) == "idle"
-        )
+    async with state_changes(engine, agent.pane) as changes:
         agent.type("work please")
         agent.keys("Enter")
-        await wait_for(lambda: seen == ["busy"], timeout=10)
-        await wait_for(lambda: seen == ["busy", "idle"], timeout=10)
+        await wait_for(lambda: [c.state for c in changes] == ["busy"], timeout=10)
+        await wait_for(lambda: [c.state for c in changes] == ["busy", "idle"], timeout=10)
         agent.type("now APPROVE it")
         agent.keys("Enter")
-        await wait_for(lambda: seen[-1:] == ["waiting"], timeout=10)
-    finally:
-        task.cancel()
-        await stream.close()
+        await wait_for(lambda: [c.state for c in changes][-1:] == ["waiting"], timeout=10)
 
 
 async def test_a_dead_agent_is_exited_at_once(

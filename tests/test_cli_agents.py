@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import select
@@ -14,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from tmuxorch.core.engine import Engine
-from tmuxorch.core.events import AgentStateChanged
 
 from .conftest import TmuxFixture, reap, wait_for
 from .simfleet import (
@@ -24,6 +22,7 @@ from .simfleet import (
     start_agent,
     start_agents,
     start_login_menu,
+    state_changes,
     type_marker,
 )
 
@@ -271,19 +270,7 @@ async def test_status_since_is_when_a_watching_tmuxorch_saw_the_state_begin(
     agent = await start_agent(running_tmux, tmp_path, "--busy", "0.5")
     first = agent_of(running_tmux, agent.pane)["agent"]
     assert first == {"kind": "sim", "state": "idle", "since": None}  # nobody saw it begin
-    stream = await engine.subscribe()  # a watching tmuxorch, as a TUI or `serve` is
-    changes: list[AgentStateChanged] = []
-
-    async def collect() -> None:
-        async for event in stream:
-            if isinstance(event, AgentStateChanged) and event.pane_id == agent.pane:
-                changes.append(event)
-
-    task = asyncio.create_task(collect())
-    try:
-        await wait_for(
-            lambda: {p: s for p, _, s in engine.agents.states()}.get(agent.pane) == "idle"
-        )
+    async with state_changes(engine, agent.pane) as changes:  # a watching tmuxorch (TUI, serve)
         agent.type("work please")
         agent.keys("Enter")
         await wait_for(lambda: [c.state for c in changes] == ["busy", "idle"], timeout=8)
@@ -293,9 +280,6 @@ async def test_status_since_is_when_a_watching_tmuxorch_saw_the_state_begin(
         await wait_for(lambda: running_tmux.tmux(*option).strip() == recorded)
         seen = agent_of(running_tmux, agent.pane)["agent"]
         assert seen == {"kind": "sim", "state": "idle", "since": pytest.approx(began, abs=1e-3)}
-    finally:
-        task.cancel()
-        await stream.close()
 
 
 async def test_a_dead_agent_pane_is_an_exited_agent_in_a_one_shot_status(
