@@ -10,12 +10,14 @@ run: setup
 test: setup
 	.venv/bin/ruff check src tests bench
 	.venv/bin/mypy
+	.venv/bin/lint-imports
 	.venv/bin/pytest -q $(PYTEST_ARGS)
 
 lint: setup
 	.venv/bin/ruff check src tests bench
 	.venv/bin/ruff format --check src tests bench
 	.venv/bin/mypy
+	.venv/bin/lint-imports
 
 # The benchmark has its own venv: it needs libtmux, which must stay out of the test environment.
 # It is made from .venv's Python (>= 3.11, found by bootstrap.sh), installed again only when

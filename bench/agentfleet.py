@@ -16,8 +16,8 @@ import time
 from collections.abc import Iterator, Sequence
 
 from bench.fleet import Fleet, PaneCommand, Shape, fleet
+from tmuxorch.core.agents.tracker import capture_command
 from tmuxorch.core.engine import Engine
-from tmuxorch.core.tracker import capture_command
 from tmuxorch.simagent import PROMPT_PREFIX
 
 AGENT_SIZE = (200, 50)

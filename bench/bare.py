@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.fleet import clean_environ, tmux_binary
-from tmuxorch.core.quoting import control_lines
+from tmuxorch.core.tmux.quoting import control_lines
 
 
 class BareControlClient:

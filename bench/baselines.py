@@ -25,8 +25,8 @@ from types import TracebackType
 from typing import Any
 
 from bench.fleet import Fleet
-from tmuxorch.core.agents import load_profiles
-from tmuxorch.core.config import Settings
+from tmuxorch.core.agents.profiles import load_profiles
+from tmuxorch.core.store.config import Settings
 
 POLL_INTERVAL_S = 0.5
 STRUCTURE = ("session_id", "session_name", "window_id", "window_name", "pane_id", "pane_dead")

@@ -36,11 +36,11 @@ from bench.baselines import classifier, libtmux_or_none
 from bench.fleet import SESSION_PREFIX, Fleet
 from bench.procs import ProcessCounter
 from bench.report import finish, one_record_arguments, print_targets, progress
-from tmuxorch.core.backend import LocalBackend
-from tmuxorch.core.delivery import HELD_BACK, input_off_query, typing_batch
+from tmuxorch.core.agents.tracker import capture_command
 from tmuxorch.core.engine import Engine
-from tmuxorch.core.tmux_server import TmuxServer
-from tmuxorch.core.tracker import capture_command
+from tmuxorch.core.local import LocalBackend
+from tmuxorch.core.ops.delivery import HELD_BACK, input_off_query, typing_batch
+from tmuxorch.core.tmux.server import TmuxServer
 from tmuxorch.simagent import REPLY_PREFIX
 
 TYPE_TARGET_MS = 15.0

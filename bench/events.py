@@ -31,7 +31,7 @@ from bench.baselines import (
 from bench.fleet import PANE_COMMAND, Fleet, Shape, fleet
 from bench.report import finish, one_record_arguments, print_targets, progress
 from tmuxorch.core.engine import Engine
-from tmuxorch.core.tmux_server import TmuxServer
+from tmuxorch.core.tmux.server import TmuxServer
 
 SESSION_WINDOW_TARGET_MS = 100.0
 PANE_DIED_TARGET_MS = 1500.0

@@ -43,8 +43,8 @@ from bench.fleet import PANE_COMMAND, Fleet, Shape, fleet
 from bench.report import finish, one_record_arguments, print_targets, progress
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.events import AgentStateChanged
-from tmuxorch.core.store import Store
-from tmuxorch.core.tmux_server import TmuxServer
+from tmuxorch.core.store.store import Store
+from tmuxorch.core.tmux.server import TmuxServer
 from tmuxorch.server.server import ServerOptions, TmuxorchServer
 from tmuxorch.server.tokens import TokenStore
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bench.report import progress
 from tmuxorch.core.engine import Engine
-from tmuxorch.core.tmux_server import TmuxServer
+from tmuxorch.core.tmux.server import TmuxServer
 
 
 def rss_mb() -> float:

@@ -29,9 +29,9 @@ from bench.fleet import Fleet
 from bench.procs import ProcessCounter
 from bench.report import finish, one_record_arguments, print_targets, progress
 from bench.state_latency import AGENT_BUSY_S, max_of, median_of, time_events, time_polls
+from tmuxorch.core.agents.tracker import AgentTracker
 from tmuxorch.core.engine import Engine
-from tmuxorch.core.tmux_server import TmuxServer
-from tmuxorch.core.tracker import AgentTracker
+from tmuxorch.core.tmux.server import TmuxServer
 
 SWEEP_TARGET_MS = 10.0
 EVENT_TARGET_MS = 1000.0

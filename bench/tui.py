@@ -29,10 +29,10 @@ from bench.baselines import Look, Poller, libtmux_look, phases, ratio, subproces
 from bench.fleet import SESSION_PREFIX, Fleet, Shape, fleet
 from bench.report import finish, one_record_arguments, print_targets, progress
 from bench.rss import rss_mb
-from tmuxorch.core.backend import LocalBackend
 from tmuxorch.core.engine import Engine, EventStream
 from tmuxorch.core.events import AgentStateChanged
-from tmuxorch.core.tmux_server import TmuxServer
+from tmuxorch.core.local import LocalBackend
+from tmuxorch.core.tmux.server import TmuxServer
 from tmuxorch.simagent import BUSY_FORMAT
 from tmuxorch.tui.app import TmuxorchApp
 

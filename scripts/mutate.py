@@ -51,7 +51,7 @@ class Module:
 
 MODULES: dict[str, Module] = {
     "delivery": Module(
-        "src/tmuxorch/core/delivery.py",
+        "src/tmuxorch/core/ops/delivery.py",
         ("tests/test_delivery.py", "tests/test_submit.py", "tests/test_send_targets.py"),
     ),
     "targets": Module(
@@ -70,7 +70,7 @@ MODULES: dict[str, Module] = {
             "tests/test_cli_input.py::test_keys_without_a_target_says_so",
         ),
     ),
-    "quoting": Module("src/tmuxorch/core/quoting.py", ("tests/test_quoting.py",)),
+    "quoting": Module("src/tmuxorch/core/tmux/quoting.py", ("tests/test_quoting.py",)),
     "auth": Module(
         "src/tmuxorch/server/auth.py", ("tests/test_server_units.py", "tests/test_server.py")
     ),

@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from tmuxorch.core.backend import LocalBackend
 from tmuxorch.core.engine import Engine
-from tmuxorch.core.tmux_server import TmuxServer
+from tmuxorch.core.local import LocalBackend
+from tmuxorch.core.tmux.server import TmuxServer
 
 from .serverkit import Served, served
 

@@ -15,12 +15,12 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from tmuxorch.core.audit import AuditLog
 from tmuxorch.core.backend import Backend
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.events import AgentStateChanged
-from tmuxorch.core.store import Store
-from tmuxorch.server.protocol import SERVER_FRAME_ADAPTER
+from tmuxorch.core.store.audit import AuditLog
+from tmuxorch.core.store.store import Store
+from tmuxorch.protocol.wire import SERVER_FRAME_ADAPTER
 from tmuxorch.server.server import ServerOptions, TmuxorchServer
 from tmuxorch.server.tokens import TokenStore
 

@@ -6,12 +6,17 @@ import asyncio
 import time
 from pathlib import Path
 
-from tmuxorch.core.agents import BUILTIN_PROFILES, AgentDetector, load_profiles, window_kind
-from tmuxorch.core.backend import LocalBackend
-from tmuxorch.core.config import RuleConfig, Settings
+from tmuxorch.core.agents.profiles import (
+    BUILTIN_PROFILES,
+    AgentDetector,
+    load_profiles,
+    window_kind,
+)
+from tmuxorch.core.agents.tracker import AgentTracker
 from tmuxorch.core.engine import Engine
+from tmuxorch.core.local import LocalBackend
 from tmuxorch.core.models import Pane, Window
-from tmuxorch.core.tracker import AgentTracker
+from tmuxorch.core.store.config import RuleConfig, Settings
 
 from .conftest import TmuxFixture, wait_for
 from .simfleet import exit_time, start_agent, state_changes
@@ -195,7 +200,7 @@ async def test_annotating_an_unchanged_fleet_keeps_its_objects(
 def test_what_a_pane_records_is_read_strictly() -> None:
     """`@tmuxorch-since` is a user-settable option: only `STATE TIME` is believed; tmux's own
     exit time of a dead pane wins; the start command is split as tmux quoted it."""
-    from tmuxorch.core.tracker import _listed
+    from tmuxorch.core.agents.tracker import _listed
 
     assert _listed(["claude", "idle 1764000100.500", "", ""]).recorded == ("idle", 1764000100.5)
     for record in ("idle", "idle soon", "asleep 1.0", "idle 1.0.0", "idle -1", ""):

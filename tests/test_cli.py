@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from tmuxorch.core.hidden import is_hidden
+from tmuxorch.core.tmux.hidden import is_hidden
 
 from .conftest import TmuxFixture
 

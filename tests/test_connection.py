@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tmuxorch.core.connection import TmuxConnection
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import TmuxUnavailableError
-from tmuxorch.core.fallback import run_chained
+from tmuxorch.core.tmux.connection import TmuxConnection
+from tmuxorch.core.tmux.fallback import run_chained
 
 from .conftest import TmuxFixture, wait_for
 
@@ -127,7 +127,7 @@ async def test_missing_tmux_binary_is_a_clear_error(
 
 
 def test_not_a_socket_is_a_clear_error(tmp_path: os.PathLike[str]) -> None:
-    from tmuxorch.core.tmux_server import TmuxServer
+    from tmuxorch.core.tmux.server import TmuxServer
 
     regular = Path(tmp_path) / "file"
     regular.write_text("x")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tmuxorch.core.backend import LocalBackend
 from tmuxorch.core.engine import Engine
+from tmuxorch.core.local import LocalBackend
 
 from .conftest import TmuxFixture, wait_for
 from .simfleet import SimAgent, start_agent, start_agents
@@ -191,7 +191,7 @@ async def test_target_vanishing_mid_batch_fails_alone(
     keep, gone = await start_agents(running_tmux, tmp_path, 2, "--busy", "0")
     snapshot = await backend.snapshot()
     running_tmux.tmux("kill-pane", "-t", gone.pane)  # after the snapshot, before the send
-    from tmuxorch.core.delivery import deliver
+    from tmuxorch.core.ops.delivery import deliver
 
     receipts = await deliver(engine.agents, snapshot, [gone.pane, keep.pane, "%999"], "still")
     by_target = {r.target: r for r in receipts}
@@ -249,7 +249,7 @@ def test_sim_agent_helper_reads_logs(tmp_path: Path) -> None:
 )
 def test_what_goes_as_one_bracketed_paste(text: str, bracketed: bool) -> None:
     """Unbracketed, a Tab is the completion key of shells and agent CLIs, not text."""
-    from tmuxorch.core.delivery import typing_batch
+    from tmuxorch.core.ops.delivery import typing_batch
 
     pastes = [c for _, c in typing_batch(["%1"], text, "b") if c[0] == "paste-buffer"]
     assert [("-p" in c) for c in pastes] == [bracketed]

@@ -102,7 +102,7 @@ async def test_a_server_stopped_after_a_spawn_stays_stopped(
 ) -> None:
     """Only the spawn itself may start a server: a long-lived engine (TUI, serve) whose watcher
     reconnects must not bring back a server someone stopped."""
-    from tmuxorch.core.backend import LocalBackend
+    from tmuxorch.core.local import LocalBackend
 
     attempts = [0]
     connect = engine.connection.connect

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from tmuxorch.core.framing import ControlFramer, Notification
+from tmuxorch.core.tmux.framing import ControlFramer, Notification
 
 Block = tuple[bool, bool, list[str]]
 

@@ -14,7 +14,7 @@ import pytest
 
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.events import Event
-from tmuxorch.core.hidden import is_hidden
+from tmuxorch.core.tmux.hidden import is_hidden
 
 from .conftest import TmuxFixture, reap, wait_for
 

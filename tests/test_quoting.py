@@ -7,14 +7,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tmuxorch.core.engine import Engine
-from tmuxorch.core.fallback import run_chained
-from tmuxorch.core.quoting import (
+from tmuxorch.core.tmux.fallback import run_chained
+from tmuxorch.core.tmux.quoting import (
     argv_argument,
     chained_argv,
     control_lines,
     quote_control_argument,
 )
-from tmuxorch.core.tmux_server import TmuxServer
+from tmuxorch.core.tmux.server import TmuxServer
 
 from .conftest import TmuxFixture
 

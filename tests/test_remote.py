@@ -25,13 +25,14 @@ from pathlib import Path
 
 import pytest
 
-from tmuxorch.core.backend import Backend, EventSubscription, LocalBackend
+from tmuxorch.client.dialing import check_url, load_token
+from tmuxorch.client.remote import ForbiddenError, RefusedError, RemoteBackend
+from tmuxorch.core.backend import Backend, EventSubscription
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import BadInputError, TargetNotFoundError, TmuxUnavailableError
 from tmuxorch.core.events import AgentStateChanged, Event
-from tmuxorch.core.hidden import is_hidden
-from tmuxorch.server.dialing import check_url, load_token
-from tmuxorch.server.remote import ForbiddenError, RefusedError, RemoteBackend
+from tmuxorch.core.local import LocalBackend
+from tmuxorch.core.tmux.hidden import is_hidden
 from tmuxorch.server.server import ServerOptions, TmuxorchServer
 
 from .conftest import TmuxFixture, wait_for

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tmuxorch.core.backend import LocalBackend
-from tmuxorch.core.delivery import Receipt
-from tmuxorch.server.remote import ConnectionLostError, RemoteBackend
+from tmuxorch.client.remote import ConnectionLostError, RemoteBackend
+from tmuxorch.core.local import LocalBackend
+from tmuxorch.core.models import Receipt
 
 from .conftest import TmuxFixture, wait_for
 from .serverkit import Served

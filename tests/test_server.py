@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tmuxorch.core.audit import AuditLog
 from tmuxorch.core.engine import Engine
-from tmuxorch.server.protocol import MUTATING_OPS, ProtocolError, read_envelope, validate_request
+from tmuxorch.core.store.audit import AuditLog
+from tmuxorch.protocol.wire import MUTATING_OPS, ProtocolError, read_envelope, validate_request
 from tmuxorch.server.server import ServerOptions
 from tmuxorch.server.tokens import TokenStore
 

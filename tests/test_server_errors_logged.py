@@ -10,8 +10,8 @@ from typing import NoReturn
 
 import pytest
 
-from tmuxorch.core.backend import LocalBackend
 from tmuxorch.core.errors import BadInputError, TargetNotFoundError, TmuxUnavailableError
+from tmuxorch.core.local import LocalBackend
 
 from .serverkit import Served
 

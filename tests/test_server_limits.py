@@ -9,8 +9,8 @@ import json
 import socket
 from pathlib import Path
 
-from tmuxorch.core.backend import LocalBackend
 from tmuxorch.core.engine import Engine
+from tmuxorch.core.local import LocalBackend
 from tmuxorch.server.server import ServerOptions
 
 from .conftest import TmuxFixture, wait_for

@@ -14,10 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tmuxorch.core.events import Event, PaneAdded, TmuxUp
-from tmuxorch.core.store import Store
-from tmuxorch.server.auth import FailureLimiter, Gatekeeper, Rejection, host_name, is_loopback_host
-from tmuxorch.server.hub import Hub, Outbox
-from tmuxorch.server.protocol import (
+from tmuxorch.core.store.store import Store
+from tmuxorch.protocol.wire import (
     MUTATING_OPS,
     OPS,
     READ_OPS,
@@ -27,6 +25,8 @@ from tmuxorch.server.protocol import (
     schema_text,
     validate_request,
 )
+from tmuxorch.server.auth import FailureLimiter, Gatekeeper, Rejection, host_name, is_loopback_host
+from tmuxorch.server.hub import Hub, Outbox
 from tmuxorch.server.tokens import TokenStore
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
@@ -261,7 +261,7 @@ def test_error_messages_are_short_and_do_not_echo_input() -> None:
 
 def test_docs_embed_the_current_schema() -> None:
     text = DOCS.read_text()
-    assert schema_text() in text, "docs/protocol.md is stale: python -m tmuxorch.server.protocol"
+    assert schema_text() in text, "docs/protocol.md is stale: python -m tmuxorch.protocol.wire"
 
 
 # -- handshake checks -----------------------------------------------------------------------------
@@ -331,8 +331,8 @@ def test_snapshot_documents_with_keys_from_a_newer_server_still_parse() -> None:
     without changing the document it was given."""
     import copy
 
+    from tmuxorch.client.remote import RemoteOperationError, snapshot_from
     from tmuxorch.core.models import Pane, Session, Snapshot, TmuxInfo, Window
-    from tmuxorch.server.remote import RemoteOperationError, snapshot_from
 
     pane = Pane(
         id="%1",

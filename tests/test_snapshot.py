@@ -8,8 +8,8 @@ import time
 import pytest
 
 from tmuxorch.core.engine import Engine
-from tmuxorch.core.hidden import is_hidden
-from tmuxorch.core.snapshot import SnapshotParser
+from tmuxorch.core.tmux.hidden import is_hidden
+from tmuxorch.core.tmux.snapshot import SnapshotParser
 
 from .conftest import TmuxFixture
 

@@ -13,17 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from tmuxorch.core import paths
-from tmuxorch.core.audit import TEXT_PREVIEW_CHARS, AuditEntry, AuditLog, local_actor
-from tmuxorch.core.config import (
+from tmuxorch.core.errors import BadInputError, TmuxorchError
+from tmuxorch.core.store import paths
+from tmuxorch.core.store.audit import TEXT_PREVIEW_CHARS, AuditEntry, AuditLog, local_actor
+from tmuxorch.core.store.config import (
     AgentProfileConfig,
     ConfigError,
     RuleConfig,
     Settings,
     load_settings,
 )
-from tmuxorch.core.errors import BadInputError, TmuxorchError
-from tmuxorch.core.store import MIGRATIONS, Store, StoreError, split_statements
+from tmuxorch.core.store.store import MIGRATIONS, Store, StoreError, split_statements
 
 
 @pytest.fixture(autouse=True)

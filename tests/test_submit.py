@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tmuxorch.core.backend import LocalBackend
-from tmuxorch.core.delivery import deliver
 from tmuxorch.core.engine import Engine
+from tmuxorch.core.local import LocalBackend
+from tmuxorch.core.ops.delivery import deliver
 
 from .conftest import TmuxFixture, wait_for
 from .simfleet import SimAgent, start_agent

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tmuxorch.core.errors import BadInputError
-from tmuxorch.core.store import MIGRATIONS, Store, split_statements
+from tmuxorch.core.store.store import MIGRATIONS, Store, split_statements
 from tmuxorch.server import tokens as tokens_module
 from tmuxorch.server.tokens import TokenStore, hash_token, parse_duration
 

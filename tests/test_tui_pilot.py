@@ -11,9 +11,9 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from tmuxorch.core.backend import LocalBackend
-from tmuxorch.core.delivery import Receipt
 from tmuxorch.core.engine import Engine
+from tmuxorch.core.local import LocalBackend
+from tmuxorch.core.models import Receipt
 from tmuxorch.tui.app import TmuxorchApp
 from tmuxorch.tui.screens.prompts import ConfirmScreen
 from tmuxorch.tui.screens.send import SendScreen

@@ -14,10 +14,10 @@ from textual.command import CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from tmuxorch.cli import build_parser, open_backend
-from tmuxorch.core.backend import LocalBackend
-from tmuxorch.core.config import Settings
+from tmuxorch.cli.main import build_parser, open_backend
 from tmuxorch.core.engine import Engine
+from tmuxorch.core.local import LocalBackend
+from tmuxorch.core.store.config import Settings
 from tmuxorch.tui.app import TMUX_DOWN_BANNER, TmuxorchApp
 from tmuxorch.tui.screens.broadcast import BroadcastScreen
 from tmuxorch.tui.screens.prompts import RenameScreen, SpawnScreen

@@ -12,19 +12,20 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
-from tmuxorch.core.delivery import Receipt, held_back
 from tmuxorch.core.events import Event, TmuxDown
 from tmuxorch.core.models import (
     AgentInfo,
     AgentState,
     Pane,
+    Receipt,
     Session,
     Snapshot,
+    Spawned,
     TmuxInfo,
     Window,
     WindowKind,
 )
-from tmuxorch.core.operations import Spawned
+from tmuxorch.core.ops.delivery import held_back
 
 FIXED_TIME = 1_750_000_000.0
 """The clock of every fake-backed app: durations in snapshots never move."""
@@ -139,6 +140,7 @@ class FakeSubscription:
     def __init__(self) -> None:
         self.queue: asyncio.Queue[Event | None] = asyncio.Queue()
         self.closed = False
+        self.dropped = 0
 
     def __aiter__(self) -> AsyncIterator[Event]:
         return self._events()
@@ -181,6 +183,13 @@ class FakeBackend:
     @property
     def label(self) -> str:
         return self._label
+
+    connection_state = None
+    latency = None
+
+    def attach_argv(self, pane_id: str, *, switch: bool = False) -> list[str] | None:
+        self.calls.append(Call("attach_argv", (pane_id,), {"switch": switch}))
+        return None
 
     async def snapshot(self, *, activity: bool = False) -> Snapshot:
         self.calls.append(Call("snapshot", kwargs={"activity": activity}))

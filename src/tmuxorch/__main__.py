@@ -1,5 +1,5 @@
 """Allow `python -m tmuxorch`."""
 
-from tmuxorch.cli import main
+from tmuxorch.cli.main import main
 
 raise SystemExit(main())

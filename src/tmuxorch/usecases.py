@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from tmuxorch.core.delivery import HELD_BACK, Receipt, ReceiptStatus, held_back
-from tmuxorch.core.models import Pane, Snapshot
+from tmuxorch.core.models import Pane, Receipt, ReceiptStatus, Snapshot
+from tmuxorch.core.ops.delivery import HELD_BACK, held_back
 
 DELIVERED: tuple[ReceiptStatus, ...] = ("delivered", "queued")
 """Receipts that mean the message reached its agent (a busy one reads it next)."""

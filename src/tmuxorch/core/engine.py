@@ -15,23 +15,23 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 
-from tmuxorch.core.config import Settings
-from tmuxorch.core.connection import ServerNotRunningError, TmuxConnection
+from tmuxorch.core.agents.tracker import AgentTracker
 from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
 from tmuxorch.core.events import Event, TmuxDown, TmuxUp, diff_snapshots
-from tmuxorch.core.framing import Notification
-from tmuxorch.core.hidden import USER_SESSIONS, best_user_session, foreign, rescue_commands
 from tmuxorch.core.models import Snapshot, TmuxInfo
-from tmuxorch.core.results import CommandResult
-from tmuxorch.core.snapshot import (
+from tmuxorch.core.store.config import Settings
+from tmuxorch.core.tmux.connection import ServerNotRunningError, TmuxConnection
+from tmuxorch.core.tmux.framing import Notification
+from tmuxorch.core.tmux.hidden import USER_SESSIONS, best_user_session, foreign, rescue_commands
+from tmuxorch.core.tmux.results import CommandResult
+from tmuxorch.core.tmux.server import TmuxServer
+from tmuxorch.core.tmux.snapshot import (
     LIST_SESSIONS,
     WINDOW_ACTIVITY,
     SnapshotParser,
     empty_snapshot,
 )
-from tmuxorch.core.timeouts import within
-from tmuxorch.core.tmux_server import TmuxServer
-from tmuxorch.core.tracker import AgentTracker
+from tmuxorch.core.tmux.timeouts import within
 
 STRUCTURE_NOTIFICATIONS = frozenset(
     {

@@ -112,6 +112,16 @@ class TmuxUp(EventBase):
     version: str | None
 
 
+class Resynced(EventBase):
+    """The events since the last one cannot be told (a subscriber fell behind, a remote link
+    missed frames the server no longer has): here is the whole fleet instead. A consumer that
+    keeps a model replaces it with `snapshot`."""
+
+    event: Literal["resync"] = "resync"
+    reason: str
+    snapshot: Snapshot
+
+
 Event = Annotated[
     SessionAdded
     | SessionClosed
@@ -124,7 +134,8 @@ Event = Annotated[
     | PaneDied
     | AgentStateChanged
     | TmuxDown
-    | TmuxUp,
+    | TmuxUp
+    | Resynced,
     Field(discriminator="event"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -142,3 +142,24 @@ class Snapshot(Frozen):
     def to_status_document(self) -> dict[str, object]:
         """The `tmuxorch.status/1` JSON document (DESIGN.md); keys are only ever added."""
         return {"schema": STATUS_SCHEMA, **self.model_dump(mode="json")}
+
+
+ReceiptStatus = Literal[
+    "delivered", "queued", "not_submitted", "skipped_waiting", "skipped_unknown", "failed"
+]
+
+
+class Receipt(Frozen):
+    """What happened to the message in one target pane."""
+
+    target: str
+    status: ReceiptStatus
+    detail: str = ""
+
+
+class Spawned(Frozen):
+    """Where a spawned command runs."""
+
+    session_id: str
+    window_id: str
+    pane_id: str

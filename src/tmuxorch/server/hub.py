@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from tmuxorch.core.backend import EventSubscription
 from tmuxorch.core.events import Event
-from tmuxorch.server.protocol import event_frame
+from tmuxorch.protocol.wire import event_frame
 
 DEFAULT_HISTORY = 10_000
 DEFAULT_OUTBOX_LIMIT = 1 << 20  # 1 MiB

@@ -38,8 +38,7 @@ from websockets.http11 import Request as HttpRequest
 from websockets.http11 import Response as HttpResponse
 from websockets.protocol import State
 
-from tmuxorch.core.audit import AuditLog
-from tmuxorch.core.backend import Backend, LocalBackend
+from tmuxorch.core.backend import Backend
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import (
     BadInputError,
@@ -48,10 +47,10 @@ from tmuxorch.core.errors import (
     TmuxorchError,
     TmuxUnavailableError,
 )
-from tmuxorch.server import protocol
-from tmuxorch.server.auth import FailureLimiter, Gatekeeper, Rejection, is_loopback_host
-from tmuxorch.server.hub import DEFAULT_HISTORY, DEFAULT_OUTBOX_LIMIT, Hub, Outbox
-from tmuxorch.server.protocol import (
+from tmuxorch.core.local import LocalBackend
+from tmuxorch.core.store.audit import AuditLog
+from tmuxorch.protocol import wire as protocol
+from tmuxorch.protocol.wire import (
     MUTATING_OPS,
     CaptureRequest,
     ErrorCode,
@@ -69,6 +68,8 @@ from tmuxorch.server.protocol import (
     SubscribeRequest,
     UnsubscribeRequest,
 )
+from tmuxorch.server.auth import FailureLimiter, Gatekeeper, Rejection, is_loopback_host
+from tmuxorch.server.hub import DEFAULT_HISTORY, DEFAULT_OUTBOX_LIMIT, Hub, Outbox
 from tmuxorch.server.redaction import websockets_logger
 from tmuxorch.server.tokens import TokenInfo, TokenStore
 

@@ -36,7 +36,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from tmuxorch.core.errors import BadInputError
-from tmuxorch.core.store import Store
+from tmuxorch.core.store.store import Store
 
 Scope = Literal["read", "control"]
 SCOPES: tuple[Scope, ...] = ("read", "control")

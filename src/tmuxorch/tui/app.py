@@ -22,11 +22,10 @@ from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from tmuxorch.core.backend import Backend, LocalBackend
-from tmuxorch.core.delivery import Receipt
+from tmuxorch.core.backend import Backend
 from tmuxorch.core.errors import TmuxorchError
 from tmuxorch.core.events import AgentStateChanged, Event
-from tmuxorch.core.models import AgentInfo, Pane, Session, Snapshot, Window
+from tmuxorch.core.models import AgentInfo, Pane, Receipt, Session, Snapshot, Window
 from tmuxorch.core.targets import input_panes, resolve_target
 from tmuxorch.tui.keymap import BINDINGS, DESCRIPTIONS
 from tmuxorch.tui.messages import (
@@ -98,7 +97,7 @@ class TmuxorchApp(App[None]):
         if self.live:
             self.follow_events()
             self.set_interval(PREVIEW_INTERVAL, self.refresh_preview)
-            if hasattr(self.backend, "connection_state"):  # a remote backend
+            if self.backend.connection_state is not None:  # a link to a remote fleet
                 self.set_interval(1.0, self.show_connection)
 
     @property
@@ -180,7 +179,7 @@ class TmuxorchApp(App[None]):
                 async for event in subscription:
                     self.on_backend_event(event)
             except TmuxorchError as exc:
-                if getattr(self.backend, "connection_state", None) == "refused":
+                if self.backend.connection_state == "refused":
                     self._header.connection = "refused"
                     self._main.show_banner(str(exc))  # final (a bad token): no retrying
                     return
@@ -192,7 +191,7 @@ class TmuxorchApp(App[None]):
     def show_connection(self) -> None:
         """A remote backend's connection in the header (`live 3 ms`), and a banner while it
         is reconnecting."""
-        state = getattr(self.backend, "connection_state", None)
+        state = self.backend.connection_state
         if state not in ("live", "reconnecting"):
             return  # connecting, refused, closed: follow_events and refresh_fleet say so
         with contextlib.suppress(NoMatches):  # the app is exiting: the timer outlives widgets
@@ -200,8 +199,8 @@ class TmuxorchApp(App[None]):
 
     def _show_connection(self, state: str) -> None:
         if state == "live":
-            latency = getattr(self.backend, "latency", None)
-            ms = f" {latency * 1000:.0f} ms" if isinstance(latency, float) else ""
+            latency = self.backend.latency
+            ms = "" if latency is None else f" {latency * 1000:.0f} ms"
             self._header.connection = f"live{ms}"
             if self._connection_banner:
                 self._connection_banner = False
@@ -370,21 +369,16 @@ class TmuxorchApp(App[None]):
         pane = self._pane_under_cursor()
         if pane is None:
             return
-        if not isinstance(self.backend, LocalBackend):
+        switch = bool(os.environ.get("TMUX"))  # inside tmux: switch this client over
+        argv = self.backend.attach_argv(pane.id, switch=switch)
+        if argv is None:
             self.notify("Attaching works on the tmux host itself (run tmuxorch there)")
             return
-        socket = str(self.backend.engine.server.socket_path)
-        select = ["select-window", "-t", pane.window_id, ";", "select-pane", "-t", pane.id]
-        if os.environ.get("TMUX"):  # inside tmux: switch this client over
-            subprocess.run(
-                ["tmux", "-S", socket, *select, ";", "switch-client", "-t", pane.id], check=False
-            )
+        if switch:
+            subprocess.run(argv, check=False)
             return
         with self.suspend():
-            subprocess.run(
-                ["tmux", "-S", socket, *select, ";", "attach-session", "-t", pane.session_id],
-                check=False,
-            )
+            subprocess.run(argv, check=False)
         self.request_refresh()
 
     @work(group="act")
@@ -447,7 +441,7 @@ class TmuxorchApp(App[None]):
 
     @work(group="act", exclusive=True)
     async def action_demo(self) -> None:
-        from tmuxorch.demo import start_demo
+        from tmuxorch.cli.demo import start_demo
 
         self.notify("Starting a demo fleet of simulated agents…")
         try:

@@ -8,8 +8,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from tmuxorch.cli.render import STATE_BADGES
 from tmuxorch.core.models import Snapshot
-from tmuxorch.render import STATE_BADGES
 
 
 class FleetHeader(Static):

@@ -13,8 +13,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import DataTable
 
+from tmuxorch.cli.render import STATE_BADGES, state_age
 from tmuxorch.core.models import Pane, Snapshot
-from tmuxorch.render import STATE_BADGES, state_age
 from tmuxorch.tui.messages import AttachRequested, RowHighlighted
 
 Row = tuple[str, tuple[Text | str, ...]]

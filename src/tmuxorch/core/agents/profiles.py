@@ -18,8 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tmuxorch.core.config import RuleConfig, Settings
 from tmuxorch.core.models import AgentState, Pane, Session, Window, WindowKind
+from tmuxorch.core.store.config import RuleConfig, Settings
 
 SCREEN_TAIL_LINES = 25
 """How many non-empty lines from the bottom of the screen the patterns look at: old output

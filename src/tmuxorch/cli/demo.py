@@ -10,7 +10,8 @@ from collections.abc import Awaitable
 
 from tmuxorch.core.backend import Backend
 from tmuxorch.core.errors import BadInputError, TmuxorchError
-from tmuxorch.core.operations import SIMAGENT, Spawned
+from tmuxorch.core.models import Spawned
+from tmuxorch.core.ops.operations import SIMAGENT
 
 MAX_AGENTS = 50
 

@@ -12,17 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from tmuxorch.core.audit import AuditLog
-from tmuxorch.core.backend import Backend
-from tmuxorch.core.delivery import Receipt, validate_message
-from tmuxorch.core.errors import BadInputError, TargetNotFoundError, TmuxUnavailableError
-from tmuxorch.core.models import Pane, Snapshot, Window
-from tmuxorch.core.names import is_key, validate_key
-from tmuxorch.core.operations import shell_command
-from tmuxorch.core.store import Store
-from tmuxorch.core.summary import summarize
-from tmuxorch.core.targets import Target, input_panes, resolve_target, subtree
-from tmuxorch.render import (
+from tmuxorch.cli.render import (
     audit_table,
     counted,
     event_line,
@@ -32,6 +22,16 @@ from tmuxorch.render import (
     status_tree,
     summary_tables,
 )
+from tmuxorch.core.backend import Backend
+from tmuxorch.core.errors import BadInputError, TargetNotFoundError, TmuxUnavailableError
+from tmuxorch.core.models import Pane, Receipt, Snapshot, Window
+from tmuxorch.core.names import is_key, validate_key
+from tmuxorch.core.ops.delivery import validate_message
+from tmuxorch.core.ops.operations import shell_command
+from tmuxorch.core.store.audit import AuditLog
+from tmuxorch.core.store.store import Store
+from tmuxorch.core.summary import summarize
+from tmuxorch.core.targets import Target, input_panes, resolve_target, subtree
 from tmuxorch.usecases import DELIVERED, pane_label, plan_broadcast
 
 
@@ -265,7 +265,7 @@ async def cmd_events(args: argparse.Namespace, backend: Backend) -> int:
 
 
 async def cmd_demo(args: argparse.Namespace, backend: Backend) -> int:
-    from tmuxorch.demo import start_demo
+    from tmuxorch.cli.demo import start_demo
 
     session = await start_demo(backend, args.agents, args.session)
     print(

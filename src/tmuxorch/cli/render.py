@@ -15,10 +15,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from tmuxorch.core.audit import AuditEntry
-from tmuxorch.core.delivery import Receipt
 from tmuxorch.core.events import Event
-from tmuxorch.core.models import AgentInfo, AgentState, Pane, Snapshot, TmuxInfo, Window
+from tmuxorch.core.models import AgentInfo, AgentState, Pane, Receipt, Snapshot, TmuxInfo, Window
+from tmuxorch.core.store.audit import AuditEntry
 from tmuxorch.core.summary import Summary
 from tmuxorch.usecases import BroadcastPlan, pane_label
 

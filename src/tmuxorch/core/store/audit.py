@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from tmuxorch.core.errors import BadInputError
-from tmuxorch.core.store import Store
+from tmuxorch.core.store.store import Store
 
 TEXT_PREVIEW_CHARS = 500
 

@@ -9,20 +9,20 @@ import asyncio
 import sys
 import time
 
-from tmuxorch.commands import print_json
-from tmuxorch.core.audit import AuditLog
+from tmuxorch.cli.commands import print_json
+from tmuxorch.cli.render import make_console
 from tmuxorch.core.backend import Backend
-from tmuxorch.core.store import Store
-from tmuxorch.render import make_console
+from tmuxorch.core.store.audit import AuditLog
+from tmuxorch.core.store.store import Store
 
 
 async def cmd_serve(args: argparse.Namespace, _backend: Backend | None) -> int:
     """Serve this host's fleet over the WebSocket protocol until SIGTERM/SIGINT."""
     import logging
 
-    from tmuxorch.core.config import load_settings
     from tmuxorch.core.engine import Engine
-    from tmuxorch.core.tmux_server import TmuxServer
+    from tmuxorch.core.store.config import load_settings
+    from tmuxorch.core.tmux.server import TmuxServer
     from tmuxorch.server.server import (
         ServerOptions,
         TmuxorchServer,
@@ -72,7 +72,7 @@ async def cmd_token(args: argparse.Namespace, _backend: Backend | None) -> int:
     """Create, list or revoke the tokens `tmuxorch serve` accepts."""
     from rich.table import Table
 
-    from tmuxorch.render import ago
+    from tmuxorch.cli.render import ago
     from tmuxorch.server.tokens import TokenStore, parse_duration
 
     with Store() as store:

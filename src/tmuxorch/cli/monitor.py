@@ -23,11 +23,11 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from tmuxorch.cli.render import STATE_BADGES, event_line, make_console
 from tmuxorch.core.backend import Backend
 from tmuxorch.core.errors import BadInputError, TmuxorchError
 from tmuxorch.core.events import Event
 from tmuxorch.core.models import Snapshot
-from tmuxorch.render import STATE_BADGES, event_line, make_console
 
 RATE_WINDOW = 10.0
 """Seconds over which events/s is measured."""
@@ -35,21 +35,21 @@ REDRAW = 0.25
 RETRY = 1.0
 
 
-def connection_text(backend: object) -> str | None:
+def connection_text(backend: Backend) -> str | None:
     """`live 3 ms`, `reconnecting…`, … for a backend that reports its connection (a remote
     one); None for one that does not."""
-    state = getattr(backend, "connection_state", None)
-    if not isinstance(state, str):
+    state = backend.connection_state
+    if state is None:
         return None
     if state == "live":
-        latency = getattr(backend, "latency", None)
-        return "live" if not isinstance(latency, float) else f"live {latency * 1000:.0f} ms"
+        latency = backend.latency
+        return "live" if latency is None else f"live {latency * 1000:.0f} ms"
     return {"reconnecting": "reconnecting…", "connecting": "connecting…"}.get(state, state)
 
 
-def _refused(backend: object) -> bool:
+def _refused(backend: Backend) -> bool:
     """The server refused us for good (a bad token): retrying cannot help."""
-    return getattr(backend, "connection_state", None) == "refused"
+    return backend.connection_state == "refused"
 
 
 class Dashboard:

@@ -15,10 +15,10 @@ import tempfile
 from collections.abc import Sequence
 
 from tmuxorch.core.errors import TmuxUnavailableError
-from tmuxorch.core.quoting import chained_argv
-from tmuxorch.core.results import CommandResult
-from tmuxorch.core.timeouts import within
-from tmuxorch.core.tmux_server import TmuxServer, tmux_binary, tmux_environ
+from tmuxorch.core.tmux.quoting import chained_argv
+from tmuxorch.core.tmux.results import CommandResult
+from tmuxorch.core.tmux.server import TmuxServer, tmux_binary, tmux_environ
+from tmuxorch.core.tmux.timeouts import within
 
 
 async def run_chained(

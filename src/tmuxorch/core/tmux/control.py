@@ -27,14 +27,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tmuxorch.core.errors import TmuxUnavailableError
-from tmuxorch.core.framing import ControlFramer, Notification
-from tmuxorch.core.handshake_lock import HandshakeLock
-from tmuxorch.core.hidden import attach_argv, new_name
-from tmuxorch.core.lifetime import die_with_parent
-from tmuxorch.core.quoting import control_lines
-from tmuxorch.core.results import CommandResult
-from tmuxorch.core.timeouts import within
-from tmuxorch.core.tmux_server import TmuxServer, tmux_binary, tmux_environ
+from tmuxorch.core.tmux.framing import ControlFramer, Notification
+from tmuxorch.core.tmux.handshake_lock import HandshakeLock
+from tmuxorch.core.tmux.hidden import attach_argv, new_name
+from tmuxorch.core.tmux.lifetime import die_with_parent
+from tmuxorch.core.tmux.quoting import control_lines
+from tmuxorch.core.tmux.results import CommandResult
+from tmuxorch.core.tmux.server import TmuxServer, tmux_binary, tmux_environ
+from tmuxorch.core.tmux.timeouts import within
 
 _READ_LIMIT = 64 * 1024 * 1024  # buffer bound of the pipe reader
 _CHUNK = 1024 * 1024

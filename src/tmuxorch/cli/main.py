@@ -13,14 +13,16 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 
-from tmuxorch import __version__, commands, monitor, serve_commands
-from tmuxorch.core.audit import AuditLog
-from tmuxorch.core.backend import Backend, LocalBackend
-from tmuxorch.core.config import ConfigError, Settings, load_settings, resolve_config_path
+from tmuxorch import __version__
+from tmuxorch.cli import commands, monitor, serve
+from tmuxorch.core.backend import Backend
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import TmuxorchError
-from tmuxorch.core.store import Store
-from tmuxorch.core.tmux_server import TmuxServer
+from tmuxorch.core.local import LocalBackend
+from tmuxorch.core.store.audit import AuditLog
+from tmuxorch.core.store.config import ConfigError, Settings, load_settings, resolve_config_path
+from tmuxorch.core.store.store import Store
+from tmuxorch.core.tmux.server import TmuxServer
 
 Command = Callable[[argparse.Namespace, Backend], Awaitable[int]]
 STATES = ("busy", "waiting", "idle", "error", "exited", "unknown")
@@ -206,26 +208,24 @@ def build_parser() -> argparse.ArgumentParser:
     log.add_argument("--op", help="only this operation (send, kill, …)")
     log.add_argument("--json", action="store_true", help="one JSON object per line")
 
-    serve = add(
-        "serve", serve_commands.cmd_serve, "serve this fleet over an authenticated WebSocket"
+    serve_parser = add("serve", serve.cmd_serve, "serve this fleet over an authenticated WebSocket")
+    serve_parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)"
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument(
+    serve_parser.add_argument(
         "--port", type=port_number, default=8765, help="port (default 8765; 0 picks one)"
     )
-    serve.add_argument("--tls-cert", metavar="FILE", help="TLS certificate chain (PEM)")
-    serve.add_argument("--tls-key", metavar="FILE", help="TLS private key (PEM)")
-    serve.add_argument(
+    serve_parser.add_argument("--tls-cert", metavar="FILE", help="TLS certificate chain (PEM)")
+    serve_parser.add_argument("--tls-key", metavar="FILE", help="TLS private key (PEM)")
+    serve_parser.add_argument(
         "--allow-origin", action="append", metavar="ORIGIN",
         help="accept browser connections from this Origin (repeatable; default none)",
     )  # fmt: skip
-    serve.add_argument(
+    serve_parser.add_argument(
         "--insecure", action="store_true", help="allow a non-loopback bind without TLS"
     )
 
-    token = add(
-        "token", serve_commands.cmd_token, "create, list or revoke tokens for tmuxorch serve"
-    )
+    token = add("token", serve.cmd_token, "create, list or revoke tokens for tmuxorch serve")
     token_sub = token.add_subparsers(
         dest="token_command", metavar="ACTION", required=True, parser_class=_Parser
     )
@@ -245,8 +245,8 @@ def open_backend(args: argparse.Namespace, settings: Settings) -> Backend:
     """The backend the global options ask for: a remote `tmuxorch serve` with --connect, else
     a local tmux server. Only creating a session (spawn, demo) starts a local server."""
     if getattr(args, "connect", None) is not None:
-        from tmuxorch.server.dialing import load_token
-        from tmuxorch.server.remote import RemoteBackend
+        from tmuxorch.client.dialing import load_token
+        from tmuxorch.client.remote import RemoteBackend
 
         return RemoteBackend(args.connect, load_token(args.token_file))
     server = TmuxServer.resolve(args.socket_name, args.socket_path)

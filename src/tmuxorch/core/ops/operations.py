@@ -11,34 +11,25 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from tmuxorch.core.delivery import (
-    Receipt,
+from tmuxorch.core.agents.tracker import AGENT_OPTION
+from tmuxorch.core.errors import BadInputError, SpawnFailedError, TmuxCommandError
+from tmuxorch.core.models import Receipt, Snapshot, Spawned
+from tmuxorch.core.names import validate_key, validate_kind, validate_name
+from tmuxorch.core.ops.delivery import (
     input_off_query,
     paste_bytes,
     receipts_for,
     run_for_panes,
 )
-from tmuxorch.core.errors import BadInputError, SpawnFailedError, TmuxCommandError
-from tmuxorch.core.models import Frozen, Snapshot
-from tmuxorch.core.names import validate_key, validate_kind, validate_name
-from tmuxorch.core.results import CommandResult
 from tmuxorch.core.sanitize import sanitize
-from tmuxorch.core.snapshot import SEPARATOR
-from tmuxorch.core.tracker import AGENT_OPTION
+from tmuxorch.core.tmux.results import CommandResult
+from tmuxorch.core.tmux.snapshot import SEPARATOR
 
 if TYPE_CHECKING:
+    from tmuxorch.core.agents.tracker import AgentTracker
     from tmuxorch.core.engine import Engine
-    from tmuxorch.core.tracker import AgentTracker
 
 MAX_CAPTURE_LINES = 100_000
-
-
-class Spawned(Frozen):
-    """Where a spawned command runs."""
-
-    session_id: str
-    window_id: str
-    pane_id: str
 
 
 def _id_kind(target: str) -> str:

@@ -41,8 +41,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from tmuxorch.core import paths
 from tmuxorch.core.errors import TmuxorchError
+from tmuxorch.core.store import paths
 
 ENV_PREFIX = "TMUXORCH_"
 CONFIG_ENV = "TMUXORCH_CONFIG"

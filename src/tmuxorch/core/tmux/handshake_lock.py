@@ -29,8 +29,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from tmuxorch.core.errors import TmuxUnavailableError
-from tmuxorch.core.paths import data_dir
-from tmuxorch.core.tmux_server import TmuxServer
+from tmuxorch.core.store.paths import data_dir
+from tmuxorch.core.tmux.server import TmuxServer
 
 _POLL = 0.002
 

@@ -39,8 +39,8 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 
 from tmuxorch.core.errors import TmuxCommandError
-from tmuxorch.core.hidden import PLACEHOLDER, is_hidden
 from tmuxorch.core.models import Pane, Session, Snapshot, TmuxInfo, Window
+from tmuxorch.core.tmux.hidden import PLACEHOLDER, is_hidden
 
 SEPARATOR = "\x1f"
 

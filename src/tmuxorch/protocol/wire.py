@@ -12,7 +12,7 @@ The server sends `hello` (first), `response` (one per request) and `event` frame
 built as plain dicts and encoded once (an event frame is shared by every subscriber); the models
 below describe them for the JSON schema in docs/protocol.md and for tests.
 
-Run `python -m tmuxorch.server.protocol` to print the JSON schema.
+Run `python -m tmuxorch.protocol.wire` to print the JSON schema.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 from pydantic_core import from_json
 
 from tmuxorch import __version__
-from tmuxorch.core.delivery import Receipt
 from tmuxorch.core.events import EVENT_ADAPTER, Event
-from tmuxorch.core.operations import MAX_CAPTURE_LINES, Spawned
+from tmuxorch.core.models import Receipt, Spawned
+from tmuxorch.core.ops.operations import MAX_CAPTURE_LINES
 from tmuxorch.server.tokens import Scope
 
 PROTOCOL_VERSION: Literal[1] = 1

@@ -29,29 +29,17 @@ import secrets
 import time
 import unicodedata
 from collections.abc import Sequence
-from typing import Literal
 
+from tmuxorch.core.agents.tracker import AgentTracker, capture_command
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import BadInputError
-from tmuxorch.core.models import AgentState, Frozen, Snapshot
-from tmuxorch.core.results import CommandResult
-from tmuxorch.core.tracker import AgentTracker, capture_command
+from tmuxorch.core.models import AgentState, Receipt, ReceiptStatus, Snapshot
+from tmuxorch.core.tmux.results import CommandResult
 
-ReceiptStatus = Literal[
-    "delivered", "queued", "not_submitted", "skipped_waiting", "skipped_unknown", "failed"
-]
 PASTE_THRESHOLD = 512
 """Longer single lines are pasted bracketed too: the app gets them as one input event."""
 _ENTER_RETRIES = 2
 _POLL = 0.05
-
-
-class Receipt(Frozen):
-    """What happened to the message in one target pane."""
-
-    target: str
-    status: ReceiptStatus
-    detail: str = ""
 
 
 def input_off_query(pane_id: str) -> list[str]:

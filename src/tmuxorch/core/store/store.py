@@ -28,8 +28,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from tmuxorch.core import paths
 from tmuxorch.core.errors import TmuxorchError
+from tmuxorch.core.store import paths
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700

@@ -21,15 +21,15 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 
-from tmuxorch.core.control import ControlClient
 from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
-from tmuxorch.core.fallback import run_chained
-from tmuxorch.core.framing import Notification
-from tmuxorch.core.handshake_lock import HandshakeLock
-from tmuxorch.core.hidden import IDENTIFY_FORMAT, HiddenSession
-from tmuxorch.core.results import CommandResult
-from tmuxorch.core.timeouts import within
-from tmuxorch.core.tmux_server import TmuxServer, process_stopped
+from tmuxorch.core.tmux.control import ControlClient
+from tmuxorch.core.tmux.fallback import run_chained
+from tmuxorch.core.tmux.framing import Notification
+from tmuxorch.core.tmux.handshake_lock import HandshakeLock
+from tmuxorch.core.tmux.hidden import IDENTIFY_FORMAT, HiddenSession
+from tmuxorch.core.tmux.results import CommandResult
+from tmuxorch.core.tmux.server import TmuxServer, process_stopped
+from tmuxorch.core.tmux.timeouts import within
 
 
 class ServerNotRunningError(TmuxUnavailableError):

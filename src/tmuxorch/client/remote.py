@@ -41,7 +41,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from tmuxorch import __version__
-from tmuxorch.core.delivery import Receipt
+from tmuxorch.client.dialing import TOKEN_ENV, check_url, failure
+from tmuxorch.core.backend import ConnectionState
 from tmuxorch.core.errors import (
     BadInputError,
     TargetNotFoundError,
@@ -49,14 +50,11 @@ from tmuxorch.core.errors import (
     TmuxUnavailableError,
 )
 from tmuxorch.core.events import EVENT_ADAPTER, Event, TmuxDown, TmuxUp
-from tmuxorch.core.models import Snapshot
-from tmuxorch.core.operations import Spawned
-from tmuxorch.server.dialing import TOKEN_ENV, check_url, failure
+from tmuxorch.core.models import Receipt, Snapshot, Spawned
 from tmuxorch.server.redaction import websockets_logger
 
 log = logging.getLogger("tmuxorch.remote")
 
-ConnectionState = Literal["disconnected", "connecting", "live", "reconnecting", "refused", "closed"]
 BACKOFF_INITIAL = 0.2
 BACKOFF_MAX = 5.0
 MAX_FRAME = 64 * 1024 * 1024
@@ -333,6 +331,10 @@ class RemoteBackend:
         if ws is None or self._state != "live" or ws.latency <= 0:
             return None
         return float(ws.latency)
+
+    def attach_argv(self, pane_id: str, *, switch: bool = False) -> list[str] | None:
+        """None: a pane on another host is attached to by running tmuxorch there."""
+        return None
 
     def _set_state(self, state: ConnectionState) -> None:
         if state == self._state:

@@ -20,11 +20,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, get_args
 
-from tmuxorch.core.agents import AgentDetector, AgentProfile, load_profiles, window_kind
-from tmuxorch.core.config import Settings
+from tmuxorch.core.agents.profiles import AgentDetector, AgentProfile, load_profiles, window_kind
 from tmuxorch.core.events import AgentStateChanged, Event
 from tmuxorch.core.models import AgentInfo, AgentState, Pane, Session, Snapshot, Window
-from tmuxorch.core.snapshot import SEPARATOR
+from tmuxorch.core.store.config import Settings
+from tmuxorch.core.tmux.snapshot import SEPARATOR
 
 if TYPE_CHECKING:
     from tmuxorch.core.engine import Engine
