@@ -199,9 +199,7 @@ def plan_table(snapshot: Snapshot, plan: BroadcastPlan) -> Table:
 def event_line(event: Event) -> str:
     """One event as a timestamped line."""
     stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
-    fields = "  ".join(
-        f"[dim]{k}[/]={escape(str(v))}" for k, v in event.data().items() if k != "at"
-    )
+    fields = "  ".join(f"[dim]{k}[/]={escape(str(v))}" for k, v in event.brief().items())
     return f"[dim]{stamp}[/] [bold]{event.event}[/]  {fields}"
 
 

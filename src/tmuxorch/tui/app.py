@@ -486,7 +486,5 @@ def _event_text(event: Event) -> Text:
             (f"{event.pane_id} ", "bold"), f"{event.kind} ", (f"{event.previous} → ", "dim"),
             (event.state, "bold"),
         )  # fmt: skip
-    data = event.data()
-    data.pop("at", None)
-    details = " ".join(f"{k}={v}" for k, v in data.items())
+    details = " ".join(f"{k}={v}" for k, v in event.brief().items())
     return Text.assemble((event.event, "bold"), f" {details}")
