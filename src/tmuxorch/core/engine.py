@@ -34,7 +34,7 @@ from tmuxorch.core.streams import EventStream
 from tmuxorch.core.tmux.connection import ServerNotRunningError, TmuxConnection
 from tmuxorch.core.tmux.framing import Notification
 from tmuxorch.core.tmux.hidden import rescue
-from tmuxorch.core.tmux.results import CommandResult
+from tmuxorch.core.tmux.results import Runner
 from tmuxorch.core.tmux.server import TmuxServer
 from tmuxorch.core.tmux.snapshot import (
     LIST_SESSIONS,
@@ -72,6 +72,7 @@ class Engine:
             persistent=persistent,
             on_notification=self._notified,
             on_disconnect=self._changed,
+            on_change=self._changed,
         )
         self._version: str | None = None
         self._parser = SnapshotParser()
@@ -92,7 +93,7 @@ class Engine:
         self._sweeper: asyncio.Task[None] | None = None
         self._server_pid: int | None = None
         self._background: set[asyncio.Future[None]] = set()
-        self.agents = AgentTracker(self.run, settings)
+        self.agents = AgentTracker(self.connection.run, settings)
         """Agent detection and states; swept on an interval while anyone subscribes."""
 
     # -- snapshots and commands -------------------------------------------------------------
@@ -175,26 +176,11 @@ class Engine:
             self.agents.take_tags(snapshot, results[tags].check())
         return snapshot
 
-    async def run(
-        self,
-        commands: Sequence[Sequence[str]],
-        *,
-        idempotent: bool = True,
-        start_server: bool = False,
-    ) -> list[CommandResult]:
-        """Pipeline many tmux commands (argv lists) and return each one's result, in order.
-
-        Set `idempotent=False` for commands that change tmux: a timeout is never retried, and
-        the live model is stale from then on until the watcher lists again.
-        `start_server=True` only for a batch that creates a session (see TmuxConnection.run).
-        """
-        try:
-            return await self.connection.run(
-                commands, idempotent=idempotent, start_server=start_server
-            )
-        finally:
-            if not idempotent:
-                self._changed()
+    @property
+    def run(self) -> Runner:
+        """Pipeline many tmux commands (argv lists): `TmuxConnection.run`. A batch that changes
+        tmux (`idempotent=False`) makes the live model stale until the watcher lists again."""
+        return self.connection.run
 
     # -- events -------------------------------------------------------------------------------
 
