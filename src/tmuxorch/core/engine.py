@@ -43,7 +43,7 @@ from tmuxorch.core.tmux.snapshot import (
     empty_snapshot,
 )
 from tmuxorch.core.tmux.timeouts import within
-from tmuxorch.core.tmux.watched import STRUCTURE_NOTIFICATIONS, SUBSCRIPTION, WATCHED_NOW
+from tmuxorch.core.tmux.watched import STRUCTURE_NOTIFICATIONS, SUBSCRIPTION
 
 _VERSION = ["display-message", "-p", "#{version}"]
 
@@ -139,16 +139,15 @@ class Engine:
         annotated, changes = await self.agents.annotate(
             await self.snapshot(activity=activity), sweep=sweep
         )
-        self.publish(changes)
+        self._follow(changes)
         return annotated
 
     async def _list(self, *, activity: bool = False, watched: bool = False) -> Snapshot:
         """Ask tmux: the listing, and in the same round trip the version and the agent tags
-        when they are not known yet, and with `watched` the subscription's value now."""
+        when they are not known yet; `watched` (the watcher's listings) remembers the
+        subscription value it implies."""
         commands = self.listing(activity=activity)
-        if watched:
-            commands.insert(0, WATCHED_NOW)
-        tags = len(commands) - watched if self.agents.knows_no_pane else None
+        tags = len(commands) if self.agents.knows_no_pane else None
         if tags is not None:
             commands.append(TAG_LISTING)
         if self._version is None:
@@ -160,9 +159,6 @@ class Engine:
             return empty_snapshot(self._info(running=False))
         if self._version is None and results[-1].ok and results[-1].lines:
             self._version = results[-1].lines[0]
-        if watched:
-            value = results.pop(0)
-            self._watched = value.lines[0] if value.ok and value.lines else None
         sessions, panes = results[0], results[1]
         if not sessions.ok and sessions.error.startswith("no server running"):
             return empty_snapshot(self._info(running=False))
@@ -174,6 +170,8 @@ class Engine:
         )
         if tags is not None:
             self.agents.take_tags(snapshot, results[tags].check())
+        if watched:
+            self._watched = self._parser.watched
         return snapshot
 
     @property
