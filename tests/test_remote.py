@@ -25,18 +25,21 @@ from pathlib import Path
 
 import pytest
 
+from tmuxorch.client.backend import RemoteBackend
 from tmuxorch.client.dialing import check_url, load_token
-from tmuxorch.client.remote import ForbiddenError, RefusedError, RemoteBackend
+from tmuxorch.client.errors import RefusedError
 from tmuxorch.core.backend import Backend, EventSubscription
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import BadInputError, TargetNotFoundError, TmuxUnavailableError
-from tmuxorch.core.events import AgentStateChanged, Event
+from tmuxorch.core.events import AgentStateChanged, Event, Resynced
 from tmuxorch.core.local import LocalBackend
 from tmuxorch.core.tmux.hidden import is_hidden
-from tmuxorch.server.server import ServerOptions, TmuxorchServer
+from tmuxorch.protocol.errors import ForbiddenError
+from tmuxorch.server.listener import TmuxorchServer
+from tmuxorch.server.options import ServerOptions
 
 from .conftest import TmuxFixture, wait_for
-from .serverkit import Served, served, synthetic
+from .serverkit import Served, local_backends, served, synthetic
 from .simfleet import start_agent, start_login_menu
 
 
@@ -241,16 +244,19 @@ async def test_a_server_restart_resyncs_and_the_stream_goes_on(
             await s.server.close()  # clients get 1001 and start reconnecting
             await wait_for(lambda: remote.connection_state == "reconnecting")
 
-            again = TmuxorchServer(engine, s.tokens, options=ServerOptions(port=port))
+            again = TmuxorchServer(
+                local_backends(engine), s.tokens, options=ServerOptions(port=port)
+            )
             await again.start()
             try:
                 # seqs restarted with the new run: the client cannot be replayed, so it is
-                # resynced, which subscribers see as tmux_up (take a fresh snapshot)
+                # resynced: subscribers get the fleet as the new run sees it
                 event = await next_event(subscription, lambda e: True)
-                assert event.event == "tmux_up"
+                assert isinstance(event, Resynced)
+                assert event.reason == "the server restarted"
                 assert remote.resyncs == 1
-                assert remote.latest_snapshot is not None
-                assert {p.id for p in remote.latest_snapshot.panes()} == tmux_panes(running_tmux)
+                assert event.snapshot.tmux.running is True
+                assert {p.id for p in event.snapshot.panes()} == tmux_panes(running_tmux)
                 assert remote.instance == again.instance
                 published = [publish(again, n) for n in range(3, 6)]
                 assert await seqs_of(subscription, 3) == published
@@ -604,7 +610,9 @@ async def test_tui_header_follows_the_remote_connection(
             await s.server.close()
             await until(pilot, lambda: header.connection == "reconnecting…")
             assert "reconnecting" in str(banner.content)
-            again = TmuxorchServer(engine, s.tokens, options=ServerOptions(port=port))
+            again = TmuxorchServer(
+                local_backends(engine), s.tokens, options=ServerOptions(port=port)
+            )
             await again.start()
             try:
                 await until(pilot, lambda: header.connection.startswith("live"))

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tmuxorch.client.remote import ConnectionLostError, RemoteBackend
+from tmuxorch.client.backend import RemoteBackend
+from tmuxorch.client.errors import ConnectionLostError
 from tmuxorch.core.local import LocalBackend
 from tmuxorch.core.models import Receipt
 
