@@ -22,6 +22,7 @@ from tmuxorch.core.local import LocalBackend
 from tmuxorch.core.store.audit import AuditLog
 from tmuxorch.core.store.store import Store
 from tmuxorch.protocol.frames import SERVER_FRAME_ADAPTER
+from tmuxorch.protocol.results import RESULT_MODELS
 from tmuxorch.server.listener import TmuxorchServer
 from tmuxorch.server.options import ServerOptions
 from tmuxorch.server.tokens import TokenStore
@@ -75,10 +76,12 @@ class Client:
         return await self.response(request_id, timeout)
 
     async def ok(self, op: str, **params: Any) -> dict[str, Any]:
-        """The result of a request that must succeed."""
+        """The result of a request that must succeed, checked against its op's result model
+        strictly (a key the model does not state fails, as a fixture would)."""
         response = await self.request(op, **params)
         assert response["ok"], response
         result: dict[str, Any] = response["result"]
+        RESULT_MODELS[op].model_validate(result)
         return result
 
     async def error(self, op: str, **params: Any) -> str:

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tmuxorch.core.events import Event, PaneAdded, TmuxUp
+from tmuxorch.core.events import Event, PaneAdded, Resynced, TmuxDown, TmuxUp
+from tmuxorch.core.models import Snapshot, TmuxInfo
 from tmuxorch.core.store.store import Store
 from tmuxorch.protocol.errors import ProtocolError
 from tmuxorch.protocol.requests import SendRequest, read_envelope, validate_request
@@ -59,6 +60,29 @@ async def test_publish_numbers_contiguously_and_shares_one_frame() -> None:
     assert first == {"type": "event", "seq": 1, "event": "pane_added", "data": first["data"]}
     assert first["data"]["pane_id"] == "%0"
     assert "event" not in first["data"]
+
+
+async def test_a_core_resync_goes_out_as_a_resync_frame_and_tmux_state_follows() -> None:
+    stopped = Snapshot(tmux=TmuxInfo(socket="/s", version=None, running=False), sessions=(),
+                       taken_at=1.0)  # fmt: skip
+    hub = Hub()
+    outbox = Outbox()
+    hub.attach(outbox)
+    assert hub.tmux_running
+    hub.publish(TmuxDown(reason="gone"))
+    assert not hub.tmux_running
+    hub.publish(TmuxUp(version="3.3a"))
+    assert hub.tmux_running
+    hub.publish(event(1))
+    assert hub.tmux_running
+    hub.publish(Resynced(reason="caught up", snapshot=stopped))
+    assert not hub.tmux_running
+    frames = [json.loads(frame) for frame in await drain(outbox)]
+    assert [(f["seq"], f["event"]) for f in frames] == [
+        (1, "tmux_down"), (2, "tmux_up"), (3, "pane_added"), (4, "resync"),
+    ]  # fmt: skip
+    assert frames[3]["data"] == {"reason": "caught up", "status": stopped.to_status_document()}
+    assert hub.replay(3) is not None  # kept for replay like any event
 
 
 async def test_replay_from_history_and_when_it_is_gone() -> None:
