@@ -160,7 +160,7 @@ RESULTS: dict[str, Any] = {
     "spawn": Spawned(session_id="$1", window_id="@1", pane_id="%1"),
     "kill": Empty(),
     "rename": Empty(),
-    "ping": PingResult(time=5.0),
+    "ping": PingResult(time=5.0, seq=12),
 }
 
 

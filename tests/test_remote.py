@@ -353,7 +353,11 @@ async def test_connection_state_latency_and_close(srv: Served) -> None:
     remote = RemoteBackend(srv.url, srv.control)
     assert (remote.connection_state, remote.latency) == ("disconnected", None)
     started = time.monotonic()
+    assert remote.server_seq is None
     assert 0 < await remote.ping() <= time.monotonic() - started  # a round trip, in seconds
+    published = [publish(srv.server, n) for n in range(3)]
+    await remote.ping()
+    assert remote.server_seq == published[-1] == srv.server.hub.seq  # ping's result says it
     assert remote.connection_state == "live"
     await wait_for(lambda: remote.latency is not None)
     assert 0 < (remote.latency or 0) <= time.monotonic() - started  # the WebSocket ping's

@@ -78,6 +78,8 @@ class RemoteBackend:
         self.event_queue = event_queue
         self._subscribing = asyncio.Lock()  # binds to the running loop on first use
         self._server_subscribed = False
+        self.server_seq: int | None = None
+        """The server's last event seq as of the last `ping()` (None before one)."""
 
     def __repr__(self) -> str:
         return f"RemoteBackend({self.url!r}, state={self._link.state})"
@@ -213,9 +215,10 @@ class RemoteBackend:
         await self._link.call("rename", {"target": target, "name": name})
 
     async def ping(self) -> float:
-        """The round trip of a `ping` request, in seconds."""
+        """The round trip of a `ping` request, in seconds; `server_seq` is then the server's
+        last event seq (`server_seq - last_seq`: the events a subscriber has yet to get)."""
         started = time.monotonic()
-        await self._call(PingResult, "ping", {}, retry=True)
+        self.server_seq = (await self._call(PingResult, "ping", {}, retry=True)).seq
         return time.monotonic() - started
 
     async def close(self) -> None:

@@ -55,6 +55,8 @@ class CaptureResult(Frozen):
 class PingResult(Frozen):
     time: float = Field(default_factory=time.time)
     """The server's clock."""
+    seq: int
+    """The seq of the server's last event: how far a subscriber's `last_seq` is behind."""
 
 
 class Empty(Frozen):

@@ -236,7 +236,7 @@ class ClientSession:
             raise TmuxUnavailableError(f"no tmux server running on {backend.label}")
         match request:
             case PingRequest():
-                return PingResult()
+                return PingResult(seq=self._hub.seq)
             case SnapshotRequest(activity=activity):
                 return StatusDocument.of(await backend.snapshot(activity=activity))
             case SubscribeRequest():
