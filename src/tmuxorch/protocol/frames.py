@@ -121,14 +121,21 @@ def _dump(model: Frozen) -> dict[str, Any]:
     return model.model_dump(mode="json", by_alias=True)
 
 
+def _carrying(frame: Frozen, key: str, payload: Frozen | dict[str, Any]) -> bytes:
+    """`frame` (built with an empty `key`) encoded with `payload` dumped under `key`: the
+    payload, a whole snapshot perhaps, is walked once instead of again inside the frame."""
+    dumped = _dump(frame)
+    dumped[key] = payload if isinstance(payload, dict) else _dump(payload)
+    return encode(dumped)
+
+
 def hello_frame(scope: Scope, instance: str, seq: int) -> bytes:
     return encode(_dump(Hello(scope=scope, instance=instance, seq=seq)))
 
 
 def response_frame(request_id: int | None, result: Frozen) -> bytes:
     """The response carrying an op's result model."""
-    frame = ResultResponse.model_construct(id=request_id, result=_dump(result))
-    return encode(_dump(frame))
+    return _carrying(ResultResponse.model_construct(id=request_id, result={}), "result", result)
 
 
 def error_frame(request_id: int | None, code: ErrorCode, message: str) -> bytes:
@@ -140,15 +147,14 @@ def event_frame(seq: int, event: Event) -> bytes:
     """The frame of a core event; a core `Resynced` becomes a resync frame."""
     if isinstance(event, Resynced):
         return resync_frame(seq, event.reason, event.snapshot)
-    frame = EventFrame.model_construct(seq=seq, event=event.event, data=event.data())
-    return encode(_dump(frame))
+    frame = EventFrame.model_construct(seq=seq, event=event.event, data={})
+    return _carrying(frame, "data", event.data())
 
 
 def resync_frame(seq: int, reason: str, snapshot: Snapshot) -> bytes:
     """A resync event: the fleet as `snapshot` shows it, covering events up to `seq`."""
     data = ResyncData.model_construct(reason=reason, status=StatusDocument.of(snapshot))
-    frame = EventFrame.model_construct(seq=seq, event=RESYNC, data=_dump(data))
-    return encode(_dump(frame))
+    return _carrying(EventFrame.model_construct(seq=seq, event=RESYNC, data={}), "data", data)
 
 
 # -- decoding (client) ----------------------------------------------------------------------------
