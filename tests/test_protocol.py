@@ -61,7 +61,7 @@ from tmuxorch.protocol.frames import (
     response_frame,
     resync_frame,
 )
-from tmuxorch.protocol.requests import read_envelope, validate_request
+from tmuxorch.protocol.requests import read_envelope, request_frame, validate_request
 from tmuxorch.protocol.results import (
     RESULT_MODELS,
     CaptureResult,
@@ -237,6 +237,22 @@ def test_the_same_unknown_keys_are_refused_everywhere_but_the_client() -> None:
         validate_request(read_envelope(request))
     assert (info.value.code, info.value.request_id) == ("bad_request", 4)
     assert "force: unknown parameter" in info.value.message
+
+
+def test_the_client_sends_only_requests_the_server_would_parse() -> None:
+    frame = request_frame(5, "send", {"targets": ["%1"], "text": "hi", "enter": False})
+    request = validate_request(read_envelope(frame))
+    assert (request.id, request.op) == (5, "send")
+    for params, problem in (
+        ({"target": "%1", "colour": True}, "colour: unknown parameter"),
+        ({"target": "main"}, "target: not a pane id"),
+        ({"target": "%1", "lines": 0}, "lines: Input should be greater than or equal to 1"),
+    ):
+        with pytest.raises(BadInputError, match=problem):
+            request_frame(6, "capture", params)
+        with pytest.raises(ProtocolError, match=problem):  # the server says the same
+            validate_request(read_envelope(json.dumps({"type": "request", "id": 6,
+                                                       "op": "capture", **params})))  # fmt: skip
 
 
 # -- the error table -------------------------------------------------------------------------

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import logging
 import random
 import time
@@ -44,6 +43,7 @@ from tmuxorch.protocol.frames import (
     ResultResponse,
     decode_frame,
 )
+from tmuxorch.protocol.requests import request_frame
 
 log = logging.getLogger("tmuxorch.remote")
 
@@ -171,9 +171,9 @@ class Link:
         if ws is None:
             raise ConnectionLostError(f"lost the connection to {self.url}")
         request_id = next(self._ids)
+        frame = request_frame(request_id, op, params)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = _Pending(future, on_result)
-        frame = json.dumps({"type": "request", "id": request_id, "op": op, **params})
         try:
             try:
                 await ws.send(frame)

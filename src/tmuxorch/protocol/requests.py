@@ -6,16 +6,19 @@ in two steps so that it can check the token's scope on the op *before* anything 
 request is looked at (`read_envelope`, then `validate_request`). Every problem is a
 `ProtocolError` carrying an error code; nothing a client sends can raise anything else out of
 this module. Requests are strict: JSON types are taken as they are and unknown parameters are
-errors, whatever a newer client might send.
+errors, whatever a newer client might send. The client builds its requests with `request_frame`,
+checked against these same models before they are sent.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 from pydantic_core import from_json
 
+from tmuxorch.core.errors import BadInputError
 from tmuxorch.core.models import MAX_CAPTURE_LINES, Frozen
 from tmuxorch.protocol.errors import ProtocolError
 from tmuxorch.protocol.scopes import OPS
@@ -220,6 +223,18 @@ def validate_request(envelope: Envelope) -> Request:
         return REQUEST_ADAPTER.validate_python(envelope.raw)
     except ValidationError as exc:
         raise ProtocolError("bad_request", describe(exc), envelope.id) from None
+
+
+def request_frame(request_id: int, op: str, params: dict[str, Any]) -> str:
+    """A request as the client sends it, checked against the same models the server parses
+    with: a parameter this protocol does not state fails here, loudly, as BadInputError with
+    the message the server would answer."""
+    raw = {"type": "request", "id": request_id, "op": op, **params}
+    try:
+        REQUEST_ADAPTER.validate_python(raw)
+    except ValidationError as exc:
+        raise BadInputError(describe(exc)) from None
+    return json.dumps(raw)
 
 
 def describe(exc: ValidationError) -> str:
