@@ -220,14 +220,14 @@ async def test_a_dropped_connection_resumes_without_gap_or_duplicate(
     missed = [publish(srv.server, n) for n in range(5, 10)]  # while nobody listens
     snapshot = await remote.snapshot()  # a read waits for the reconnection and is sent again
     assert snapshot.tmux.running
-    assert remote.reconnects == 1
+    assert remote.link.reconnects == 1
     live = [publish(srv.server, n) for n in range(10, 15)]
 
     got = await seqs_of(subscription, 10)
     assert got == [*missed, *live]
     assert [*first, *got] == list(range(first[0], live[-1] + 1))  # contiguous
-    assert (remote.gaps, remote.duplicates, remote.resyncs) == (0, 0, 0)
-    assert remote.last_seq == live[-1]
+    assert (remote.feed.gaps, remote.feed.duplicates, remote.feed.resyncs) == (0, 0, 0)
+    assert remote.feed.last_seq == live[-1]
     await subscription.close()
 
 
@@ -254,16 +254,16 @@ async def test_a_server_restart_resyncs_and_the_stream_goes_on(
                 event = await next_event(subscription, lambda e: True)
                 assert isinstance(event, Resynced)
                 assert event.reason == "the server restarted"
-                assert remote.resyncs == 1
+                assert remote.feed.resyncs == 1
                 assert event.snapshot.tmux.running is True
                 assert {p.id for p in event.snapshot.panes()} == tmux_panes(running_tmux)
-                assert remote.instance == again.instance
+                assert remote.feed.instance == again.instance
                 published = [publish(again, n) for n in range(3, 6)]
                 assert await seqs_of(subscription, 3) == published
-                assert remote.last_seq == published[-1]  # the new run's seqs
+                assert remote.feed.last_seq == published[-1]  # the new run's seqs
                 running_tmux.tmux("new-window", "-d", "-t", "main", "sleep", "100000")
                 await next_event(subscription, lambda e: e.event == "window_added")
-                assert (remote.gaps, remote.duplicates) == (0, 0)
+                assert (remote.feed.gaps, remote.feed.duplicates) == (0, 0)
             finally:
                 await subscription.close()
                 await again.close()

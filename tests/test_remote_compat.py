@@ -86,7 +86,7 @@ async def test_a_newer_server_of_the_same_version_is_read_without_its_new_keys()
         subscription = await remote.subscribe()
         assert await anext(subscription) == TmuxUp(at=5.0, version="9.9")
         assert await anext(subscription) == TmuxUp(at=6.0, version="9.9")  # unknown one skipped
-        assert (remote.last_seq, remote.gaps) == (3, 0)
+        assert (remote.feed.last_seq, remote.feed.gaps) == (3, 0)
         await subscription.close()
 
 

@@ -48,7 +48,7 @@ class RemoteBackend:
 
     For a status line: `connection_state` (disconnected, connecting, live, reconnecting, refused,
     closed), `latency` (seconds, from the last WebSocket ping; None before the first), `scope`
-    (of the token, from the server's hello), `last_seq`, `resyncs`.
+    (of the token, from the server's hello), `feed.last_seq`, `feed.resyncs`.
     """
 
     def __init__(
@@ -73,8 +73,10 @@ class RemoteBackend:
             reconnect_wait=reconnect_wait, ping_interval=ping_interval, ping_timeout=ping_timeout,
             **({} if backoff is None else {"backoff": backoff}),
         )  # fmt: skip
-        self._link = Link(self.url, token, self, options, connect_options)
-        self._feed = EventFeed(self.url)
+        self.link = Link(self.url, token, self, options, connect_options)
+        """The connection (its `hello`, `reconnects`)."""
+        self.feed = EventFeed(self.url)
+        """The event stream's bookkeeping (`last_seq`, `instance`, `resyncs`, `gaps`...)."""
         self.event_queue = event_queue
         self._subscribing = asyncio.Lock()  # binds to the running loop on first use
         self._server_subscribed = False
@@ -82,7 +84,7 @@ class RemoteBackend:
         """The server's last event seq as of the last `ping()` (None before one)."""
 
     def __repr__(self) -> str:
-        return f"RemoteBackend({self.url!r}, state={self._link.state})"
+        return f"RemoteBackend({self.url!r}, state={self.link.state})"
 
     # -- status ---------------------------------------------------------------------------------
 
@@ -92,12 +94,12 @@ class RemoteBackend:
 
     @property
     def connection_state(self) -> ConnectionState:
-        return self._link.state
+        return self.link.state
 
     @property
     def latency(self) -> float | None:
         """The round trip of the last WebSocket ping, in seconds (None before one came back)."""
-        return self._link.latency
+        return self.link.latency
 
     def attach_argv(self, pane_id: str, *, switch: bool = False) -> list[str] | None:
         """None: a pane on another host is attached to by running tmuxorch there."""
@@ -105,38 +107,8 @@ class RemoteBackend:
 
     @property
     def scope(self) -> str | None:
-        hello = self._link.hello
+        hello = self.link.hello
         return None if hello is None else hello.scope
-
-    @property
-    def server(self) -> str | None:
-        hello = self._link.hello
-        return None if hello is None else hello.server
-
-    @property
-    def instance(self) -> str | None:
-        """The server run the event stream's seqs belong to."""
-        return self._feed.instance
-
-    @property
-    def last_seq(self) -> int:
-        return self._feed.last_seq
-
-    @property
-    def resyncs(self) -> int:
-        return self._feed.resyncs
-
-    @property
-    def gaps(self) -> int:
-        return self._feed.gaps
-
-    @property
-    def duplicates(self) -> int:
-        return self._feed.duplicates
-
-    @property
-    def reconnects(self) -> int:
-        return self._link.reconnects
 
     # -- the Backend interface ------------------------------------------------------------------
 
@@ -147,21 +119,21 @@ class RemoteBackend:
     async def subscribe(self) -> RemoteSubscription:
         """Events from now on. The first subscriber starts the server-side subscription."""
         for attempt in (1, 2):
-            await self._link.ensure_connected()
+            await self.link.ensure_connected()
             subscription = RemoteSubscription(self.event_queue, self._drop)
             async with self._subscribing:
-                self._feed.subscribers.add(subscription)
+                self.feed.subscribers.add(subscription)
                 if self._server_subscribed:
                     return subscription
                 try:
                     await self._subscribe_now(since=None)
                 except ConnectionLostError:
-                    self._feed.subscribers.discard(subscription)
+                    self.feed.subscribers.discard(subscription)
                     if attempt == 2:
                         raise
                     continue
                 except BaseException:
-                    self._feed.subscribers.discard(subscription)
+                    self.feed.subscribers.discard(subscription)
                     raise
                 return subscription
         raise AssertionError("unreachable")  # pragma: no cover
@@ -209,10 +181,10 @@ class RemoteBackend:
         return await self._call(Spawned, "spawn", params)
 
     async def kill(self, target: str) -> None:
-        await self._link.call("kill", {"target": target})
+        await self.link.call("kill", {"target": target})
 
     async def rename(self, target: str, name: str) -> None:
-        await self._link.call("rename", {"target": target, "name": name})
+        await self.link.call("rename", {"target": target, "name": name})
 
     async def ping(self) -> float:
         """The round trip of a `ping` request, in seconds; `server_seq` is then the server's
@@ -223,11 +195,11 @@ class RemoteBackend:
 
     async def close(self) -> None:
         """Close the connection, stop reconnecting, end every subscription."""
-        if self._link.state == "closed":
+        if self.link.state == "closed":
             return
-        await self._link.close()
-        self._feed.finish()
-        self._feed.subscribers.clear()
+        await self.link.close()
+        self.feed.finish()
+        self.feed.subscribers.clear()
 
     async def __aenter__(self) -> RemoteBackend:
         return self
@@ -242,7 +214,7 @@ class RemoteBackend:
     ) -> M:
         """One request, its result read with `model` (the op's result model)."""
         assert RESULT_MODELS[op] is model, op
-        result = await self._link.call(op, params, retry=retry)
+        result = await self.link.call(op, params, retry=retry)
         try:
             return read_result(model, result)
         except ValidationError as exc:
@@ -255,40 +227,40 @@ class RemoteBackend:
             params["since"] = since
             if instance is not None:
                 params["instance"] = instance
-        hello = self._link.hello
+        hello = self.link.hello
         connected = None if hello is None else hello.instance
 
         def subscribed(result: dict[str, Any]) -> None:
-            self._feed.subscribed(read_result(SubscribeResult, result), connected)
+            self.feed.subscribed(read_result(SubscribeResult, result), connected)
 
-        await self._link.request("subscribe", params, on_result=subscribed)
+        await self.link.request("subscribe", params, on_result=subscribed)
         self._server_subscribed = True
 
     async def _drop(self, subscription: RemoteSubscription) -> None:
         """A local subscription closed; the last one ends the server-side subscription."""
-        self._feed.subscribers.discard(subscription)
-        if self._feed.subscribers or not self._server_subscribed or not self._link.live:
+        self.feed.subscribers.discard(subscription)
+        if self.feed.subscribers or not self._server_subscribed or not self.link.live:
             return
         async with self._subscribing:
-            if self._feed.subscribers or not self._server_subscribed or not self._link.live:
+            if self.feed.subscribers or not self._server_subscribed or not self.link.live:
                 return
             self._server_subscribed = False
             with contextlib.suppress(TmuxorchError):
-                await self._link.request("unsubscribe", {})
+                await self.link.request("unsubscribe", {})
 
     # -- what the link tells (LinkListener) -----------------------------------------------------
 
     def link_event(self, frame: EventFrame) -> None:
-        self._feed.on_frame(frame)
+        self.feed.on_frame(frame)
 
     async def link_opened(self, link: Link) -> None:
         """Resume the event stream where it was, before the link is live again."""
-        if self._feed.subscribers:
+        if self.feed.subscribers:
             async with self._subscribing:
-                await self._subscribe_now(since=self._feed.last_seq, instance=self._feed.instance)
+                await self._subscribe_now(since=self.feed.last_seq, instance=self.feed.instance)
 
     def link_lost(self) -> None:
         self._server_subscribed = False
 
     def link_refused(self, error: RefusedError) -> None:
-        self._feed.finish(error)
+        self.feed.finish(error)
