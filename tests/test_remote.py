@@ -271,6 +271,36 @@ async def test_a_server_restart_resyncs_and_the_stream_goes_on(
             await remote.close()
 
 
+async def test_a_resync_of_a_stopped_tmux_says_so_in_its_snapshot(
+    engine: Engine, running_tmux: TmuxFixture
+) -> None:
+    """Reconnecting to a restarted server whose tmux has stopped meanwhile: the subscriber's
+    resync carries a snapshot of a tmux that is not running (it used to arrive as tmux_down)."""
+    async with served(engine, running_tmux.tmpdir) as s:
+        port = s.server.port
+        remote = RemoteBackend(s.url, s.control, backoff=(0.05, 0.3))
+        try:
+            subscription = await remote.subscribe()
+            await s.server.close()
+            await wait_for(lambda: remote.connection_state == "reconnecting")
+            running_tmux.kill()
+            again = TmuxorchServer(
+                local_backends(engine), s.tokens, options=ServerOptions(port=port)
+            )
+            await again.start()
+            try:
+                event = await next_event(subscription, lambda e: isinstance(e, Resynced))
+                assert isinstance(event, Resynced)
+                assert event.snapshot.tmux.running is False
+                assert event.snapshot.sessions == ()
+                assert (await remote.snapshot()).tmux.running is False
+            finally:
+                await subscription.close()
+                await again.close()
+        finally:
+            await remote.close()
+
+
 # -- refusals and errors ------------------------------------------------------------------------
 
 
