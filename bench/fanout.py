@@ -43,9 +43,11 @@ from bench.fleet import PANE_COMMAND, Fleet, Shape, fleet
 from bench.report import finish, one_record_arguments, print_targets, progress
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.events import AgentStateChanged
+from tmuxorch.core.local import LocalBackend
 from tmuxorch.core.store.store import Store
 from tmuxorch.core.tmux.server import TmuxServer
-from tmuxorch.server.server import ServerOptions, TmuxorchServer
+from tmuxorch.server.listener import TmuxorchServer
+from tmuxorch.server.options import ServerOptions
 from tmuxorch.server.tokens import TokenStore
 
 P99_TARGET_MS = 50.0
@@ -196,7 +198,9 @@ async def measure(target: Fleet, args: argparse.Namespace) -> dict[str, Any]:
             port=0, max_connections=args.clients + 16, outbox_limit=args.outbox_limit
         )
         async with Engine(TmuxServer(socket_path=target.socket_path)) as engine:
-            server = TmuxorchServer(engine, TokenStore(store), options=options)
+            server = TmuxorchServer(
+                lambda actor: LocalBackend(engine, actor=actor), TokenStore(store), options=options
+            )
             await server.start()
             try:
                 progress(f"fanout: {args.clients} clients, {args.events} events at {args.rate:g}/s")

@@ -75,7 +75,7 @@ MODULES: dict[str, Module] = {
         "src/tmuxorch/server/auth.py", ("tests/test_server_units.py", "tests/test_server.py")
     ),
     "scope": Module(
-        "src/tmuxorch/server/server.py",
+        "src/tmuxorch/server/session.py",
         ("tests/test_server_errors_logged.py", "tests/test_server.py"),
         only="ClientSession._serve",
     ),

@@ -18,10 +18,13 @@ from websockets.asyncio.client import ClientConnection, connect
 from tmuxorch.core.backend import Backend
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.events import AgentStateChanged
+from tmuxorch.core.local import LocalBackend
 from tmuxorch.core.store.audit import AuditLog
 from tmuxorch.core.store.store import Store
-from tmuxorch.protocol.wire import SERVER_FRAME_ADAPTER
-from tmuxorch.server.server import ServerOptions, TmuxorchServer
+from tmuxorch.protocol.frames import SERVER_FRAME_ADAPTER
+from tmuxorch.protocol.results import RESULT_MODELS
+from tmuxorch.server.listener import TmuxorchServer
+from tmuxorch.server.options import ServerOptions
 from tmuxorch.server.tokens import TokenStore
 
 
@@ -73,10 +76,12 @@ class Client:
         return await self.response(request_id, timeout)
 
     async def ok(self, op: str, **params: Any) -> dict[str, Any]:
-        """The result of a request that must succeed."""
+        """The result of a request that must succeed, checked against its op's result model
+        strictly (a key the model does not state fails, as a fixture would)."""
         response = await self.request(op, **params)
         assert response["ok"], response
         result: dict[str, Any] = response["result"]
+        RESULT_MODELS[op].model_validate(result)
         return result
 
     async def error(self, op: str, **params: Any) -> str:
@@ -123,6 +128,11 @@ class Served:
             yield client
 
 
+def local_backends(engine: Engine, audit: AuditLog | None = None) -> Callable[[str], Backend]:
+    """What `tmuxorch serve` gives its server: a LocalBackend over `engine` per actor."""
+    return lambda actor: LocalBackend(engine, audit, actor=actor)
+
+
 @asynccontextmanager
 async def served(
     engine: Engine,
@@ -137,8 +147,8 @@ async def served(
     control, _ = tokens.create("ctl", "control")
     read, _ = tokens.create("viewer", "read")
     server = TmuxorchServer(
-        engine, tokens, audit=AuditLog(store), options=options or ServerOptions(port=0),
-        backend_factory=backend_factory,
+        backend_factory or local_backends(engine, AuditLog(store)), tokens,
+        options=options or ServerOptions(port=0),
     )  # fmt: skip
     await server.start()
     try:

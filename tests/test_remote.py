@@ -25,18 +25,21 @@ from pathlib import Path
 
 import pytest
 
+from tmuxorch.client.backend import RemoteBackend
 from tmuxorch.client.dialing import check_url, load_token
-from tmuxorch.client.remote import ForbiddenError, RefusedError, RemoteBackend
+from tmuxorch.client.errors import RefusedError
 from tmuxorch.core.backend import Backend, EventSubscription
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import BadInputError, TargetNotFoundError, TmuxUnavailableError
-from tmuxorch.core.events import AgentStateChanged, Event
+from tmuxorch.core.events import AgentStateChanged, Event, Resynced
 from tmuxorch.core.local import LocalBackend
 from tmuxorch.core.tmux.hidden import is_hidden
-from tmuxorch.server.server import ServerOptions, TmuxorchServer
+from tmuxorch.protocol.errors import ForbiddenError
+from tmuxorch.server.listener import TmuxorchServer
+from tmuxorch.server.options import ServerOptions
 
 from .conftest import TmuxFixture, wait_for
-from .serverkit import Served, served, synthetic
+from .serverkit import Served, local_backends, served, synthetic
 from .simfleet import start_agent, start_login_menu
 
 
@@ -217,14 +220,14 @@ async def test_a_dropped_connection_resumes_without_gap_or_duplicate(
     missed = [publish(srv.server, n) for n in range(5, 10)]  # while nobody listens
     snapshot = await remote.snapshot()  # a read waits for the reconnection and is sent again
     assert snapshot.tmux.running
-    assert remote.reconnects == 1
+    assert remote.link.reconnects == 1
     live = [publish(srv.server, n) for n in range(10, 15)]
 
     got = await seqs_of(subscription, 10)
     assert got == [*missed, *live]
     assert [*first, *got] == list(range(first[0], live[-1] + 1))  # contiguous
-    assert (remote.gaps, remote.duplicates, remote.resyncs) == (0, 0, 0)
-    assert remote.last_seq == live[-1]
+    assert (remote.feed.gaps, remote.feed.duplicates, remote.feed.resyncs) == (0, 0, 0)
+    assert remote.feed.last_seq == live[-1]
     await subscription.close()
 
 
@@ -241,23 +244,56 @@ async def test_a_server_restart_resyncs_and_the_stream_goes_on(
             await s.server.close()  # clients get 1001 and start reconnecting
             await wait_for(lambda: remote.connection_state == "reconnecting")
 
-            again = TmuxorchServer(engine, s.tokens, options=ServerOptions(port=port))
+            again = TmuxorchServer(
+                local_backends(engine), s.tokens, options=ServerOptions(port=port)
+            )
             await again.start()
             try:
                 # seqs restarted with the new run: the client cannot be replayed, so it is
-                # resynced, which subscribers see as tmux_up (take a fresh snapshot)
+                # resynced: subscribers get the fleet as the new run sees it
                 event = await next_event(subscription, lambda e: True)
-                assert event.event == "tmux_up"
-                assert remote.resyncs == 1
-                assert remote.latest_snapshot is not None
-                assert {p.id for p in remote.latest_snapshot.panes()} == tmux_panes(running_tmux)
-                assert remote.instance == again.instance
+                assert isinstance(event, Resynced)
+                assert event.reason == "the server restarted"
+                assert remote.feed.resyncs == 1
+                assert event.snapshot.tmux.running is True
+                assert {p.id for p in event.snapshot.panes()} == tmux_panes(running_tmux)
+                assert remote.feed.instance == again.instance
                 published = [publish(again, n) for n in range(3, 6)]
                 assert await seqs_of(subscription, 3) == published
-                assert remote.last_seq == published[-1]  # the new run's seqs
+                assert remote.feed.last_seq == published[-1]  # the new run's seqs
                 running_tmux.tmux("new-window", "-d", "-t", "main", "sleep", "100000")
                 await next_event(subscription, lambda e: e.event == "window_added")
-                assert (remote.gaps, remote.duplicates) == (0, 0)
+                assert (remote.feed.gaps, remote.feed.duplicates) == (0, 0)
+            finally:
+                await subscription.close()
+                await again.close()
+        finally:
+            await remote.close()
+
+
+async def test_a_resync_of_a_stopped_tmux_says_so_in_its_snapshot(
+    engine: Engine, running_tmux: TmuxFixture
+) -> None:
+    """Reconnecting to a restarted server whose tmux has stopped meanwhile: the subscriber's
+    resync carries a snapshot of a tmux that is not running (it used to arrive as tmux_down)."""
+    async with served(engine, running_tmux.tmpdir) as s:
+        port = s.server.port
+        remote = RemoteBackend(s.url, s.control, backoff=(0.05, 0.3))
+        try:
+            subscription = await remote.subscribe()
+            await s.server.close()
+            await wait_for(lambda: remote.connection_state == "reconnecting")
+            running_tmux.kill()
+            again = TmuxorchServer(
+                local_backends(engine), s.tokens, options=ServerOptions(port=port)
+            )
+            await again.start()
+            try:
+                event = await next_event(subscription, lambda e: isinstance(e, Resynced))
+                assert isinstance(event, Resynced)
+                assert event.snapshot.tmux.running is False
+                assert event.snapshot.sessions == ()
+                assert (await remote.snapshot()).tmux.running is False
             finally:
                 await subscription.close()
                 await again.close()
@@ -347,7 +383,11 @@ async def test_connection_state_latency_and_close(srv: Served) -> None:
     remote = RemoteBackend(srv.url, srv.control)
     assert (remote.connection_state, remote.latency) == ("disconnected", None)
     started = time.monotonic()
+    assert remote.server_seq is None
     assert 0 < await remote.ping() <= time.monotonic() - started  # a round trip, in seconds
+    published = [publish(srv.server, n) for n in range(3)]
+    await remote.ping()
+    assert remote.server_seq == published[-1] == srv.server.hub.seq  # ping's result says it
     assert remote.connection_state == "live"
     await wait_for(lambda: remote.latency is not None)
     assert 0 < (remote.latency or 0) <= time.monotonic() - started  # the WebSocket ping's
@@ -604,7 +644,9 @@ async def test_tui_header_follows_the_remote_connection(
             await s.server.close()
             await until(pilot, lambda: header.connection == "reconnecting…")
             assert "reconnecting" in str(banner.content)
-            again = TmuxorchServer(engine, s.tokens, options=ServerOptions(port=port))
+            again = TmuxorchServer(
+                local_backends(engine), s.tokens, options=ServerOptions(port=port)
+            )
             await again.start()
             try:
                 await until(pilot, lambda: header.connection.startswith("live"))

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tmuxorch.client.remote import ConnectionLostError, RemoteBackend
+from tmuxorch.client.backend import RemoteBackend
+from tmuxorch.client.errors import ConnectionLostError
 from tmuxorch.core.local import LocalBackend
 from tmuxorch.core.models import Receipt
 
@@ -47,6 +48,6 @@ async def test_a_send_cut_off_after_the_server_typed_it_is_not_sent_again(
         assert after.status == "delivered"
         await wait_for(lambda: agent.entries()[-1:] == ["after it"])
         assert agent.entries() == ["exactly once", "after it"]
-        assert remote.reconnects == 1
+        assert remote.link.reconnects == 1
     finally:
         await remote.close()

@@ -22,8 +22,10 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.store.audit import AuditLog
-from tmuxorch.protocol.wire import MUTATING_OPS, ProtocolError, read_envelope, validate_request
-from tmuxorch.server.server import ServerOptions
+from tmuxorch.protocol.errors import ProtocolError
+from tmuxorch.protocol.requests import read_envelope, validate_request
+from tmuxorch.protocol.scopes import MUTATING_OPS
+from tmuxorch.server.options import ServerOptions
 from tmuxorch.server.tokens import TokenStore
 
 from .conftest import TmuxFixture, wait_for

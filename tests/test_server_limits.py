@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.local import LocalBackend
-from tmuxorch.server.server import ServerOptions
+from tmuxorch.server.options import ServerOptions
 
 from .conftest import TmuxFixture, wait_for
 from .serverkit import served

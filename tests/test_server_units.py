@@ -13,18 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tmuxorch.core.events import Event, PaneAdded, TmuxUp
+from tmuxorch.core.events import Event, PaneAdded, Resynced, TmuxDown, TmuxUp
+from tmuxorch.core.models import Snapshot, TmuxInfo
 from tmuxorch.core.store.store import Store
-from tmuxorch.protocol.wire import (
-    MUTATING_OPS,
-    OPS,
-    READ_OPS,
-    ProtocolError,
-    SendRequest,
-    read_envelope,
-    schema_text,
-    validate_request,
-)
+from tmuxorch.protocol.errors import ProtocolError
+from tmuxorch.protocol.requests import SendRequest, read_envelope, validate_request
+from tmuxorch.protocol.schema import schema_text
+from tmuxorch.protocol.scopes import MUTATING_OPS, OPS, READ_OPS
 from tmuxorch.server.auth import FailureLimiter, Gatekeeper, Rejection, host_name, is_loopback_host
 from tmuxorch.server.hub import Hub, Outbox
 from tmuxorch.server.tokens import TokenStore
@@ -65,6 +60,29 @@ async def test_publish_numbers_contiguously_and_shares_one_frame() -> None:
     assert first == {"type": "event", "seq": 1, "event": "pane_added", "data": first["data"]}
     assert first["data"]["pane_id"] == "%0"
     assert "event" not in first["data"]
+
+
+async def test_a_core_resync_goes_out_as_a_resync_frame_and_tmux_state_follows() -> None:
+    stopped = Snapshot(tmux=TmuxInfo(socket="/s", version=None, running=False), sessions=(),
+                       taken_at=1.0)  # fmt: skip
+    hub = Hub()
+    outbox = Outbox()
+    hub.attach(outbox)
+    assert hub.tmux_running
+    hub.publish(TmuxDown(reason="gone"))
+    assert not hub.tmux_running
+    hub.publish(TmuxUp(version="3.3a"))
+    assert hub.tmux_running
+    hub.publish(event(1))
+    assert hub.tmux_running
+    hub.publish(Resynced(reason="caught up", snapshot=stopped))
+    assert not hub.tmux_running
+    frames = [json.loads(frame) for frame in await drain(outbox)]
+    assert [(f["seq"], f["event"]) for f in frames] == [
+        (1, "tmux_down"), (2, "tmux_up"), (3, "pane_added"), (4, "resync"),
+    ]  # fmt: skip
+    assert frames[3]["data"] == {"reason": "caught up", "status": stopped.to_status_document()}
+    assert hub.replay(3) is not None  # kept for replay like any event
 
 
 async def test_replay_from_history_and_when_it_is_gone() -> None:
@@ -193,7 +211,7 @@ async def test_hub_pump_publishes_and_reports_lost_events() -> None:
     gaps: list[int] = []
     hub.on_gap(lambda: gaps.append(hub.seq))
     stream = FakeStream([(event(1), 0), (event(2), 0), (TmuxUp(version="3.3a"), 5)])
-    hub.start(stream, dropped=lambda: stream.dropped)
+    hub.start(stream)
     for _ in range(100):
         if hub.seq == 3:
             break
@@ -261,7 +279,7 @@ def test_error_messages_are_short_and_do_not_echo_input() -> None:
 
 def test_docs_embed_the_current_schema() -> None:
     text = DOCS.read_text()
-    assert schema_text() in text, "docs/protocol.md is stale: python -m tmuxorch.protocol.wire"
+    assert schema_text() in text, "docs/protocol.md is stale: python -m tmuxorch.protocol"
 
 
 # -- handshake checks -----------------------------------------------------------------------------
@@ -324,53 +342,3 @@ def test_failure_limiter_forgets_old_addresses() -> None:
         limiter.failed(f"10.0.{n // 256}.{n % 256}")
     assert len(limiter._failures) <= 10_000
     assert limiter.blocked("10.0.39.65") > 0
-
-
-def test_snapshot_documents_with_keys_from_a_newer_server_still_parse() -> None:
-    """Protocol version 1 only ever adds keys; the client drops the ones it does not know,
-    without changing the document it was given."""
-    import copy
-
-    from tmuxorch.client.remote import RemoteOperationError, snapshot_from
-    from tmuxorch.core.models import Pane, Session, Snapshot, TmuxInfo, Window
-
-    pane = Pane(
-        id="%1",
-        index=0,
-        active=True,
-        pid=42,
-        dead=False,
-        dead_status=None,
-        width=80,
-        height=24,
-        command="sh",
-        cwd="/",
-        agent=None,
-        window_id="@1",
-        session_id="$1",
-    )
-    window = Window(
-        id="@1",
-        index=0,
-        name="w",
-        active=True,
-        kind="shell",
-        panes=(pane,),
-        activity=None,
-        session_id="$1",
-    )
-    session = Session(
-        id="$1", name="s", attached=False, attached_clients=0, created=1, windows=(window,)
-    )
-    snapshot = Snapshot(tmux=TmuxInfo(socket="/s", version="3.3a", running=True),
-                        sessions=(session,), taken_at=1.0)  # fmt: skip
-    document = snapshot.to_status_document()
-    assert snapshot_from(document) == snapshot  # nothing to drop
-    newer = copy.deepcopy(document)
-    newer["future"] = 1
-    newer["sessions"][0]["windows"][0]["panes"][0]["colour"] = "red"
-    given = copy.deepcopy(newer)
-    assert snapshot_from(newer) == snapshot
-    assert newer == given
-    with pytest.raises(RemoteOperationError, match="invalid snapshot"):
-        snapshot_from({**document, "sessions": "nope"})

@@ -245,8 +245,8 @@ def open_backend(args: argparse.Namespace, settings: Settings) -> Backend:
     """The backend the global options ask for: a remote `tmuxorch serve` with --connect, else
     a local tmux server. Only creating a session (spawn, demo) starts a local server."""
     if getattr(args, "connect", None) is not None:
+        from tmuxorch.client.backend import RemoteBackend
         from tmuxorch.client.dialing import load_token
-        from tmuxorch.client.remote import RemoteBackend
 
         return RemoteBackend(args.connect, load_token(args.token_file))
     server = TmuxServer.resolve(args.socket_name, args.socket_path)

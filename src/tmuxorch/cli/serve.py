@@ -21,14 +21,11 @@ async def cmd_serve(args: argparse.Namespace, _backend: Backend | None) -> int:
     import logging
 
     from tmuxorch.core.engine import Engine
+    from tmuxorch.core.local import LocalBackend
     from tmuxorch.core.store.config import load_settings
     from tmuxorch.core.tmux.server import TmuxServer
-    from tmuxorch.server.server import (
-        ServerOptions,
-        TmuxorchServer,
-        serve_until_signalled,
-        tls_context,
-    )
+    from tmuxorch.server.listener import TmuxorchServer, serve_until_signalled
+    from tmuxorch.server.options import ServerOptions, tls_context
     from tmuxorch.server.tokens import TokenStore
 
     options = ServerOptions(
@@ -56,8 +53,11 @@ async def cmd_serve(args: argparse.Namespace, _backend: Backend | None) -> int:
                 print("tmuxorch serve: WARNING: no TLS (--insecure)", file=sys.stderr, flush=True)
 
         engine = Engine(tmux, timeout=settings.command_timeout, settings=settings)
+        audit = AuditLog(store)
         try:
-            server = TmuxorchServer(engine, tokens, audit=AuditLog(store), options=options)
+            server = TmuxorchServer(
+                lambda actor: LocalBackend(engine, audit, actor=actor), tokens, options=options
+            )
             await serve_until_signalled(server, ready)
         finally:
             try:  # a daemon's shutdown is bounded, whatever tmux (or the engine) does

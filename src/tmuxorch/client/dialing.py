@@ -1,18 +1,30 @@
-"""What `--connect` needs before and around the connection itself: a URL that is a ws(s) URL
-with a valid port and no credentials, the token (from --token-file or $TMUXORCH_TOKEN), and a
-reason a person can act on when the connection cannot be made."""
+"""What `--connect` needs to open a connection: a URL that is a ws(s) URL with a valid port and
+no credentials, the token (from --token-file or $TMUXORCH_TOKEN), the dial itself (handshake and
+the server's hello, its protocol version checked), and a reason a person can act on when the
+connection cannot be made or is refused. What happens on an open connection is client.link."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import ssl
 import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from tmuxorch.core.errors import BadInputError
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+from tmuxorch import __version__
+from tmuxorch.client.errors import RefusedError
+from tmuxorch.core.errors import BadInputError, TmuxorchError, TmuxUnavailableError
+from tmuxorch.protocol.frames import PROTOCOL_VERSION, Hello, decode_frame
+from tmuxorch.protocol.redaction import websockets_logger
 
 TOKEN_ENV = "TMUXORCH_TOKEN"
+MAX_FRAME = 64 * 1024 * 1024
+"""The largest frame accepted from the server (a capture of 100,000 long lines fits)."""
 
 
 def check_url(url: str) -> str:
@@ -71,3 +83,77 @@ def failure(url: str, exc: OSError) -> str:
     if url.startswith("wss://") and isinstance(exc, ssl.SSLError | ConnectionResetError):
         return "the TLS handshake failed: is the server serving TLS? (use ws:// if not)"
     return exc.strerror or str(exc) or type(exc).__name__
+
+
+def refusal(url: str, status: int, body: bytes | bytearray | None) -> TmuxorchError:
+    """The error for an HTTP answer instead of the upgrade: 401 and 403 are final
+    (RefusedError), anything else may pass."""
+    detail = ""
+    if body:
+        text = body.decode("utf-8", "replace").strip().splitlines()
+        detail = text[0][:200] if text else ""
+    if status == 401:
+        return RefusedError(
+            401, f"the server refused the token (401): check --token-file / {TOKEN_ENV}"
+        )
+    if status == 403:
+        return RefusedError(403, f"{url} refused the connection (403): {detail or 'forbidden'}")
+    if status == 429:
+        return TmuxUnavailableError(
+            f"{url}: too many failed attempts from this address (429); try again later"
+        )
+    return TmuxUnavailableError(f"{url} answered HTTP {status}" + (f": {detail}" if detail else ""))
+
+
+async def dial(
+    url: str,
+    token: str,
+    timeout: float,
+    *,
+    ping: tuple[float | None, float | None],
+    **connect_options: Any,
+) -> tuple[ClientConnection, Hello]:
+    """Connect to `url` with `token` and read the server's hello: the open connection and the
+    hello, or RefusedError (401/403: final) or TmuxUnavailableError saying why not (not a
+    tmuxorch server, another protocol version, unreachable). `ping` is websockets' keepalive
+    (interval, timeout); `connect_options` go to websockets' connect() (e.g. `ssl=`)."""
+    try:
+        ws = await connect(
+            url,
+            additional_headers={"Authorization": f"Bearer {token}"},
+            user_agent_header=f"tmuxorch/{__version__}",
+            compression=None,
+            open_timeout=timeout,
+            ping_interval=ping[0],
+            ping_timeout=ping[1],
+            close_timeout=2.0,
+            max_size=MAX_FRAME,
+            logger=websockets_logger("tmuxorch.remote.websockets"),
+            **connect_options,
+        )
+    except InvalidStatus as exc:
+        raise refusal(url, exc.response.status_code, exc.response.body) from None
+    except TimeoutError:
+        raise TmuxUnavailableError(
+            f"cannot connect to {url}: no answer within {timeout:g} s"
+        ) from None
+    except OSError as exc:
+        raise TmuxUnavailableError(f"cannot connect to {url}: {failure(url, exc)}") from None
+    except (InvalidHandshake, InvalidURI, ConnectionClosed) as exc:
+        raise TmuxUnavailableError(f"cannot connect to {url}: {exc}") from None
+    try:
+        async with asyncio.timeout(timeout):
+            hello = decode_frame(await ws.recv())
+        if not isinstance(hello, Hello):
+            raise ValueError("no hello")
+    except (TimeoutError, ValueError, ConnectionClosed):  # ValidationError is a ValueError
+        ws.transport.abort()
+        raise TmuxUnavailableError(
+            f"{url} is not a tmuxorch server (it did not say hello)"
+        ) from None
+    if hello.protocol != PROTOCOL_VERSION:
+        ws.transport.abort()
+        raise TmuxUnavailableError(
+            f"{url} speaks protocol {hello.protocol}; this tmuxorch speaks {PROTOCOL_VERSION}"
+        )
+    return ws, hello

@@ -8,18 +8,55 @@ share between tasks.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    ValidationInfo,
+    model_validator,
+)
 
 AgentState = Literal["busy", "waiting", "idle", "error", "exited", "unknown"]
 WindowKind = Literal["agent", "shell", "editor", "server", "monitor", "other"]
 
 
+LENIENT = "tmuxorch.lenient"
+"""A validation context key: `model_validate(data, context={LENIENT: True})` drops keys a model
+does not know instead of refusing them. Only a client reading a (possibly newer) server passes
+it; everything else (fixtures, requests from clients) keeps the strict refusal."""
+
+MAX_CAPTURE_LINES = 100_000
+"""The most lines one capture returns: the engine enforces it and the wire protocol states it."""
+
+
 class Frozen(BaseModel):
-    """Base for immutable models; extra keys are refused so typos in fixtures fail loudly."""
+    """Base for immutable models; extra keys are refused so typos in fixtures fail loudly, except
+    under the LENIENT context (forward compatibility: a newer peer may add keys)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    _known_keys: ClassVar[frozenset[str] | None] = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _drop_unknown_keys_when_lenient(
+        cls, data: Any, handler: ModelWrapValidatorHandler[Any], info: ValidationInfo
+    ) -> Any:
+        context = info.context
+        if context is not None and context.get(LENIENT) and isinstance(data, dict):
+            known = cls.__dict__.get("_known_keys") or cls._remember_keys()
+            if not known.issuperset(data):
+                data = {key: value for key, value in data.items() if key in known}
+        return handler(data)
+
+    @classmethod
+    def _remember_keys(cls) -> frozenset[str]:
+        known = frozenset(cls.model_fields) | {
+            field.alias for field in cls.model_fields.values() if field.alias is not None
+        }
+        cls._known_keys = known
+        return known
 
 
 class AgentInfo(Frozen):

@@ -10,6 +10,11 @@ connection closed), so a stalled client costs at most its limit, and the others 
 Subscribing with `since` (the last seq a client saw) replays the frames after it from the
 history, synchronously with attaching, so there is no gap and no duplicate. When those frames are
 no longer kept, the caller sends a `resync` (a fresh snapshot) instead: `Hub.attach` says which.
+A core `Resynced` event in the stream goes out as a resync frame like any other event.
+
+The hub also remembers whether tmux is running, from the events it relays (`tmux_down`,
+`tmux_up`, a resync's snapshot): the server answers `tmux_unavailable` at once from that,
+without asking the engine.
 """
 
 from __future__ import annotations
@@ -20,8 +25,8 @@ import itertools
 from collections.abc import Callable, Iterable, Sequence
 
 from tmuxorch.core.backend import EventSubscription
-from tmuxorch.core.events import Event
-from tmuxorch.protocol.wire import event_frame
+from tmuxorch.core.events import Event, Resynced, TmuxDown, TmuxUp
+from tmuxorch.protocol.frames import event_frame
 
 DEFAULT_HISTORY = 10_000
 DEFAULT_OUTBOX_LIMIT = 1 << 20  # 1 MiB
@@ -113,6 +118,9 @@ class Hub:
         self._subscribers: dict[Outbox, None] = {}
         self._on_gap: list[Callable[[], None]] = []
         self._pump: asyncio.Task[None] | None = None
+        self.tmux_running = True
+        """Whether tmux runs, as the last tmux_down / tmux_up / resync relayed says (set it
+        from a snapshot before starting)."""
 
     @property
     def subscribers(self) -> int:
@@ -126,6 +134,10 @@ class Hub:
     def publish(self, event: Event) -> int:
         """Number `event`, keep it, offer it to every subscriber; returns its seq."""
         self.seq += 1
+        if isinstance(event, TmuxDown | TmuxUp):
+            self.tmux_running = isinstance(event, TmuxUp)
+        elif isinstance(event, Resynced):
+            self.tmux_running = event.snapshot.tmux.running
         frame = event_frame(self.seq, event)
         if self.framer is not None:
             frame = self.framer(frame)
@@ -176,10 +188,10 @@ class Hub:
         overflowed): subscribers must resync."""
         self._on_gap.append(callback)
 
-    def start(self, stream: EventSubscription, dropped: Callable[[], int] | None = None) -> None:
-        """Publish everything `stream` yields, in a task, until `stop()`. `dropped` reports
-        how many events the stream lost; when it grows, `on_gap` callbacks run."""
-        self._pump = asyncio.create_task(self._run(stream, dropped), name="tmuxorch-hub")
+    def start(self, stream: EventSubscription) -> None:
+        """Publish everything `stream` yields, in a task, until `stop()`. When the stream's
+        `dropped` count grows (it lost events), `on_gap` callbacks run."""
+        self._pump = asyncio.create_task(self._run(stream), name="tmuxorch-hub")
 
     async def stop(self) -> None:
         if self._pump is not None:
@@ -187,12 +199,12 @@ class Hub:
             await asyncio.gather(self._pump, return_exceptions=True)
             self._pump = None
 
-    async def _run(self, stream: EventSubscription, dropped: Callable[[], int] | None) -> None:
-        lost = dropped() if dropped else 0
+    async def _run(self, stream: EventSubscription) -> None:
+        lost = stream.dropped
         try:
             async for event in stream:
-                if dropped is not None and dropped() != lost:
-                    lost = dropped()
+                if stream.dropped != lost:
+                    lost = stream.dropped
                     for callback in list(self._on_gap):
                         callback()
                 self.publish(event)

@@ -37,9 +37,8 @@ from pydantic import BaseModel, ConfigDict
 
 from tmuxorch.core.errors import BadInputError
 from tmuxorch.core.store.store import Store
+from tmuxorch.protocol.scopes import SCOPES, Scope
 
-Scope = Literal["read", "control"]
-SCOPES: tuple[Scope, ...] = ("read", "control")
 TOKEN_PREFIX = "tmo_"
 MAX_TOKEN_LENGTH = 100
 """A presented token longer than this cannot be one of ours; it is refused before hashing."""

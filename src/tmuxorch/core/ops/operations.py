@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from tmuxorch.core.agents.tracker import AGENT_OPTION
 from tmuxorch.core.errors import BadInputError, SpawnFailedError, TmuxCommandError
 from tmuxorch.core.ids import require_id
-from tmuxorch.core.models import Receipt, Snapshot, Spawned
+from tmuxorch.core.models import MAX_CAPTURE_LINES, Receipt, Snapshot, Spawned
 from tmuxorch.core.names import validate_key, validate_kind, validate_name
 from tmuxorch.core.ops.delivery import (
     input_off_query,
@@ -28,8 +28,6 @@ from tmuxorch.core.tmux.snapshot import SEPARATOR
 
 if TYPE_CHECKING:
     from tmuxorch.core.engine import Engine
-
-MAX_CAPTURE_LINES = 100_000
 
 
 async def send_keys(

@@ -1,0 +1,88 @@
+"""What each op answers: one result model per op, the server builds them and the client reads
+them back with the same models (`RESULT_MODELS`), so a field is stated once for both ends and
+for the schema in docs/protocol.md."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+from pydantic import Field
+
+from tmuxorch.core.models import Frozen, Receipt, Snapshot, Spawned
+
+
+class StatusDocument(Snapshot):
+    """`snapshot`'s result: the `tmuxorch.status/1` document (as `tmuxorch status --json`)."""
+
+    schema_name: Literal["tmuxorch.status/1"] = Field(default="tmuxorch.status/1", alias="schema")
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> StatusDocument:
+        """The document of a snapshot, without validating again what the engine built."""
+        return cls.model_construct(
+            tmux=snapshot.tmux, sessions=snapshot.sessions, taken_at=snapshot.taken_at
+        )
+
+    def snapshot(self) -> Snapshot:
+        """The plain Snapshot it carries (what a Backend returns)."""
+        return Snapshot.model_construct(
+            tmux=self.tmux, sessions=self.sessions, taken_at=self.taken_at
+        )
+
+
+class SubscribeResult(Frozen):
+    """Events with seq > `seq` follow; `replayed` of them were missed ones sent again. With
+    `resync`, a `resync` event comes first instead."""
+
+    seq: int
+    replayed: int
+    resync: bool
+
+
+class ReceiptsResult(Frozen):
+    """The result of send, keys and interrupt: one receipt per target, in order."""
+
+    receipts: list[Receipt]
+
+
+class CaptureResult(Frozen):
+    target: str
+    lines: int
+    text: str
+
+
+class PingResult(Frozen):
+    time: float = Field(default_factory=time.time)
+    """The server's clock."""
+    seq: int
+    """The seq of the server's last event: how far a subscriber's `last_seq` is behind."""
+
+
+class Empty(Frozen):
+    """The result of ops that have nothing to say but that they ran (kill, rename,
+    unsubscribe): `{}`."""
+
+
+RESULT_MODELS: dict[str, type[Frozen]] = {
+    "snapshot": StatusDocument,
+    "subscribe": SubscribeResult,
+    "unsubscribe": Empty,
+    "send": ReceiptsResult,
+    "keys": ReceiptsResult,
+    "interrupt": ReceiptsResult,
+    "capture": CaptureResult,
+    "spawn": Spawned,
+    "kill": Empty,
+    "rename": Empty,
+    "ping": PingResult,
+}
+"""The result model of every op that has one (schedules are `unsupported` for now)."""
+
+
+def results_schema() -> dict[str, Any]:
+    """Each op's result as a JSON schema, for docs/protocol.md."""
+    return {
+        op: model.model_json_schema(by_alias=True, mode="serialization")
+        for op, model in RESULT_MODELS.items()
+    }
