@@ -14,7 +14,6 @@ from pathlib import Path
 
 from tmuxorch.cli.render import (
     audit_table,
-    counted,
     event_line,
     make_console,
     plan_table,
@@ -32,7 +31,10 @@ from tmuxorch.core.store.audit import AuditLog
 from tmuxorch.core.store.store import Store
 from tmuxorch.core.summary import summarize
 from tmuxorch.core.targets import Target, input_panes, resolve_target, subtree
-from tmuxorch.usecases import DELIVERED, pane_label, plan_broadcast
+from tmuxorch.usecases.broadcast import plan_broadcast
+from tmuxorch.usecases.demo import start_demo
+from tmuxorch.usecases.labels import counted, pane_label
+from tmuxorch.usecases.receipts import all_delivered
 
 
 def print_json(document: object) -> None:
@@ -96,7 +98,7 @@ def report(
         )
     else:
         make_console().print(receipts_table(snapshot, receipts))
-    return 0 if all(r.status in DELIVERED for r in receipts) else 1
+    return 0 if all_delivered(receipts) else 1
 
 
 async def cmd_status(args: argparse.Namespace, backend: Backend) -> int:
@@ -265,8 +267,6 @@ async def cmd_events(args: argparse.Namespace, backend: Backend) -> int:
 
 
 async def cmd_demo(args: argparse.Namespace, backend: Backend) -> int:
-    from tmuxorch.cli.demo import start_demo
-
     session = await start_demo(backend, args.agents, args.session)
     print(
         f"demo fleet of {args.agents} simulated agents running in session {session!r}.\n"

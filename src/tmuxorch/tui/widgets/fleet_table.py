@@ -13,9 +13,9 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import DataTable
 
-from tmuxorch.cli.render import STATE_BADGES, state_age
 from tmuxorch.core.models import Pane, Snapshot
 from tmuxorch.tui.messages import AttachRequested, RowHighlighted
+from tmuxorch.usecases.labels import STATE_BADGES, state_age
 
 Row = tuple[str, tuple[Text | str, ...]]
 COLUMNS = ("mark", "name", "kind", "state", "id")
