@@ -1,6 +1,6 @@
 """One event as a line of text, the same in the TUI's event log, `tmuxorch events` and the
 monitor: an agent's state change reads as `%3 claude busy → idle`, anything else as its name
-and fields."""
+and its plain fields."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def event_text(event: Event) -> Text:
             (f"{event.pane_id} ", "bold"), f"{event.kind} ", (f"{event.previous} → ", "dim"),
             (event.state, "bold"),
         )  # fmt: skip
-    data = event.data()
-    data.pop("at", None)
-    details = " ".join(f"{k}={v}" for k, v in data.items())
+    details = " ".join(
+        f"{k}={v}" for k, v in event.data().items() if k != "at" and not isinstance(v, dict | list)
+    )  # the objects an event carries (a new window, a resync's snapshot) are for models, not eyes
     return Text.assemble((event.event, "bold"), f" {details}")
