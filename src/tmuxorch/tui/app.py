@@ -102,12 +102,13 @@ class TmuxorchApp(App[None]):
             self.set_keymap(self._keymap)
         self._header.label = self.backend.label
         self._link = LinkStatus(self.backend, self._main)
-        self.request_refresh()
         if self.live:
-            self.follow_events()
+            self.follow_events()  # which takes the first snapshot once the stream is on
             self.set_interval(PREVIEW_INTERVAL, self.refresh_preview)
             if self.backend.connection_state is not None:  # a link to a remote fleet
                 self.set_interval(1.0, self._link.tick)
+        else:
+            self.request_refresh()
 
     @property
     def _main(self) -> MainScreen:
@@ -165,11 +166,13 @@ class TmuxorchApp(App[None]):
 
     @work(group="events", exclusive=True)
     async def follow_events(self) -> None:
+        """Follow the event stream, and list the fleet each time it is (back) on: a snapshot
+        taken after subscribing misses no change, and the events keep it up to date."""
         while True:
             try:
                 subscription = await self.backend.subscribe()
-                if self._link.stream_up():  # back after a loss: catch up
-                    self.request_refresh()
+                self._link.stream_up()
+                self.request_refresh()
                 async for event in subscription:
                     self.on_backend_event(event)
             except TmuxorchError as exc:
@@ -254,13 +257,12 @@ class TmuxorchApp(App[None]):
         call: Awaitable[T],
         done: Callable[[T], str] | None = None,
         *,
-        refresh: bool = False,
         failed: Callable[[TmuxorchError], T] | None = None,
     ) -> None:
         """Run one action on the backend, the one way every action does: an error is notified
-        (and ends the action, unless `failed` makes a result of it), `done` takes the result
-        and gives the line for the event log, and `refresh` re-lists the fleet for what the
-        events cannot tell."""
+        (and ends the action, unless `failed` makes a result of it), and `done` takes the
+        result and gives the line for the event log. The view needs no refresh: what the action
+        changed in tmux comes back as events."""
         try:
             result = await call
         except TmuxorchError as exc:
@@ -270,8 +272,6 @@ class TmuxorchApp(App[None]):
             result = failed(exc)
         if done is not None:
             self._event_log.add(done(result))
-        if refresh:
-            self.request_refresh()
 
     # -- actions (all remappable, all in the command palette) ------------------------------
 
@@ -354,7 +354,6 @@ class TmuxorchApp(App[None]):
                 request.session, request.command, name=request.name, kind=request.kind
             ),
             lambda spawned: f"spawned {spawned.pane_id} in {request.session}",
-            refresh=True,
         )
 
     @work(group="act")
@@ -366,7 +365,7 @@ class TmuxorchApp(App[None]):
         name = await self.push_screen_wait(RenameScreen(what, row.name))
         if not name or name == row.name:
             return
-        await self._act(self.backend.rename(row.id, name), refresh=True)
+        await self._act(self.backend.rename(row.id, name))
 
     @work(group="act")
     async def action_kill(self) -> None:
@@ -377,7 +376,8 @@ class TmuxorchApp(App[None]):
         if not await self.push_screen_wait(ConfirmScreen(f"Kill {kind} {row.id} ({name})?")):
             return
         await self._act(
-            self.backend.kill(row.id), lambda _: f"killed {kind} {row.id}", refresh=True
+            self.backend.kill(row.id),
+            lambda _: f"killed {kind} {row.id}",
         )
 
     def action_filter(self) -> None:
@@ -389,7 +389,6 @@ class TmuxorchApp(App[None]):
         await self._act(
             start_demo(self.backend, 6, "tmuxorch-demo"),
             lambda session: f"demo fleet started in session {session}",
-            refresh=True,
         )
 
     def action_cursor_down(self) -> None:

@@ -36,15 +36,12 @@ class LinkStatus:
     def _header(self) -> FleetHeader:
         return self._main.query_one(FleetHeader)
 
-    def stream_up(self) -> bool:
-        """The event stream is followed; True when it is back after a loss (the view missed
-        what happened meanwhile and must catch up)."""
+    def stream_up(self) -> None:
+        """The event stream is followed (again: its banner goes)."""
         self._header.connection = "live"
-        if not self._stream_lost:
-            return False
-        self._stream_lost = False
-        self._restore_banner()
-        return True
+        if self._stream_lost:
+            self._stream_lost = False
+            self._restore_banner()
 
     def stream_lost(self, exc: TmuxorchError) -> bool:
         """The event stream broke; False when retrying cannot help (the server refused us for
