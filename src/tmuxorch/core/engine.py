@@ -17,7 +17,8 @@ from collections.abc import AsyncIterator, Sequence
 
 from tmuxorch.core.agents.tracker import AgentTracker
 from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
-from tmuxorch.core.events import Event, TmuxDown, TmuxUp, diff_snapshots
+from tmuxorch.core.events import Event, TmuxDown, TmuxUp
+from tmuxorch.core.live import diff_snapshots
 from tmuxorch.core.models import Snapshot, TmuxInfo
 from tmuxorch.core.store.config import Settings
 from tmuxorch.core.tmux.connection import ServerNotRunningError, TmuxConnection

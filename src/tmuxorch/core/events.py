@@ -1,8 +1,12 @@
-"""Typed events about the fleet, and the diff of two snapshots that produces them.
+"""Typed events about the fleet: what changed, carrying enough to keep an exact model.
 
 Structure events are emitted at the highest level that changed: a closed session yields one
-`session_closed`, not also a `window_closed` per window. Consumers that mirror the tree apply the
-event or take a fresh snapshot.
+`session_closed`, not also a `window_closed` per window. An event that adds or changes an object
+carries it whole (`session`, `window`, `pane`), so a consumer that mirrors the tree applies the
+events (`core.live.apply`) instead of listing the server again; `core.live.diff_snapshots` makes
+them. Wire rule: keys are only ever added and existing fields keep their meaning, so the objects
+are optional on the added events of turn 1 (a consumer that meets one without it takes a fresh
+snapshot).
 """
 
 from __future__ import annotations
@@ -12,7 +16,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
-from tmuxorch.core.models import AgentState, Frozen, Snapshot
+from tmuxorch.core.models import AgentState, Frozen, Pane, Session, Snapshot, Window, WindowKind
+
+_CARRIED = frozenset({"session", "window", "pane", "snapshot"})
+"""Fields holding whole objects, for models kept in step; too big for a line of text."""
 
 
 class EventBase(Frozen):
@@ -24,11 +31,18 @@ class EventBase(Frozen):
         """The event's payload without its discriminator (the `data` of a WebSocket frame)."""
         return self.model_dump(mode="json", exclude={"event"})
 
+    def brief(self) -> dict[str, object]:
+        """The payload without its time and the objects it carries: what one line of text
+        about the event shows."""
+        return self.model_dump(mode="json", exclude={"event", "at", *_CARRIED})
+
 
 class SessionAdded(EventBase):
     event: Literal["session_added"] = "session_added"
     session_id: str
     name: str
+    session: Session | None = None
+    """The new session with its windows and panes."""
 
 
 class SessionClosed(EventBase):
@@ -44,12 +58,24 @@ class SessionRenamed(EventBase):
     name: str
 
 
+class SessionChanged(EventBase):
+    """A session's clients changed (someone attached or detached)."""
+
+    event: Literal["session_changed"] = "session_changed"
+    session_id: str
+    attached: bool
+    attached_clients: int
+    created: int
+
+
 class WindowAdded(EventBase):
     event: Literal["window_added"] = "window_added"
     window_id: str
     session_id: str
     index: int
     name: str
+    window: Window | None = None
+    """The new window (in session `session_id`) with its panes."""
 
 
 class WindowClosed(EventBase):
@@ -67,11 +93,26 @@ class WindowRenamed(EventBase):
     name: str
 
 
+class WindowChanged(EventBase):
+    """A window's place or look in one session changed: its index, whether it is the session's
+    current window, its kind, its last activity. (A renamed window is `window_renamed`.)"""
+
+    event: Literal["window_changed"] = "window_changed"
+    window_id: str
+    session_id: str
+    index: int
+    active: bool
+    kind: WindowKind
+    activity: int | None
+
+
 class PaneAdded(EventBase):
     event: Literal["pane_added"] = "pane_added"
     pane_id: str
     window_id: str
     session_id: str
+    pane: Pane | None = None
+    """The new pane."""
 
 
 class PaneClosed(EventBase):
@@ -87,6 +128,19 @@ class PaneDied(EventBase):
     window_id: str
     session_id: str
     status: int | None
+    pane: Pane | None = None
+    """The pane as it is now, dead."""
+
+
+class PaneChanged(EventBase):
+    """Anything else about a pane changed: its foreground command, directory, size, process,
+    index, active flag, agent, window (moved), or it came back to life (respawned)."""
+
+    event: Literal["pane_changed"] = "pane_changed"
+    pane_id: str
+    window_id: str
+    session_id: str
+    pane: Pane
 
 
 class AgentStateChanged(EventBase):
@@ -126,12 +180,15 @@ Event = Annotated[
     SessionAdded
     | SessionClosed
     | SessionRenamed
+    | SessionChanged
     | WindowAdded
     | WindowClosed
     | WindowRenamed
+    | WindowChanged
     | PaneAdded
     | PaneClosed
     | PaneDied
+    | PaneChanged
     | AgentStateChanged
     | TmuxDown
     | TmuxUp
@@ -140,58 +197,3 @@ Event = Annotated[
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 """Validates any event from its JSON form (used by remote clients)."""
-
-
-def diff_snapshots(old: Snapshot, new: Snapshot) -> list[Event]:
-    """The structure events that turn `old` into `new`."""
-    events: list[Event] = []
-    old_sessions, new_sessions = old.sessions_by_id, new.sessions_by_id
-    for sid, session in new_sessions.items():
-        before = old_sessions.get(sid)
-        if before is None:
-            events.append(SessionAdded(session_id=sid, name=session.name))
-        elif before.name != session.name:
-            events.append(SessionRenamed(session_id=sid, old_name=before.name, name=session.name))
-    events += [
-        SessionClosed(session_id=sid, name=session.name)
-        for sid, session in old_sessions.items()
-        if sid not in new_sessions
-    ]
-    old_windows, new_windows = old.windows_by_id, new.windows_by_id
-    for wid, window in new_windows.items():
-        before_w = old_windows.get(wid)
-        if before_w is None:
-            if window.session_id in old_sessions:
-                events.append(
-                    WindowAdded(window_id=wid, session_id=window.session_id,
-                                index=window.index, name=window.name)
-                )  # fmt: skip
-        elif before_w.name != window.name:
-            events.append(
-                WindowRenamed(window_id=wid, session_id=window.session_id,
-                              old_name=before_w.name, name=window.name)
-            )  # fmt: skip
-    events += [
-        WindowClosed(window_id=wid, session_id=window.session_id, name=window.name)
-        for wid, window in old_windows.items()
-        if wid not in new_windows and window.session_id in new_sessions
-    ]
-    old_panes, new_panes = old.panes_by_id, new.panes_by_id
-    for pid, pane in new_panes.items():
-        before_p = old_panes.get(pid)
-        if before_p is None:
-            if pane.window_id in old_windows:
-                events.append(
-                    PaneAdded(pane_id=pid, window_id=pane.window_id, session_id=pane.session_id)
-                )
-        elif pane.dead and not before_p.dead:
-            events.append(
-                PaneDied(pane_id=pid, window_id=pane.window_id, session_id=pane.session_id,
-                         status=pane.dead_status)
-            )  # fmt: skip
-    events += [
-        PaneClosed(pane_id=pid, window_id=pane.window_id, session_id=pane.session_id)
-        for pid, pane in old_panes.items()
-        if pid not in new_panes and pane.window_id in new_windows
-    ]
-    return events

@@ -16,7 +16,5 @@ def event_text(event: Event) -> Text:
             (f"{event.pane_id} ", "bold"), f"{event.kind} ", (f"{event.previous} → ", "dim"),
             (event.state, "bold"),
         )  # fmt: skip
-    details = " ".join(
-        f"{k}={v}" for k, v in event.data().items() if k != "at" and not isinstance(v, dict | list)
-    )  # the objects an event carries (a new window, a resync's snapshot) are for models, not eyes
+    details = " ".join(f"{k}={v}" for k, v in event.brief().items())
     return Text.assemble((event.event, "bold"), f" {details}")
