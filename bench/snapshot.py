@@ -12,6 +12,10 @@ tmuxorch is timed twice: on a quiet fleet (what a look costs when nothing change
 one: the parser reuses its models) and on a fleet where every pane's line changed since the last
 run (what a user waits for after the fleet moved: parse included). Every baseline costs the same
 either way (none keeps anything between looks), so one row each is compared with both.
+
+A third row times `snapshot()` while the engine watches (the TUI, `serve`): with nothing changed
+since the watcher's last listing it is the live model, no round trip at all (Engine.snapshot,
+and LocalBackend.snapshot, agents included, in the note).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +38,7 @@ from bench.report import print_targets, progress
 from bench.rss import measure_rss
 from bench.snapshot_baselines import Timing, libtmux_panes, libtmux_walk, naive_snapshot, time_sync
 from tmuxorch.core.engine import Engine
+from tmuxorch.core.local import LocalBackend
 from tmuxorch.core.tmux.server import TmuxServer
 from tmuxorch.usecases.labels import counted
 
@@ -41,10 +47,11 @@ RSS_SIZE = 501
 RSS_SNAPSHOTS = 20
 METHODS = ("tmuxorch", "naive", "libtmux_panes", "libtmux_walk")
 """What the snapshot is compared with; the first four JSON keys follow this order."""
-ROWS = ("tmuxorch", "tmuxorch_changed", "floor", *METHODS[1:])
+ROWS = ("tmuxorch", "tmuxorch_changed", "tmuxorch_live", "floor", *METHODS[1:])
 LABELS = {
     "tmuxorch": "tmuxorch Engine.snapshot(), quiet fleet",
     "tmuxorch_changed": "tmuxorch, every pane line changed",
+    "tmuxorch_live": "tmuxorch while watching, nothing changed",
     "floor": "floor: bare tmux -C, same listing",
     "naive": "naive: list-sessions/-windows/-panes",
     "libtmux_panes": "libtmux Server.panes",
@@ -140,6 +147,37 @@ async def time_tmuxorch(
     return {"tmuxorch": quiet, "tmuxorch_changed": changed, "floor": floor}
 
 
+async def time_live(socket_path: Path, runs: int) -> Timing:
+    """Time `Engine.snapshot()` while the engine watches a quiet fleet: the live model. The
+    note gives LocalBackend.snapshot() (agents annotated) the same way."""
+    live = Timing("tmuxorch_live")
+    engine = Engine(TmuxServer(socket_path=socket_path))
+    try:
+        stream = await engine.subscribe()
+        deadline = time.monotonic() + 10
+        while not engine.fresh:  # the first listing after subscribing
+            if time.monotonic() > deadline:
+                raise RuntimeError("the engine's live model never became fresh")
+            await asyncio.sleep(0.01)
+        before = engine.connection.processes_started
+        backend = LocalBackend(engine)
+        backend_ms: list[float] = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            snapshot = await engine.snapshot()
+            live.times_ms.append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            await backend.snapshot()
+            backend_ms.append((time.perf_counter() - start) * 1000)
+        live.procs = engine.connection.processes_started - before
+        live.panes_seen = len(snapshot.panes())
+        live.note = f"LocalBackend.snapshot() {statistics.median(backend_ms):.3f} ms"
+        await stream.close()
+    finally:
+        await engine.close()
+    return live
+
+
 # -- running and reporting ----------------------------------------------------------------------
 
 
@@ -170,6 +208,7 @@ def measure_size(shape: Shape, args: argparse.Namespace, have_libtmux: bool) -> 
                 )
             )
         )
+        result.timings["tmuxorch_live"] = asyncio.run(time_live(target.socket_path, args.runs))
         for timing in result.timings.values():
             if timing.panes_seen != shape.panes:
                 raise RuntimeError(
@@ -203,6 +242,11 @@ def evaluate_targets(results: list[SizeResult]) -> list[Target]:
         floor = r.timings["floor"].median
         value = f"{ms:.2f} ms (bare tmux -C: {floor:.2f})"
         targets.append(Target("tmuxorch <= 10 ms at 501 panes", value, ms <= 10))
+        live = r.timings["tmuxorch_live"]
+        targets.append(
+            Target("snapshot() while watching, 501 panes, nothing changed: <= 1 ms",
+                   f"{live.median:.4f} ms ({live.note})", live.median <= 1)
+        )  # fmt: skip
         ratio = r.ratio("libtmux_panes")
         if ratio is not None:
             targets.append(
@@ -254,6 +298,7 @@ def json_record(result: SizeResult) -> dict[str, Any]:
     record["floor_ms"] = _number(t["floor"].median) if "floor" in t else None
     record["tmuxorch_changed_ms"] = _number(t["tmuxorch_changed"].median)
     record["tmuxorch_changed_procs"] = _number(t["tmuxorch_changed"].procs)
+    record["tmuxorch_live_ms"] = _number(t["tmuxorch_live"].median, 4)
     if result.rss is not None:
         record["tmuxorch_rss_growth_mb"] = round(result.rss["growth_mb"], 2)
         record["tmuxorch_rss_growth_next_100_mb"] = round(result.rss["growth_more_mb"], 2)
@@ -291,6 +336,12 @@ def print_report(results: list[SizeResult], targets: list[Target], libtmux_note:
             f"  tmuxorch's own work over the floor: {extra[0]:+.3f} ms quiet, {extra[1]:+.3f} ms "
             "changed; the rest is tmux answering"
         )
+        live = r.timings["tmuxorch_live"].median
+        if live > 0:
+            print(
+                f"  while watching: {live:.4f} ms, {floor / live:.0f}x less than the floor's "
+                f"listing ({r.timings['tmuxorch_live'].note})"
+            )
         if r.rss is not None:
             print(
                 f"  tmuxorch RSS growth: {r.rss['growth_mb']:.2f} MB after {RSS_SNAPSHOTS} "

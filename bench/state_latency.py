@@ -15,8 +15,9 @@ from typing import Any
 from bench.baselines import Poller, libtmux_look, phases, subprocess_look
 from bench.fleet import Fleet
 from bench.report import progress
-from tmuxorch.core.engine import Engine, EventStream
+from tmuxorch.core.engine import Engine
 from tmuxorch.core.local import LocalBackend
+from tmuxorch.core.streams import EventStream
 
 EVENT_TIMEOUT_S = 5.0
 AGENT_BUSY_S = 2.0

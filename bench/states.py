@@ -53,7 +53,7 @@ async def time_sweeps(engine: Engine, panes: Sequence[str], rounds: int) -> dict
     cold: list[float] = []
     cold_states: dict[str, int] = {}
     for _ in range(3):
-        tracker = AgentTracker(engine, engine.agents.settings)
+        tracker = AgentTracker(engine.run, engine.agents.settings)
         ms, _ = await _timed_sweep(tracker, engine)
         cold.append(ms)
         cold_states = _states(tracker)

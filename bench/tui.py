@@ -29,11 +29,12 @@ from bench.baselines import Look, Poller, libtmux_look, phases, ratio, subproces
 from bench.fleet import SESSION_PREFIX, Fleet, Shape, fleet
 from bench.report import finish, one_record_arguments, print_targets, progress
 from bench.rss import rss_mb
-from tmuxorch.core.engine import Engine, EventStream
+from tmuxorch.core.engine import Engine
 from tmuxorch.core.events import AgentStateChanged
 from tmuxorch.core.local import LocalBackend
+from tmuxorch.core.streams import EventStream
 from tmuxorch.core.tmux.server import TmuxServer
-from tmuxorch.simagent import BUSY_FORMAT
+from tmuxorch.simagent.screen import BUSY_FORMAT
 from tmuxorch.tui.app import TmuxorchApp
 
 FIRST_FRAME_TARGET_S = 1.0

@@ -151,7 +151,7 @@ async def test_a_state_that_flips_back_within_the_hold_is_never_published(
     the state flicker: a new state is published only once it held for `state_debounce`. Driven
     sweep by sweep on a tracker of its own, so no timing decides what is seen."""
     agent = await start_agent(running_tmux, tmp_path, "--busy", "60")
-    tracker = AgentTracker(engine)
+    tracker = AgentTracker(engine.run)
     assert tracker.debounce > tracker.interval / 2  # else one sweep would be enough to settle
 
     async def sweep() -> list[tuple[str, str]]:

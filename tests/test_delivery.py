@@ -193,7 +193,7 @@ async def test_target_vanishing_mid_batch_fails_alone(
     running_tmux.tmux("kill-pane", "-t", gone.pane)  # after the snapshot, before the send
     from tmuxorch.core.ops.delivery import deliver
 
-    receipts = await deliver(engine.agents, snapshot, [gone.pane, keep.pane, "%999"], "still")
+    receipts = await deliver(engine, snapshot, [gone.pane, keep.pane, "%999"], "still")
     by_target = {r.target: r for r in receipts}
     assert by_target[keep.pane].status == "delivered"
     assert by_target[gone.pane].status == "failed"

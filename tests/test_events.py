@@ -6,8 +6,9 @@ import asyncio
 
 import pytest
 
-from tmuxorch.core.engine import Engine, EventStream
+from tmuxorch.core.engine import Engine
 from tmuxorch.core.events import Event
+from tmuxorch.core.streams import EventStream
 
 from .conftest import TmuxFixture, wait_for
 

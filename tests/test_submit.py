@@ -87,7 +87,7 @@ async def test_a_slow_reader_that_loses_an_enter_with_the_text_still_gets_it_onc
     agent = await quirky(running_tmux, tmp_path, "--drop-enter", "--read-delay", "0.3")
     # A timeout that leaves the slow reader time to read each Enter before the next is due.
     (receipt,) = await deliver(
-        engine.agents, await backend.snapshot(), [agent.pane], TEXT, submit_timeout=6.0
+        engine, await backend.snapshot(), [agent.pane], TEXT, submit_timeout=6.0
     )
     assert receipt.status == "delivered"
     await everything_read(agent, TEXT)

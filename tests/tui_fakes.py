@@ -191,7 +191,7 @@ class FakeBackend:
         self.calls.append(Call("attach_argv", (pane_id,), {"switch": switch}))
         return None
 
-    async def snapshot(self, *, activity: bool = False) -> Snapshot:
+    async def snapshot(self, *, activity: bool = False, states: bool = True) -> Snapshot:
         self.calls.append(Call("snapshot", kwargs={"activity": activity}))
         return self.fixed
 

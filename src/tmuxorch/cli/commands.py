@@ -125,7 +125,7 @@ async def cmd_summary(args: argparse.Namespace, backend: Backend) -> int:
 
 async def cmd_send(args: argparse.Namespace, backend: Backend) -> int:
     text = read_message(args)
-    snapshot = await backend.snapshot()
+    snapshot = await backend.snapshot(states=False)  # the send reads its targets' screens
     panes = resolve_input_panes(snapshot, args.targets)
     receipts = await backend.send(
         [p.id for p in panes], text, enter=not args.no_enter, force=args.force

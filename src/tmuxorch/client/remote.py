@@ -347,7 +347,7 @@ class RemoteBackend:
 
     # -- the Backend interface ------------------------------------------------------------------
 
-    async def snapshot(self, *, activity: bool = False) -> Snapshot:
+    async def snapshot(self, *, activity: bool = False, states: bool = True) -> Snapshot:
         params = {"activity": True} if activity else {}
         return snapshot_from(await self._call("snapshot", params, retry=True))
 

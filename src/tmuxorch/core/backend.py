@@ -58,9 +58,11 @@ class Backend(Protocol):
         backend cannot attach (a remote fleet)."""
         ...
 
-    async def snapshot(self, *, activity: bool = False) -> Snapshot:
+    async def snapshot(self, *, activity: bool = False, states: bool = True) -> Snapshot:
         """The whole fleet now, agents and their states included; `activity=True` adds each
-        window's last activity time."""
+        window's last activity time. `states=False` is for a caller that needs agents' kinds
+        only (to resolve targets): a backend may then skip reading agents' screens, and an
+        agent it has not seen yet says "unknown"."""
         ...
 
     async def subscribe(self) -> EventSubscription:

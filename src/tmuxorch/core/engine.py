@@ -2,11 +2,20 @@
 
 Snapshots are one `list-panes -a` round trip over control mode. Events are not polled: tmux
 notifies the control client of structure changes (`%sessions-changed`, `%window-add`,
-`%unlinked-window-close`, ...) and of changes to a subscription over every pane's id and dead flag
-(which covers panes that come, go or die in sessions we are not attached to). Each notification
-burst triggers one debounced re-snapshot, and the diff with the previous snapshot becomes typed
-events. When the server goes away the stream says `tmux_down`, probes the socket (a connect(), no
-process) until a server answers again, and says `tmux_up`.
+`%unlinked-window-close`, `%client-session-changed`, ...) and of changes to a subscription over
+every pane (`core.tmux.watched`), which covers panes that come, go, die, move or change in
+sessions we are not attached to. Each notification burst triggers one debounced listing; the
+tracker annotates it with agents, and its diff with the live model becomes typed events.
+
+The live model. While the engine watches, the latest annotated listing is kept and `snapshot()`
+/ `fleet()` return it without asking tmux as long as nothing could have changed since: every
+structure notification, every batch of ours that changes tmux (`idempotent=False`) and every
+lost control client bumps a generation, and the model is fresh only at the generation its
+listing started at. What tmux sends no notification for (a pane's command, directory, size)
+is in the subscription, so it reaches the model within tmux's ~1 s subscription timer.
+Agent states come from the tracker's sweeps, applied to the model as the `agent_state` events
+they publish. When the server goes away the stream says `tmux_down`, probes the socket (a
+connect(), no process) until a server answers again, and says `tmux_up`.
 """
 
 from __future__ import annotations
@@ -15,15 +24,16 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 
-from tmuxorch.core.agents.tracker import AgentTracker
+from tmuxorch.core.agents.tracker import TAG_LISTING, AgentTracker, Sweep
 from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
 from tmuxorch.core.events import Event, TmuxDown, TmuxUp
-from tmuxorch.core.live import diff_snapshots
+from tmuxorch.core.live import apply, diff_snapshots
 from tmuxorch.core.models import Snapshot, TmuxInfo
 from tmuxorch.core.store.config import Settings
+from tmuxorch.core.streams import EventStream
 from tmuxorch.core.tmux.connection import ServerNotRunningError, TmuxConnection
 from tmuxorch.core.tmux.framing import Notification
-from tmuxorch.core.tmux.hidden import USER_SESSIONS, best_user_session, foreign, rescue_commands
+from tmuxorch.core.tmux.hidden import rescue
 from tmuxorch.core.tmux.results import CommandResult
 from tmuxorch.core.tmux.server import TmuxServer
 from tmuxorch.core.tmux.snapshot import (
@@ -33,53 +43,9 @@ from tmuxorch.core.tmux.snapshot import (
     empty_snapshot,
 )
 from tmuxorch.core.tmux.timeouts import within
+from tmuxorch.core.tmux.watched import STRUCTURE_NOTIFICATIONS, SUBSCRIPTION, WATCHED_NOW
 
-STRUCTURE_NOTIFICATIONS = frozenset(
-    {
-        "sessions-changed", "session-renamed", "session-window-changed", "window-add",
-        "window-close", "window-renamed", "unlinked-window-add", "unlinked-window-close",
-        "unlinked-window-renamed", "layout-change", "window-pane-changed",
-        "subscription-changed",
-    }
-)  # fmt: skip
-_SUBSCRIPTION = [
-    "refresh-client", "-B",
-    "tmuxorch-panes::#{S:#{W:#{P:#{pane_id}#{?pane_dead,x,} }}}",
-]  # fmt: skip
 _VERSION = ["display-message", "-p", "#{version}"]
-
-
-class EventStream:
-    """One subscriber's view of the engine's events; iterate it, close it when done."""
-
-    def __init__(self, engine: Engine, maxsize: int) -> None:
-        self._engine = engine
-        self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize)
-        self.dropped = 0
-        """Events lost because this subscriber fell more than `maxsize` behind."""
-
-    def put(self, event: Event) -> None:
-        """Called by the engine; never blocks the engine for a slow reader."""
-        try:
-            self._queue.put_nowait(event)
-        except asyncio.QueueFull:
-            self.dropped += 1
-
-    def __aiter__(self) -> AsyncIterator[Event]:
-        return self
-
-    async def __anext__(self) -> Event:
-        return await self._queue.get()
-
-    async def close(self) -> None:
-        """Stop receiving events."""
-        self._engine._unsubscribe(self)
-
-    async def __aenter__(self) -> EventStream:
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        await self.close()
 
 
 class Engine:
@@ -105,7 +71,7 @@ class Engine:
             timeout=timeout,
             persistent=persistent,
             on_notification=self._notified,
-            on_disconnect=self._wake_watcher,
+            on_disconnect=self._changed,
         )
         self._version: str | None = None
         self._parser = SnapshotParser()
@@ -114,10 +80,19 @@ class Engine:
         self._baseline: asyncio.Event | None = None
         self._dirty: asyncio.Event | None = None
         self._last: Snapshot | None = None
+        """The watcher's latest listing as tmux gave it."""
+        self._live: Snapshot | None = None
+        """The same annotated with agents and kept in step with their states: the live model."""
+        self._generation = 0
+        """Bumped by anything that may have changed tmux (see the module docstring)."""
+        self._listed_at = -1
+        """The generation the watcher's latest listing started at."""
+        self._watched: str | None = None
+        """The subscription's value as the watcher's latest listing saw it."""
         self._sweeper: asyncio.Task[None] | None = None
         self._server_pid: int | None = None
         self._background: set[asyncio.Future[None]] = set()
-        self.agents = AgentTracker(self, settings)
+        self.agents = AgentTracker(self.run, settings)
         """Agent detection and states; swept on an interval while anyone subscribes."""
 
     # -- snapshots and commands -------------------------------------------------------------
@@ -129,12 +104,52 @@ class Engine:
             commands.append(WINDOW_ACTIVITY)
         return commands
 
+    @property
+    def fresh(self) -> bool:
+        """True while the live model is the server as it is (module docstring)."""
+        return (
+            self._watcher is not None
+            and self._listed_at == self._generation
+            and self.connection.connected
+            and self._last is not None
+            and self._last.tmux.running
+        )
+
+    @property
+    def generation(self) -> int:
+        """Changes when anything may have changed tmux (see the module docstring)."""
+        return self._generation
+
     async def snapshot(self, *, activity: bool = False) -> Snapshot:
         """The whole server in one round trip; a not-running snapshot when there is no server.
+        While the live model is fresh, its listing, without asking tmux.
 
         `activity=True` also fills in each window's last activity time (costs a little more).
         """
+        if not activity and self.fresh and self._last is not None:
+            return self._last
+        return await self._list(activity=activity)
+
+    async def fleet(self, *, activity: bool = False, sweep: Sweep = "unseen") -> Snapshot:
+        """The snapshot with agents and their states (`AgentTracker.annotate` says what `sweep`
+        captures first); while the live model is fresh, the model itself."""
+        if not activity and self.fresh and self._live is not None:
+            return self._live
+        annotated, changes = await self.agents.annotate(
+            await self.snapshot(activity=activity), sweep=sweep
+        )
+        self.publish(changes)
+        return annotated
+
+    async def _list(self, *, activity: bool = False, watched: bool = False) -> Snapshot:
+        """Ask tmux: the listing, and in the same round trip the version and the agent tags
+        when they are not known yet, and with `watched` the subscription's value now."""
         commands = self.listing(activity=activity)
+        if watched:
+            commands.insert(0, WATCHED_NOW)
+        tags = len(commands) - watched if self.agents.knows_no_pane else None
+        if tags is not None:
+            commands.append(TAG_LISTING)
         if self._version is None:
             commands.append(_VERSION)
         try:
@@ -144,15 +159,21 @@ class Engine:
             return empty_snapshot(self._info(running=False))
         if self._version is None and results[-1].ok and results[-1].lines:
             self._version = results[-1].lines[0]
+        if watched:
+            value = results.pop(0)
+            self._watched = value.lines[0] if value.ok and value.lines else None
         sessions, panes = results[0], results[1]
         if not sessions.ok and sessions.error.startswith("no server running"):
             return empty_snapshot(self._info(running=False))
-        return self._parser.parse(
+        snapshot = self._parser.parse(
             sessions.check().lines,
             panes.check().lines,
             self._info(running=True),
             results[2].check().lines if activity else (),
         )
+        if tags is not None:
+            self.agents.take_tags(snapshot, results[tags].check())
+        return snapshot
 
     async def run(
         self,
@@ -163,22 +184,29 @@ class Engine:
     ) -> list[CommandResult]:
         """Pipeline many tmux commands (argv lists) and return each one's result, in order.
 
-        Set `idempotent=False` for commands that change tmux, so a timeout is never retried;
+        Set `idempotent=False` for commands that change tmux: a timeout is never retried, and
+        the live model is stale from then on until the watcher lists again.
         `start_server=True` only for a batch that creates a session (see TmuxConnection.run).
         """
-        return await self.connection.run(commands, idempotent=idempotent, start_server=start_server)
+        try:
+            return await self.connection.run(
+                commands, idempotent=idempotent, start_server=start_server
+            )
+        finally:
+            if not idempotent:
+                self._changed()
 
     # -- events -------------------------------------------------------------------------------
 
     async def subscribe(self, maxsize: int = 10_000) -> EventStream:
         """Start receiving events. Returns once the engine has its baseline snapshot, so any
         change made after this call is reported."""
-        stream = EventStream(self, maxsize)
+        stream = EventStream(maxsize, self._unsubscribe)
         self._streams.add(stream)
         if self._watcher is None:  # no await in here: two subscribers start one watcher
             self._baseline = asyncio.Event()
             self._dirty = asyncio.Event()
-            self.connection.setup_commands.append(_SUBSCRIPTION)  # every later attach
+            self.connection.setup_commands.append(SUBSCRIPTION)  # every later attach
             self._watcher = asyncio.create_task(self._watch(), name="tmuxorch-engine-watcher")
             self._sweeper = asyncio.create_task(self._sweep(), name="tmuxorch-agent-sweeper")
         assert self._baseline is not None
@@ -196,8 +224,8 @@ class Engine:
 
     @property
     def last_snapshot(self) -> Snapshot | None:
-        """The watcher's latest snapshot (None until someone subscribes)."""
-        return self._last
+        """The live model, fresh or not (None until someone subscribes)."""
+        return self._live
 
     @property
     def watching(self) -> bool:
@@ -243,6 +271,9 @@ class Engine:
 
     def _notified(self, notification: Notification) -> None:
         hidden = self.connection.hidden
+        value = notification.args.partition(" : ")[2]
+        if notification.name == "subscription-changed" and value == self._watched:
+            return  # the listing that made the model saw this already
         if notification.name == "window-add":  # only for windows of the session we are in
             self._rescue_soon()
         elif notification.name == "layout-change":
@@ -253,7 +284,7 @@ class Engine:
             if hidden is not None and name != hidden.name:  # ours was destroyed, tmux moved us
                 self.connection.drop_client()
         if notification.name in STRUCTURE_NOTIFICATIONS:
-            self._wake_watcher()
+            self._changed()
 
     def _rescue_soon(self) -> None:
         """A window appeared in our hidden session, or a pane in its placeholder window: tmux
@@ -267,30 +298,13 @@ class Engine:
         """Move whatever someone else put in our hidden session into the user's most recently
         active session (or a new one when there is none), untouched and running."""
         hidden = self.connection.hidden
-        if hidden is None:
-            return
-        with contextlib.suppress(TmuxorchError):
-            panes, sessions = await self.run([hidden.listing(), USER_SESSIONS])
-            windows, strays = foreign(hidden, panes.check().lines)
-            if not windows and not strays:
-                return
-            destination = best_user_session(sessions.check().lines)
-            made: list[str] = []
-            if destination is None:  # only our session: give the windows a session of their own
-                (created,) = await self.run(
-                    [["new-session", "-d", "-P", "-F", "#{session_id} #{window_id}"]],
-                    idempotent=False,
-                )
-                destination, _, placeholder = created.check().lines[0].partition(" ")
-                made.append(placeholder)
-            moves = rescue_commands(destination, windows, strays)
-            for result in await self.run(moves, idempotent=False):
-                result.check()
-            if made:  # the window new-session made, now that the session holds the rescued ones
-                await self.run([["kill-window", "-t", made[0]]], idempotent=False)
-            self._wake_watcher()
+        if hidden is not None:
+            with contextlib.suppress(TmuxorchError):
+                await rescue(self.run, hidden)  # its moves mark the model stale
 
-    def _wake_watcher(self) -> None:
+    def _changed(self) -> None:
+        """tmux may have changed: the live model is stale, the watcher lists again."""
+        self._generation += 1
         if self._dirty is not None:
             self._dirty.set()
 
@@ -302,15 +316,16 @@ class Engine:
                 await self.connection.connect()
                 # Subscribe on this attach whoever made it (setup commands of an attach that
                 # was under way when the first subscriber came did not have it yet).
-                (await self.connection.run([_SUBSCRIPTION]))[0].check()
+                (await self.connection.run([SUBSCRIPTION]))[0].check()
                 self._rescue_soon()  # a window that landed while we attached came unnoticed
-                current = await self.snapshot()
+                generation = self._generation
+                current = await self._list(watched=True)
                 if not current.tmux.running:
                     raise ServerNotRunningError("tmux server stopped")
             except TmuxUnavailableError as exc:
-                if self._last is None or self._last.tmux.running:
+                if self._live is None or self._live.tmux.running:
                     self.publish([TmuxDown(reason=str(exc))])
-                    self._last = empty_snapshot(self._info(running=False))
+                    self._reset(empty_snapshot(self._info(running=False)))
                 self._baseline.set()
                 await asyncio.sleep(self.reconnect_interval)
                 continue
@@ -318,13 +333,14 @@ class Engine:
                 self._baseline.set()
                 await asyncio.sleep(self.reconnect_interval)
                 continue
-            if self._restarted() and self._last is not None and self._last.tmux.running:
+            if self._restarted() and self._live is not None and self._live.tmux.running:
                 self.publish([TmuxDown(reason="the tmux server was restarted")])
-                self._last = empty_snapshot(self._info(running=False))
-            if self._last is not None and not self._last.tmux.running:
+                self._reset(empty_snapshot(self._info(running=False)))
+            if self._live is not None and not self._live.tmux.running:
                 self.publish([TmuxUp(version=current.tmux.version)])
-                self._last = empty_snapshot(current.tmux)
-            self._advance(current)
+                self._reset(empty_snapshot(current.tmux))
+            with contextlib.suppress(TmuxorchError):  # the loop below lists again
+                await self._advance(current, generation)
             self._baseline.set()
             while self.connection.connected:
                 await self._dirty.wait()
@@ -333,12 +349,13 @@ class Engine:
                 if not self.connection.connected:
                     break
                 try:
-                    current = await self.snapshot()
+                    generation = self._generation
+                    current = await self._list(watched=True)
+                    if not current.tmux.running:
+                        break
+                    await self._advance(current, generation)
                 except TmuxorchError:  # unavailable or odd: the outer loop starts over
                     break
-                if not current.tmux.running:
-                    break
-                self._advance(current)
 
     def _restarted(self) -> bool:
         """Is this attach to another server than the last one (killed and started again in
@@ -347,19 +364,33 @@ class Engine:
         return previous is not None and previous != self._server_pid
 
     async def _sweep(self) -> None:
-        """Capture agent panes every `state_interval` and publish settled state changes."""
+        """Capture agent panes every `state_interval`, publish settled state changes and
+        apply them to the live model."""
         while True:
             await asyncio.sleep(self.agents.interval)
-            current = self._last
-            if current is None or not current.tmux.running:
+            if self._live is None or not self._live.tmux.running:
                 continue
             try:
-                changes: list[Event] = [*await self.agents.sweep(current)]
-                self.publish(changes)
+                changes = await self.agents.sweep(self._live)
             except TmuxorchError:
                 continue  # tmux going away is reported by the watcher
+            self._follow(changes)
 
-    def _advance(self, current: Snapshot) -> None:
-        if self._last is not None:
-            self.publish(diff_snapshots(self._last, current))
-        self._last = current
+    def _follow(self, changes: Sequence[Event]) -> None:
+        """Publish events the live model does not show yet, and apply them to it."""
+        if changes and self._live is not None:
+            self._live = apply(self._live, changes)
+        self.publish(changes)
+
+    async def _advance(self, current: Snapshot, generation: int) -> None:
+        """Take a new listing: annotate it, publish what changed since the live model (state
+        changes the annotation's sweep settled first, as `agent_state`), make it the model."""
+        annotated, changes = await self.agents.annotate(current, sweep="unseen")
+        self._follow(changes)
+        if self._live is not None:
+            self.publish(diff_snapshots(self._live, annotated))
+        self._last, self._live, self._listed_at = current, annotated, generation
+
+    def _reset(self, snapshot: Snapshot) -> None:
+        """Start the model over from `snapshot` (tmux went away or came back)."""
+        self._last = self._live = snapshot

@@ -7,8 +7,10 @@ safety rule 2). Every operation that changes tmux is written to the audit log, w
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 
+from tmuxorch.core.agents.tracker import Sweep
 from tmuxorch.core.backend import ConnectionState, EventSubscription
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import SpawnFailedError
@@ -16,6 +18,11 @@ from tmuxorch.core.models import Receipt, Snapshot, Spawned
 from tmuxorch.core.ops import operations
 from tmuxorch.core.ops.delivery import deliver
 from tmuxorch.core.store.audit import AuditLog, local_actor
+
+RESOLVED_REUSE = 2.0
+"""Seconds a snapshot handed out stays good enough for `send`/`interrupt` on panes it holds:
+what they take from it is each target's agent kind; they read each target's screen themselves
+right before typing, and a pane gone since fails by its id."""
 
 
 class LocalBackend:
@@ -26,6 +33,8 @@ class LocalBackend:
         self.audit = audit
         self.actor = actor or local_actor()
         self.settings = engine.agents.settings
+        self._recent: tuple[int, float, Snapshot] | None = None
+        """(engine generation, monotonic time, snapshot) of the last snapshot handed out."""
 
     @property
     def label(self) -> str:
@@ -47,15 +56,24 @@ class LocalBackend:
         last = ["switch-client", "-t", pane_id] if switch else ["attach-session", "-t", pane_id]
         return ["tmux", "-S", socket, *select, ";", *last]
 
-    async def snapshot(self, *, activity: bool = False) -> Snapshot:
-        raw = await self.engine.snapshot(activity=activity)
-        return await self.engine.agents.annotate(raw, sweep=not self.engine.watching)
+    async def snapshot(self, *, activity: bool = False, states: bool = True) -> Snapshot:
+        sweep: Sweep = "none" if not states else "unseen" if self.engine.watching else "all"
+        snapshot = await self.engine.fleet(activity=activity, sweep=sweep)
+        self._recent = (self.engine.generation, time.monotonic(), snapshot)
+        return snapshot
 
-    async def _kinds_only(self) -> Snapshot:
-        """A snapshot whose agents have their kinds, without a sweep of every agent's screen
-        when each is already tracked: send and interrupt read their targets' screens
-        themselves (a CLI `send` used to capture every agent twice before typing)."""
-        return await self.engine.agents.annotate(await self.engine.snapshot(), sweep=False)
+    async def _targets(self, pane_ids: Sequence[str]) -> Snapshot:
+        """A snapshot with agent kinds that holds `pane_ids`, for an operation that reads its
+        targets' screens itself (send, interrupt): the one the caller resolved them on a moment
+        ago when it is recent and nothing of ours changed tmux since (a CLI `send` lists once),
+        else a new listing without a sweep of every agent's screen."""
+        if self._recent is not None:
+            generation, taken, snapshot = self._recent
+            recent = time.monotonic() - taken < RESOLVED_REUSE
+            held = all(pid in snapshot.panes_by_id for pid in pane_ids)
+            if generation == self.engine.generation and recent and held:
+                return snapshot
+        return await self.engine.fleet(sweep="none")
 
     async def subscribe(self) -> EventSubscription:
         return await self.engine.subscribe()
@@ -64,7 +82,7 @@ class LocalBackend:
         self, targets: Sequence[str], text: str, *, enter: bool = True, force: bool = False
     ) -> list[Receipt]:
         receipts = await deliver(
-            self.engine.agents, await self._kinds_only(), targets, text, enter=enter, force=force,
+            self.engine, await self._targets(targets), targets, text, enter=enter, force=force,
             enter_delay=self.settings.enter_delay, submit_timeout=self.settings.submit_timeout,
         )  # fmt: skip
         self._record("send", targets, receipts, text)
@@ -78,7 +96,7 @@ class LocalBackend:
         return receipts
 
     async def interrupt(self, targets: Sequence[str]) -> list[Receipt]:
-        receipts = await operations.interrupt(self.engine.agents, await self._kinds_only(), targets)
+        receipts = await operations.interrupt(self.engine, await self._targets(targets), targets)
         self._record("interrupt", targets, receipts)
         return receipts
 
@@ -91,7 +109,7 @@ class LocalBackend:
         argv = json.dumps(list(command), ensure_ascii=False)  # audited as the argv it is
         try:
             spawned = await operations.spawn(
-                self.engine.agents, await self.engine.snapshot(), session, command,
+                self.engine, await self.engine.snapshot(), session, command,
                 name=name, kind=kind,
             )  # fmt: skip
         except SpawnFailedError as exc:  # it ran, if only for a moment: that is audited too

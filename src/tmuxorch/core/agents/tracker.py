@@ -16,31 +16,34 @@ from __future__ import annotations
 import operator
 import shlex
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, get_args
+from typing import Literal, TypeVar, get_args
 
 from tmuxorch.core.agents.profiles import AgentDetector, AgentProfile, load_profiles, window_kind
-from tmuxorch.core.events import AgentStateChanged, Event
+from tmuxorch.core.events import AgentStateChanged
 from tmuxorch.core.models import AgentInfo, AgentState, Pane, Session, Snapshot, Window
 from tmuxorch.core.store.config import Settings
+from tmuxorch.core.tmux.results import CommandResult, Runner
 from tmuxorch.core.tmux.snapshot import SEPARATOR
-
-if TYPE_CHECKING:
-    from tmuxorch.core.engine import Engine
 
 AGENT_OPTION = "@tmuxorch-agent"
 SINCE_OPTION = "@tmuxorch-since"
-_LIST_PANES = [
-    "list-panes", "-a", "-F",
-    SEPARATOR.join((
-        "#{pane_id}", f"#{{{AGENT_OPTION}}}", f"#{{{SINCE_OPTION}}}",
-        "#{?pane_dead,#{pane_dead_time},}", "#{?pane_dead,#{pane_start_command},}",
-    )),
-]  # fmt: skip
+_TAG_FORMAT = SEPARATOR.join((
+    "#{pane_id}", f"#{{{AGENT_OPTION}}}", f"#{{{SINCE_OPTION}}}",
+    "#{?pane_dead,#{pane_dead_time},}", "#{?pane_dead,#{pane_start_command},}",
+))  # fmt: skip
 """What a tracker reads once per pane: our options, and for a dead pane (no process left to
 look at) when it died and the command it was started with."""
+TAG_LISTING = ["list-panes", "-a", "-F", _TAG_FORMAT]
+"""Every pane's tags at once: what a tracker that knows no pane yet reads."""
+_FEW_UNSEEN = 16
+"""Up to this many panes it has not seen, a tracker asks for each by id instead of listing the
+whole server again (a watching engine meets new panes a few at a time)."""
 _STATES: tuple[AgentState, ...] = get_args(AgentState)
+_M = TypeVar("_M", Pane, Window, Session)
+Sweep = Literal["all", "unseen", "none"]
+"""Which agent screens `AgentTracker.annotate` captures first."""
 
 
 @dataclass(frozen=True)
@@ -94,8 +97,8 @@ class _Tracked:
 class AgentTracker:
     """Keeps each agent pane's kind and debounced state; annotates snapshots with them."""
 
-    def __init__(self, engine: Engine, settings: Settings | None = None) -> None:
-        self.engine = engine
+    def __init__(self, run: Runner, settings: Settings | None = None) -> None:
+        self._run = run
         self.settings = settings or Settings()
         self.profiles: dict[str, AgentProfile] = load_profiles(self.settings)
         self.detector = AgentDetector(self.profiles, self.settings.rules)
@@ -103,6 +106,9 @@ class AgentTracker:
         self.interval = self.settings.state_interval
         self._listed: dict[str, _Listed] = {}
         self._tracked: dict[str, _Tracked] = {}
+        self._memo: dict[int, tuple[object, object, object]] = {}
+        """id of a listed object -> (that object, what its annotation depended on, the
+        annotated object): see `_annotated`."""
 
     def profile(self, kind: str) -> AgentProfile:
         """The profile of `kind` (a kind without one gets the generic `sim`-free defaults)."""
@@ -112,17 +118,37 @@ class AgentTracker:
         """Record a tag we set ourselves (spawn), saving a round trip."""
         self._listed[pane_id] = _Listed(tag=kind)
 
-    async def annotate(self, snapshot: Snapshot, *, sweep: bool = True) -> Snapshot:
-        """The snapshot with `agent` set on agent panes and `kind` on windows. With `sweep`,
-        agent screens are captured first so states are current."""
+    @property
+    def knows_no_pane(self) -> bool:
+        """True until the first tags are read: the engine then lists them in the same round
+        trip as the fleet (`TAG_LISTING`, handed back through `take_tags`)."""
+        return not self._listed
+
+    def take_tags(self, snapshot: Snapshot, listing: CommandResult) -> None:
+        """Remember the tags of every pane of `snapshot` from a `TAG_LISTING` result."""
+        current = snapshot.panes_by_id
+        for line in listing.lines:
+            pane_id, *fields = line.split(SEPARATOR, 4)
+            if pane_id in current:
+                self._listed[pane_id] = _listed(fields)
+
+    async def annotate(
+        self, snapshot: Snapshot, *, sweep: Sweep = "all"
+    ) -> tuple[Snapshot, list[AgentStateChanged]]:
+        """The snapshot with `agent` set on agent panes and `kind` on windows, and the state
+        changes that settled meanwhile (the caller publishes them). `sweep` says when agent
+        screens are captured first: "all" always (states are current), "unseen" when an agent
+        was never seen (a watching engine's sweeps keep the others current), "none" never
+        (kinds are all a caller needs, e.g. to resolve a target: unseen agents are "unknown")."""
         if not snapshot.tmux.running:
-            return snapshot
+            return snapshot, []
         await self._refresh_tags(snapshot)
         kinds = self._kinds(snapshot)
-        if sweep or any(pane_id not in self._tracked for pane_id in kinds):
-            changes: list[Event] = [*await self.sweep(snapshot, kinds)]
-            self.engine.publish(changes)  # whoever swept, subscribers hear of it
-        return self._annotated(snapshot, kinds)
+        changes: list[AgentStateChanged] = []
+        unseen = any(pane_id not in self._tracked for pane_id in kinds)
+        if sweep == "all" or (sweep == "unseen" and unseen):
+            changes = await self.sweep(snapshot, kinds)
+        return self._annotated(snapshot, kinds), changes
 
     async def sweep(
         self, snapshot: Snapshot, kinds: dict[str, str] | None = None
@@ -136,7 +162,7 @@ class AgentTracker:
         for gone in set(self._tracked) - set(kinds):
             del self._tracked[gone]
         live = [pid for pid in kinds if not panes[pid].dead]
-        results = await self.engine.run([capture_command(pid) for pid in live]) if live else []
+        results = await self._run([capture_command(pid) for pid in live]) if live else []
         screens = {pid: r.lines for pid, r in zip(live, results, strict=True) if r.ok}
         now = time.time()
         changes: list[AgentStateChanged] = []
@@ -155,7 +181,7 @@ class AgentTracker:
             if change is not None:
                 changes.append(change)
         if changes:  # for whoever looks next without having watched (a one-shot `status`)
-            await self.engine.run(
+            await self._run(
                 [["set-option", "-p", "-t", c.pane_id, SINCE_OPTION, f"{c.state} {c.since:.3f}"]
                  for c in changes],
                 idempotent=False,
@@ -207,18 +233,22 @@ class AgentTracker:
         )  # fmt: skip
 
     async def _refresh_tags(self, snapshot: Snapshot) -> None:
-        """Read `_LIST_PANES` for panes we have not seen (one command for all of them)."""
-        unseen = [pid for pid in snapshot.panes_by_id if pid not in self._listed]
+        """Read the tags of panes we have not seen, in one round trip: by id when they are
+        few, else one listing of all."""
+        current = snapshot.panes_by_id
+        for gone in [pid for pid in self._listed if pid not in current]:
+            del self._listed[gone]
+        unseen = [pid for pid in current if pid not in self._listed]
         if not unseen:
             return
-        (listing,) = await self.engine.run([_LIST_PANES])
-        current = set(snapshot.panes_by_id)
-        for line in listing.lines:
-            pane_id, *fields = line.split(SEPARATOR, 4)
-            if pane_id in current:
-                self._listed[pane_id] = _listed(fields)
-        for gone in set(self._listed) - current:
-            del self._listed[gone]
+        if len(unseen) > _FEW_UNSEEN:
+            (listing,) = await self._run([TAG_LISTING])
+            self.take_tags(snapshot, listing)
+            return
+        asked = [["display-message", "-p", "-t", pid, _TAG_FORMAT] for pid in unseen]
+        for result in await self._run(asked):
+            if result.ok:  # a pane gone since the snapshot has no tags to read
+                self.take_tags(snapshot, result)
 
     def _kinds(self, snapshot: Snapshot) -> dict[str, str]:
         kinds: dict[str, str] = {}
@@ -234,6 +264,18 @@ class AgentTracker:
         return kinds
 
     def _annotated(self, snapshot: Snapshot, kinds: dict[str, str]) -> Snapshot:
+        """Agents and window kinds filled in. An object whose inputs did not change since the
+        last call is the very object that call returned (the parser reuses the models of
+        unchanged lines; this keeps that for agent panes and their windows too), so a
+        consumer redraws only what is not the same object, and a diff skips it at once."""
+        memo, self._memo = self._memo, {}
+
+        def reuse(raw: _M, key: object, build: Callable[[], _M]) -> _M:
+            hit = memo.get(id(raw))
+            made = hit[2] if hit is not None and hit[0] is raw and hit[1] == key else build()
+            self._memo[id(raw)] = (raw, key, made)
+            return made  # type: ignore[return-value]  # stored with the raw object's type
+
         def pane_with_agent(pane: Pane) -> Pane:
             kind = kinds.get(pane.id)
             if kind is None:
@@ -244,22 +286,24 @@ class AgentTracker:
                 state=tracked.state if tracked else ("exited" if pane.dead else "unknown"),
                 since=tracked.since if tracked else None,
             )
-            return pane.model_copy(update={"agent": info})
+            return reuse(pane, info, lambda: pane.model_copy(update={"agent": info}))
 
-        # One copy per changed object, none for an unchanged one (the parser reuses objects
-        # of unchanged lines, and the TUI redraws only what is not the same object).
         def window_with_kinds(window: Window) -> Window:
             panes = tuple(pane_with_agent(p) for p in window.panes)
             kind = window_kind(panes)
             if kind == window.kind and all(map(operator.is_, panes, window.panes)):
                 return window
-            return window.model_copy(update={"panes": panes, "kind": kind})
+            key = (kind, *map(id, panes))
+            return reuse(
+                window, key, lambda: window.model_copy(update={"panes": panes, "kind": kind})
+            )
 
         def session_with_kinds(session: Session) -> Session:
             windows = tuple(window_with_kinds(w) for w in session.windows)
             if all(map(operator.is_, windows, session.windows)):
                 return session
-            return session.model_copy(update={"windows": windows})
+            key = tuple(map(id, windows))
+            return reuse(session, key, lambda: session.model_copy(update={"windows": windows}))
 
         return Snapshot.model_construct(
             tmux=snapshot.tmux,

@@ -30,7 +30,7 @@ import time
 import unicodedata
 from collections.abc import Sequence
 
-from tmuxorch.core.agents.tracker import AgentTracker, capture_command
+from tmuxorch.core.agents.tracker import capture_command
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import BadInputError
 from tmuxorch.core.models import AgentState, Receipt, ReceiptStatus, Snapshot
@@ -173,7 +173,7 @@ def receipts_for(pane_ids: Sequence[str], failed: dict[str, str]) -> list[Receip
 
 
 async def deliver(
-    tracker: AgentTracker,
+    engine: Engine,
     snapshot: Snapshot,
     pane_ids: Sequence[str],
     text: str,
@@ -187,7 +187,7 @@ async def deliver(
     what happened."""
     pasted, note = as_text(validate_message(text))
     receipts = await _type_and_submit(
-        tracker, snapshot, pane_ids, pasted, enter=enter, force=force,
+        engine, snapshot, pane_ids, pasted, enter=enter, force=force,
         enter_delay=enter_delay, submit_timeout=submit_timeout,
     )  # fmt: skip
     return [_noted(receipt, note) for receipt in receipts]
@@ -202,7 +202,7 @@ def _noted(receipt: Receipt, note: str) -> Receipt:
 
 
 async def _type_and_submit(
-    tracker: AgentTracker,
+    engine: Engine,
     snapshot: Snapshot,
     pane_ids: Sequence[str],
     text: str,
@@ -212,7 +212,6 @@ async def _type_and_submit(
     enter_delay: float,
     submit_timeout: float,
 ) -> list[Receipt]:
-    engine = tracker.engine
     receipts: dict[str, Receipt] = {}
     panes = snapshot.panes_by_id
     candidates: list[str] = []
@@ -240,7 +239,7 @@ async def _type_and_submit(
         if not result.ok:  # gone since the snapshot: nothing to type into
             receipts[pane_id] = Receipt(target=pane_id, status="failed", detail=result.error)
             continue
-        state = tracker.classify_now(kind, result.lines)
+        state = engine.agents.classify_now(kind, result.lines)
         skipped = held_back(pane_id, state, force=force)
         if skipped is not None:
             receipts[pane_id] = skipped

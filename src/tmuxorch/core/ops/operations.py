@@ -26,7 +26,6 @@ from tmuxorch.core.tmux.results import CommandResult
 from tmuxorch.core.tmux.snapshot import SEPARATOR
 
 if TYPE_CHECKING:
-    from tmuxorch.core.agents.tracker import AgentTracker
     from tmuxorch.core.engine import Engine
 
 MAX_CAPTURE_LINES = 100_000
@@ -70,9 +69,7 @@ typed keys are repeated in every pane of a window with `synchronize-panes` on (i
 the neighbours too), and go to copy mode instead of the program."""
 
 
-async def interrupt(
-    tracker: AgentTracker, snapshot: Snapshot, pane_ids: Sequence[str]
-) -> list[Receipt]:
+async def interrupt(engine: Engine, snapshot: Snapshot, pane_ids: Sequence[str]) -> list[Receipt]:
     """Stop what each agent is doing with the keys its CLI expects (Escape for Claude Code,
     C-c for most others and for plain panes): pasted as bytes when they are in KEY_BYTES,
     else pressed, out of copy mode first."""
@@ -80,18 +77,21 @@ async def interrupt(
     pressed: dict[tuple[str, ...], list[str]] = {}  # the keys to press -> panes
     for pane_id in dict.fromkeys(pane_ids):
         pane = snapshot.panes_by_id.get(pane_id)
-        keys = tracker.profile(pane.agent.kind).interrupt_keys if pane and pane.agent else ("C-c",)
+        keys = (
+            engine.agents.profile(pane.agent.kind).interrupt_keys
+            if pane and pane.agent
+            else ("C-c",)
+        )
         if pane is not None and all(key in KEY_BYTES for key in keys):
             pasted.setdefault("".join(KEY_BYTES[key] for key in keys), []).append(pane_id)
         else:
             pressed.setdefault(tuple(keys), []).append(pane_id)
     receipts: dict[str, Receipt] = {}
     for data, panes in pasted.items():  # one round trip per distinct key, usually one in all
-        receipts.update((r.target, r) for r in await paste_bytes(tracker.engine, panes, data))
+        receipts.update((r.target, r) for r in await paste_bytes(engine, panes, data))
     for keys, panes in pressed.items():
         receipts.update(
-            (r.target, r)
-            for r in await send_keys(tracker.engine, snapshot, panes, keys, leave_mode=True)
+            (r.target, r) for r in await send_keys(engine, snapshot, panes, keys, leave_mode=True)
         )
     return [receipts[pane_id] for pane_id in dict.fromkeys(pane_ids)]
 
@@ -160,7 +160,7 @@ def shell_command(line: str) -> list[str]:
 
 
 async def spawn(
-    tracker: AgentTracker,
+    engine: Engine,
     snapshot: Snapshot,
     session: str,
     command: Sequence[str],
@@ -187,7 +187,6 @@ async def spawn(
         create = ["new-window", "-d", "-P", "-F", fmt, *window_name, "-t", existing[0].id]
     else:
         create = ["new-session", "-d", "-P", "-F", fmt, "-s", session, *window_name]
-    engine = tracker.engine
     (result,) = await engine.run(
         [[*create, "--", *PLACEHOLDER]], idempotent=False, start_server=True
     )
@@ -208,7 +207,7 @@ async def spawn(
         next(r for r in results if not r.ok).check()
     await _check_started(engine, spawned, command, check)
     if kind is not None:
-        tracker.remember_tag(spawned.pane_id, kind)
+        engine.agents.remember_tag(spawned.pane_id, kind)
     return spawned
 
 

@@ -24,6 +24,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tmuxorch.core.tmux.results import Runner
+
 PLACEHOLDER = "_tmuxorch"
 """Name of the window each hidden session is created with."""
 _NAME = re.compile(r"_tmuxorch-\d+-\d+")
@@ -128,3 +130,27 @@ def rescue_commands(
         *(["move-window", "-d", "-s", window, "-t", target] for window in windows),
         *(["break-pane", "-d", "-s", pane, "-t", target] for pane in strays),
     ]
+
+
+async def rescue(run: Runner, hidden: HiddenSession) -> bool:
+    """Move whatever someone else put in `hidden` into the user's most recently active session
+    (or a new one when there is none), untouched and running; True when anything moved."""
+    panes, sessions = await run([hidden.listing(), USER_SESSIONS])
+    windows, strays = foreign(hidden, panes.check().lines)
+    if not windows and not strays:
+        return False
+    destination = best_user_session(sessions.check().lines)
+    made: list[str] = []
+    if destination is None:  # only our session: give the windows a session of their own
+        (created,) = await run(
+            [["new-session", "-d", "-P", "-F", "#{session_id} #{window_id}"]],
+            idempotent=False,
+        )
+        destination, _, placeholder = created.check().lines[0].partition(" ")
+        made.append(placeholder)
+    moves = rescue_commands(destination, windows, strays)
+    for result in await run(moves, idempotent=False):
+        result.check()
+    if made:  # the window new-session made, now that the session holds the rescued ones
+        await run([["kill-window", "-t", made[0]]], idempotent=False)
+    return True

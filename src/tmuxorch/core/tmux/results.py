@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from tmuxorch.core.errors import TmuxCommandError
 
@@ -25,3 +27,12 @@ class CommandResult:
         if not self.ok:
             raise TmuxCommandError(self.command, self.error or "failed")
         return self
+
+
+class Runner(Protocol):
+    """Runs a batch of tmux commands (argv lists) and returns each one's result, in order:
+    what a part of core that talks to tmux needs, without knowing the engine."""
+
+    async def __call__(
+        self, commands: Sequence[Sequence[str]], *, idempotent: bool = True
+    ) -> list[CommandResult]: ...
