@@ -1,14 +1,14 @@
 """The tmuxorch TUI: the fleet live, keyboard first.
 
-The app is the only part that talks to the Backend. Events from the backend's stream mark the
-view stale; one refresh at a time takes a snapshot and sets it down on the widgets, so a burst
-of events costs one snapshot, and a change shows as soon as that snapshot is back. tmux work runs
-in workers: the UI never waits on it.
+The app is the only part that talks to the Backend: its model of the fleet comes from a
+`FleetFeed` (one listing once the event stream is on, then the events), and every action goes
+through one helper (`_act`), which notifies errors and logs the result; what an action changes
+in tmux comes back as events. tmux work runs in workers: the UI never waits on it.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import os
 import subprocess
 import time
@@ -23,8 +23,9 @@ from textual.screen import Screen
 
 from tmuxorch.core.backend import Backend
 from tmuxorch.core.errors import TmuxorchError
-from tmuxorch.core.events import AgentStateChanged, Event, TmuxDown, TmuxUp
-from tmuxorch.core.models import AgentInfo, Pane, Receipt, Session, Snapshot
+from tmuxorch.core.events import Event
+from tmuxorch.core.models import Pane, Receipt, Session, Snapshot
+from tmuxorch.tui.feed import FleetFeed
 from tmuxorch.tui.keymap import BINDINGS, key_rows, palette_commands
 from tmuxorch.tui.link_status import LinkStatus
 from tmuxorch.tui.messages import (
@@ -72,6 +73,7 @@ class TmuxorchApp(App[None]):
 
     fleet: reactive[Snapshot | None] = reactive(None, always_update=True)
     selected: reactive[frozenset[str]] = reactive(frozenset())
+    _main: MainScreen
 
     def __init__(
         self,
@@ -86,8 +88,6 @@ class TmuxorchApp(App[None]):
         self.clock = clock
         self.live = live
         self._keymap = dict(keymap or {})
-        self._stale = False
-        self._refreshing = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -96,23 +96,20 @@ class TmuxorchApp(App[None]):
 
     async def on_mount(self) -> None:
         """Show the main screen, wire it up, and start following the fleet."""
-        self._main_screen = MainScreen(clock=self.clock)
-        await self.push_screen(self._main_screen)
+        self._main = MainScreen(clock=self.clock)
+        await self.push_screen(self._main)
         if self._keymap:
             self.set_keymap(self._keymap)
         self._header.label = self.backend.label
-        self._link = LinkStatus(self.backend, self._main)
+        link = LinkStatus(self.backend, self._main)
+        self._feed = FleetFeed(self, self.backend, link, self._show_fleet, self._log_event)
         if self.live:
-            self.follow_events()  # which takes the first snapshot once the stream is on
+            self._feed.follow()  # which lists the fleet once the stream is on
             self.set_interval(PREVIEW_INTERVAL, self.refresh_preview)
             if self.backend.connection_state is not None:  # a link to a remote fleet
-                self.set_interval(1.0, self._link.tick)
+                self.set_interval(1.0, link.tick)
         else:
-            self.request_refresh()
-
-    @property
-    def _main(self) -> MainScreen:
-        return self._main_screen
+            self._feed.refresh()
 
     @property
     def _table(self) -> FleetTable:
@@ -141,57 +138,13 @@ class TmuxorchApp(App[None]):
     def watch_selected(self, selected: frozenset[str]) -> None:
         self._table.selected = selected
 
-    # -- the backend, in workers ---------------------------------------------------------
+    def _show_fleet(self, fleet: Snapshot) -> None:
+        self.fleet = fleet
 
-    def request_refresh(self) -> None:
-        """Mark the view stale; a refresh runs now, or right after the one in flight."""
-        self._stale = True
-        if not self._refreshing:
-            self._refreshing = True
-            self.refresh_fleet()
-
-    @work(group="refresh")
-    async def refresh_fleet(self) -> None:
-        try:
-            while self._stale:
-                self._stale = False
-                try:
-                    self.fleet = await self.backend.snapshot()
-                except TmuxorchError as exc:
-                    self._link.snapshot_failed(exc)
-                    return
-                self._link.snapshot_taken()
-        finally:
-            self._refreshing = False
-
-    @work(group="events", exclusive=True)
-    async def follow_events(self) -> None:
-        """Follow the event stream, and list the fleet each time it is (back) on: a snapshot
-        taken after subscribing misses no change, and the events keep it up to date."""
-        while True:
-            try:
-                subscription = await self.backend.subscribe()
-                self._link.stream_up()
-                self.request_refresh()
-                async for event in subscription:
-                    self.on_backend_event(event)
-            except TmuxorchError as exc:
-                if not self._link.stream_lost(exc):
-                    return
-                await asyncio.sleep(1.0)
-
-    def on_backend_event(self, event: Event) -> None:
-        """Log the event, follow tmux going down or up, and bring the view up to date."""
-        if isinstance(event, TmuxDown | TmuxUp):
-            self._link.tmux_running(isinstance(event, TmuxUp))
+    def _log_event(self, event: Event) -> None:
         self._event_log.add(event_text(event))
-        if isinstance(event, AgentStateChanged) and self.fleet is not None:
-            pane = self.fleet.panes_by_id.get(event.pane_id)
-            if pane is not None and pane.agent is not None:  # patch in place: no round trip
-                agent = AgentInfo(kind=event.kind, state=event.state, since=event.since)
-                self.fleet = self.fleet.with_pane(pane.model_copy(update={"agent": agent}))
-                return
-        self.request_refresh()
+
+    # -- the backend, in workers ---------------------------------------------------------
 
     async def refresh_preview(self) -> None:
         """Capture the pane under the cursor (with colours) into the preview."""
@@ -215,7 +168,8 @@ class TmuxorchApp(App[None]):
     # -- messages up ---------------------------------------------------------------------
 
     def on_row_highlighted(self, message: RowHighlighted) -> None:
-        self._main.query_one(DetailStrip).row_id = message.row_id
+        with contextlib.suppress(NoMatches):  # a row moved as the app exits: nothing to show
+            self._main.query_one(DetailStrip).row_id = message.row_id
         if self.live:
             self.preview_row()
 
@@ -339,9 +293,8 @@ class TmuxorchApp(App[None]):
         if switch:
             subprocess.run(argv, check=False)
             return
-        with self.suspend():
+        with self.suspend():  # what changes meanwhile comes as events once we are back
             subprocess.run(argv, check=False)
-        self.request_refresh()
 
     @work(group="act")
     async def action_spawn(self) -> None:
