@@ -154,3 +154,28 @@ async def test_only_the_row_of_the_changed_pane_is_redrawn() -> None:
         )  # fmt: skip
         await until(pilot, lambda: "idle" in state_cell(app, "%0"))
         assert set(redrawn) == {"%0"}
+
+
+async def test_a_burst_is_shown_once_after_all_of_it_is_applied() -> None:
+    backend = FakeBackend()
+    app = make_app(backend)
+    async with app.run_test() as pilot:
+        await loaded(pilot, backend)
+        shown: list[object] = []
+        show = app._feed.show
+        app._feed.show = lambda fleet: (shown.append(fleet), show(fleet))[-1]
+        push(
+            backend,
+            *(
+                AgentStateChanged(
+                    pane_id="%0", window_id="@0", session_id="$0", kind="claude",
+                    state="idle" if n % 2 else "busy", previous="busy" if n % 2 else "idle",
+                    since=LATER + n, at=LATER + n,
+                )
+                for n in range(21)
+            ),
+        )  # fmt: skip
+        await until(pilot, lambda: len(app._event_log.lines) == 21 and shown)
+        await pilot.pause()
+        assert len(shown) == 1
+        assert "busy" in state_cell(app, "%0")  # the last of the burst

@@ -42,6 +42,7 @@ class FleetFeed:
     listing: bool = False
     """A listing is on its way (it runs again at once when asked for meanwhile)."""
     _stale: bool = False
+    _show_due: bool = False
 
     def follow(self) -> None:
         """Follow the event stream (which lists the fleet once it is on)."""
@@ -100,5 +101,14 @@ class FleetFeed:
             self.refresh()
 
     def _set(self, fleet: Snapshot) -> None:
+        """Take the new model; it is shown once the events already queued are applied too, so
+        a burst costs one redraw, not one per event."""
         self.fleet = fleet
-        self.show(fleet)
+        if not self._show_due:
+            self._show_due = True
+            self.app.call_next(self._show_latest)
+
+    def _show_latest(self) -> None:
+        self._show_due = False
+        if self.fleet is not None:
+            self.show(self.fleet)
