@@ -131,20 +131,26 @@ async def test_tmux_going_down_and_up_follows_the_events() -> None:
         await until(pilot, lambda: "%6" in app._table._keys)
 
 
+def record_redraws(app: TmuxorchApp) -> list[object]:
+    """The row keys of every cell the table updates from now on."""
+    table = app._table
+    redrawn: list[object] = []
+    update_cell = table.update_cell
+
+    def recording(row_key: object, column_key: object, value: object, **kw: object) -> None:
+        redrawn.append(row_key)
+        update_cell(row_key, column_key, value, **kw)
+
+    table.update_cell = recording
+    return redrawn
+
+
 async def test_only_the_row_of_the_changed_pane_is_redrawn() -> None:
     backend = FakeBackend()
     app = make_app(backend)
     async with app.run_test() as pilot:
         await loaded(pilot, backend)
-        table = app._table
-        redrawn: list[object] = []
-        update_cell = table.update_cell
-
-        def recording(row_key: object, column_key: object, value: object, **kw: object) -> None:
-            redrawn.append(row_key)
-            update_cell(row_key, column_key, value, **kw)
-
-        table.update_cell = recording
+        redrawn = record_redraws(app)
         push(
             backend,
             AgentStateChanged(
@@ -154,6 +160,22 @@ async def test_only_the_row_of_the_changed_pane_is_redrawn() -> None:
         )  # fmt: skip
         await until(pilot, lambda: "idle" in state_cell(app, "%0"))
         assert set(redrawn) == {"%0"}
+
+
+async def test_a_renamed_window_redraws_its_row_alone() -> None:
+    backend = FakeBackend()
+    app = make_app(backend)
+    async with app.run_test() as pilot:
+        await loaded(pilot, backend)
+        keys = list(app._table._keys)
+        redrawn = record_redraws(app)
+        push(
+            backend,
+            WindowRenamed(window_id="@5", session_id="$1", old_name="notes", name="todo", at=LATER),
+        )
+        await until(pilot, lambda: "todo" in name_cell(app, "@5"))
+        assert set(redrawn) == {"@5"}
+        assert app._table._keys == keys
 
 
 async def test_a_burst_is_shown_once_after_all_of_it_is_applied() -> None:
