@@ -197,6 +197,37 @@ async def test_annotating_an_unchanged_fleet_keeps_its_objects(
     assert second.windows_by_id[second.panes_by_id[agent.pane].window_id].kind == "agent"
 
 
+async def test_an_unchanged_agent_pane_and_its_window_keep_their_objects(
+    backend: LocalBackend, running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    """Annotation copies an agent pane once, not on every look: the same screen, the same
+    state, the very objects of the last look."""
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "0")
+    first, second = await backend.snapshot(), await backend.snapshot()
+    pane = first.panes_by_id[agent.pane]
+    assert pane.agent is not None
+    assert second.panes_by_id[agent.pane] is pane
+    assert second.windows_by_id[pane.window_id] is first.windows_by_id[pane.window_id]
+
+
+async def test_the_live_model_follows_agent_states_without_a_listing(
+    engine: Engine, running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    """While watching, the sweeper's agent_state events are applied to the live model: the
+    next look shows the new state and asks tmux nothing."""
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "5")
+    async with state_changes(engine, agent.pane) as changes:
+        agent.type("work please")
+        agent.keys("Enter")
+        await wait_for(lambda: [c.state for c in changes] == ["busy"], timeout=10)
+        await wait_for(lambda: engine.fresh)
+        model = await engine.fleet()
+        assert model is engine.last_snapshot
+        seen = model.panes_by_id[agent.pane].agent
+        assert seen is not None
+        assert seen.state == "busy"
+
+
 def test_what_a_pane_records_is_read_strictly() -> None:
     """`@tmuxorch-since` is a user-settable option: only `STATE TIME` is believed; tmux's own
     exit time of a dead pane wins; the start command is split as tmux quoted it."""

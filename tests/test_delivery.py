@@ -80,13 +80,13 @@ async def test_send_reads_only_its_targets_screens(
     agents = await start_agents(running_tmux, tmp_path, 3, "--busy", "0")
     await backend.snapshot()
     captured: list[str] = []
-    run = backend.engine.run
+    run = backend.engine.connection.run  # every batch goes through it
 
     async def recording(commands: Sequence[Sequence[str]], **options: bool) -> object:
         captured.extend(c[c.index("-t") + 1] for c in commands if c[0] == "capture-pane")
         return await run(commands, **options)
 
-    monkeypatch.setattr(backend.engine, "run", recording)
+    monkeypatch.setattr(backend.engine.connection, "run", recording)
     receipts = await backend.send([agents[0].pane], "only me")
     assert receipts[0].status == "delivered"
     assert captured

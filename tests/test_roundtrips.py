@@ -14,7 +14,6 @@ from tmuxorch.cli.commands import cmd_send
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.local import LocalBackend
 from tmuxorch.core.tmux.framing import Notification
-from tmuxorch.core.tmux.results import CommandResult
 
 from .conftest import TmuxFixture, wait_for
 from .simfleet import SimAgent, start_agents
@@ -22,17 +21,23 @@ from .test_events import next_event
 
 
 class Batches:
-    """Every batch the engine's connection runs, as lists of argv."""
+    """Every batch the engine's connection sends to tmux, as lists of argv: counted where
+    TmuxConnection.run hands a batch to its control client or to a plain `tmux` (callers that
+    hold the bound `run`, such as the agent tracker, are counted too)."""
 
     def __init__(self, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
         self.batches: list[list[list[str]]] = []
-        run = engine.connection.run
+        for door in ("_on_client", "_fallback"):
+            monkeypatch.setattr(
+                engine.connection, door, self._counting(getattr(engine.connection, door))
+            )
 
-        async def counted(commands: Sequence[Sequence[str]], **options: Any) -> list[CommandResult]:
+    def _counting(self, send: Any) -> Any:
+        async def counted(commands: Sequence[Sequence[str]], *args: Any, **options: Any) -> Any:
             self.batches.append([list(c) for c in commands])
-            return await run(commands, **options)
+            return await send(commands, *args, **options)
 
-        monkeypatch.setattr(engine.connection, "run", counted)
+        return counted
 
     def listings(self) -> int:
         """Round trips that list every pane of the server."""
@@ -76,6 +81,7 @@ async def test_one_structural_change_is_one_listing_and_the_model_needs_none(
     # brings what the listing already saw, so it costs nothing.
     await wait_for(lambda: "subscription-changed" in seen and engine.fresh, timeout=5)
     assert batches.listings() == 1, batches.batches
+    assert len(batches.batches) == 2, batches.batches  # and the new pane's tags, by its id
     before = len(batches.batches)
     model = await engine.snapshot()
     assert len(batches.batches) == before  # the live model: no round trip

@@ -10,6 +10,7 @@ import pytest
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.tmux.hidden import is_hidden
 from tmuxorch.core.tmux.snapshot import SnapshotParser
+from tmuxorch.core.tmux.watched import WATCHED
 
 from .conftest import TmuxFixture
 
@@ -108,6 +109,10 @@ async def test_dead_pane_and_cwd_with_newline(engine: Engine, running_tmux: Tmux
     dead = by_name["dies"].panes[0]
     assert dead.dead
     assert dead.dead_status == 7
+    # The subscription value this listing implies is the one tmux gives (newlines made '?').
+    (told,) = await engine.run([["display-message", "-p", WATCHED]])
+    assert engine._parser.watched == told.check().lines[0]
+    assert "odd?dir" in told.lines[0]
 
 
 @pytest.mark.parametrize("count", [1, 30])

@@ -34,7 +34,7 @@ from tmuxorch.core.streams import EventStream
 from tmuxorch.core.tmux.connection import ServerNotRunningError, TmuxConnection
 from tmuxorch.core.tmux.framing import Notification
 from tmuxorch.core.tmux.hidden import rescue
-from tmuxorch.core.tmux.results import CommandResult
+from tmuxorch.core.tmux.results import Runner
 from tmuxorch.core.tmux.server import TmuxServer
 from tmuxorch.core.tmux.snapshot import (
     LIST_SESSIONS,
@@ -43,7 +43,7 @@ from tmuxorch.core.tmux.snapshot import (
     empty_snapshot,
 )
 from tmuxorch.core.tmux.timeouts import within
-from tmuxorch.core.tmux.watched import STRUCTURE_NOTIFICATIONS, SUBSCRIPTION, WATCHED_NOW
+from tmuxorch.core.tmux.watched import STRUCTURE_NOTIFICATIONS, SUBSCRIPTION
 
 _VERSION = ["display-message", "-p", "#{version}"]
 
@@ -72,6 +72,7 @@ class Engine:
             persistent=persistent,
             on_notification=self._notified,
             on_disconnect=self._changed,
+            on_change=self._changed,
         )
         self._version: str | None = None
         self._parser = SnapshotParser()
@@ -92,7 +93,7 @@ class Engine:
         self._sweeper: asyncio.Task[None] | None = None
         self._server_pid: int | None = None
         self._background: set[asyncio.Future[None]] = set()
-        self.agents = AgentTracker(self.run, settings)
+        self.agents = AgentTracker(self.connection.run, settings)
         """Agent detection and states; swept on an interval while anyone subscribes."""
 
     # -- snapshots and commands -------------------------------------------------------------
@@ -138,16 +139,15 @@ class Engine:
         annotated, changes = await self.agents.annotate(
             await self.snapshot(activity=activity), sweep=sweep
         )
-        self.publish(changes)
+        self._follow(changes)
         return annotated
 
     async def _list(self, *, activity: bool = False, watched: bool = False) -> Snapshot:
         """Ask tmux: the listing, and in the same round trip the version and the agent tags
-        when they are not known yet, and with `watched` the subscription's value now."""
+        when they are not known yet; `watched` (the watcher's listings) remembers the
+        subscription value it implies."""
         commands = self.listing(activity=activity)
-        if watched:
-            commands.insert(0, WATCHED_NOW)
-        tags = len(commands) - watched if self.agents.knows_no_pane else None
+        tags = len(commands) if self.agents.knows_no_pane else None
         if tags is not None:
             commands.append(TAG_LISTING)
         if self._version is None:
@@ -159,9 +159,6 @@ class Engine:
             return empty_snapshot(self._info(running=False))
         if self._version is None and results[-1].ok and results[-1].lines:
             self._version = results[-1].lines[0]
-        if watched:
-            value = results.pop(0)
-            self._watched = value.lines[0] if value.ok and value.lines else None
         sessions, panes = results[0], results[1]
         if not sessions.ok and sessions.error.startswith("no server running"):
             return empty_snapshot(self._info(running=False))
@@ -173,28 +170,15 @@ class Engine:
         )
         if tags is not None:
             self.agents.take_tags(snapshot, results[tags].check())
+        if watched:
+            self._watched = self._parser.watched
         return snapshot
 
-    async def run(
-        self,
-        commands: Sequence[Sequence[str]],
-        *,
-        idempotent: bool = True,
-        start_server: bool = False,
-    ) -> list[CommandResult]:
-        """Pipeline many tmux commands (argv lists) and return each one's result, in order.
-
-        Set `idempotent=False` for commands that change tmux: a timeout is never retried, and
-        the live model is stale from then on until the watcher lists again.
-        `start_server=True` only for a batch that creates a session (see TmuxConnection.run).
-        """
-        try:
-            return await self.connection.run(
-                commands, idempotent=idempotent, start_server=start_server
-            )
-        finally:
-            if not idempotent:
-                self._changed()
+    @property
+    def run(self) -> Runner:
+        """Pipeline many tmux commands (argv lists): `TmuxConnection.run`. A batch that changes
+        tmux (`idempotent=False`) makes the live model stale until the watcher lists again."""
+        return self.connection.run
 
     # -- events -------------------------------------------------------------------------------
 

@@ -37,6 +37,21 @@ class EventBase(Frozen):
         return self.model_dump(mode="json", exclude={"event", "at", *_CARRIED})
 
 
+class _WindowEvent(EventBase):
+    """About one window, in one session."""
+
+    window_id: str
+    session_id: str
+
+
+class _PaneEvent(EventBase):
+    """About one pane, with where it is."""
+
+    pane_id: str
+    window_id: str
+    session_id: str
+
+
 class SessionAdded(EventBase):
     event: Literal["session_added"] = "session_added"
     session_id: str
@@ -68,88 +83,65 @@ class SessionChanged(EventBase):
     created: int
 
 
-class WindowAdded(EventBase):
+class WindowAdded(_WindowEvent):
     event: Literal["window_added"] = "window_added"
-    window_id: str
-    session_id: str
     index: int
     name: str
     window: Window | None = None
     """The new window (in session `session_id`) with its panes."""
 
 
-class WindowClosed(EventBase):
+class WindowClosed(_WindowEvent):
     event: Literal["window_closed"] = "window_closed"
-    window_id: str
-    session_id: str
     name: str
 
 
-class WindowRenamed(EventBase):
+class WindowRenamed(_WindowEvent):
     event: Literal["window_renamed"] = "window_renamed"
-    window_id: str
-    session_id: str
     old_name: str
     name: str
 
 
-class WindowChanged(EventBase):
+class WindowChanged(_WindowEvent):
     """A window's place or look in one session changed: its index, whether it is the session's
     current window, its kind, its last activity. (A renamed window is `window_renamed`.)"""
 
     event: Literal["window_changed"] = "window_changed"
-    window_id: str
-    session_id: str
     index: int
     active: bool
     kind: WindowKind
     activity: int | None
 
 
-class PaneAdded(EventBase):
+class PaneAdded(_PaneEvent):
     event: Literal["pane_added"] = "pane_added"
-    pane_id: str
-    window_id: str
-    session_id: str
     pane: Pane | None = None
     """The new pane."""
 
 
-class PaneClosed(EventBase):
+class PaneClosed(_PaneEvent):
     event: Literal["pane_closed"] = "pane_closed"
-    pane_id: str
-    window_id: str
-    session_id: str
 
 
-class PaneDied(EventBase):
+class PaneDied(_PaneEvent):
     event: Literal["pane_died"] = "pane_died"
-    pane_id: str
-    window_id: str
-    session_id: str
     status: int | None
     pane: Pane | None = None
     """The pane as it is now, dead."""
 
 
-class PaneChanged(EventBase):
+class PaneChanged(_PaneEvent):
     """Anything else about a pane changed: its foreground command, directory, size, process,
     index, active flag, agent, window (moved), or it came back to life (respawned)."""
 
     event: Literal["pane_changed"] = "pane_changed"
-    pane_id: str
-    window_id: str
-    session_id: str
     pane: Pane
 
 
-class AgentStateChanged(EventBase):
+class AgentStateChanged(_PaneEvent):
     """An agent's state settled on a new value (after the debounce)."""
 
     event: Literal["agent_state"] = "agent_state"
-    pane_id: str
-    window_id: str
-    session_id: str
     kind: str
     state: AgentState
     previous: AgentState | None

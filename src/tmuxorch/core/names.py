@@ -16,6 +16,7 @@ import unicodedata
 from typing import Literal
 
 from tmuxorch.core.errors import BadInputError
+from tmuxorch.core.ids import id_kind
 
 MAX_NAME_LENGTH = 100
 _FORBIDDEN = {
@@ -25,7 +26,6 @@ _FORBIDDEN = {
 }
 _ESCAPED = {"\\": "'\\', which tmux stores escaped (as '\\\\')"}
 _ESCAPED_IN_SESSIONS = {"$": "'$', which tmux stores escaped (as '\\$')", **_ESCAPED}
-_ID_SHAPED = re.compile(r"[$@%][0-9]+")
 _INVISIBLE = {"Cc": "a control character", "Cf": "an invisible format character",
               "Zl": "a line separator", "Zp": "a paragraph separator"}  # fmt: skip
 _KIND = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
@@ -45,7 +45,7 @@ def validate_name(name: str, what: Literal["session", "window"]) -> str:
         raise BadInputError(f"{label} is {len(name)} characters long; at most {MAX_NAME_LENGTH}")
     if name.startswith("-"):
         raise BadInputError(f"{label} {name!r} starts with '-', which tmux reads as an option")
-    if _ID_SHAPED.fullmatch(name):
+    if id_kind(name) is not None:
         raise BadInputError(f"{label} {name!r} reads as a tmux id: targets would mean that id")
     escaped = _ESCAPED_IN_SESSIONS if what == "session" else _ESCAPED
     for char in name:

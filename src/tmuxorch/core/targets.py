@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 
 from tmuxorch.core.errors import AmbiguousTargetError, TargetNotFoundError, TmuxUnavailableError
+from tmuxorch.core.ids import id_kind
 from tmuxorch.core.models import Pane, Session, Snapshot, Window
 
 Target = Session | Window | Pane
@@ -28,7 +29,7 @@ def resolve_target(snapshot: Snapshot, target: str) -> Target:
     by_id = _lookup_id(snapshot, target)
     if by_id is not None:
         return by_id
-    if target[:1] in ("%", "@", "$") and target[1:].isdigit():
+    if id_kind(target) is not None:
         raise TargetNotFoundError(target, _suggest(snapshot, target))
     matches = _matches(snapshot, target)
     unique = list({match.id: match for match in matches}.values())
@@ -99,11 +100,12 @@ def subtree(snapshot: Snapshot, target: Target) -> Snapshot:
 
 
 def _lookup_id(snapshot: Snapshot, target: str) -> Target | None:
-    if target.startswith("%"):
+    kind = id_kind(target)
+    if kind == "pane":
         return snapshot.panes_by_id.get(target)
-    if target.startswith("@"):
+    if kind == "window":
         return snapshot.windows_by_id.get(target)
-    if target.startswith("$"):
+    if kind == "session":
         return snapshot.sessions_by_id.get(target)
     return None
 

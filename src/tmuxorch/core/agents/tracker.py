@@ -181,10 +181,13 @@ class AgentTracker:
             if change is not None:
                 changes.append(change)
         if changes:  # for whoever looks next without having watched (a one-shot `status`)
+            # Idempotent in tmux's sense too: setting it twice is harmless, tmux notifies no
+            # client of it (measured, 3.3a) and no listing shows it, so a watching engine's
+            # live model stays fresh.
             await self._run(
                 [["set-option", "-p", "-t", c.pane_id, SINCE_OPTION, f"{c.state} {c.since:.3f}"]
                  for c in changes],
-                idempotent=False,
+                idempotent=True,
             )  # fmt: skip
         return changes
 

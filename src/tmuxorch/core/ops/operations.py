@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from tmuxorch.core.agents.tracker import AGENT_OPTION
 from tmuxorch.core.errors import BadInputError, SpawnFailedError, TmuxCommandError
+from tmuxorch.core.ids import require_id
 from tmuxorch.core.models import Receipt, Snapshot, Spawned
 from tmuxorch.core.names import validate_key, validate_kind, validate_name
 from tmuxorch.core.ops.delivery import (
@@ -29,12 +30,6 @@ if TYPE_CHECKING:
     from tmuxorch.core.engine import Engine
 
 MAX_CAPTURE_LINES = 100_000
-
-
-def _id_kind(target: str) -> str:
-    if target[:1] in ("%", "@", "$") and target[1:].isdigit():
-        return target[0]
-    raise BadInputError(f"not a tmux id: {target!r} (expected %N, @N or $N)")
 
 
 async def send_keys(
@@ -99,7 +94,7 @@ async def interrupt(engine: Engine, snapshot: Snapshot, pane_ids: Sequence[str])
 async def capture(engine: Engine, pane_id: str, lines: int = 50, *, colours: bool = False) -> str:
     """The last `lines` lines of a pane (history included), sanitised; with `colours`, SGR colour
     sequences are kept for a renderer that parses them (nothing else survives)."""
-    _id_kind(pane_id)
+    require_id(pane_id)
     if not 1 <= lines <= MAX_CAPTURE_LINES:
         raise BadInputError(f"--lines must be between 1 and {MAX_CAPTURE_LINES}")
     command = ["capture-pane", "-p", "-J", "-t", pane_id, "-S", f"-{lines}"]
@@ -262,17 +257,17 @@ async def _check_started(
 
 async def kill(engine: Engine, target_id: str) -> None:
     """Kill a pane, window or session by id."""
-    command = {"%": "kill-pane", "@": "kill-window", "$": "kill-session"}[_id_kind(target_id)]
+    command = f"kill-{require_id(target_id)}"
     (result,) = await engine.run([[command, "-t", target_id]], idempotent=False)
     result.check()
 
 
 async def rename(engine: Engine, target_id: str, name: str) -> None:
     """Rename a window or session by id; the name is validated first."""
-    kind = _id_kind(target_id)
-    if kind == "%":
+    kind = require_id(target_id)
+    if kind == "pane":
         raise BadInputError("panes have no name in tmux: rename their window (@N) instead")
-    validate_name(name, "session" if kind == "$" else "window")
-    command = "rename-session" if kind == "$" else "rename-window"
+    validate_name(name, kind)
+    command = f"rename-{kind}"
     (result,) = await engine.run([[command, "-t", target_id, "--", name]], idempotent=False)
     result.check()

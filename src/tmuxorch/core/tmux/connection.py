@@ -57,7 +57,10 @@ class TmuxConnection:
         persistent: bool = True,
         on_notification: Callable[[Notification], None] | None = None,
         on_disconnect: Callable[[], None] | None = None,
+        on_change: Callable[[], None] | None = None,
     ) -> None:
+        """`on_change` is called after every batch that changes tmux (`idempotent=False`),
+        whether it succeeded or not: what anyone knew of the server may be stale."""
         self.server = server
         self.timeout = timeout
         self.persistent = persistent
@@ -65,6 +68,7 @@ class TmuxConnection:
         self.lock = HandshakeLock(server)
         self._on_notification = on_notification or (lambda _n: None)
         self._on_disconnect = on_disconnect or (lambda: None)
+        self._on_change = on_change or (lambda: None)
         self._client: ControlClient | None = None
         self.hidden: HiddenSession | None = None
         """The hidden session of the current control client (None when there is none)."""
@@ -187,8 +191,11 @@ class TmuxConnection:
         if idempotent:
             yield
             return
-        async with self.lock.held(self.timeout):
-            yield
+        try:
+            async with self.lock.held(self.timeout):
+                yield
+        finally:
+            self._on_change()
 
     def drop_client(self) -> None:
         """Let go of the current control client (it leaves in the background); the next batch

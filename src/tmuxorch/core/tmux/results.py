@@ -34,5 +34,9 @@ class Runner(Protocol):
     what a part of core that talks to tmux needs, without knowing the engine."""
 
     async def __call__(
-        self, commands: Sequence[Sequence[str]], *, idempotent: bool = True
+        self,
+        commands: Sequence[Sequence[str]],
+        *,
+        idempotent: bool = True,
+        start_server: bool = False,
     ) -> list[CommandResult]: ...

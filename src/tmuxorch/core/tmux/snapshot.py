@@ -95,6 +95,9 @@ class SnapshotParser:
         self._panes: dict[tuple[str, str], tuple[list[str], Pane]] = {}
         self._windows: dict[tuple[object, ...], Window] = {}
         self._last: tuple[tuple[tuple[str, ...], ...], tuple[Session, ...]] | None = None
+        self.watched = ""
+        """What `core.tmux.watched.WATCHED` said when tmux made the last listing parsed,
+        rebuilt from its lines (the same fields of the same panes in the same order)."""
 
     def parse(
         self,
@@ -118,6 +121,7 @@ class SnapshotParser:
         window_fields: dict[tuple[str, str, str], list[str]] = {}
         window_panes: dict[tuple[str, str, str], list[Pane]] = {}
         reused: dict[tuple[str, str], tuple[list[str], Pane]] = {}
+        watched: list[str] = []
         owners = _window_owners(sessions.values())
         sid, run_window, run_index = "", "", -1
         for record in _records(pane_lines, self._marker):
@@ -130,6 +134,7 @@ class SnapshotParser:
                 if not sid:
                     raise TmuxCommandError("list-panes", "the session and pane listings disagree")
             run_window, run_index = fields[0], index
+            watched.append(_watched(fields))
             cached = self._panes.get((sid, record))
             if cached is None:
                 cached = (fields, panes.get(fields[3]) or _pane(fields, sid))
@@ -146,6 +151,7 @@ class SnapshotParser:
         if next(owners, ""):
             raise TmuxCommandError("list-panes", "the session and pane listings disagree")
         self._panes = reused
+        self.watched = "".join(watched)
 
         by_session: dict[str, list[Window]] = {sid: [] for sid in sessions}
         windows: dict[tuple[object, ...], Window] = {}
@@ -192,6 +198,13 @@ class SnapshotParser:
         built.sort(key=lambda s: (s.name, int(s.id[1:]) if s.id[1:].isdigit() else 0))
         self._last = (listing, tuple(built))
         return Snapshot.model_construct(tmux=tmux, sessions=self._last[1], taken_at=time.time())
+
+
+def _watched(fields: list[str]) -> str:
+    """One pane's part of `core.tmux.watched.WATCHED`, from its listing fields."""
+    dead = "" if fields[7] == "-" else "x"
+    command, path = (field.replace("\n", "?") for field in fields[10:12])
+    return f"{fields[3]}{dead}:{fields[6]}:{fields[8]}x{fields[9]}:{command}:{path} "
 
 
 def _window_owners(sessions: Iterable[list[str]]) -> Iterator[str]:

@@ -24,12 +24,12 @@ STRUCTURE_NOTIFICATIONS = frozenset(
 _RAW = "#{s/\n/?/:%s}"
 """A field a pane's program chooses (its argv[0], its directory's name) with any newline made a
 `?`: tmux writes a subscription's value raw, and a newline would start a forged line."""
-_WATCHED = (
+WATCHED = (
     "#{S:#{W:#{P:#{pane_id}#{?pane_dead,x,}:#{pane_pid}:#{pane_width}x#{pane_height}:"
     f"{_RAW % 'pane_current_command'}:{_RAW % 'pane_current_path'} }}}}}}"
 )
-"""What the subscription watches of every pane. The watcher asks for the same value in each
-listing's round trip: a `%subscription-changed` that brings the value the last listing saw
-(tmux's timer reports a change the listing already took in) needs no second listing."""
-SUBSCRIPTION = ["refresh-client", "-B", f"tmuxorch-panes::{_WATCHED}"]
-WATCHED_NOW = ["display-message", "-p", _WATCHED]
+"""What the subscription watches of every pane: fields the fleet listing has too, in the order
+`list-panes -a` walks them, so the snapshot parser rebuilds the value a listing implies
+(`SnapshotParser.watched`). A `%subscription-changed` that brings the value the last listing
+saw (tmux's timer reporting a change that listing took in already) needs no second listing."""
+SUBSCRIPTION = ["refresh-client", "-B", f"tmuxorch-panes::{WATCHED}"]
