@@ -43,7 +43,6 @@ from tmuxorch.tui.screens.send import SendScreen
 from tmuxorch.tui.targeting import (
     Row,
     first_pane,
-    kind_and_name,
     renamable,
     row_of,
     session_of,
@@ -56,7 +55,7 @@ from tmuxorch.tui.widgets.fleet_table import FleetTable
 from tmuxorch.tui.widgets.pane_preview import PanePreview
 from tmuxorch.usecases.demo import start_demo
 from tmuxorch.usecases.events import event_text
-from tmuxorch.usecases.labels import pane_label
+from tmuxorch.usecases.labels import describe, pane_label
 from tmuxorch.usecases.receipts import tally
 
 PREVIEW_LINES = 200
@@ -323,15 +322,12 @@ class TmuxorchApp(App[None]):
     @work(group="act")
     async def action_kill(self) -> None:
         row = self._row()
-        if row is None:
+        if row is None or self.fleet is None:
             return
-        kind, name = kind_and_name(row)
-        if not await self.push_screen_wait(ConfirmScreen(f"Kill {kind} {row.id} ({name})?")):
+        what = describe(self.fleet, row)  # as the CLI asks
+        if not await self.push_screen_wait(ConfirmScreen(f"Kill {what}?")):
             return
-        await self._act(
-            self.backend.kill(row.id),
-            lambda _: f"killed {kind} {row.id}",
-        )
+        await self._act(self.backend.kill(row.id), lambda _: f"killed {what}")
 
     def action_filter(self) -> None:
         self._main.open_filter()

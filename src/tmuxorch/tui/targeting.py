@@ -47,8 +47,3 @@ def renamable(fleet: Snapshot | None, row: Row | None) -> Session | Window | Non
     if isinstance(row, Pane):
         return fleet.windows_by_id.get(row.window_id) if fleet is not None else None
     return row
-
-
-def kind_and_name(row: Row) -> tuple[str, str]:
-    """(`session`|`window`|`pane`, its name or a pane's command), to ask before killing it."""
-    return type(row).__name__.lower(), row.command if isinstance(row, Pane) else row.name

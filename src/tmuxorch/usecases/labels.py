@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from tmuxorch.core.models import AgentInfo, AgentState, Pane, Snapshot
+from tmuxorch.core.models import AgentInfo, AgentState, Pane, Snapshot, Window
+from tmuxorch.core.targets import Target
 
 STATE_BADGES: dict[AgentState, tuple[str, str]] = {
     "busy": ("●", "yellow"),
@@ -64,3 +65,16 @@ def agents_by_state(snapshot: Snapshot) -> dict[AgentState, int]:
     TUI's header and the monitor count the same way)."""
     counts = Counter(p.agent.state for p in snapshot.panes() if p.agent is not None)
     return {state: counts[state] for state in STATE_BADGES if counts[state]}
+
+
+def describe(snapshot: Snapshot, target: Target) -> str:
+    """What a target is, for a person about to kill it (the CLI's prompt, the TUI's dialog):
+    `pane %8 (proj:editor.0, running vim)`, `window @2 (proj:editor, 3 panes)`, `session $1
+    (proj, 2 windows)`."""
+    if isinstance(target, Pane):
+        return f"pane {target.id} ({pane_label(snapshot, target)}, running {target.command})"
+    if isinstance(target, Window):
+        session = snapshot.sessions_by_id[target.session_id]
+        panes = counted(len(target.panes), "pane")
+        return f"window {target.id} ({session.name}:{target.name}, {panes})"
+    return f"session {target.id} ({target.name}, {counted(len(target.windows), 'window')})"
