@@ -37,10 +37,10 @@ from bench.procs import ProcessCounter
 from bench.report import print_targets, progress
 from bench.rss import measure_rss
 from bench.snapshot_baselines import Timing, libtmux_panes, libtmux_walk, naive_snapshot, time_sync
-from tmuxorch.cli.render import counted
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.local import LocalBackend
 from tmuxorch.core.tmux.server import TmuxServer
+from tmuxorch.usecases.labels import counted
 
 SIZES = (16, 201, 501)
 RSS_SIZE = 501

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tmuxorch.cli.demo import agent_command as demo_command
 from tmuxorch.core.errors import BadInputError
 from tmuxorch.core.local import LocalBackend
 from tmuxorch.core.names import validate_name
 from tmuxorch.core.ops.operations import SIMAGENT
+from tmuxorch.usecases.demo import agent_command as demo_command
 
 from .conftest import TmuxFixture, wait_for
 from .simfleet import SimAgent, start_agent

@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.local import LocalBackend
-from tmuxorch.core.models import Receipt
+from tmuxorch.core.models import Receipt, Snapshot
 from tmuxorch.tui.app import TmuxorchApp
 from tmuxorch.tui.screens.prompts import ConfirmScreen
 from tmuxorch.tui.screens.send import SendScreen
@@ -90,13 +90,18 @@ async def test_send_to_two_selected_agents(
 
 
 class RecordingBackend(LocalBackend):
-    """The real backend, remembering what it was asked to kill and the receipts of each send
-    (the app reads them right after)."""
+    """The real backend, remembering what it was asked to kill, the receipts of each send (the
+    app reads them right after), and how many snapshots it was asked for."""
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
         self.killed: list[str] = []
         self.sent: list[list[Receipt]] = []
+        self.snapshots = 0
+
+    async def snapshot(self, *, activity: bool = False, states: bool = True) -> Snapshot:
+        self.snapshots += 1
+        return await super().snapshot(activity=activity, states=states)
 
     async def kill(self, target: str) -> None:
         self.killed.append(target)
@@ -230,3 +235,25 @@ async def test_d_starts_a_demo_fleet(engine: Engine, running_tmux: TmuxFixture) 
             await until(pilot, lambda: any("demo fleet started" in s.text for s in log.lines), 15)
     finally:
         running_tmux.tmux("kill-session", "-t", "tmuxorch-demo", check=False)
+
+
+async def test_changes_in_tmux_show_without_the_app_listing_the_fleet_again(
+    engine: Engine, running_tmux: TmuxFixture
+) -> None:
+    """The app lists the fleet once; a new window, a rename and a kill made in tmux behind its
+    back reach the table through the events alone."""
+    backend = RecordingBackend(engine)
+    app = TmuxorchApp(backend)
+    async with running(app) as pilot:
+        await until(pilot, lambda: app.fleet is not None and not app._feed.listing)
+        assert backend.snapshots == 1
+        window = running_tmux.tmux(
+            "new-window", "-d", "-P", "-F", "#{window_id}", "-t", "main", "-n", "fresh",
+            "sleep", "100000",
+        ).strip()  # fmt: skip
+        await until(pilot, lambda: window in app._table._keys)
+        running_tmux.tmux("rename-window", "-t", window, "renamed")
+        await until(pilot, lambda: "renamed" in str(app._table.get_cell(window, "name")))
+        running_tmux.tmux("kill-window", "-t", window)
+        await until(pilot, lambda: window not in app._table._keys)
+        assert backend.snapshots == 1

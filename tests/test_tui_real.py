@@ -18,7 +18,8 @@ from tmuxorch.cli.main import build_parser, open_backend
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.local import LocalBackend
 from tmuxorch.core.store.config import Settings
-from tmuxorch.tui.app import TMUX_DOWN_BANNER, TmuxorchApp
+from tmuxorch.tui.app import TmuxorchApp
+from tmuxorch.tui.link_status import TMUX_DOWN_BANNER
 from tmuxorch.tui.screens.broadcast import BroadcastScreen
 from tmuxorch.tui.screens.prompts import RenameScreen, SpawnScreen
 from tmuxorch.tui.screens.send import SendScreen

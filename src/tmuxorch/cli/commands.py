@@ -14,7 +14,6 @@ from pathlib import Path
 
 from tmuxorch.cli.render import (
     audit_table,
-    counted,
     event_line,
     make_console,
     plan_table,
@@ -24,15 +23,18 @@ from tmuxorch.cli.render import (
 )
 from tmuxorch.core.backend import Backend
 from tmuxorch.core.errors import BadInputError, TargetNotFoundError, TmuxUnavailableError
-from tmuxorch.core.models import Pane, Receipt, Snapshot, Window
+from tmuxorch.core.models import Pane, Receipt, Snapshot
 from tmuxorch.core.names import is_key, validate_key
 from tmuxorch.core.ops.delivery import validate_message
 from tmuxorch.core.ops.operations import shell_command
 from tmuxorch.core.store.audit import AuditLog
 from tmuxorch.core.store.store import Store
 from tmuxorch.core.summary import summarize
-from tmuxorch.core.targets import Target, input_panes, resolve_target, subtree
-from tmuxorch.usecases import DELIVERED, pane_label, plan_broadcast
+from tmuxorch.core.targets import input_panes, resolve_target, subtree
+from tmuxorch.usecases.broadcast import plan_broadcast
+from tmuxorch.usecases.demo import start_demo
+from tmuxorch.usecases.labels import describe
+from tmuxorch.usecases.receipts import all_delivered
 
 
 def print_json(document: object) -> None:
@@ -61,18 +63,6 @@ def read_message(args: argparse.Namespace) -> str:
     return validate_message(text[:-1] if text.endswith("\n") else text)
 
 
-def describe(snapshot: Snapshot, target: Target) -> str:
-    """What a target is, for a person about to kill it: `pane %8 (proj:editor.0, running vim)`,
-    `window @2 (proj:editor, 3 panes)`, `session $1 (proj, 2 windows)`."""
-    if isinstance(target, Pane):
-        return f"pane {target.id} ({pane_label(snapshot, target)}, running {target.command})"
-    if isinstance(target, Window):
-        session = snapshot.sessions_by_id[target.session_id]
-        panes = counted(len(target.panes), "pane")
-        return f"window {target.id} ({session.name}:{target.name}, {panes})"
-    return f"session {target.id} ({target.name}, {counted(len(target.windows), 'window')})"
-
-
 def resolve_input_panes(snapshot: Snapshot, targets: Sequence[str]) -> list[Pane]:
     """Every TARGET resolved (all must exist), then expanded to the panes that take input."""
     panes: dict[str, Pane] = {}
@@ -96,7 +86,7 @@ def report(
         )
     else:
         make_console().print(receipts_table(snapshot, receipts))
-    return 0 if all(r.status in DELIVERED for r in receipts) else 1
+    return 0 if all_delivered(receipts) else 1
 
 
 async def cmd_status(args: argparse.Namespace, backend: Backend) -> int:
@@ -265,8 +255,6 @@ async def cmd_events(args: argparse.Namespace, backend: Backend) -> int:
 
 
 async def cmd_demo(args: argparse.Namespace, backend: Backend) -> int:
-    from tmuxorch.cli.demo import start_demo
-
     session = await start_demo(backend, args.agents, args.session)
     print(
         f"demo fleet of {args.agents} simulated agents running in session {session!r}.\n"

@@ -23,28 +23,18 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from tmuxorch.cli.render import STATE_BADGES, event_line, make_console
+from tmuxorch.cli.render import event_line, make_console
 from tmuxorch.core.backend import Backend
 from tmuxorch.core.errors import BadInputError, TmuxorchError
 from tmuxorch.core.events import Event
 from tmuxorch.core.models import Snapshot
+from tmuxorch.usecases.connection import connection_text
+from tmuxorch.usecases.labels import STATE_BADGES, agents_by_state
 
 RATE_WINDOW = 10.0
 """Seconds over which events/s is measured."""
 REDRAW = 0.25
 RETRY = 1.0
-
-
-def connection_text(backend: Backend) -> str | None:
-    """`live 3 ms`, `reconnecting…`, … for a backend that reports its connection (a remote
-    one); None for one that does not."""
-    state = backend.connection_state
-    if state is None:
-        return None
-    if state == "live":
-        latency = backend.latency
-        return "live" if latency is None else f"live {latency * 1000:.0f} ms"
-    return {"reconnecting": "reconnecting…", "connecting": "connecting…"}.get(state, state)
 
 
 def _refused(backend: Backend) -> bool:
@@ -60,7 +50,7 @@ class Dashboard:
         self.started = time.monotonic() if started is None else started
         self.counts: Counter[str] = Counter()
         self.arrivals: deque[float] = deque()
-        self.recent: deque[str] = deque(maxlen=recent)
+        self.recent: deque[Text] = deque(maxlen=recent)
         self.snapshot: Snapshot | None = None
         self.snapshot_at = 0.0
         self.connection: str | None = None
@@ -135,10 +125,10 @@ class Dashboard:
         if not snapshot.tmux.running:
             table.add_row(Text("tmux is not running", "yellow"), "")
             return table
-        states = Counter(p.agent.state for p in snapshot.panes() if p.agent is not None)
-        for state, (symbol, style) in STATE_BADGES.items():
-            if states[state]:
-                table.add_row(Text(f"{symbol} {state}", style), str(states[state]))
+        states = agents_by_state(snapshot)
+        for state, count in states.items():
+            symbol, style = STATE_BADGES[state]
+            table.add_row(Text(f"{symbol} {state}", style), str(count))
         table.add_row(Text("agents", "bold"), str(sum(states.values())))
         table.add_row(
             Text(
@@ -154,7 +144,7 @@ class Dashboard:
         table = Table(title="recent events", title_justify="left", box=None, show_header=False)
         table.add_column("event", no_wrap=True, overflow="ellipsis")
         for line in self.recent:
-            table.add_row(Text.from_markup(line))
+            table.add_row(line)
         if not self.recent:
             table.add_row(Text("waiting for events…", "dim"))
         return table

@@ -13,27 +13,17 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from tmuxorch.core.events import Event
-from tmuxorch.core.models import AgentInfo, AgentState, Pane, Receipt, Snapshot, TmuxInfo, Window
+from tmuxorch.core.models import AgentState, Pane, Receipt, Snapshot, TmuxInfo, Window
 from tmuxorch.core.store.audit import AuditEntry
 from tmuxorch.core.summary import Summary
-from tmuxorch.usecases import BroadcastPlan, pane_label
-
-STATE_BADGES: dict[AgentState, tuple[str, str]] = {
-    "busy": ("●", "yellow"),
-    "waiting": ("?", "bold magenta"),
-    "idle": ("○", "green"),
-    "error": ("✗", "red"),
-    "exited": ("■", "dim"),
-    "unknown": ("·", "dim"),
-}
-"""A symbol and a colour per state: the symbol keeps it readable without colour."""
-RECEIPT_STYLES = {
-    "delivered": "green", "queued": "yellow", "not_submitted": "red",
-    "skipped_waiting": "magenta", "skipped_unknown": "magenta", "failed": "bold red",
-}  # fmt: skip
+from tmuxorch.usecases.broadcast import BroadcastPlan
+from tmuxorch.usecases.events import event_text
+from tmuxorch.usecases.labels import STATE_BADGES, ago, counted, pane_label
+from tmuxorch.usecases.receipts import RECEIPT_STYLES
 
 
 def state_badge(state: AgentState) -> str:
@@ -47,32 +37,6 @@ def make_console() -> Console:
     if sys.stdout.isatty():
         return Console(highlight=False)
     return Console(highlight=False, soft_wrap=True, width=100_000)
-
-
-def counted(count: int, noun: str) -> str:
-    """`1 window`, `2 windows`."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def duration(seconds: float) -> str:
-    """`42s`, `3m`, `2h`, `5d`: a short length of time (how long a state has held)."""
-    seconds = max(0, int(seconds))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
-def state_age(agent: AgentInfo, now: float) -> str:
-    """How long the agent has been in its state (`3m`); '' when nobody knows (see AgentInfo)."""
-    return "" if agent.since is None else duration(now - agent.since)
-
-
-def ago(timestamp: float, now: float | None = None) -> str:
-    """`12s ago`, `5m ago`, `3h ago`, `2d ago`: short relative times for activity columns."""
-    if timestamp <= 0:
-        return "never"
-    return f"{duration((now if now is not None else time.time()) - timestamp)} ago"
 
 
 def server_line(tmux: TmuxInfo) -> str:
@@ -196,11 +160,10 @@ def plan_table(snapshot: Snapshot, plan: BroadcastPlan) -> Table:
     return table
 
 
-def event_line(event: Event) -> str:
-    """One event as a timestamped line."""
+def event_line(event: Event) -> Text:
+    """One event as a timestamped line (the words are the TUI's event log's)."""
     stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
-    fields = "  ".join(f"[dim]{k}[/]={escape(str(v))}" for k, v in event.brief().items())
-    return f"[dim]{stamp}[/] [bold]{event.event}[/]  {fields}"
+    return Text.assemble((stamp, "dim"), " ", event_text(event))
 
 
 def audit_table(entries: Sequence[AuditEntry], now: float) -> Table:

@@ -72,8 +72,8 @@ async def cmd_token(args: argparse.Namespace, _backend: Backend | None) -> int:
     """Create, list or revoke the tokens `tmuxorch serve` accepts."""
     from rich.table import Table
 
-    from tmuxorch.cli.render import ago
     from tmuxorch.server.tokens import TokenStore, parse_duration
+    from tmuxorch.usecases.labels import ago
 
     with Store() as store:
         tokens = TokenStore(store)

@@ -1,21 +1,20 @@
 """The tmuxorch TUI: the fleet live, keyboard first.
 
-The app is the only part that talks to the Backend. Events from the backend's stream mark the
-view stale; one refresh at a time takes a snapshot and sets it down on the widgets, so a burst
-of events costs one snapshot, and a change shows as soon as that snapshot is back. tmux work runs
-in workers: the UI never waits on it.
+The app is the only part that talks to the Backend: its model of the fleet comes from a
+`FleetFeed` (one listing once the event stream is on, then the events), and every action goes
+through one helper (`_act`), which notifies errors and logs the result; what an action changes
+in tmux comes back as events. tmux work runs in workers: the UI never waits on it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TypeVar
 
-from rich.text import Text
 from textual import work
 from textual.app import App, SystemCommand
 from textual.css.query import NoMatches
@@ -24,10 +23,11 @@ from textual.screen import Screen
 
 from tmuxorch.core.backend import Backend
 from tmuxorch.core.errors import TmuxorchError
-from tmuxorch.core.events import AgentStateChanged, Event
-from tmuxorch.core.models import AgentInfo, Pane, Receipt, Session, Snapshot, Window
-from tmuxorch.core.targets import input_panes, resolve_target
-from tmuxorch.tui.keymap import BINDINGS, DESCRIPTIONS
+from tmuxorch.core.events import Event
+from tmuxorch.core.models import Pane, Receipt, Session, Snapshot
+from tmuxorch.tui.feed import FleetFeed
+from tmuxorch.tui.keymap import BINDINGS, key_rows, palette_commands
+from tmuxorch.tui.link_status import LinkStatus
 from tmuxorch.tui.messages import (
     AttachRequested,
     BroadcastRequested,
@@ -37,18 +37,30 @@ from tmuxorch.tui.messages import (
 )
 from tmuxorch.tui.screens.broadcast import BroadcastScreen
 from tmuxorch.tui.screens.help import HelpScreen
-from tmuxorch.tui.screens.main import EMPTY_NO_AGENTS, EMPTY_NO_TMUX, MainScreen
+from tmuxorch.tui.screens.main import MainScreen
 from tmuxorch.tui.screens.prompts import ConfirmScreen, RenameScreen, SpawnRequest, SpawnScreen
 from tmuxorch.tui.screens.send import SendScreen
+from tmuxorch.tui.targeting import (
+    Row,
+    first_pane,
+    renamable,
+    row_of,
+    session_of,
+    targets,
+)
 from tmuxorch.tui.widgets.detail_strip import DetailStrip
 from tmuxorch.tui.widgets.event_log import EventLog
 from tmuxorch.tui.widgets.fleet_header import FleetHeader
 from tmuxorch.tui.widgets.fleet_table import FleetTable
 from tmuxorch.tui.widgets.pane_preview import PanePreview
+from tmuxorch.usecases.demo import start_demo
+from tmuxorch.usecases.events import event_text
+from tmuxorch.usecases.labels import describe, pane_label
+from tmuxorch.usecases.receipts import tally
 
 PREVIEW_LINES = 200
-TMUX_DOWN_BANNER = "tmux server is not running — waiting for it to come back"
 PREVIEW_INTERVAL = 0.5
+T = TypeVar("T")
 
 
 class TmuxorchApp(App[None]):
@@ -60,6 +72,7 @@ class TmuxorchApp(App[None]):
 
     fleet: reactive[Snapshot | None] = reactive(None, always_update=True)
     selected: reactive[frozenset[str]] = reactive(frozenset())
+    _main: MainScreen
 
     def __init__(
         self,
@@ -74,12 +87,6 @@ class TmuxorchApp(App[None]):
         self.clock = clock
         self.live = live
         self._keymap = dict(keymap or {})
-        self._stale = False
-        self._refreshing = False
-        self._tmux_down = False
-        self._dialog: SendScreen | BroadcastScreen | None = None
-        self._connection_banner = False
-        self._stream_lost = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -88,21 +95,20 @@ class TmuxorchApp(App[None]):
 
     async def on_mount(self) -> None:
         """Show the main screen, wire it up, and start following the fleet."""
-        self._main_screen = MainScreen(clock=self.clock)
-        await self.push_screen(self._main_screen)
+        self._main = MainScreen(clock=self.clock)
+        await self.push_screen(self._main)
         if self._keymap:
             self.set_keymap(self._keymap)
         self._header.label = self.backend.label
-        self.request_refresh()
+        link = LinkStatus(self.backend, self._main)
+        self._feed = FleetFeed(self, self.backend, link, self._show_fleet, self._log_event)
         if self.live:
-            self.follow_events()
+            self._feed.follow()  # which lists the fleet once the stream is on
             self.set_interval(PREVIEW_INTERVAL, self.refresh_preview)
             if self.backend.connection_state is not None:  # a link to a remote fleet
-                self.set_interval(1.0, self.show_connection)
-
-    @property
-    def _main(self) -> MainScreen:
-        return self._main_screen
+                self.set_interval(1.0, link.tick)
+        else:
+            self._feed.refresh()
 
     @property
     def _table(self) -> FleetTable:
@@ -121,20 +127,9 @@ class TmuxorchApp(App[None]):
     def watch_fleet(self, fleet: Snapshot | None) -> None:
         if fleet is None:
             return
-        first_load = self._table.fleet is None
-        self._table.fleet = fleet
-        if first_load:
-            self._table.move_to_first_agent()
-        self._main.query_one(DetailStrip).fleet = fleet
-        self._header.fleet = fleet
+        self._main.fleet = fleet
         if isinstance(self.screen, BroadcastScreen):
             self.screen.fleet = fleet
-        if not fleet.tmux.running:
-            self._main.show_empty(EMPTY_NO_TMUX)
-        elif not any(p.agent is not None for p in fleet.panes()):
-            self._main.show_empty(EMPTY_NO_AGENTS)
-        else:
-            self._main.show_empty(None)
         known = set(fleet.panes_by_id)
         if not self.selected <= known:
             self.selected = self.selected & known
@@ -142,91 +137,13 @@ class TmuxorchApp(App[None]):
     def watch_selected(self, selected: frozenset[str]) -> None:
         self._table.selected = selected
 
+    def _show_fleet(self, fleet: Snapshot) -> None:
+        self.fleet = fleet
+
+    def _log_event(self, event: Event) -> None:
+        self._event_log.add(event_text(event))
+
     # -- the backend, in workers ---------------------------------------------------------
-
-    def request_refresh(self) -> None:
-        """Mark the view stale; a refresh runs now, or right after the one in flight."""
-        self._stale = True
-        if not self._refreshing:
-            self._refreshing = True
-            self.refresh_fleet()
-
-    @work(group="refresh")
-    async def refresh_fleet(self) -> None:
-        try:
-            while self._stale:
-                self._stale = False
-                try:
-                    self.fleet = await self.backend.snapshot()
-                except TmuxorchError as exc:
-                    self._header.connection = f"error: {exc}"
-                    return
-                if self._header.connection.startswith("error"):
-                    self._header.connection = "live"  # a remote backend's timer adds the ms
-        finally:
-            self._refreshing = False
-
-    @work(group="events", exclusive=True)
-    async def follow_events(self) -> None:
-        while True:
-            try:
-                subscription = await self.backend.subscribe()
-                self._header.connection = "live"
-                if self._stream_lost:  # back after a loss: drop its banner, catch up
-                    self._stream_lost = False
-                    self._restore_banner()
-                    self.request_refresh()
-                async for event in subscription:
-                    self.on_backend_event(event)
-            except TmuxorchError as exc:
-                if self.backend.connection_state == "refused":
-                    self._header.connection = "refused"
-                    self._main.show_banner(str(exc))  # final (a bad token): no retrying
-                    return
-                self._header.connection = "reconnecting"
-                self._stream_lost = True
-                self._main.show_banner(f"lost the event stream: {exc} — retrying")
-                await asyncio.sleep(1.0)
-
-    def show_connection(self) -> None:
-        """A remote backend's connection in the header (`live 3 ms`), and a banner while it
-        is reconnecting."""
-        state = self.backend.connection_state
-        if state not in ("live", "reconnecting"):
-            return  # connecting, refused, closed: follow_events and refresh_fleet say so
-        with contextlib.suppress(NoMatches):  # the app is exiting: the timer outlives widgets
-            self._show_connection(state)
-
-    def _show_connection(self, state: str) -> None:
-        if state == "live":
-            latency = self.backend.latency
-            ms = "" if latency is None else f" {latency * 1000:.0f} ms"
-            self._header.connection = f"live{ms}"
-            if self._connection_banner:
-                self._connection_banner = False
-                self._restore_banner()
-        else:
-            self._header.connection = "reconnecting…"
-            self._connection_banner = True
-            self._main.show_banner(f"lost the connection to {self.backend.label} — reconnecting…")
-
-    def _restore_banner(self) -> None:
-        """The banner that the state of tmux calls for, now that no connection trouble does."""
-        self._main.show_banner(TMUX_DOWN_BANNER if self._tmux_down else None)
-
-    def on_backend_event(self, event: Event) -> None:
-        """Log the event, show/hide the tmux-down banner, and refresh the view."""
-        if event.event in ("tmux_down", "tmux_up"):
-            self._tmux_down = event.event == "tmux_down"
-            self._restore_banner()
-        self._event_log.add(_event_text(event))
-        if isinstance(event, AgentStateChanged) and self.fleet is not None:
-            pane = self.fleet.panes_by_id.get(event.pane_id)
-            if pane is not None and pane.agent is not None:  # patch in place: no round trip
-                agent = AgentInfo(kind=event.kind, state=event.state, since=event.since)
-                self.fleet = self.fleet.with_pane(pane.model_copy(update={"agent": agent}))
-                return
-        self.request_refresh()
 
     async def refresh_preview(self) -> None:
         """Capture the pane under the cursor (with colours) into the preview."""
@@ -250,7 +167,8 @@ class TmuxorchApp(App[None]):
     # -- messages up ---------------------------------------------------------------------
 
     def on_row_highlighted(self, message: RowHighlighted) -> None:
-        self._main.query_one(DetailStrip).row_id = message.row_id
+        with contextlib.suppress(NoMatches):  # a row moved as the app exits: nothing to show
+            self._main.query_one(DetailStrip).row_id = message.row_id
         if self.live:
             self.preview_row()
 
@@ -276,49 +194,45 @@ class TmuxorchApp(App[None]):
 
     async def _deliver(self, targets: list[str], text: str, op: str) -> None:
         dialog = self.screen
+
+        def failed(exc: TmuxorchError) -> list[Receipt]:
+            return [Receipt(target=t, status="failed", detail=str(exc)) for t in targets]
+
+        def done(receipts: list[Receipt]) -> str:
+            if dialog is self.screen and isinstance(dialog, SendScreen | BroadcastScreen):
+                dialog.receipts = receipts  # unless it was closed while the send ran
+            return tally(op, receipts)
+
+        await self._act(self.backend.send(targets, text), done, failed=failed)
+
+    async def _act(
+        self,
+        call: Awaitable[T],
+        done: Callable[[T], str] | None = None,
+        *,
+        failed: Callable[[TmuxorchError], T] | None = None,
+    ) -> None:
+        """Run one action on the backend, the one way every action does: an error is notified
+        (and ends the action, unless `failed` makes a result of it), and `done` takes the
+        result and gives the line for the event log. The view needs no refresh: what the action
+        changed in tmux comes back as events."""
         try:
-            receipts = await self.backend.send(targets, text)
+            result = await call
         except TmuxorchError as exc:
             self.notify(str(exc), severity="error")
-            receipts = [Receipt(target=t, status="failed", detail=str(exc)) for t in targets]
-        if dialog is self.screen and isinstance(dialog, SendScreen | BroadcastScreen):
-            dialog.receipts = receipts  # unless it was closed while the send ran
-        delivered = sum(r.status in ("delivered", "queued") for r in receipts)
-        self._event_log.add(f"{op}: {delivered}/{len(receipts)} delivered")
+            if failed is None:
+                return
+            result = failed(exc)
+        if done is not None:
+            self._event_log.add(done(result))
 
     # -- actions (all remappable, all in the command palette) ------------------------------
 
-    def _row(self) -> Session | Window | Pane | None:
-        row_id = self._table.current_id
-        if self.fleet is None or row_id is None:
-            return None
-        try:
-            return resolve_target(self.fleet, row_id)
-        except TmuxorchError:
-            return None
+    def _row(self) -> Row | None:
+        return row_of(self.fleet, self._table.current_id)
 
     def _pane_under_cursor(self) -> Pane | None:
-        row = self._row()
-        if row is None:
-            return None
-        panes = input_panes(row)
-        return panes[0] if panes else None
-
-    def _targets(self) -> list[Pane]:
-        """The selection, or the agent(s) under the cursor when nothing is selected."""
-        if self.fleet is None:
-            return []
-        if self.selected:  # in fleet order: a set's order changes from run to run
-            return [p for p in self.fleet.panes() if p.id in self.selected]
-        row = self._row()
-        return input_panes(row) if row is not None else []
-
-    def _label(self, pane: Pane) -> str:
-        assert self.fleet is not None
-        session = self.fleet.sessions_by_id[pane.session_id]
-        window = self.fleet.windows_by_id[pane.window_id]
-        agent = f"  {pane.agent.kind} {pane.agent.state}" if pane.agent else ""
-        return f"{session.name}:{window.name}.{pane.index}{agent}"
+        return first_pane(self._row())
 
     def action_toggle_select(self) -> None:
         row = self._row()
@@ -342,11 +256,13 @@ class TmuxorchApp(App[None]):
             self._main.close_filter(keep=False)
 
     def action_send(self) -> None:
-        targets = self._targets()
-        if not targets:
+        panes = targets(self.fleet, self.selected, self._row())
+        if not panes:
             self.notify("Nothing to send to: move to an agent or select some", severity="warning")
             return
-        self.push_screen(SendScreen({p.id: self._label(p) for p in targets}))
+        assert self.fleet is not None  # there are targets
+        labels = {p.id: pane_label(self.fleet, p, agent=True) for p in panes}
+        self.push_screen(SendScreen(labels))
 
     def action_broadcast(self) -> None:
         screen = BroadcastScreen()
@@ -355,15 +271,14 @@ class TmuxorchApp(App[None]):
 
     @work(group="act")
     async def action_interrupt(self) -> None:
-        targets = self._targets()
-        if not targets:
+        panes = targets(self.fleet, self.selected, self._row())
+        if not panes:
             return
-        try:
-            receipts = await self.backend.interrupt([p.id for p in targets])
-        except TmuxorchError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        self._event_log.add(f"interrupt: {', '.join(f'{r.target} {r.status}' for r in receipts)}")
+
+        def done(receipts: list[Receipt]) -> str:
+            return f"interrupt: {', '.join(f'{r.target} {r.status}' for r in receipts)}"
+
+        await self._act(self.backend.interrupt([p.id for p in panes]), done)
 
     def action_attach(self) -> None:
         pane = self._pane_under_cursor()
@@ -377,80 +292,53 @@ class TmuxorchApp(App[None]):
         if switch:
             subprocess.run(argv, check=False)
             return
-        with self.suspend():
+        with self.suspend():  # what changes meanwhile comes as events once we are back
             subprocess.run(argv, check=False)
-        self.request_refresh()
 
     @work(group="act")
     async def action_spawn(self) -> None:
-        row = self._row()
-        session = ""
-        if self.fleet is not None and row is not None:
-            sid = row.id if isinstance(row, Session) else row.session_id
-            session = self.fleet.sessions_by_id[sid].name
-        request: SpawnRequest | None = await self.push_screen_wait(SpawnScreen(session or "agents"))
+        session = session_of(self.fleet, self._row()) or "agents"
+        request: SpawnRequest | None = await self.push_screen_wait(SpawnScreen(session))
         if request is None:
             return
-        try:
-            spawned = await self.backend.spawn(
+        await self._act(
+            self.backend.spawn(
                 request.session, request.command, name=request.name, kind=request.kind
-            )
-        except TmuxorchError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        self._event_log.add(f"spawned {spawned.pane_id} in {request.session}")
-        self.request_refresh()
+            ),
+            lambda spawned: f"spawned {spawned.pane_id} in {request.session}",
+        )
 
     @work(group="act")
     async def action_rename(self) -> None:
-        row = self._row()
-        if isinstance(row, Pane) and self.fleet is not None:
-            row = self.fleet.windows_by_id.get(row.window_id)
-        if row is None or isinstance(row, Pane):
+        row = renamable(self.fleet, self._row())
+        if row is None:
             return
         what = f"{'session' if isinstance(row, Session) else 'window'} {row.name}"
         name = await self.push_screen_wait(RenameScreen(what, row.name))
         if not name or name == row.name:
             return
-        try:
-            await self.backend.rename(row.id, name)
-        except TmuxorchError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        self.request_refresh()
+        await self._act(self.backend.rename(row.id, name))
 
     @work(group="act")
     async def action_kill(self) -> None:
         row = self._row()
-        if row is None:
+        if row is None or self.fleet is None:
             return
-        kind = type(row).__name__.lower()
-        name = row.name if isinstance(row, Session | Window) else row.command
-        if not await self.push_screen_wait(ConfirmScreen(f"Kill {kind} {row.id} ({name})?")):
+        what = describe(self.fleet, row)  # as the CLI asks
+        if not await self.push_screen_wait(ConfirmScreen(f"Kill {what}?")):
             return
-        try:
-            await self.backend.kill(row.id)
-        except TmuxorchError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        self._event_log.add(f"killed {kind} {row.id}")
-        self.request_refresh()
+        await self._act(self.backend.kill(row.id), lambda _: f"killed {what}")
 
     def action_filter(self) -> None:
         self._main.open_filter()
 
     @work(group="act", exclusive=True)
     async def action_demo(self) -> None:
-        from tmuxorch.cli.demo import start_demo
-
         self.notify("Starting a demo fleet of simulated agents…")
-        try:
-            session = await start_demo(self.backend, 6, "tmuxorch-demo")
-        except TmuxorchError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        self._event_log.add(f"demo fleet started in session {session}")
-        self.request_refresh()
+        await self._act(
+            start_demo(self.backend, 6, "tmuxorch-demo"),
+            lambda session: f"demo fleet started in session {session}",
+        )
 
     def action_cursor_down(self) -> None:
         self._table.action_cursor_down()
@@ -462,29 +350,9 @@ class TmuxorchApp(App[None]):
         self.push_screen(HelpScreen(list(self.key_descriptions())))
 
     def key_descriptions(self) -> Iterable[tuple[str, str, str]]:
-        """(keys, id, description) of every binding, remaps applied ([keymap] takes the id)."""
-        for binding in BINDINGS:
-            assert binding.id is not None
-            keys = self.get_key_display(binding.with_key(self._keymap.get(binding.id, binding.key)))
-            yield keys, binding.id, DESCRIPTIONS[binding.id]
+        """(keys, id, description) of every binding, remaps applied."""
+        return key_rows(self._keymap, self.get_key_display)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for binding in BINDINGS:
-            assert binding.id is not None
-            action = binding.action
-            yield SystemCommand(
-                binding.description or binding.id,
-                DESCRIPTIONS[binding.id],
-                lambda action=action: self.run_action(action),
-            )
-
-
-def _event_text(event: Event) -> Text:
-    if isinstance(event, AgentStateChanged):
-        return Text.assemble(
-            (f"{event.pane_id} ", "bold"), f"{event.kind} ", (f"{event.previous} → ", "dim"),
-            (event.state, "bold"),
-        )  # fmt: skip
-    details = " ".join(f"{k}={v}" for k, v in event.brief().items())
-    return Text.assemble((event.event, "bold"), f" {details}")
+        yield from palette_commands(self.run_action)

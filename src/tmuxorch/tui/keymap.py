@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.keys import REPLACED_KEYS, Keys, key_to_character
 
@@ -93,3 +94,26 @@ def check_keymap(keymap: Mapping[str, str]) -> None:
                     f"keymap.{mapped}: {key.strip()!r} is also the key of {taken}: "
                     f"give {taken} another key too"
                 )
+
+
+def key_rows(
+    keymap: Mapping[str, str], display: Callable[[Binding], str]
+) -> Iterator[tuple[str, str, str]]:
+    """(keys, id, description) of every binding, remaps applied ([keymap] takes the id), the
+    keys as `display` shows them."""
+    for binding in BINDINGS:
+        assert binding.id is not None
+        keys = display(binding.with_key(keymap.get(binding.id, binding.key)))
+        yield keys, binding.id, DESCRIPTIONS[binding.id]
+
+
+def palette_commands(run: Callable[[str], object]) -> Iterator[SystemCommand]:
+    """Every binding's action as a command of the palette (ctrl+p), `run` running it."""
+    for binding in BINDINGS:
+        assert binding.id is not None
+        action = binding.action
+        yield SystemCommand(
+            binding.description or binding.id,
+            DESCRIPTIONS[binding.id],
+            lambda action=action: run(action),
+        )

@@ -13,7 +13,7 @@ from textual.widgets import Input, Static
 from tmuxorch.core.models import Pane, Snapshot
 from tmuxorch.tui.messages import BroadcastRequested
 from tmuxorch.tui.screens.message_dialog import MessageDialog
-from tmuxorch.usecases import BroadcastPlan, plan_broadcast
+from tmuxorch.usecases.broadcast import BroadcastPlan, plan_broadcast
 
 
 def words(value: str) -> set[str]:

@@ -7,9 +7,11 @@ from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from tmuxorch.core.models import Snapshot
 from tmuxorch.tui.messages import FilterChanged
 from tmuxorch.tui.widgets.detail_strip import DetailStrip
 from tmuxorch.tui.widgets.event_log import EventLog
@@ -29,7 +31,10 @@ EMPTY_NO_AGENTS = (
 
 
 class MainScreen(Screen[None]):
-    """Everything at a glance. The app sets the widgets' attributes; they post messages up."""
+    """Everything at a glance. The app sets `fleet` (and the widgets' other attributes); they
+    post messages up."""
+
+    fleet: reactive[Snapshot | None] = reactive(None, always_update=True)
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         super().__init__()
@@ -56,6 +61,24 @@ class MainScreen(Screen[None]):
         self.query_one("#filter").display = False
         self.query_one("#empty").display = False
         self.query_one(FleetTable).focus()
+
+    def watch_fleet(self, fleet: Snapshot | None) -> None:
+        """Every widget that shows the fleet gets it; the cursor starts on the first agent."""
+        if fleet is None:
+            return
+        table = self.query_one(FleetTable)
+        first_load = table.fleet is None
+        table.fleet = fleet
+        if first_load:
+            table.move_to_first_agent()
+        self.query_one(DetailStrip).fleet = fleet
+        self.query_one(FleetHeader).fleet = fleet
+        if not fleet.tmux.running:
+            self.show_empty(EMPTY_NO_TMUX)
+        elif not any(p.agent is not None for p in fleet.panes()):
+            self.show_empty(EMPTY_NO_AGENTS)
+        else:
+            self.show_empty(None)
 
     def show_banner(self, message: str | None) -> None:
         """A warning across the top (tmux down, reconnecting); None hides it."""

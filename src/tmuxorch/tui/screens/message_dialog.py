@@ -11,8 +11,8 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static, TextArea
 
-from tmuxorch.cli.render import RECEIPT_STYLES
 from tmuxorch.core.models import Receipt
+from tmuxorch.usecases.receipts import RECEIPT_STYLES
 
 
 def receipts_text(receipts: list[Receipt], labels: dict[str, str]) -> Text:

@@ -10,9 +10,9 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from tmuxorch.cli.render import STATE_BADGES, counted, state_age
 from tmuxorch.core.models import Pane, Session, Snapshot, Window
 from tmuxorch.core.targets import resolve_target
+from tmuxorch.usecases.labels import STATE_BADGES, counted, state_age
 
 
 def describe(fleet: Snapshot, row_id: str, now: float) -> Text:

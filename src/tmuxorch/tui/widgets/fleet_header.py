@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from tmuxorch.cli.render import STATE_BADGES
 from tmuxorch.core.models import Snapshot
+from tmuxorch.usecases.labels import STATE_BADGES, agents_by_state
 
 
 class FleetHeader(Static):
@@ -36,11 +34,11 @@ class FleetHeader(Static):
             f" {self.connection}  ", "green" if self.connection.startswith("live") else "yellow"
         )
         if self.fleet is not None and self.fleet.tmux.running:
-            counts = Counter(p.agent.state for p in self.fleet.panes() if p.agent is not None)
+            counts = agents_by_state(self.fleet)
             line.append(f"{sum(counts.values())} agents ")
-            for state, (symbol, style) in STATE_BADGES.items():
-                if counts[state]:
-                    line.append(f" {symbol} {counts[state]} {state}", style)
+            for state, count in counts.items():
+                symbol, style = STATE_BADGES[state]
+                line.append(f" {symbol} {count} {state}", style)
             line.append("  ")
         line.append(self.label, "dim")
         self.update(line)

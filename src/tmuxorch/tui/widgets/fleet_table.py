@@ -13,11 +13,12 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import DataTable
 
-from tmuxorch.cli.render import STATE_BADGES, state_age
-from tmuxorch.core.models import Pane, Snapshot
+from tmuxorch.core.models import Pane, Session, Snapshot, Window
 from tmuxorch.tui.messages import AttachRequested, RowHighlighted
+from tmuxorch.usecases.labels import STATE_BADGES, state_age
 
 Row = tuple[str, tuple[Text | str, ...]]
+Shown = Session | Window | Pane
 COLUMNS = ("mark", "name", "kind", "state", "id")
 STATE_WIDTH = len("? waiting 59m")
 
@@ -26,34 +27,37 @@ def _matches(needle: str, *haystack: str) -> bool:
     return any(needle in value.lower() for value in haystack)
 
 
-def fleet_rows(fleet: Snapshot, selected: frozenset[str], needle: str, now: float) -> list[Row]:
-    """The table's rows for a snapshot: (id, cells). A filter keeps matching rows and their
-    parents."""
+def shown_objects(fleet: Snapshot, needle: str) -> list[Shown]:
+    """The sessions, windows and panes the table shows, in its order. A filter keeps matching
+    rows and their parents."""
     needle = needle.strip().lower()
-    rows: list[Row] = []
+    shown: list[Shown] = []
     for session in fleet.sessions:
-        session_rows: list[Row] = []
+        in_session: list[Shown] = []
         session_hit = not needle or _matches(needle, session.name)
         for window in session.windows:
             window_hit = session_hit or _matches(needle, window.name, window.kind)
-            pane_rows = [
-                _pane_row(pane, selected, now)
-                for pane in window.panes
-                if window_hit or _pane_matches(needle, pane)
-            ]
-            if pane_rows or window_hit:
-                label = Text.assemble(("  ", ""), (f"{window.index}: ", "dim"), window.name)
-                if window.active:
-                    label.append(" *", "dim")
-                session_rows.append((window.id, (" ", label, window.kind, "", window.id)))
-                session_rows += pane_rows
-        if session_rows or session_hit:
-            label = Text(session.name, style="bold")
-            if session.attached:
-                label.append(" (attached)", "green")
-            rows.append((session.id, (" ", label, "session", "", session.id)))
-            rows += session_rows
-    return rows
+            panes = [p for p in window.panes if window_hit or _pane_matches(needle, p)]
+            if panes or window_hit:
+                in_session += [window, *panes]
+        if in_session or session_hit:
+            shown += [session, *in_session]
+    return shown
+
+
+def row_of(item: Shown, selected: frozenset[str], now: float) -> Row:
+    """The row of one session, window or pane: (id, cells)."""
+    if isinstance(item, Pane):
+        return _pane_row(item, selected, now)
+    if isinstance(item, Window):
+        label = Text.assemble(("  ", ""), (f"{item.index}: ", "dim"), item.name)
+        if item.active:
+            label.append(" *", "dim")
+        return item.id, (" ", label, item.kind, "", item.id)
+    label = Text(item.name, style="bold")
+    if item.attached:
+        label.append(" (attached)", "green")
+    return item.id, (" ", label, "session", "", item.id)
 
 
 def _pane_matches(needle: str, pane: Pane) -> bool:
@@ -86,7 +90,8 @@ class FleetTable(DataTable[Text | str]):
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
         self.clock = clock
         self._keys: list[str] = []
-        self._shown: Snapshot | None = None
+        self._shown: dict[str, Shown] = {}
+        """The object each row shows, by id."""
         self._full = True
 
     def on_mount(self) -> None:
@@ -120,8 +125,6 @@ class FleetTable(DataTable[Text | str]):
         self._refresh_rows()
 
     def watch_fleet(self) -> None:
-        if not self._only_panes_changed():
-            self._full = True
         self._refresh_rows()
 
     def watch_selected(self) -> None:
@@ -132,70 +135,40 @@ class FleetTable(DataTable[Text | str]):
         self._full = True
         self._refresh_rows()
 
-    def _only_panes_changed(self) -> bool:
-        """True when the new fleet has the same sessions and windows, named and ordered the
-        same, as the one shown: then only pane rows can differ."""
-        old, new = self._shown, self.fleet
-        if old is None or new is None or len(old.sessions) != len(new.sessions):
-            return False
-        for a, b in zip(old.sessions, new.sessions, strict=True):
-            if (a.id, a.name, a.attached, len(a.windows)) != (
-                b.id,
-                b.name,
-                b.attached,
-                len(b.windows),
-            ):
-                return False
-            for wa, wb in zip(a.windows, b.windows, strict=True):
-                if (wa.id, wa.name, wa.index, wa.active, wa.kind) != (
-                    wb.id,
-                    wb.name,
-                    wb.index,
-                    wb.active,
-                    wb.kind,
-                ):
-                    return False
-                if [p.id for p in wa.panes] != [p.id for p in wb.panes]:
-                    return False
-        return True
-
     def _refresh_rows(self) -> None:
+        """Rebuild the table when its rows changed; else redraw the rows whose session, window
+        or pane is not the object shown before (a model kept from events keeps the objects of
+        what did not change), or every row after a tick, a new selection or filter."""
         if self.fleet is None:
             return
-        if not self._full and self._shown is not None:
-            self._update_changed_panes(self._shown, self.fleet)
-            self._shown = self.fleet
+        items = shown_objects(self.fleet, self.needle)
+        keys = [item.id for item in items]
+        before, self._shown = self._shown, {item.id: item for item in items}
+        full, self._full = self._full, False
+        if keys != self._keys:
+            self._rebuild(items, keys)
             return
-        self._full = False
-        self._shown = self.fleet
-        rows = fleet_rows(self.fleet, self.selected, self.needle, self.clock())
-        keys = [key for key, _ in rows]
-        if keys == self._keys:
-            for key, cells in rows:
+        now = self.clock()
+        for item in items:
+            if full or before.get(item.id) is not item:
+                key, cells = row_of(item, self.selected, now)
                 for column, value in zip(COLUMNS, cells, strict=True):
                     if self.get_cell(key, column) != value:
                         self.update_cell(key, column, value)
-            return
+
+    def _rebuild(self, items: list[Shown], keys: list[str]) -> None:
+        """Every row anew, the cursor kept on its row (or near where it was)."""
         current = self.current_id
         self.clear()
-        for key, cells in rows:
+        now = self.clock()
+        for item in items:
+            key, cells = row_of(item, self.selected, now)
             self.add_row(*cells, key=key)
         self._keys = keys
         if current in keys:
             self.move_cursor(row=keys.index(current), animate=False)
         elif keys:
             self.move_cursor(row=min(self.cursor_row, len(keys) - 1), animate=False)
-
-    def _update_changed_panes(self, old: Snapshot, new: Snapshot) -> None:
-        """Redraw only the rows of panes whose model changed (the rest are the same objects)."""
-        now = self.clock()
-        shown = set(self._keys)
-        for pane_id, pane in new.panes_by_id.items():
-            if old.panes_by_id.get(pane_id) is pane or pane_id not in shown:
-                continue
-            _, cells = _pane_row(pane, self.selected, now)
-            for column, value in zip(COLUMNS, cells, strict=True):
-                self.update_cell(pane_id, column, value)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()

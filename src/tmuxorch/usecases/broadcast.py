@@ -1,27 +1,16 @@
-"""Rules the CLI and the TUI share, so both faces decide the same way: who a broadcast reaches
-and who it leaves out (and why), how a pane is labelled for people, which receipts count as
-delivered."""
+"""Who a broadcast reaches and who it leaves out (and why), decided before anything is typed:
+the CLI's `broadcast` (and its `--dry-run`) and the TUI's broadcast dialog plan the same way."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from tmuxorch.core.models import Pane, Receipt, ReceiptStatus, Snapshot
+from tmuxorch.core.models import Pane, Receipt, Snapshot
 from tmuxorch.core.ops.delivery import HELD_BACK, held_back
+from tmuxorch.usecases.labels import pane_label
 
-DELIVERED: tuple[ReceiptStatus, ...] = ("delivered", "queued")
-"""Receipts that mean the message reached its agent (a busy one reads it next)."""
 PLAN_SCHEMA = "tmuxorch.broadcast-plan/1"
-
-
-def pane_label(snapshot: Snapshot, pane: Pane) -> str:
-    """`session:window.pane` for people, beside the id."""
-    session = snapshot.sessions_by_id.get(pane.session_id)
-    window = snapshot.windows_by_id.get(pane.window_id)
-    if session is None or window is None:
-        return pane.id
-    return f"{session.name}:{window.name}.{pane.index}"
 
 
 @dataclass(frozen=True)

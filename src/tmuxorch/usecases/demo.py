@@ -1,6 +1,6 @@
-"""`tmuxorch demo`: a session of simulated agents in different states, to try tmuxorch on
-without spending tokens. One is asked for approval, one works on a long task, the others cycle
-between idle and busy on their own."""
+"""The demo fleet (`tmuxorch demo`, the TUI's `d`): a session of simulated agents in different
+states, to try tmuxorch on without spending tokens. One is asked for approval, one works on a
+long task, the others cycle between idle and busy on their own."""
 
 from __future__ import annotations
 

@@ -1,0 +1,49 @@
+"""What an action acts on, from the row under the cursor and the selection: pure functions of
+the fleet, so each of the app's actions is one line choosing and one line doing."""
+
+from __future__ import annotations
+
+from tmuxorch.core.errors import TmuxorchError
+from tmuxorch.core.models import Pane, Session, Snapshot, Window
+from tmuxorch.core.targets import input_panes, resolve_target
+
+Row = Session | Window | Pane
+
+
+def row_of(fleet: Snapshot | None, row_id: str | None) -> Row | None:
+    """The session, window or pane of a table row (None once it is gone)."""
+    if fleet is None or row_id is None:
+        return None
+    try:
+        return resolve_target(fleet, row_id)
+    except TmuxorchError:
+        return None
+
+
+def first_pane(row: Row | None) -> Pane | None:
+    """The pane a row shows in the preview and attaches to: its first that takes input."""
+    panes = input_panes(row) if row is not None else []
+    return panes[0] if panes else None
+
+
+def targets(fleet: Snapshot | None, selected: frozenset[str], row: Row | None) -> list[Pane]:
+    """The selection, or the agent(s) under the cursor when nothing is selected."""
+    if fleet is None:
+        return []
+    if selected:  # in fleet order: a set's order changes from run to run
+        return [p for p in fleet.panes() if p.id in selected]
+    return input_panes(row) if row is not None else []
+
+
+def session_of(fleet: Snapshot | None, row: Row | None) -> str:
+    """The name of the row's session (where a new agent goes by default), '' without one."""
+    if fleet is None or row is None:
+        return ""
+    return fleet.sessions_by_id[row.id if isinstance(row, Session) else row.session_id].name
+
+
+def renamable(fleet: Snapshot | None, row: Row | None) -> Session | Window | None:
+    """What `rename` renames for a row: the session or window, a pane's window."""
+    if isinstance(row, Pane):
+        return fleet.windows_by_id.get(row.window_id) if fleet is not None else None
+    return row
