@@ -3,7 +3,7 @@ change made in tmux reaches its table as event frames alone, without a snapshot 
 
 from __future__ import annotations
 
-from tmuxorch.client.remote import RemoteBackend
+from tmuxorch.client.backend import RemoteBackend
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.models import Snapshot
 from tmuxorch.tui.app import TmuxorchApp
