@@ -9,7 +9,7 @@ Each run starts a private tmux server and inflicts one fault on it while real tm
 - restart: tmux is killed mid-send and a new server started while `events` keeps watching.
 A run counts a crash when the server died (a crashed tmux 3.3a segfaults and may linger as a
 zombie), and a leak when a control client of ours is still attached, or a `tmux -C` of ours
-still runs, once every tmuxorch process has gone. The tests in tests/test_chaos.py run the same
+still runs, once every tmuxorch process has gone. tests/chaos/test_chaos.py runs the same
 scenarios; this prints crashes and leaks over many runs (target 0 / 0).
 """
 

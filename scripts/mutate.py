@@ -52,35 +52,35 @@ class Module:
 MODULES: dict[str, Module] = {
     "delivery": Module(
         "src/tmuxorch/core/ops/delivery.py",
-        ("tests/test_delivery.py", "tests/test_submit.py", "tests/test_send_targets.py"),
+        ("tests/functional/test_delivery.py", "tests/functional/test_submit.py", "tests/functional/test_send_targets.py"),
     ),
     "targets": Module(
-        "src/tmuxorch/core/targets.py", ("tests/test_targets.py", "tests/test_send_targets.py")
+        "src/tmuxorch/core/targets.py", ("tests/functional/test_targets.py", "tests/functional/test_send_targets.py")
     ),
     "names": Module(
         "src/tmuxorch/core/names.py",
         (
-            "tests/test_operations.py::test_validate_name_messages",
-            "tests/test_operations.py::test_bad_names_are_refused_before_tmux",
-            "tests/test_operations.py::test_good_names_arrive_exactly",
-            "tests/test_operations.py::test_spawn_refuses_bad_kind_and_empty_command",
-            "tests/test_operations.py::test_keys_and_interrupt",
-            "tests/test_cli_input.py::test_names_tmux_would_change_or_read_as_ids_are_refused",
-            "tests/test_cli_input.py::test_a_dollar_is_refused_in_session_names_only",
-            "tests/test_cli_input.py::test_keys_without_a_target_says_so",
+            "tests/functional/test_operations.py::test_validate_name_messages",
+            "tests/functional/test_operations.py::test_bad_names_are_refused_before_tmux",
+            "tests/functional/test_operations.py::test_good_names_arrive_exactly",
+            "tests/functional/test_operations.py::test_spawn_refuses_bad_kind_and_empty_command",
+            "tests/functional/test_operations.py::test_keys_and_interrupt",
+            "tests/functional/test_cli_input.py::test_names_tmux_would_change_or_read_as_ids_are_refused",
+            "tests/functional/test_cli_input.py::test_a_dollar_is_refused_in_session_names_only",
+            "tests/functional/test_cli_input.py::test_keys_without_a_target_says_so",
         ),
     ),
-    "quoting": Module("src/tmuxorch/core/tmux/quoting.py", ("tests/test_quoting.py",)),
+    "quoting": Module("src/tmuxorch/core/tmux/quoting.py", ("tests/functional/test_quoting.py",)),
     "auth": Module(
-        "src/tmuxorch/server/auth.py", ("tests/test_server_units.py", "tests/test_server.py")
+        "src/tmuxorch/server/auth.py", ("tests/unit/test_server_units.py", "tests/functional/test_server.py")
     ),
     "scope": Module(
         "src/tmuxorch/server/session.py",
-        ("tests/test_server_errors_logged.py", "tests/test_server.py"),
+        ("tests/functional/test_server_errors_logged.py", "tests/functional/test_server.py"),
         only="ClientSession._serve",
     ),
     "hub": Module(
-        "src/tmuxorch/server/hub.py", ("tests/test_server_units.py", "tests/test_server.py")
+        "src/tmuxorch/server/hub.py", ("tests/unit/test_server_units.py", "tests/functional/test_server.py")
     ),
 }
 

@@ -1,0 +1,1 @@
+"""Faults against a real tmux server: stopped, killed and restarted, our processes killed."""

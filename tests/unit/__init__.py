@@ -1,0 +1,1 @@
+"""Unit tests: no tmux server, no process, no socket; pure logic, fast."""

@@ -1,0 +1,229 @@
+"""SVG snapshots of the TUI against a fixed in-memory fleet (tests/tui_fakes.py).
+
+The app runs live, as it does on a real backend (the fake's event stream is quiet, and its pane
+text never changes), with a fixed clock and in UTC (the event log prints times of day), so every
+run draws the same picture. After a deliberate
+change to the look, review the new pictures and accept them with `pytest --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterator
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Static, TextArea
+
+from tmuxorch.core.models import Snapshot
+from tmuxorch.tui.app import TmuxorchApp
+from tmuxorch.tui.screens.broadcast import BroadcastScreen
+from tmuxorch.tui.screens.help import HelpScreen
+from tmuxorch.tui.screens.prompts import ConfirmScreen
+from tmuxorch.tui.screens.send import SendScreen
+from tmuxorch.tui.widgets.detail_strip import DetailStrip
+
+from ..conftest import until
+from ..tui_fakes import (
+    FIXED_TIME,
+    FakeBackend,
+    fleet_snapshot,
+    no_agents_snapshot,
+    no_tmux_snapshot,
+)
+
+Snap = Callable[..., bool]
+WIDE = (120, 36)
+SMALL = (80, 24)
+
+
+@pytest.fixture(autouse=True)
+def stable_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Times of day in the event log are printed in UTC, whatever the machine's zone, and in
+    colour whatever NO_COLOR says."""
+    monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def make_app(snapshot: Snapshot | None = None) -> tuple[TmuxorchApp, FakeBackend]:
+    backend = FakeBackend(snapshot if snapshot is not None else fleet_snapshot())
+    return TmuxorchApp(backend, clock=lambda: FIXED_TIME), backend
+
+
+async def loaded(pilot: Pilot[None]) -> None:
+    """The first snapshot is on screen, the event stream is followed, and the pane under the
+    cursor is in the preview."""
+    app = pilot.app
+    assert isinstance(app, TmuxorchApp)
+    await until(pilot, lambda: app.fleet is not None and app._header.connection == "live")
+    await app.refresh_preview()
+    await pilot.pause()
+
+
+def with_preview(
+    then: Callable[[Pilot[None]], Awaitable[None]] | None = None,
+) -> Callable[[Pilot[None]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await loaded(pilot)
+        if then is not None:
+            await then(pilot)
+        await steady_cursors(pilot)
+
+    return run_before
+
+
+async def steady_cursors(pilot: Pilot[None]) -> None:
+    """Text cursors stop blinking, a focused one drawn as right after a key: the picture would
+    otherwise depend on whether half a second passed since the last key, which a loaded machine
+    decides. (Not `cursor_blink = False`: a soft-wrapping TextArea then draws no cursor.)"""
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        assert isinstance(widget, Input | TextArea)
+        widget._pause_blink(visible=widget.has_focus)
+    await pilot.pause()
+
+
+SIZES = pytest.mark.parametrize("size", [WIDE, SMALL], ids=["120x36", "80x24"])
+
+
+async def select_two_and_send(pilot: Pilot[None]) -> None:
+    """Select the first two agents, open the send dialog, send, wait for the receipts."""
+    app = pilot.app
+    await pilot.press("space", "j", "j", "space", "s")
+    await until(pilot, lambda: isinstance(app.screen, SendScreen))
+    await pilot.press(*"run the tests", "ctrl+s")
+    screen = app.screen
+    assert isinstance(screen, SendScreen)
+    await until(pilot, lambda: screen.receipts is not None)
+
+
+async def open_broadcast(pilot: Pilot[None]) -> None:
+    """Open the broadcast dialog and type a message: it previews who gets it."""
+    await pilot.press("b")
+    await until(pilot, lambda: isinstance(pilot.app.screen, BroadcastScreen))
+    await pilot.press(*"hello all")
+
+
+async def broadcast(pilot: Pilot[None]) -> None:
+    """Broadcast to the idle agents and wait for the receipts."""
+    await open_broadcast(pilot)
+    await pilot.press("ctrl+s")
+    screen = pilot.app.screen
+    assert isinstance(screen, BroadcastScreen)
+    await until(pilot, lambda: screen.receipts is not None)
+
+
+async def open_help(pilot: Pilot[None]) -> None:
+    await pilot.press("question_mark")
+    await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+
+
+@SIZES
+def test_main_screen(snap_compare: Snap, size: tuple[int, int]) -> None:
+    app, backend = make_app()
+    assert snap_compare(app, terminal_size=size, run_before=with_preview())
+    assert {c.args[0] for c in backend.ops("capture")} == {"%0"}  # the first agent, by the cursor
+
+
+def test_main_screen_selection_and_filter(snap_compare: Snap) -> None:
+    """Two agents selected (✓), then the filter narrowed to the `tests` window."""
+    app, _ = make_app()
+
+    async def select_and_filter(pilot: Pilot[None]) -> None:
+        await pilot.press("space", "j", "j", "space", "slash", *"tests")
+        await until(pilot, lambda: app._table.needle == "tests")
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(select_and_filter))
+    assert app.selected == {"%0", "%1"}
+
+
+@SIZES
+def test_send_dialog_with_receipts(snap_compare: Snap, size: tuple[int, int]) -> None:
+    app, backend = make_app()
+    assert snap_compare(app, terminal_size=size, run_before=with_preview(select_two_and_send))
+    [call] = backend.ops("send")
+    assert sorted(call.args[0]) == ["%0", "%1"]  # type: ignore[call-overload]
+    assert call.args[1] == "run the tests"
+
+
+def test_broadcast_dialog_preview(snap_compare: Snap) -> None:
+    """The broadcast dialog previews who gets it: idle agents, by default."""
+    app, backend = make_app()
+    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(open_broadcast))
+    assert backend.ops("send") == []  # nothing sent yet
+
+
+def test_broadcast_dialog_receipts_80x24(snap_compare: Snap) -> None:
+    app, backend = make_app()
+    assert snap_compare(app, terminal_size=SMALL, run_before=with_preview(broadcast))
+    assert len(backend.ops("send")) == 1
+
+
+def test_kill_confirm(snap_compare: Snap) -> None:
+    app, backend = make_app()
+
+    async def kill(pilot: Pilot[None]) -> None:
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(kill))
+    assert backend.ops("kill") == []  # asked, not done
+
+
+@SIZES
+def test_help_screen(snap_compare: Snap, size: tuple[int, int]) -> None:
+    app, _ = make_app()
+    assert snap_compare(app, terminal_size=size, run_before=with_preview(open_help))
+
+
+def test_empty_no_tmux(snap_compare: Snap) -> None:
+    """The engine's stream says tmux is down first: the banner shows, and the log says why."""
+    app, _ = make_app(no_tmux_snapshot())
+
+    async def banner(pilot: Pilot[None]) -> None:
+        await until(pilot, lambda: any("tmux_down" in s.text for s in app._event_log.lines))
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(banner))
+
+
+@SIZES
+def test_empty_no_agents(snap_compare: Snap, size: tuple[int, int]) -> None:
+    app, _ = make_app(no_agents_snapshot())
+    assert snap_compare(app, terminal_size=size, run_before=with_preview())
+
+
+async def test_the_detail_strip_keeps_counting() -> None:
+    """Not a picture: the strip's "busy for 2m" follows the clock, like the table's column."""
+    now = [FIXED_TIME]
+    app = TmuxorchApp(FakeBackend(fleet_snapshot()), clock=lambda: now[0])
+    async with app.run_test(size=WIDE) as pilot:
+        await loaded(pilot)
+        strip = app._main.query_one(DetailStrip)
+        assert "busy for 2m" in str(strip.content)
+        now[0] += 3600
+        await until(pilot, lambda: "busy for 1h" in str(strip.content))
+
+
+async def test_broadcast_preview_lists_the_agents_it_holds_back() -> None:
+    """Not a picture: with no state filter, the agent awaiting approval is listed as skipped,
+    with the reason, and the broadcast goes to the others only."""
+    app, backend = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await loaded(pilot)
+        await open_broadcast(pilot)
+        screen = app.screen
+        assert isinstance(screen, BroadcastScreen)
+        screen.query_one("#states", Input).value = ""
+        preview = screen.query_one("#targets", Static)
+        await until(pilot, lambda: "skipped" in str(preview.content))
+        assert str(preview.content).endswith(
+            "1 skipped (nothing is typed there):\n"
+            "%1  codex  waiting: the agent shows an approval prompt or a question"
+        )
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: screen.receipts is not None)
+    [call] = backend.ops("send")
+    assert call.args[0] == ["%0", "%2", "%3", "%5"]
