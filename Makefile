@@ -7,11 +7,13 @@ setup:
 run: setup
 	@.venv/bin/tmuxorch $(ARGS)
 
+# The suite runs on every core, at most 4 (pytest-xdist); PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
 test: setup
 	.venv/bin/ruff check src tests bench
 	.venv/bin/mypy
 	.venv/bin/lint-imports
-	.venv/bin/pytest -q $(PYTEST_ARGS)
+	.venv/bin/pytest -q -n $(PYTEST_WORKERS) --maxprocesses=4 $(PYTEST_ARGS)
 
 lint: setup
 	.venv/bin/ruff check src tests bench
