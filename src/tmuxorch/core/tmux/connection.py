@@ -46,6 +46,10 @@ class ServerStoppedError(TmuxUnavailableError):
         )
 
 
+_EXITING = 1.0
+"""Seconds a server that dropped our attaching control client is given to finish exiting."""
+
+
 class TmuxConnection:
     """Runs batches of tmux commands against one server and forwards its notifications."""
 
@@ -112,6 +116,9 @@ class TmuxConnection:
                     f"tmux control mode did not start on {self.server.socket_path}: "
                     f"{exc or 'timed out'}"
                 ) from exc
+            except TmuxUnavailableError:
+                await self._check_gone()
+                raise
             try:
                 identify = ["display-message", "-p", "-t", f"={client.session_name}:",
                             IDENTIFY_FORMAT]  # fmt: skip
@@ -220,6 +227,19 @@ class TmuxConnection:
             await client.close()
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
+
+    async def _check_gone(self) -> None:
+        """The control client exited before it was attached: when the server is exiting
+        (`kill-server` took it down as we attached; tmux drops new clients then), say that
+        rather than what it did to our client. The socket goes when the server has exited."""
+        deadline = asyncio.get_running_loop().time() + _EXITING
+        while asyncio.get_running_loop().time() < deadline:
+            if self.server.server_pid() is None:
+                raise ServerNotRunningError(
+                    f"the tmux server on {self.server.socket_path} went away (it is not "
+                    "running now)"
+                )
+            await asyncio.sleep(0.02)  # a poll step: the exiting server removes its socket
 
     def _check_server(self) -> int:
         pid = self.server.server_pid()
