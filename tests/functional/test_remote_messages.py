@@ -5,10 +5,13 @@ that really passed."""
 from __future__ import annotations
 
 import asyncio
+import re
+import time
 from pathlib import Path
 
 import pytest
 
+from tmuxorch.core.errors import TmuxUnavailableError
 from tmuxorch.core.tmux.connection import ServerNotRunningError, TmuxConnection
 from tmuxorch.core.tmux.server import TmuxServer
 
@@ -55,5 +58,36 @@ async def test_a_server_that_goes_away_while_attaching_is_said_to_be_gone(tmp_pa
         assert "went away" in str(gone.value)
         assert "before attaching" not in str(gone.value)
     finally:
+        listener.close()
+        await listener.wait_closed()
+
+
+async def test_a_timeout_says_the_time_that_really_passed(tmp_path: Path) -> None:
+    """A tmux that takes connections and never answers: control mode times out, then the plain
+    `tmux` run in its place does too. The error comes after two limits, so it must not say one
+    limit ("within 1 s") as if it were the whole wait."""
+    path = tmp_path / "hung.sock"
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+        await reader.read()  # never answers; returns when the client goes
+
+    listener = await asyncio.start_unix_server(hold, path=str(path))
+    try:
+        connection = TmuxConnection(TmuxServer(path), timeout=1.0)
+        started = time.monotonic()
+        with pytest.raises(TmuxUnavailableError) as timed_out:
+            await connection.run([["list-sessions"]])
+        elapsed = time.monotonic() - started
+        message = str(timed_out.value)
+        assert "within 1 s" not in message, message
+        said = re.search(r"no answer in (\d+\.\d) s", message)
+        assert said is not None, message
+        assert 1.9 <= float(said.group(1)) <= elapsed + 0.1, (message, elapsed)
+        await connection.close()
+    finally:
+        for writer in held:
+            writer.close()
         listener.close()
         await listener.wait_closed()
