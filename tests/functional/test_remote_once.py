@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tmuxorch.client.backend import RemoteBackend
+from tmuxorch.client.errors import ConnectionLostError
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.local import LocalBackend
 from tmuxorch.core.models import Receipt
@@ -174,3 +175,34 @@ def test_the_reply_cache_is_bounded() -> None:
 
     asyncio.run(run())
     assert len(replies) == 3
+
+
+async def test_a_send_cut_off_is_not_retried_on_a_restarted_server(
+    srv: Served, running_tmux: TmuxFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restarted server does not know the request_id: the client does not send it again
+    there, and says the send may or may not have happened."""
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "0", "--show-submits")
+    typed = LocalBackend.send
+
+    async def type_then_restart(
+        self: LocalBackend, targets: Sequence[str], text: str, **options: bool
+    ) -> list[Receipt]:
+        receipts = await typed(self, targets, text, **options)
+        srv.server.instance = "a-later-run"  # what the next hello says
+        srv.server.replies = Replies()  # and it remembers nothing
+        for session in list(srv.server.sessions):
+            session.ws.transport.abort()
+        return receipts
+
+    monkeypatch.setattr(LocalBackend, "send", type_then_restart)
+    remote = RemoteBackend(srv.url, srv.control, backoff=(0.05, 0.5))
+    try:
+        with pytest.raises(ConnectionLostError, match="may or may not have happened"):
+            await remote.send([agent.pane], "maybe")
+        await wait_for(lambda: agent.entries() == ["maybe"])
+        assert remote.link.hello is not None
+        assert remote.link.hello.instance == "a-later-run"
+    finally:
+        await remote.close()
+    assert agent.entries() == ["maybe"]
