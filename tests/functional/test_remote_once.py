@@ -51,6 +51,31 @@ def corrupt(path: Path) -> None:
                 file.write(b"\xa5" * max(part.stat().st_size, 8192))
 
 
+def drop_after_typing(
+    srv: Served, monkeypatch: pytest.MonkeyPatch, *, restart: bool = False
+) -> list[str]:
+    """Make the server's first send type its text, then lose every connection before the
+    answer (as if the server restarted, with `restart`); the texts cut off so are listed."""
+    typed = LocalBackend.send
+    cut: list[str] = []
+
+    async def type_then_drop(
+        self: LocalBackend, targets: Sequence[str], text: str, **options: bool
+    ) -> list[Receipt]:
+        receipts = await typed(self, targets, text, **options)
+        if not cut:
+            cut.append(text)
+            if restart:
+                srv.server.instance = "a-later-run"  # what the next hello says
+                srv.server.replies = Replies()  # and it remembers nothing
+            for session in list(srv.server.sessions):
+                session.ws.transport.abort()
+        return receipts
+
+    monkeypatch.setattr(LocalBackend, "send", type_then_drop)
+    return cut
+
+
 async def test_a_delivered_send_is_not_reported_failed_when_the_audit_write_fails(
     audited: tuple[Served, Path],
     running_tmux: TmuxFixture,
@@ -130,21 +155,7 @@ async def test_a_remote_send_cut_off_is_retried_with_its_id_and_typed_once(
     srv: Served, running_tmux: TmuxFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     agent = await start_agent(running_tmux, tmp_path, "--busy", "0", "--show-submits")
-    typed = LocalBackend.send
-    cut: list[str] = []
-
-    async def type_then_drop(
-        self: LocalBackend, targets: Sequence[str], text: str, **options: bool
-    ) -> list[Receipt]:
-        """The server's send: done, then the network goes away before the answer (once)."""
-        receipts = await typed(self, targets, text, **options)
-        if not cut:
-            cut.append(text)
-            for session in list(srv.server.sessions):
-                session.ws.transport.abort()
-        return receipts
-
-    monkeypatch.setattr(LocalBackend, "send", type_then_drop)
+    cut = drop_after_typing(srv, monkeypatch)
     remote = RemoteBackend(srv.url, srv.control, backoff=(0.05, 0.5))
     try:
         (receipt,) = await remote.send([agent.pane], "exactly once")
@@ -183,19 +194,7 @@ async def test_a_send_cut_off_is_not_retried_on_a_restarted_server(
     """A restarted server does not know the request_id: the client does not send it again
     there, and says the send may or may not have happened."""
     agent = await start_agent(running_tmux, tmp_path, "--busy", "0", "--show-submits")
-    typed = LocalBackend.send
-
-    async def type_then_restart(
-        self: LocalBackend, targets: Sequence[str], text: str, **options: bool
-    ) -> list[Receipt]:
-        receipts = await typed(self, targets, text, **options)
-        srv.server.instance = "a-later-run"  # what the next hello says
-        srv.server.replies = Replies()  # and it remembers nothing
-        for session in list(srv.server.sessions):
-            session.ws.transport.abort()
-        return receipts
-
-    monkeypatch.setattr(LocalBackend, "send", type_then_restart)
+    drop_after_typing(srv, monkeypatch, restart=True)
     remote = RemoteBackend(srv.url, srv.control, backoff=(0.05, 0.5))
     try:
         with pytest.raises(ConnectionLostError, match="may or may not have happened"):
