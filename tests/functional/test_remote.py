@@ -508,9 +508,30 @@ async def test_cli_over_connect(srv: Served, running_tmux: TmuxFixture) -> None:
         assert all(secret not in r.stdout + r.stderr for r in (far, sent, by_env))
 
 
+async def test_a_token_file_others_can_read_is_used_with_a_warning(
+    srv: Served, running_tmux: TmuxFixture
+) -> None:
+    token_file = running_tmux.tmpdir / "token"
+    token_file.write_text(srv.read + "\n")
+    token_file.chmod(0o644)
+    connect = ("--connect", srv.url, "--token-file", str(token_file))
+    shared = await run_cli(running_tmux, *connect, "status", "--json")
+    assert shared.returncode == 0, shared.stderr
+    assert shared.stderr == (
+        f"tmuxorch: WARNING: the token file {token_file} is accessible by others (permissions "
+        f"0644): anyone who can read it can use the token; run: chmod 600 {token_file}\n"
+    )
+    token_file.chmod(0o600)
+    private = await run_cli(running_tmux, *connect, "status", "--json")
+    assert private.returncode == 0, private.stderr
+    assert private.stderr == ""
+    assert srv.read not in shared.stdout + shared.stderr
+
+
 async def test_cli_connect_failures(srv: Served, running_tmux: TmuxFixture) -> None:
     wrong = running_tmux.tmpdir / "wrong"
     wrong.write_text("tmo_" + "q" * 43)
+    wrong.chmod(0o600)
     refused = await run_cli(
         running_tmux, "--connect", srv.url, "--token-file", str(wrong), "status"
     )

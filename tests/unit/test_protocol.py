@@ -333,3 +333,16 @@ def test_backoff_doubles_from_the_first_delay_up_to_the_cap() -> None:
     assert backoff_delay(0) == 0.2
     assert backoff_delay(10_000, 0.2, 5.0) == 5.0  # no overflow, however long it has been
     assert [backoff_delay(n, 0.05, 0.3) for n in range(4)] == [0.05, 0.1, 0.2, 0.3]
+
+
+def test_changes_take_a_request_id_and_a_response_may_say_it_was_not_audited() -> None:
+    frame = request_frame(1, "kill", {"target": "%1", "request_id": "3f2a-uuid_1.x:y"})
+    assert validate_request(read_envelope(frame)).request_id == "3f2a-uuid_1.x:y"  # type: ignore[union-attr]
+    with pytest.raises(BadInputError, match="request_id: 1 to 64 letters, digits or"):
+        request_frame(1, "send", {"targets": ["%1"], "text": "x", "request_id": "a b"})
+    with pytest.raises(BadInputError, match="request_id: unknown parameter"):
+        request_frame(1, "snapshot", {"request_id": "r1"})  # reads need none
+    audited = decode_frame(response_frame(4, Empty(), "kill ran but is not in the audit log: x"))
+    assert isinstance(audited, ResultResponse)
+    assert audited.audit == "kill ran but is not in the audit log: x"
+    assert "audit" not in json.loads(response_frame(4, Empty()))

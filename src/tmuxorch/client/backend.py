@@ -10,6 +10,10 @@ subscriber then shares (client.subscription); after a reconnect it resumes with 
 `since` (the last seq seen) + the server's `instance`, so events are neither lost nor repeated.
 When the server cannot replay (it restarted, or the missed events are gone) its `resync` reaches
 subscribers as core `Resynced(reason, snapshot)`.
+
+Changes (send, keys, interrupt, spawn, kill, rename) carry a fresh `request_id` each, so one
+cut off by a dropped connection is sent again once reconnected, with the same id: the server
+answers it with the first answer, and a text is never typed twice (client.link).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -34,6 +39,7 @@ from tmuxorch.protocol.frames import EventFrame, read_result
 from tmuxorch.protocol.results import (
     RESULT_MODELS,
     CaptureResult,
+    Empty,
     PingResult,
     ReceiptsResult,
     StatusDocument,
@@ -146,7 +152,7 @@ class RemoteBackend:
         params: dict[str, Any] = {"targets": list(targets), "text": text, "enter": enter}
         if force:
             params["force"] = True
-        return (await self._call(ReceiptsResult, "send", params)).receipts
+        return (await self._change(ReceiptsResult, "send", params)).receipts
 
     async def keys(self, targets: Sequence[str], keys: Sequence[str]) -> list[Receipt]:
         if not keys:
@@ -154,13 +160,13 @@ class RemoteBackend:
         if not targets:
             return []
         params = {"targets": list(targets), "keys": list(keys)}
-        return (await self._call(ReceiptsResult, "keys", params)).receipts
+        return (await self._change(ReceiptsResult, "keys", params)).receipts
 
     async def interrupt(self, targets: Sequence[str]) -> list[Receipt]:
         if not targets:
             return []
         params = {"targets": list(targets)}
-        return (await self._call(ReceiptsResult, "interrupt", params)).receipts
+        return (await self._change(ReceiptsResult, "interrupt", params)).receipts
 
     async def capture(self, target: str, lines: int = 50, *, colours: bool = False) -> str:
         params: dict[str, Any] = {"target": target, "lines": lines}
@@ -178,13 +184,13 @@ class RemoteBackend:
             params["name"] = name
         if kind is not None:
             params["kind"] = kind
-        return await self._call(Spawned, "spawn", params)
+        return await self._change(Spawned, "spawn", params)
 
     async def kill(self, target: str) -> None:
-        await self.link.call("kill", {"target": target})
+        await self._change(Empty, "kill", {"target": target})
 
     async def rename(self, target: str, name: str) -> None:
-        await self.link.call("rename", {"target": target, "name": name})
+        await self._change(Empty, "rename", {"target": target, "name": name})
 
     async def ping(self) -> float:
         """The round trip of a `ping` request, in seconds; `server_seq` is then the server's
@@ -219,6 +225,11 @@ class RemoteBackend:
             return read_result(model, result)
         except ValidationError as exc:
             raise RemoteOperationError(f"the server sent an invalid {op} result: {exc}") from None
+
+    async def _change(self, model: type[M], op: str, params: dict[str, Any]) -> M:
+        """A request that changes tmux, with a request_id of its own: sent again with the same
+        id when the connection drops before the answer (the server acts once)."""
+        return await self._call(model, op, {**params, "request_id": uuid.uuid4().hex}, retry=True)
 
     async def _subscribe_now(self, *, since: int | None, instance: str | None = None) -> None:
         """Ask the server for events (after `since`); the caller holds the subscribing lock."""

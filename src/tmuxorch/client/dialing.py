@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
+import stat
+import sys
 import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
@@ -67,6 +69,7 @@ def load_token(token_file: str | None, environ: Mapping[str, str] | None = None)
             raise BadInputError(f"the token file {token_file} is not UTF-8 text") from None
         if not token:
             raise BadInputError(f"the token file {token_file} is empty (the token goes on line 1)")
+        warn_if_readable(token_file)
         return token
     token = (os.environ if environ is None else environ).get(TOKEN_ENV, "").strip()
     if not token:
@@ -75,6 +78,22 @@ def load_token(token_file: str | None, environ: Mapping[str, str] | None = None)
             "(create one on the server with `tmuxorch token create NAME`)"
         )
     return token
+
+
+def warn_if_readable(token_file: str) -> None:
+    """Say on stderr, as ssh does for a private key, that a token file others can read gives
+    them the token; it is still used (refusing would break a setup that works, and says why)."""
+    try:
+        mode = stat.S_IMODE(os.stat(token_file).st_mode)
+    except OSError:
+        return
+    if mode & 0o077:
+        print(
+            f"tmuxorch: WARNING: the token file {token_file} is accessible by others "
+            f"(permissions {mode:04o}): anyone who can read it can use the token; "
+            f"run: chmod 600 {token_file}",
+            file=sys.stderr,
+        )
 
 
 def failure(url: str, exc: OSError) -> str:

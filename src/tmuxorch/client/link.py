@@ -8,8 +8,11 @@ the listener. The first connection is made by the first call and fails at once i
 made (the CLI exits 3). Once connected, a dropped connection is re-established in the
 background with capped exponential backoff (`backoff_delay`); the listener resumes its
 subscription before the link is live again. Requests that were waiting when the connection
-dropped fail with ConnectionLostError, except those sent with `retry` (read-only ones), which
-are sent again once reconnected: a `send` is never repeated (the server finishes it anyway).
+dropped fail with ConnectionLostError, except those sent with `retry`, which are sent again once
+reconnected: read-only ones, and changes carrying a `request_id` (the server answers a repeat
+of the id with the first answer instead of acting twice), but only to the same run of the
+server (the hello's `instance`): a restarted server does not know the id, so whether the change
+happened is unknown and ConnectionLostError says so.
 
 A refused token (HTTP 401) or a refused handshake (403) is final: it is raised once, never
 retried, and every later call raises it again without touching the network. Tokens travel only
@@ -148,10 +151,21 @@ class Link:
     # -- requests -------------------------------------------------------------------------------
 
     async def call(self, op: str, params: dict[str, Any], *, retry: bool = False) -> dict[str, Any]:
-        """One request and its result. With `retry` (read-only ops), a request cut off by a
-        dropped connection is sent again once the connection is back."""
+        """One request and its result. With `retry` (read-only ops, changes with a
+        `request_id`), a request cut off by a dropped connection is sent again once the
+        connection is back."""
+        instance: str | None = None
         for attempt in (1, 2):
             await self.ensure_connected()
+            if "request_id" in params:
+                now = None if self.hello is None else self.hello.instance
+                if attempt == 2 and now != instance:
+                    raise ConnectionLostError(
+                        f"lost the connection to {self.url} during {op}, and the server "
+                        "restarted since: it may or may not have happened; look before trying "
+                        "again"
+                    )
+                instance = now
             try:
                 return await self.request(op, params)
             except ConnectionLostError:
@@ -298,6 +312,8 @@ class Link:
         if isinstance(frame, ErrorResponse):
             entry.future.set_exception(exception_for(frame.error.code, frame.error.message))
             return
+        if frame.audit is not None:
+            log.warning("%s: %s", self.url, frame.audit)
         if entry.on_result is not None:
             entry.on_result(frame.result)
         entry.future.set_result(frame.result)

@@ -2,18 +2,26 @@
 
 Targets are tmux ids here: callers resolve TARGET strings against a snapshot first (DESIGN.md
 safety rule 2). Every operation that changes tmux is written to the audit log, with who asked.
+An audit write that fails (the store corrupted or gone) does not turn what happened in tmux into
+a failure: a send that was typed is reported delivered, or a caller would type it again. The
+failure is logged loudly (once per cause) and told to whoever collects it (`audit_problems`:
+the server puts it in its response).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 
 from tmuxorch.core.agents.tracker import Sweep
 from tmuxorch.core.backend import ConnectionState, EventSubscription
 from tmuxorch.core.engine import Engine
-from tmuxorch.core.errors import SpawnFailedError
+from tmuxorch.core.errors import SpawnFailedError, TmuxorchError
 from tmuxorch.core.models import Receipt, Snapshot, Spawned
 from tmuxorch.core.ops import operations
 from tmuxorch.core.ops.delivery import deliver
@@ -23,6 +31,38 @@ RESOLVED_REUSE = 2.0
 """Seconds a snapshot handed out stays good enough for `send`/`interrupt` on panes it holds:
 what they take from it is each target's agent kind; they read each target's screen themselves
 right before typing, and a pane gone since fails by its id."""
+
+log = logging.getLogger("tmuxorch.audit")
+
+_problems: ContextVar[list[str] | None] = ContextVar("tmuxorch_audit_problems", default=None)
+_told: set[str] = set()
+"""The audit failures already logged loudly (later ones with the same cause are not)."""
+_TOLD_MAX = 100
+
+
+@contextlib.contextmanager
+def audit_problems() -> Iterator[list[str]]:
+    """Collect why the audit entries of the operations the body runs (in this task) could not
+    be written: empty when they all were."""
+    problems: list[str] = []
+    reset = _problems.set(problems)
+    try:
+        yield problems
+    finally:
+        _problems.reset(reset)
+
+
+def _audit_failed(op: str, exc: Exception) -> None:
+    cause = str(exc) or type(exc).__name__
+    problem = f"{op} ran but is not in the audit log: {cause}"
+    if cause not in _told:
+        if len(_told) >= _TOLD_MAX:
+            _told.clear()
+        _told.add(cause)
+        log.error("AUDIT LOG WRITE FAILED: changes to tmux go unrecorded: %s", problem)
+    collected = _problems.get()
+    if collected is not None:
+        collected.append(problem)
 
 
 class LocalBackend:
@@ -133,7 +173,11 @@ class LocalBackend:
     def _record(
         self, op: str, targets: Sequence[str], receipts: Sequence[Receipt], text: str | None = None
     ) -> None:
-        if self.audit is not None:
+        if self.audit is None:
+            return
+        try:
             self.audit.record(
                 self.actor, op, list(targets), [r.model_dump() for r in receipts], text
             )
+        except (TmuxorchError, sqlite3.Error, OSError) as exc:
+            _audit_failed(op, exc)

@@ -54,6 +54,10 @@ class ResultResponse(Frozen):
     id: int | None
     ok: Literal[True] = True
     result: dict[str, Any]
+    audit: str | None = None
+    """Present only when the change ran but could not be written to the server's audit log:
+    why. `result` still says what happened in tmux (a send it reports delivered was typed);
+    do not repeat the request because of this."""
 
 
 class ErrorResponse(Frozen):
@@ -133,9 +137,15 @@ def hello_frame(scope: Scope, instance: str, seq: int) -> bytes:
     return encode(_dump(Hello(scope=scope, instance=instance, seq=seq)))
 
 
-def response_frame(request_id: int | None, result: Frozen) -> bytes:
-    """The response carrying an op's result model."""
-    return _carrying(ResultResponse.model_construct(id=request_id, result={}), "result", result)
+def response_frame(request_id: int | None, result: Frozen, audit: str | None = None) -> bytes:
+    """The response carrying an op's result model (and, when it could not be audited, why)."""
+    dumped = _dump(ResultResponse.model_construct(id=request_id, result={}))
+    if audit is None:
+        del dumped["audit"]  # said only when there is something to say
+    else:
+        dumped["audit"] = audit
+    dumped["result"] = _dump(result)
+    return encode(dumped)
 
 
 def error_frame(request_id: int | None, code: ErrorCode, message: str) -> bytes:

@@ -32,10 +32,12 @@ _NUMBER = r"(?:0|[1-9][0-9]{0,8})"  # as tmux prints it: no sign, no leading zer
 _PANE_ID = rf"^%{_NUMBER}$"
 _NAMED_ID = rf"^[@$]{_NUMBER}$"
 _ANY_ID = rf"^[%@$]{_NUMBER}$"
+_CLIENT_ID = r"^[A-Za-z0-9._:-]{1,64}$"
 _ID_PROBLEMS = {
     _PANE_ID: "not a pane id: give %N (resolve names to ids with a snapshot first)",
     _NAMED_ID: "not a window or session id: give @N or $N",
     _ANY_ID: "not a tmux id: give %N, @N or $N",
+    _CLIENT_ID: "1 to 64 letters, digits or . _ : -",
 }
 PaneId = Annotated[str, StringConstraints(pattern=_PANE_ID)]
 """Targets from clients are tmux ids, checked for their form before tmux sees them."""
@@ -45,6 +47,8 @@ RequestId = Annotated[int, Field(ge=0, le=MAX_ID)]
 Targets = Annotated[list[PaneId], Field(min_length=1, max_length=MAX_TARGETS)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 KeyName = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+ClientRequestId = Annotated[str, StringConstraints(pattern=_CLIENT_ID)]
+"""A client's name for one change it asks for (a UUID, say), sent again with a retry."""
 
 
 class _Model(Frozen):
@@ -56,6 +60,15 @@ class _Model(Frozen):
 class _Request(_Model):
     type: Literal["request"]
     id: RequestId
+
+
+class _Change(_Request):
+    """A request that changes tmux. `request_id` makes it safe to send again: a repeat of the
+    same `request_id` from the same token within the server's reply window (see docs/protocol.md)
+    gets the first one's answer, waiting for it if it is still running, instead of acting
+    twice."""
+
+    request_id: ClientRequestId | None = None
 
 
 class SnapshotRequest(_Request):
@@ -79,7 +92,7 @@ class UnsubscribeRequest(_Request):
     op: Literal["unsubscribe"]
 
 
-class SendRequest(_Request):
+class SendRequest(_Change):
     """Type `text` into each pane and submit it once (`enter`); agents awaiting approval or
     showing a screen tmuxorch does not recognise are skipped unless `force`."""
 
@@ -90,7 +103,7 @@ class SendRequest(_Request):
     force: bool = False
 
 
-class KeysRequest(_Request):
+class KeysRequest(_Change):
     """Press named keys (`C-c`, `Escape`, `Enter`…) in each pane."""
 
     op: Literal["keys"]
@@ -98,7 +111,7 @@ class KeysRequest(_Request):
     keys: Annotated[list[KeyName], Field(min_length=1, max_length=100)]
 
 
-class InterruptRequest(_Request):
+class InterruptRequest(_Change):
     """Interrupt each agent the way its CLI expects (Escape or C-c)."""
 
     op: Literal["interrupt"]
@@ -114,7 +127,7 @@ class CaptureRequest(_Request):
     colours: bool = False
 
 
-class SpawnRequest(_Request):
+class SpawnRequest(_Change):
     """Run `command` (an argv) in a new window of `session`, tagged as an agent of `kind`."""
 
     op: Literal["spawn"]
@@ -124,14 +137,14 @@ class SpawnRequest(_Request):
     command: Annotated[list[str], Field(min_length=1, max_length=MAX_ARGV)]
 
 
-class KillRequest(_Request):
+class KillRequest(_Change):
     """Kill a pane (%N), window (@N) or session ($N)."""
 
     op: Literal["kill"]
     target: AnyId
 
 
-class RenameRequest(_Request):
+class RenameRequest(_Change):
     """Rename a window (@N) or session ($N)."""
 
     op: Literal["rename"]

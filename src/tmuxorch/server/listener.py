@@ -37,6 +37,7 @@ from tmuxorch.protocol.redaction import websockets_logger
 from tmuxorch.server.auth import FailureLimiter, Gatekeeper, Rejection
 from tmuxorch.server.hub import Hub
 from tmuxorch.server.options import ListenError, ServerOptions
+from tmuxorch.server.replies import Replies
 from tmuxorch.server.session import REQUEST_GRACE, ClientSession, address, wire
 from tmuxorch.server.tokens import TokenInfo, TokenStore
 
@@ -71,6 +72,8 @@ class TmuxorchServer:
         """Identifies this run: seqs restart with each run of the server."""
         self.hub = Hub(self.options.history, framer=wire)
         self.hub.on_gap(self._resync_everyone)
+        self.replies = Replies()
+        """The answers of recent changes, for a client that sends one again (its request_id)."""
         self.gatekeeper = Gatekeeper(
             tokens,
             allowed_origins=self.options.allowed_origins,

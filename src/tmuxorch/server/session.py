@@ -219,8 +219,10 @@ class ClientSession:
             if not self.check_token():
                 return
             request = validate_request(envelope)
-            result = await self._dispatch(request)
-            frame = None if result is None else frames.response_frame(request_id, result)
+            result, audit = await self.server.replies.answer(
+                self.token.name, request, self._dispatch
+            )  # a repeated request_id: the first answer
+            frame = None if result is None else frames.response_frame(request_id, result, audit)
         except Exception as exc:
             code, text = code_for(exc)
             if code == "internal":

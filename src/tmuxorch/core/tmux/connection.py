@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 
 from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
@@ -29,7 +30,7 @@ from tmuxorch.core.tmux.handshake_lock import HandshakeLock
 from tmuxorch.core.tmux.hidden import IDENTIFY_FORMAT, HiddenSession
 from tmuxorch.core.tmux.results import CommandResult
 from tmuxorch.core.tmux.server import TmuxServer, process_stopped
-from tmuxorch.core.tmux.timeouts import within
+from tmuxorch.core.tmux.timeouts import no_answer, within
 
 
 class ServerNotRunningError(TmuxUnavailableError):
@@ -44,6 +45,10 @@ class ServerStoppedError(TmuxUnavailableError):
             f"tmux server (pid {pid}) is stopped; it answers again once continued "
             f"(kill -CONT {pid})"
         )
+
+
+_EXITING = 1.0
+"""Seconds a server that dropped our attaching control client is given to finish exiting."""
 
 
 class TmuxConnection:
@@ -112,6 +117,9 @@ class TmuxConnection:
                     f"tmux control mode did not start on {self.server.socket_path}: "
                     f"{exc or 'timed out'}"
                 ) from exc
+            except TmuxUnavailableError:
+                await self._check_gone()
+                raise
             try:
                 identify = ["display-message", "-p", "-t", f"={client.session_name}:",
                             IDENTIFY_FORMAT]  # fmt: skip
@@ -143,6 +151,7 @@ class TmuxConnection:
         """
         if not commands:
             return []
+        started = time.monotonic()  # a timeout says the whole wait, not one step's limit
         if self.persistent and not (start_server and not self.server.is_running()):
             try:
                 await self.connect()  # outside the lock: the handshake takes it itself
@@ -152,39 +161,39 @@ class TmuxConnection:
                 pass  # a plain `tmux` runs the batch
         async with self._changing(idempotent):
             if self.connected:
-                return await self._on_client(commands, idempotent)
-            return await self._fallback(commands, start_server=start_server)
+                return await self._on_client(commands, idempotent, started)
+            return await self._fallback(commands, started, start_server=start_server)
 
     async def _on_client(
-        self, commands: Sequence[Sequence[str]], idempotent: bool
+        self, commands: Sequence[Sequence[str]], idempotent: bool, started: float
     ) -> list[CommandResult]:
         client = self._client
         assert client is not None
         if client.overdue(self.timeout):
             self._check_server()  # stopped: fail at once, the client's replies come later
             self._drop(client, kill=True)  # not stopped: wedged (tmux 3.3a can do that)
-            return await self._after_wedge(commands, idempotent)
+            return await self._after_wedge(commands, idempotent, started)
         try:
             return await within(self.timeout, client.run(commands))
         except TimeoutError:
             self._check_server()  # stopped: keep the client (never kill one then)
             self._drop(client, kill=True)  # the watchdog: a wedged client, replaced next batch
-            return await self._after_wedge(commands, idempotent)
+            return await self._after_wedge(commands, idempotent, started)
         except TmuxUnavailableError:
             self._check_server()
             if not idempotent:
                 raise
-            return await self._fallback(commands)
+            return await self._fallback(commands, started)
 
     async def _after_wedge(
-        self, commands: Sequence[Sequence[str]], idempotent: bool
+        self, commands: Sequence[Sequence[str]], idempotent: bool, started: float
     ) -> list[CommandResult]:
         if not idempotent:
             raise TmuxUnavailableError(
-                f"tmux did not answer within {self.timeout:g} s; the operation may or may "
-                "not have happened (the control client was restarted)"
+                f"{no_answer(started)}; the operation may or may not have happened (the "
+                "control client was restarted)"
             )
-        return await self._fallback(commands)
+        return await self._fallback(commands, started)
 
     @contextlib.asynccontextmanager
     async def _changing(self, idempotent: bool) -> AsyncIterator[None]:
@@ -221,6 +230,19 @@ class TmuxConnection:
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
 
+    async def _check_gone(self) -> None:
+        """The control client exited before it was attached: when the server is exiting
+        (`kill-server` took it down as we attached; tmux drops new clients then), say that
+        rather than what it did to our client. The socket goes when the server has exited."""
+        deadline = asyncio.get_running_loop().time() + _EXITING
+        while asyncio.get_running_loop().time() < deadline:
+            if self.server.server_pid() is None:
+                raise ServerNotRunningError(
+                    f"the tmux server on {self.server.socket_path} went away (it is not "
+                    "running now)"
+                )
+            await asyncio.sleep(0.02)  # a poll step: the exiting server removes its socket
+
     def _check_server(self) -> int:
         pid = self.server.server_pid()
         if pid is None:
@@ -230,7 +252,7 @@ class TmuxConnection:
         return pid
 
     async def _fallback(
-        self, commands: Sequence[Sequence[str]], *, start_server: bool = False
+        self, commands: Sequence[Sequence[str]], started: float, *, start_server: bool = False
     ) -> list[CommandResult]:
         starting = start_server and not self.server.is_running()
         if starting:
@@ -239,7 +261,7 @@ class TmuxConnection:
             self._check_server()
         self.fallback_batches += 1
         self.processes_started += 1
-        results = await run_chained(self.server, commands, self.timeout)
+        results = await run_chained(self.server, commands, self.timeout, started)
         if starting and not self.server.is_running():  # tmux 3.3a exits 0 when it cannot
             raise TmuxUnavailableError(  # create its socket
                 f"tmux could not start a server on {self.server.socket_path}: "

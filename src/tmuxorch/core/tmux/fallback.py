@@ -12,30 +12,37 @@ import asyncio
 import contextlib
 import secrets
 import tempfile
+import time
 from collections.abc import Sequence
 
 from tmuxorch.core.errors import TmuxUnavailableError
 from tmuxorch.core.tmux.quoting import chained_argv
 from tmuxorch.core.tmux.results import CommandResult
 from tmuxorch.core.tmux.server import TmuxServer, tmux_binary, tmux_environ
-from tmuxorch.core.tmux.timeouts import within
+from tmuxorch.core.tmux.timeouts import no_answer, within
 
 
 async def run_chained(
-    server: TmuxServer, commands: Sequence[Sequence[str]], timeout: float
+    server: TmuxServer,
+    commands: Sequence[Sequence[str]],
+    timeout: float,
+    started: float | None = None,
 ) -> list[CommandResult]:
-    """Run every command, in order, in as few `tmux` processes as failures allow."""
+    """Run every command, in order, in as few `tmux` processes as failures allow, each given
+    `timeout` seconds; a timeout says the time since `started` (the caller's time.monotonic()
+    when it began: it may have waited already; by default, now)."""
+    started = time.monotonic() if started is None else started
     results: list[CommandResult] = []
     remaining = list(commands)
     while remaining:
-        done = await _run_once(server, remaining, timeout)
+        done = await _run_once(server, remaining, timeout, started)
         results.extend(done)
         remaining = remaining[len(done) :]
     return results
 
 
 async def _run_once(
-    server: TmuxServer, commands: Sequence[Sequence[str]], timeout: float
+    server: TmuxServer, commands: Sequence[Sequence[str]], timeout: float, started: float
 ) -> list[CommandResult]:
     marker = f"tmuxorch-sep-{secrets.token_hex(8)}"
     chained: list[Sequence[str]] = []
@@ -55,7 +62,7 @@ async def _run_once(
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             await process.wait()
-            raise TmuxUnavailableError(f"tmux did not answer within {timeout:g} s") from None
+            raise TmuxUnavailableError(no_answer(started)) from None
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()

@@ -8,6 +8,7 @@ watcher survived `cancel()` hung `close()` forever). `asyncio.timeout` does not 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable
 from typing import TypeVar
 
@@ -18,3 +19,10 @@ async def within(seconds: float, awaitable: Awaitable[T]) -> T:
     """`await awaitable`, raising TimeoutError after `seconds`."""
     async with asyncio.timeout(seconds):
         return await awaitable
+
+
+def no_answer(started: float) -> str:
+    """What a timeout says: the time that really passed since `started` (time.monotonic()).
+    An operation can wait in steps, each with its own limit (control mode, then a plain `tmux`),
+    so naming one step's limit ("within 5 s") would be false about the whole wait."""
+    return f"tmux gave no answer in {time.monotonic() - started:.1f} s"
