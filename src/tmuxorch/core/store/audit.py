@@ -74,7 +74,7 @@ def _on_store_thread(
     """An awaitable `method` run by a store thread, with the very same parameters (typed)."""
 
     async def run(log: AuditLog, /, *args: P.args, **kwargs: P.kwargs) -> AuditEntry:
-        return await log._store.run(method, log, *args, **kwargs)
+        return await log._store.run_write(method, log, *args, **kwargs)
 
     return run
 

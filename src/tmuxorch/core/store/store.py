@@ -12,8 +12,9 @@ brought forward; a database from a newer tmuxorch is refused rather than misread
 Concurrency: each thread gets its own connection (SQLite connections are per thread), so a
 thread that waits for another process's write lock holds up nobody else: readers are never
 blocked by a writer in WAL mode. `tmuxorch serve` keeps every store call off its event loop
-(`run`, `submit`: a small pool of store threads), so a database locked by another process delays
-a token check or an audit write, never a ping or another client's request.
+(`run`, `run_write`: two small pools of store threads, so that audit writes waiting out a lock
+never hold up a token check), so a database locked by another process delays a token check or an
+audit write, never a ping or another client's request.
 
 Identity: the (device, inode) of the file is remembered when it is first opened. A database
 deleted or replaced while a long-running program uses it (the connections still point to the old
@@ -46,7 +47,7 @@ DIR_MODE = 0o700
 # How long a writer waits for another process's write transaction before giving up (seconds).
 BUSY_TIMEOUT = 5.0
 STORE_THREADS = 4
-"""Threads of `run`/`submit`: a few calls may wait out a lock while others go on."""
+"""Threads of each lane (`run`, `run_write`): a few calls may wait out a lock, others go on."""
 
 log = logging.getLogger("tmuxorch.store")
 T = TypeVar("T")
@@ -143,7 +144,7 @@ class Store:
         self._conns: list[sqlite3.Connection] = []
         self._identity: tuple[int, int] | None = None
         self._gone_logged = False
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pools: dict[str, concurrent.futures.ThreadPoolExecutor] = {}
 
     @property
     def path(self) -> Path:
@@ -168,9 +169,9 @@ class Store:
         """Close every thread's connection and the store threads; the Store may be used again."""
         with self._lock:
             conns, self._conns = self._conns, []
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+            pools, self._pools = self._pools, {}
+        for pool in pools.values():
+            pool.shutdown(wait=False, cancel_futures=True)
         for conn in conns:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
@@ -214,19 +215,29 @@ class Store:
         raise StoreGoneError(message)
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """`fn(...)` on a store thread: the event loop never waits for the database."""
+        """`fn(...)` on a store thread: the event loop never waits for the database. For reads
+        and writes that wait briefly (a token check)."""
         return await asyncio.wrap_future(self.submit(fn, *args, **kwargs))
+
+    async def run_write(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`fn(...)` on a thread of its own lane, for writes that may wait out another
+        process's lock (BUSY_TIMEOUT): however many wait, `run`'s threads stay free."""
+        return await asyncio.wrap_future(self._pool("write").submit(fn, *args, **kwargs))
 
     def submit(
         self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
     ) -> concurrent.futures.Future[T]:
-        """`fn(...)` on a store thread, from any thread."""
+        """`run` from any thread."""
+        return self._pool("read").submit(fn, *args, **kwargs)
+
+    def _pool(self, lane: str) -> concurrent.futures.ThreadPoolExecutor:
         with self._lock:
-            if self._executor is None:
-                self._executor = concurrent.futures.ThreadPoolExecutor(
-                    STORE_THREADS, thread_name_prefix="tmuxorch-store"
+            pool = self._pools.get(lane)
+            if pool is None:
+                pool = self._pools[lane] = concurrent.futures.ThreadPoolExecutor(
+                    STORE_THREADS, thread_name_prefix=f"tmuxorch-store-{lane}"
                 )
-            return self._executor.submit(fn, *args, **kwargs)
+            return pool
 
     @contextlib.contextmanager
     def transaction(self, busy_timeout: float = BUSY_TIMEOUT) -> Iterator[sqlite3.Connection]:
