@@ -99,6 +99,10 @@ async def test_a_write_lock_elsewhere_delays_no_ping_and_refuses_no_token(srv: S
             # while that token is checked, the loop keeps answering everyone else
             assert max([await ping_time(other) for _ in range(5)]) < 1.5
             assert await handshake == 101
+        # the locker has gone: it must not have taken itself for the last user of the file
+        # (and deleted the WAL under the server's connections)
+        codes = await asyncio.gather(*(status_of(srv.url, srv.read) for _ in range(16)))
+        assert set(codes) == {101}
 
 
 async def test_a_token_check_that_cannot_finish_gets_503_and_others_are_served(

@@ -54,7 +54,7 @@ MAX_EXPIRY = 10 * 365 * 86400.0
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
 _DURATION = re.compile(r"([0-9]{1,6})([smhdw])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-LAST_USED_WAIT = 0.2
+LAST_USED_WAIT = 0.05
 """Seconds a token check waits for the write lock to record `last_used` before skipping it."""
 
 TokenStatus = Literal["active", "expired", "revoked"]

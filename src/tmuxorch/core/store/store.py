@@ -166,12 +166,13 @@ class Store:
         return self
 
     def close(self) -> None:
-        """Close every thread's connection and the store threads; the Store may be used again."""
+        """Close every thread's connection and the store threads, after the calls they are
+        running (at most BUSY_TIMEOUT each); the Store may be used again."""
         with self._lock:
             conns, self._conns = self._conns, []
             pools, self._pools = self._pools, {}
-        for pool in pools.values():
-            pool.shutdown(wait=False, cancel_futures=True)
+        for pool in pools.values():  # a connection is never closed while its thread uses it
+            pool.shutdown(wait=True, cancel_futures=True)
         for conn in conns:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
@@ -287,16 +288,21 @@ class Store:
                 conn.execute("ROLLBACK")
 
     def _open(self) -> sqlite3.Connection:
-        if self._identity is not None:
+        identity = self._identity
+        if identity is not None:
+            # Never open (and close) the file ourselves once SQLite has it open: closing any
+            # descriptor of a file drops every POSIX lock this process holds on it, so another
+            # process would take itself for the last user and delete the WAL under us.
             self.ensure_same_file()
         elif not self._create and not self._path.exists():
             raise StoreError(f"{self._path}: no database there (nothing was created)")
-        try:
-            identity = self._create_private_file()
-        except OSError as exc:
-            raise StoreError(
-                f"{self._path}: cannot create database: {exc.strerror or exc}"
-            ) from exc
+        else:
+            try:
+                identity = self._create_private_file()
+            except OSError as exc:
+                raise StoreError(
+                    f"{self._path}: cannot create database: {exc.strerror or exc}"
+                ) from exc
         conn: sqlite3.Connection | None = None
         try:
             # isolation_level=None: no implicit transactions; transaction() issues BEGIN itself.
