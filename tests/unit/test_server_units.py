@@ -313,27 +313,34 @@ def test_gatekeeper_checks_in_order(tmp_path: Path) -> None:
         clock = [0.0]
         gate = Gatekeeper(
             tokens, allowed_origins=["https://Dash.example"],
-            limiter=FailureLimiter(2, 10.0, clock=lambda: clock[0]),
+            limiter=FailureLimiter(2, 10.0, clock=lambda: clock[0]), penalty=0.0,
         )  # fmt: skip
-        good = {"host": "127.0.0.1:1", "authorization": f"Bearer {token}"}
+        good = {"host": "127.0.0.1:1", "authorization": f"Bearer {token}", "upgrade": "websocket"}
 
         def admit(address: str = "1.2.3.4", **headers: str | list[str]) -> int:
-            verdict = gate.admit(Headers(**headers), address)
+            verdict = asyncio.run(gate.admit(Headers(**headers), address))
             return verdict.status if isinstance(verdict, Rejection) else 200
 
         assert admit(**good) == 200
         assert admit(**{**good, "authorization": f"bearer   {token}"}) == 200
+        assert admit(**{**good, "upgrade": "WebSocket"}) == 200
         assert admit(**{**good, "origin": "https://dash.example"}) == 200
         assert admit(**{**good, "origin": "https://evil.example"}) == 403
         assert admit(**{**good, "origin": ["https://dash.example", "https://evil"]}) == 403
         assert admit(**{**good, "host": "evil.example"}) == 403
         assert admit(**{**good, "host": ["localhost", "evil.example"]}) == 403
-        assert admit(**{**good, "authorization": [f"Bearer {token}"] * 2}) == 401
-        assert admit(**{**good, "authorization": "Bearer nope"}) == 401  # 2nd failure
-        assert admit(**good) == 429  # this address is blocked, whatever it presents
-        assert admit("5.6.7.8", **good) == 200  # others are not
+        for _ in range(5):  # none of these is a guess: nothing is counted
+            assert admit(**{**good, "upgrade": "h2c"}) == 426
+            assert admit(**{k: v for k, v in good.items() if k != "upgrade"}) == 426
+            assert admit(**{k: v for k, v in good.items() if k != "authorization"}) == 401
+            assert admit(**{**good, "authorization": [f"Bearer {token}"] * 2}) == 401
+        assert admit(**{**good, "authorization": "Bearer nope"}) == 401
+        assert admit(**{**good, "authorization": "Bearer tmo_x.y"}) == 401  # 2nd guess
+        assert admit(**{**good, "authorization": "Bearer tmo_x.z"}) == 429  # throttled
+        assert admit(**good) == 200  # a valid token is never refused
+        assert admit("5.6.7.8", **{**good, "authorization": "Bearer nope"}) == 401
         clock[0] += 11
-        assert admit(**good) == 200  # the failures aged out
+        assert admit(**{**good, "authorization": "Bearer nope"}) == 401  # aged out
 
 
 def test_failure_limiter_forgets_old_addresses() -> None:

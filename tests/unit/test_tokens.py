@@ -7,6 +7,7 @@ import hashlib
 import re
 import secrets
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,8 @@ def test_tokens_verify_revoke_expire(tmp_path: Path) -> None:
         other, info2 = tokens.create("bob")
         assert info2.scope == "read"
         assert info2.expires is None
+        assert not tokens.still_valid(info2.id)  # never accepted here
+        assert tokens.verify(other) is not None
         assert tokens.still_valid(info2.id)
         tokens.revoke("bob")
         assert tokens.verify(other) is None
@@ -59,6 +62,22 @@ def test_tokens_verify_revoke_expire(tmp_path: Path) -> None:
             tokens.create("no spaces")
         with pytest.raises(BadInputError):
             tokens.create("x", "admin")  # type: ignore[arg-type]
+
+
+def test_a_revocation_by_another_process_is_seen_without_waiting_on_the_caller(
+    tmp_path: Path,
+) -> None:
+    """still_valid answers from memory (it runs on the server's event loop) and looks again on a
+    store thread: a revocation made through another connection shows on a later call."""
+    with Store(tmp_path / "t.db") as store, Store(tmp_path / "t.db") as cli:
+        tokens = TokenStore(store)
+        token, info = tokens.create("alice", "control")
+        assert tokens.verify(token) is not None
+        TokenStore(cli).revoke("alice")  # what `tmuxorch token revoke` does, elsewhere
+        deadline = time.monotonic() + 10
+        while tokens.still_valid(info.id):
+            assert time.monotonic() < deadline, "the revocation was never seen"
+            store.submit(lambda: None).result(timeout=10)  # let the refresh run
 
 
 def test_parse_duration() -> None:

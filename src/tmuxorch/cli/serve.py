@@ -75,7 +75,22 @@ async def cmd_token(args: argparse.Namespace, _backend: Backend | None) -> int:
     from tmuxorch.server.tokens import TokenStore, parse_duration
     from tmuxorch.usecases.labels import ago
 
-    with Store() as store:
+    store = Store(create=args.token_command == "create")
+    if not store.path.exists():
+        if args.token_command != "create":  # a new empty database would only hide what happened
+            print(
+                f"tmuxorch token: no database at {store.path}: no token was ever created there "
+                "(if tmuxorch serve is running, its database was deleted: it now refuses new "
+                "connections; restart it)",
+                file=sys.stderr,
+            )
+            return 1 if args.token_command == "revoke" else 0
+        print(
+            f"tmuxorch token: creating a new database at {store.path} (a tmuxorch serve started "
+            "before it existed must be restarted to accept this token)",
+            file=sys.stderr,
+        )
+    with store:
         tokens = TokenStore(store)
         if args.token_command == "create":
             expires = parse_duration(args.expires) if args.expires else None

@@ -1,21 +1,34 @@
 """The handshake checks of `tmuxorch serve`, decided before the WebSocket upgrade.
 
-In order, for every HTTP request that wants to become a WebSocket:
+In order, for every HTTP request:
 
-1. an address with too many recent failed authentications gets 429 (whatever it presents);
+1. a request that does not ask for a WebSocket (no `Upgrade: websocket`: a browser's
+   `<img src=...>`, a health check, curl) gets 426 and counts for nothing;
 2. on a loopback bind, the `Host` header must name the loopback (localhost, 127.0.0.1, ::1):
    a web page that rebinds its own DNS name to 127.0.0.1 still sends its own name as the Host,
    so this stops DNS-rebinding attacks on a server that relies on being local;
 3. a request carrying an `Origin` header (every browser sends one) must have an origin from the
    allow-list (`--allow-origin`), else 403: a web page the user happens to visit cannot open a
    connection to the server (cross-site WebSocket hijacking);
-4. `Authorization: Bearer <token>` must name an active token, else 401 (counted as a failure).
+4. `Authorization: Bearer <token>` must name an active token, else 401. The token is checked
+   on a store thread within `check_timeout` (else 503: the database is locked by another process,
+   try again), so a slow database delays one handshake, never the event loop.
+
+A token that verifies is always admitted, whatever failed before from its address: on a loopback
+bind every client and every `ssh -L` tunnel is 127.0.0.1, so refusing an address would lock out
+every legitimate user along with one attacker. Only a presented token that fails is a guess and
+counts: a missing Authorization header cannot guess anything (a misconfigured client, a probe),
+and neither can a bad Host or Origin (never checked against the store). Past `limit` failed
+guesses in `window` seconds, an address's further failed guesses are answered 429 only after
+`penalty` seconds: with the server's cap on pending handshakes per address, that bounds the
+guesses one address can make per second, without slowing down any valid token.
 
 This module knows HTTP headers, not websockets, so it is tested without a network.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import ipaddress
 import time
@@ -23,10 +36,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from tmuxorch.core.store.store import StoreGoneError
 from tmuxorch.server.tokens import TokenInfo, TokenStore
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.", "ip6-localhost"})
 MAX_TRACKED_ADDRESSES = 10_000
+TOKEN_CHECK_TIMEOUT = 2.0
+"""Seconds a handshake waits for its token check (the handshake timeout is 5 s by default)."""
+GUESS_PENALTY = 1.0
+"""Seconds before a throttled address hears that its guess failed."""
 
 
 class Headers(Protocol):
@@ -68,9 +86,9 @@ def host_name(header: str) -> str:
 
 
 class FailureLimiter:
-    """At most `limit` failed authentications per address in any `window` seconds; then the
-    address is refused until its failures age out. Memory is bounded: past MAX_TRACKED_ADDRESSES
-    the address seen least recently is forgotten."""
+    """Counts failed token guesses per address: past `limit` in any `window` seconds the address
+    is throttled until its failures age out. Memory is bounded: past MAX_TRACKED_ADDRESSES the
+    address seen least recently is forgotten."""
 
     def __init__(
         self, limit: int = 10, window: float = 60.0, clock: Callable[[], float] = time.monotonic
@@ -83,7 +101,7 @@ class FailureLimiter:
         )
 
     def blocked(self, address: str) -> float:
-        """Seconds until `address` may try again (0: it may now)."""
+        """Seconds until `address` is no longer throttled (0: it is not now)."""
         times = self._recent(address)
         if len(times) < self.limit:
             return 0.0
@@ -117,19 +135,22 @@ class Gatekeeper:
         allowed_origins: Sequence[str] = (),
         check_host: bool = True,
         limiter: FailureLimiter | None = None,
+        check_timeout: float = TOKEN_CHECK_TIMEOUT,
+        penalty: float = GUESS_PENALTY,
     ) -> None:
         self.tokens = tokens
         self.allowed_origins = frozenset(origin.strip().lower() for origin in allowed_origins)
         self.check_host = check_host
         self.limiter = limiter or FailureLimiter()
+        self.check_timeout = check_timeout
+        self.penalty = penalty
 
-    def admit(self, headers: Headers, address: str) -> TokenInfo | Rejection:
+    async def admit(self, headers: Headers, address: str) -> TokenInfo | Rejection:
         """The token of an acceptable request, or the Rejection to answer with."""
-        wait = self.limiter.blocked(address)
-        if wait > 0:
+        if not _wants_websocket(headers):
             return Rejection(
-                429, "too many failed authentication attempts; try again later\n",
-                {"Retry-After": str(int(wait) + 1)},
+                426, "this is a WebSocket endpoint (tmuxorch serve): upgrade required\n",
+                {"Upgrade": "websocket", "Connection": "Upgrade"},
             )  # fmt: skip
         if self.check_host:
             hosts = headers.get_all("Host")
@@ -141,14 +162,43 @@ class Gatekeeper:
         ):
             return Rejection(403, "origin not allowed (see tmuxorch serve --allow-origin)\n")
         token = _bearer(headers)
-        info = self.tokens.verify(token) if token is not None else None
-        if info is None:
-            self.limiter.failed(address)
+        if token is None:
+            return _UNAUTHORIZED
+        try:
+            async with asyncio.timeout(self.check_timeout):
+                info = await self.tokens.check(token)
+        except TimeoutError:
             return Rejection(
-                401, "a valid token is required: Authorization: Bearer <token>\n",
-                {"WWW-Authenticate": 'Bearer realm="tmuxorch"'},
+                503, "the token store is busy (locked by another process); try again\n",
+                {"Retry-After": "1"},
             )  # fmt: skip
-        return info
+        except StoreGoneError:
+            return Rejection(
+                503, "the server's token store was deleted or replaced: it accepts no new "
+                "connections until it is restarted\n",
+            )  # fmt: skip
+        if info is not None:
+            return info
+        wait = self.limiter.blocked(address)
+        self.limiter.failed(address)
+        if wait <= 0:
+            return _UNAUTHORIZED
+        await asyncio.sleep(self.penalty)
+        return Rejection(
+            429, "too many failed authentication attempts; try again later\n",
+            {"Retry-After": str(int(wait) + 1)},
+        )  # fmt: skip
+
+
+_UNAUTHORIZED = Rejection(
+    401, "a valid token is required: Authorization: Bearer <token>\n",
+    {"WWW-Authenticate": 'Bearer realm="tmuxorch"'},
+)  # fmt: skip
+
+
+def _wants_websocket(headers: Headers) -> bool:
+    upgrades = ",".join(headers.get_all("Upgrade")).lower()
+    return "websocket" in (part.strip() for part in upgrades.split(","))
 
 
 def _bearer(headers: Headers) -> str | None:

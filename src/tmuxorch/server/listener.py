@@ -190,12 +190,12 @@ class TmuxorchServer:
 
     # -- handshake ------------------------------------------------------------------------------
 
-    def _process_request(
+    async def _process_request(
         self, connection: ServerConnection, request: HttpRequest
     ) -> HttpResponse | None:
         peer = address(connection)
         try:
-            verdict = self.gatekeeper.admit(request.headers, peer)
+            verdict = await self.gatekeeper.admit(request.headers, peer)
         except TmuxorchError as exc:  # the database is locked or unreadable: not the client's fault
             log.error("cannot check the token of %s: %s", peer, exc)
             return _reject(connection, http.HTTPStatus.SERVICE_UNAVAILABLE, "try again later\n", {})

@@ -16,8 +16,15 @@ working, and are found the old way: by their digest, through a unique index. No 
 made after that lookup (the index already matched the whole digest); its timing can only tell
 how much of the *digest of the attacker's own guess* matches a stored one, which steers no guess
 towards a real token. `tmuxorch token list` marks them `legacy`: revoke and re-create them to get
-the id-based check. The per-address rate limit of failed handshakes (see server.auth) bounds
-online guessing of either kind.
+the id-based check. The per-address throttle of failed guesses (see server.auth) bounds online
+guessing of either kind.
+
+A check is a read (never blocked by another process's write lock, in WAL mode) and makes sure the
+database is still the file the server opened (store.ensure_same_file). Recording `last_used` is
+best effort: it waits at most LAST_USED_WAIT for the write lock, so a locked database delays a
+handshake by that much, never refuses a valid token. `still_valid`, asked on the event loop for
+every request of an open connection, answers from what the last check found and refreshes that
+on a store thread: a revocation by another process is seen within two rechecks.
 
 Tokens are never logged, never put in URLs, and never printed except by `token create`.
 """
@@ -29,6 +36,7 @@ import hmac
 import re
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from typing import Literal
@@ -36,7 +44,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from tmuxorch.core.errors import BadInputError
-from tmuxorch.core.store.store import Store
+from tmuxorch.core.store.store import Store, StoreError, StoreGoneError
 from tmuxorch.protocol.scopes import SCOPES, Scope
 
 TOKEN_PREFIX = "tmo_"
@@ -46,6 +54,8 @@ MAX_EXPIRY = 10 * 365 * 86400.0
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
 _DURATION = re.compile(r"([0-9]{1,6})([smhdw])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+LAST_USED_WAIT = 0.05
+"""Seconds a token check waits for the write lock to record `last_used` before skipping it."""
 
 TokenStatus = Literal["active", "expired", "revoked"]
 
@@ -118,6 +128,19 @@ class TokenStore:
     def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
         self._store = store
         self._clock = clock
+        self._valid: dict[int, bool] = {}
+        """What the latest check of each token id accepted here found (see still_valid)."""
+        self._refreshing: set[int] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def store(self) -> Store:
+        """The database the tokens live in."""
+        return self._store
+
+    async def check(self, presented: str) -> TokenInfo | None:
+        """`verify` on a store thread: the event loop never waits for the database."""
+        return await self._store.run(self.verify, presented)
 
     def create(
         self, name: str, scope: Scope = "read", expires_in: float | None = None
@@ -167,13 +190,18 @@ class TokenStore:
             "SELECT * FROM tokens WHERE name = ? AND revoked = ? ORDER BY id DESC LIMIT 1",
             (name, now),
         )
-        return _info(rows[0])
+        info = _info(rows[0])
+        with self._lock:
+            self._valid[info.id] = False
+        return info
 
     def verify(self, presented: str) -> TokenInfo | None:
         """The record of a presented token if it is known, not revoked and not expired; else
-        None. Marks the token as used."""
+        None. Marks the token as used (best effort, see the module's docstring). Raises
+        StoreGoneError when the database was deleted or replaced since the store opened it."""
         if not presented.startswith(TOKEN_PREFIX) or len(presented) > MAX_TOKEN_LENGTH:
             return None
+        self._store.ensure_same_file()
         digest = hash_token(presented)
         public_id, dot, _secret = presented.removeprefix(TOKEN_PREFIX).partition(".")
         if dot:
@@ -188,16 +216,44 @@ class TokenStore:
                 return None
         info = _info(rows[0])
         now = self._clock()
-        if info.status(now) != "active":
+        active = info.status(now) == "active"
+        with self._lock:
+            self._valid[info.id] = active
+        if not active:
             return None
-        with self._store.transaction() as conn:
-            conn.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (now, info.id))
+        try:
+            with self._store.transaction(busy_timeout=LAST_USED_WAIT) as conn:
+                conn.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (now, info.id))
+        except StoreGoneError:
+            raise
+        except StoreError:  # locked by another process: the token is no less valid
+            return info
         return info.model_copy(update={"last_used": now})
 
     def still_valid(self, token_id: int) -> bool:
-        """Whether a token accepted earlier is still active (not revoked or expired since)."""
-        rows = self._store.query("SELECT * FROM tokens WHERE id = ?", (token_id,))
-        return bool(rows) and _info(rows[0]).status(self._clock()) == "active"
+        """Whether a token accepted earlier is still active (not revoked or expired since), as
+        the latest look found; never waits for the database (see the module's docstring)."""
+        with self._lock:
+            valid = self._valid.get(token_id, False)
+            if token_id in self._refreshing:
+                return valid
+            self._refreshing.add(token_id)
+        self._store.submit(self._refresh, token_id)
+        return valid
+
+    def _refresh(self, token_id: int) -> None:
+        try:
+            self._store.ensure_same_file()
+            rows = self._store.query("SELECT * FROM tokens WHERE id = ?", (token_id,))
+            valid: bool | None = bool(rows) and _info(rows[0]).status(self._clock()) == "active"
+        except StoreGoneError:  # its revocation could no longer reach us: it ends here
+            valid = False
+        except StoreError:  # a database hiccup must not drop every client
+            valid = None
+        with self._lock:
+            self._refreshing.discard(token_id)
+            if valid is not None:
+                self._valid[token_id] = valid
 
 
 def _info(row: sqlite3.Row) -> TokenInfo:

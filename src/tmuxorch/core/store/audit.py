@@ -8,6 +8,9 @@ the target ids and the per-target receipts.
 Only the first TEXT_PREVIEW_CHARS characters of a text are kept (enough to recognise it, and a
 pasted file or secret is not copied wholesale into the database), together with the SHA-256 and
 length of the full text so that a given text can still be proven to be the one sent.
+
+A write into a database deleted or replaced since it was opened raises StoreGoneError (the store
+checks before each write): an audit row nobody could ever read is a lost audit row.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from typing import Any, Concatenate, ParamSpec
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
@@ -30,6 +33,7 @@ TEXT_PREVIEW_CHARS = 500
 
 _RECEIPTS = TypeAdapter(list[dict[str, Any]])
 _TARGETS = TypeAdapter(list[str])
+P = ParamSpec("P")
 
 
 class AuditEntry(BaseModel):
@@ -62,6 +66,17 @@ def local_actor() -> str:
 def _storable(text: str) -> str:
     """Text SQLite can store: lone surrogates (from undecodable input) become escapes."""
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _on_store_thread(
+    method: Callable[Concatenate[AuditLog, P], AuditEntry],
+) -> Callable[Concatenate[AuditLog, P], Coroutine[Any, Any, AuditEntry]]:
+    """An awaitable `method` run by a store thread, with the very same parameters (typed)."""
+
+    async def run(log: AuditLog, /, *args: P.args, **kwargs: P.kwargs) -> AuditEntry:
+        return await log._store.run_write(method, log, *args, **kwargs)
+
+    return run
 
 
 class AuditLog:
@@ -111,6 +126,10 @@ class AuditLog:
             text_sha256=digest,
             text_length=length,
         )
+
+    arecord = _on_store_thread(record)
+    """`record` on a store thread, for callers on an event loop that serves others: a locked
+    database then delays this write, not every client."""
 
     def entries(
         self, limit: int | None = 50, op: str | None = None, since: float | None = None

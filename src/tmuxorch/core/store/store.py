@@ -9,24 +9,34 @@ The schema is versioned with `PRAGMA user_version`: MIGRATIONS[n] upgrades a dat
 version n to n + 1. Migrations are only ever appended, never edited, so any older database can be
 brought forward; a database from a newer tmuxorch is refused rather than misread.
 
-Concurrency: a Store holds ONE connection opened with `check_same_thread=False` and guards it with
-a lock. tmuxorch is one asyncio program, so almost every call comes from the event loop thread,
-but some callers offload work with `asyncio.to_thread`; the lock makes that safe. One long-lived
-connection (rather than one per call) keeps the per-connection pragmas set once and makes each
-audit write a single short transaction, which is cheap enough to run on the event loop.
+Concurrency: each thread gets its own connection (SQLite connections are per thread), so a
+thread that waits for another process's write lock holds up nobody else: readers are never
+blocked by a writer in WAL mode. `tmuxorch serve` keeps every store call off its event loop
+(`run`, `run_write`: two small pools of store threads, so that audit writes waiting out a lock
+never hold up a token check), so a database locked by another process delays a token check or an
+audit write, never a ping or another client's request.
+
+Identity: the (device, inode) of the file is remembered when it is first opened. A database
+deleted or replaced while a long-running program uses it (the connections still point to the old
+inode) is noticed by `ensure_same_file`, which every write runs first and the token check calls:
+the store then refuses to be used (StoreGoneError), logged loudly once, rather than reading
+tokens from, or writing audit rows to, a file nobody can see any more.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
+import logging
 import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from tmuxorch.core.errors import TmuxorchError
 from tmuxorch.core.store import paths
@@ -36,6 +46,12 @@ DIR_MODE = 0o700
 
 # How long a writer waits for another process's write transaction before giving up (seconds).
 BUSY_TIMEOUT = 5.0
+STORE_THREADS = 4
+"""Threads of each lane (`run`, `run_write`): a few calls may wait out a lock, others go on."""
+
+log = logging.getLogger("tmuxorch.store")
+T = TypeVar("T")
+P = ParamSpec("P")
 
 # Append only. Each entry is a SQL script taking the schema from version (index) to index + 1.
 MIGRATIONS: list[str] = [
@@ -87,6 +103,10 @@ class StoreError(TmuxorchError):
     exit_code = 1
 
 
+class StoreGoneError(StoreError):
+    """The database file was deleted or replaced since this Store opened it."""
+
+
 def split_statements(script: str) -> list[str]:
     """Split a SQL script into complete statements, using SQLite's own notion of "complete".
 
@@ -108,18 +128,23 @@ def split_statements(script: str) -> list[str]:
 
 
 class Store:
-    """A connection to tmuxorch's database, created and migrated on first use.
+    """A connection (one per thread) to tmuxorch's database, created and migrated on first use.
 
     `connect()` opens eagerly (so a bad file is reported at startup); otherwise the first query
-    connects. Use as a context manager to close it deterministically.
+    connects. Use as a context manager to close it deterministically. With `create=False` a
+    missing file is an error instead of a new empty database.
     """
 
-    def __init__(self, path: Path | str | None = None) -> None:
+    def __init__(self, path: Path | str | None = None, *, create: bool = True) -> None:
         self._default_location = path is None
         self._path = Path(path) if path is not None else paths.database_path()
-        self._conn: sqlite3.Connection | None = None
-        # Re-entrant: a query inside a transaction() body on the same thread must not deadlock.
-        self._lock = threading.RLock()
+        self._create = create
+        self._local = threading.local()
+        self._lock = threading.Lock()  # guards the registry below, never a query
+        self._conns: list[sqlite3.Connection] = []
+        self._identity: tuple[int, int] | None = None
+        self._gone_logged = False
+        self._pools: dict[str, concurrent.futures.ThreadPoolExecutor] = {}
 
     @property
     def path(self) -> Path:
@@ -128,22 +153,30 @@ class Store:
 
     @property
     def connected(self) -> bool:
-        """Whether the connection is open."""
-        return self._conn is not None
+        """Whether this thread's connection is open."""
+        return getattr(self._local, "conn", None) is not None
 
     def connect(self) -> Store:
-        """Open (creating and migrating if needed) the database; a no-op when already open."""
-        with self._lock:
-            if self._conn is None:
-                self._conn = self._open()
+        """Open (creating and migrating if needed) this thread's connection; a no-op when open."""
+        if getattr(self._local, "conn", None) is None:
+            conn = self._open()
+            with self._lock:
+                self._conns.append(conn)
+            self._local.conn = conn
         return self
 
     def close(self) -> None:
-        """Close the connection; the Store may be connected again later."""
+        """Close every thread's connection and the store threads, after the calls they are
+        running (at most BUSY_TIMEOUT each); the Store may be used again."""
         with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            conns, self._conns = self._conns, []
+            pools, self._pools = self._pools, {}
+        for pool in pools.values():  # a connection is never closed while its thread uses it
+            pool.shutdown(wait=True, cancel_futures=True)
+        for conn in conns:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+        self._local = threading.local()
 
     def __enter__(self) -> Store:
         return self.connect()
@@ -162,43 +195,91 @@ class Store:
         rows = self.query("PRAGMA user_version")
         return int(rows[0][0])
 
+    def ensure_same_file(self) -> None:
+        """Raise StoreGoneError if the file opened first was deleted or replaced since."""
+        if self._identity is None:
+            return
+        try:
+            st = os.stat(self._path)
+            same = (st.st_dev, st.st_ino) == self._identity
+        except OSError:
+            same = False
+        if same:
+            return
+        message = (
+            f"{self._path}: the database was deleted or replaced while in use; "
+            "restart tmuxorch to use the new one"
+        )
+        if not self._gone_logged:
+            self._gone_logged = True
+            log.error("%s (refusing to read tokens from or audit into the old one)", message)
+        raise StoreGoneError(message)
+
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`fn(...)` on a store thread: the event loop never waits for the database. For reads
+        and writes that wait briefly (a token check)."""
+        return await asyncio.wrap_future(self.submit(fn, *args, **kwargs))
+
+    async def run_write(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`fn(...)` on a thread of its own lane, for writes that may wait out another
+        process's lock (BUSY_TIMEOUT): however many wait, `run`'s threads stay free."""
+        return await asyncio.wrap_future(self._pool("write").submit(fn, *args, **kwargs))
+
+    def submit(
+        self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> concurrent.futures.Future[T]:
+        """`run` from any thread."""
+        return self._pool("read").submit(fn, *args, **kwargs)
+
+    def _pool(self, lane: str) -> concurrent.futures.ThreadPoolExecutor:
+        with self._lock:
+            pool = self._pools.get(lane)
+            if pool is None:
+                pool = self._pools[lane] = concurrent.futures.ThreadPoolExecutor(
+                    STORE_THREADS, thread_name_prefix=f"tmuxorch-store-{lane}"
+                )
+            return pool
+
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, busy_timeout: float = BUSY_TIMEOUT) -> Iterator[sqlite3.Connection]:
         """Run the body as one write transaction: committed on success, rolled back on error.
 
         `BEGIN IMMEDIATE` takes the write lock up front, so two processes writing at once wait
-        for each other (up to BUSY_TIMEOUT) instead of failing halfway with SQLITE_BUSY.
+        for each other (up to `busy_timeout`) instead of failing halfway with SQLITE_BUSY.
         """
-        self.connect()
-        with self._lock:
-            conn = self._require()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                yield conn
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._rollback(conn)
-                raise StoreError(f"{self._path}: database error: {exc}") from exc
-            except BaseException:
-                self._rollback(conn)
-                raise
+        self.ensure_same_file()
+        conn = self._require()
+        try:
+            if busy_timeout != BUSY_TIMEOUT:
+                conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000):d}")
+            conn.execute("BEGIN IMMEDIATE")
+            yield conn
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback(conn)
+            raise StoreError(f"{self._path}: database error: {exc}") from exc
+        except BaseException:
+            self._rollback(conn)
+            raise
+        finally:
+            if busy_timeout != BUSY_TIMEOUT:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000):d}")
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Run one read statement and return all its rows (columns addressable by name)."""
-        self.connect()
-        with self._lock:
-            conn = self._require()
-            try:
-                return conn.execute(sql, params).fetchall()
-            except sqlite3.Error as exc:
-                raise StoreError(f"{self._path}: database error: {exc}") from exc
+        conn = self._require()
+        try:
+            return conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self._path}: database error: {exc}") from exc
 
     # -- internals -------------------------------------------------------------------------------
 
     def _require(self) -> sqlite3.Connection:
-        if self._conn is None:  # closed by another thread between connect() and the lock
-            raise StoreError(f"{self._path}: database is closed")
-        return self._conn
+        self.connect()
+        conn: sqlite3.Connection = self._local.conn
+        return conn
 
     @staticmethod
     def _rollback(conn: sqlite3.Connection) -> None:
@@ -207,12 +288,21 @@ class Store:
                 conn.execute("ROLLBACK")
 
     def _open(self) -> sqlite3.Connection:
-        try:
-            self._create_private_file()
-        except OSError as exc:
-            raise StoreError(
-                f"{self._path}: cannot create database: {exc.strerror or exc}"
-            ) from exc
+        identity = self._identity
+        if identity is not None:
+            # Never open (and close) the file ourselves once SQLite has it open: closing any
+            # descriptor of a file drops every POSIX lock this process holds on it, so another
+            # process would take itself for the last user and delete the WAL under us.
+            self.ensure_same_file()
+        elif not self._create and not self._path.exists():
+            raise StoreError(f"{self._path}: no database there (nothing was created)")
+        else:
+            try:
+                identity = self._create_private_file()
+            except OSError as exc:
+                raise StoreError(
+                    f"{self._path}: cannot create database: {exc.strerror or exc}"
+                ) from exc
         conn: sqlite3.Connection | None = None
         try:
             # isolation_level=None: no implicit transactions; transaction() issues BEGIN itself.
@@ -226,7 +316,9 @@ class Store:
                 raise StoreError(f"{self._path}: cannot enable WAL mode (got {mode!r})")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            self._migrate(conn)
+            if self._identity is None:  # the first connection migrates; the others need not
+                self._migrate(conn)
+                self._identity = identity
         except sqlite3.DatabaseError as exc:
             if conn is not None:
                 conn.close()
@@ -240,8 +332,8 @@ class Store:
             raise
         return conn
 
-    def _create_private_file(self) -> None:
-        """Make sure the file exists with mode 0600 before SQLite opens it.
+    def _create_private_file(self) -> tuple[int, int]:
+        """Make sure the file exists with mode 0600 before SQLite opens it; its (dev, inode).
 
         SQLite would create it with the umask's mode (often world-readable); its -wal and -shm
         files copy the main file's mode, so fixing the main file covers them too. The mode is
@@ -260,6 +352,7 @@ class Store:
                 raise StoreError(f"{self._path}: not a regular file")
             if st.st_mode & 0o077:
                 os.fchmod(fd, FILE_MODE)
+            return st.st_dev, st.st_ino
         finally:
             os.close(fd)
 
