@@ -125,19 +125,19 @@ class LocalBackend:
             self.engine, await self._targets(targets), targets, text, enter=enter, force=force,
             enter_delay=self.settings.enter_delay, submit_timeout=self.settings.submit_timeout,
         )  # fmt: skip
-        self._record("send", targets, receipts, text)
+        await self._record("send", targets, receipts, text)
         return receipts
 
     async def keys(self, targets: Sequence[str], keys: Sequence[str]) -> list[Receipt]:
         receipts = await operations.send_keys(
             self.engine, await self.engine.snapshot(), targets, keys
         )
-        self._record("keys", targets, receipts, " ".join(keys))
+        await self._record("keys", targets, receipts, " ".join(keys))
         return receipts
 
     async def interrupt(self, targets: Sequence[str]) -> list[Receipt]:
         receipts = await operations.interrupt(self.engine, await self._targets(targets), targets)
-        self._record("interrupt", targets, receipts)
+        await self._record("interrupt", targets, receipts)
         return receipts
 
     async def capture(self, target: str, lines: int = 50, *, colours: bool = False) -> str:
@@ -154,29 +154,29 @@ class LocalBackend:
             )  # fmt: skip
         except SpawnFailedError as exc:  # it ran, if only for a moment: that is audited too
             failed = Receipt(target=exc.pane_id, status="failed", detail=str(exc))
-            self._record("spawn", [exc.pane_id], [failed], argv)
+            await self._record("spawn", [exc.pane_id], [failed], argv)
             raise
-        self._record("spawn", [spawned.pane_id], [], argv)
+        await self._record("spawn", [spawned.pane_id], [], argv)
         return spawned
 
     async def kill(self, target: str) -> None:
         await operations.kill(self.engine, target)
-        self._record("kill", [target], [])
+        await self._record("kill", [target], [])
 
     async def rename(self, target: str, name: str) -> None:
         await operations.rename(self.engine, target, name)
-        self._record("rename", [target], [], name)
+        await self._record("rename", [target], [], name)
 
     async def close(self) -> None:
         await self.engine.close()
 
-    def _record(
+    async def _record(
         self, op: str, targets: Sequence[str], receipts: Sequence[Receipt], text: str | None = None
     ) -> None:
         if self.audit is None:
             return
         try:
-            self.audit.record(
+            await self.audit.arecord(
                 self.actor, op, list(targets), [r.model_dump() for r in receipts], text
             )
         except (TmuxorchError, sqlite3.Error, OSError) as exc:
