@@ -20,6 +20,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from tmuxorch.core.store.audit import AuditLog
 from tmuxorch.core.store.store import Store
 from tmuxorch.server.tokens import TokenStore
 
@@ -103,6 +104,20 @@ async def test_a_write_lock_elsewhere_delays_no_ping_and_refuses_no_token(srv: S
         # (and deleted the WAL under the server's connections)
         codes = await asyncio.gather(*(status_of(srv.url, srv.read) for _ in range(16)))
         assert set(codes) == {101}
+
+
+async def test_an_audit_write_waiting_for_a_lock_delays_no_other_client(srv: Served) -> None:
+    """A change's audit entry waits out another process's write lock on a store thread: the
+    change is answered once the lock goes, and meanwhile everyone else is served."""
+    async with srv.client(srv.read) as other, srv.client() as changer:
+        window = (await changer.ok("snapshot"))["sessions"][0]["windows"][0]["id"]
+        with locked(srv.store.path):
+            rename = asyncio.create_task(changer.request("rename", 20, target=window, name="w2"))
+            assert max([await ping_time(other) for _ in range(5)]) < 1.5
+        answer = await rename
+        assert "error" not in answer
+        assert answer["result"] == {}
+    assert [e.op for e in AuditLog(srv.store).entries(limit=1)] == ["rename"]
 
 
 async def test_a_token_check_that_cannot_finish_gets_503_and_others_are_served(
