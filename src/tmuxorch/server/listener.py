@@ -8,9 +8,13 @@ is a session.ClientSession.
 
 Limits (DESIGN.md safety rule 9): loopback bind by default and no non-loopback bind without TLS
 unless `insecure`; compression off; frames over `max_frame` bytes close the connection with 1009;
-at most `max_connections` authenticated connections (503 before the upgrade); failed
+at most `max_pending` connections in their handshake (`max_pending_per_address` from one
+address; connection.py, doorman.py); at most `max_connections` authenticated connections and
+`max_connections_per_token` per token (503 before the upgrade); failed
 authentications limited per address (429); `handshake_timeout` for the whole opening handshake;
-keepalive pings; a client that lets more than `outbox_limit` bytes queue up is evicted (1008).
+keepalive pings; a client that lets more than `outbox_limit` bytes queue up is evicted (1008), and
+one that leaves more than `unanswered_limit` bytes of websockets' own replies (pongs) unread is
+cut; captures take turns across clients (turns.py).
 Closing the server closes every connection with 1001 (going away).
 """
 
@@ -35,21 +39,18 @@ from tmuxorch.core.backend import Backend
 from tmuxorch.core.errors import TmuxorchError
 from tmuxorch.protocol.redaction import websockets_logger
 from tmuxorch.server.auth import FailureLimiter, Gatekeeper, Rejection
+from tmuxorch.server.connection import GuardedConnection, guarded
+from tmuxorch.server.doorman import Doorman
 from tmuxorch.server.hub import Hub
 from tmuxorch.server.options import ListenError, ServerOptions
 from tmuxorch.server.session import REQUEST_GRACE, ClientSession, address, wire
 from tmuxorch.server.tokens import TokenInfo, TokenStore
+from tmuxorch.server.turns import Turns
 
 log = logging.getLogger("tmuxorch.server")
 
 HUB_ACTOR = "tmuxorch serve"
 """The actor of the backend whose events feed the hub (it changes nothing)."""
-
-
-class _Connection(ServerConnection):
-    """A websockets connection that remembers the token it was admitted with."""
-
-    token: TokenInfo | None = None
 
 
 class TmuxorchServer:
@@ -83,7 +84,11 @@ class TmuxorchServer:
         self.evictions = 0
         self.eviction_delays: collections.deque[float] = collections.deque(maxlen=100)
         """Seconds from an outbox overflowing to its connection being closed, latest last."""
-        self._admitted: set[ServerConnection] = set()
+        self._admitted: dict[ServerConnection, int] = {}
+        """Authenticated connections and their token's id."""
+        self.doorman = Doorman(self.options.max_pending, self.options.max_pending_per_address)
+        self.turns = Turns(self.options.capture_workers)
+        self._connection = guarded(self.doorman, self.options.unanswered_limit)
         self._server: Server | None = None
         self._recheck: asyncio.Task[None] | None = None
 
@@ -116,7 +121,7 @@ class TmuxorchServer:
                 max_size=opts.max_frame,
                 max_queue=4,  # received frames buffered while `max_inflight` requests are served
                 logger=websockets_logger("tmuxorch.server.websockets"),
-                create_connection=_Connection,
+                create_connection=self._connection,
             )
         except OSError as exc:
             await self.hub.stop()
@@ -202,25 +207,34 @@ class TmuxorchServer:
             elif verdict.status != 429:
                 log.warning("refused %s: %s", peer, verdict.message.strip())
             return _reject(connection, verdict.status, verdict.message, verdict.headers)
-        if len(self._admitted) >= self.options.max_connections:
-            log.warning("refused %s (token %s): connection limit reached", peer, verdict.name)
+        full = self._full(verdict)
+        if full is not None:
+            log.warning("refused %s (token %s): %s", peer, verdict.name, full)
             return _reject(
-                connection, http.HTTPStatus.SERVICE_UNAVAILABLE,
-                f"too many connections (at most {self.options.max_connections})\n",
+                connection, http.HTTPStatus.SERVICE_UNAVAILABLE, f"too many connections {full}\n",
                 {"Retry-After": "5"},
             )  # fmt: skip
-        if isinstance(connection, _Connection):
+        if isinstance(connection, GuardedConnection):
             connection.token = verdict
-        self._admitted.add(connection)
+        self._admitted[connection] = verdict.id
         # Freed when the connection is gone, whether or not the handshake then completes.
         closed = asyncio.ensure_future(connection.wait_closed())
-        closed.add_done_callback(lambda _: self._admitted.discard(connection))
+        closed.add_done_callback(lambda _: self._admitted.pop(connection, None))
+        return None
+
+    def _full(self, token: TokenInfo) -> str | None:
+        """Which connection limit another connection with `token` would pass, if any."""
+        if len(self._admitted) >= self.options.max_connections:
+            return f"(at most {self.options.max_connections})"
+        per_token = self.options.max_connections_per_token
+        if sum(1 for held in self._admitted.values() if held == token.id) >= per_token:
+            return f"with this token (at most {per_token})"
         return None
 
     # -- connections ----------------------------------------------------------------------------
 
     async def _handle(self, connection: ServerConnection) -> None:
-        token = connection.token if isinstance(connection, _Connection) else None
+        token = connection.token if isinstance(connection, GuardedConnection) else None
         if token is None:  # cannot happen: _process_request admitted it
             await connection.close(CloseCode.INTERNAL_ERROR, "not authenticated")
             return
