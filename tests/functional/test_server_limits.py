@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from tmuxorch.core.engine import Engine
@@ -19,7 +20,8 @@ from tmuxorch.core.local import LocalBackend
 from tmuxorch.server.options import ServerOptions
 
 from ..conftest import TmuxFixture, wait_for
-from ..serverkit import Served, served
+from ..serverkit import Served, bearer, served
+from .test_server_cli import serve_process
 
 
 def wmem_max() -> int:
@@ -220,3 +222,18 @@ async def test_captures_are_bounded_in_lines_and_bytes(
         assert len(text.encode()) <= 200
         assert result["lines"] == text.count("\n") + (not text.endswith("\n"))
         assert text.split("\n")[0].isdigit() or text.split("\n")[0] == ""
+
+
+async def test_serve_takes_the_per_token_cap_from_its_option(running_tmux: TmuxFixture) -> None:
+    token = running_tmux.cli("token", "create", "one").stdout.strip()
+    async with (
+        serve_process(running_tmux, "--max-connections-per-token", "1") as (_, url),
+        connect(url, additional_headers=bearer(token)),
+    ):
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(url, additional_headers=bearer(token)):
+                pass
+        assert refused.value.response.status_code == 503
+    bad = running_tmux.cli("serve", "--max-connections-per-token", "0")
+    assert bad.returncode == 2
+    assert "not a whole number from 1" in bad.stderr
