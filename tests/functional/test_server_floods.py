@@ -8,17 +8,15 @@ The flooders are blocking sockets in threads: the server runs on the test's even
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
-import os
 import socket
-import struct
 import threading
 import time
 from collections.abc import Iterator
 
 import pytest
+from bench.attackers import PING, upgrade
 from websockets.asyncio.client import connect
 
 from tmuxorch.core.engine import Engine
@@ -26,33 +24,6 @@ from tmuxorch.server.options import ServerOptions
 
 from ..conftest import TmuxFixture, wait_for
 from ..serverkit import bearer, served
-
-PING = b"\x89\xfd" + struct.pack("!I", 0x01020304) + bytes(125)
-"""A masked ping frame with the largest payload a ping may have (125 bytes)."""
-
-
-def upgraded(port: int, token: str, rcvbuf: int = 4096) -> socket.socket:
-    """A raw socket that has done the WebSocket opening handshake, with a small receive
-    buffer so the server's replies pile up on the server's side."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    sock.settimeout(10)
-    sock.connect(("127.0.0.1", port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall(
-        (
-            f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-            f"Authorization: Bearer {token}\r\n\r\n"
-        ).encode()
-    )
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = sock.recv(1)
-        assert chunk, head
-        head += chunk
-    assert head.startswith(b"HTTP/1.1 101"), head
-    return sock
 
 
 def flood(sock: socket.socket, stop: threading.Event, sent: list[int], budget: int) -> None:
@@ -71,7 +42,7 @@ async def test_a_client_that_sends_pings_and_never_reads_the_pongs_is_cut(
     engine: Engine, running_tmux: TmuxFixture
 ) -> None:
     async with served(engine, running_tmux.tmpdir, ServerOptions(port=0)) as s:
-        sock = await asyncio.to_thread(upgraded, s.server.port, s.read)
+        sock = await asyncio.to_thread(upgrade, s.server.port, s.read)
         stop, sent = threading.Event(), [0]
         flooder = threading.Thread(target=flood, args=(sock, stop, sent, 200 << 20))
         flooder.start()

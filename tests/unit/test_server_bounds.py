@@ -16,10 +16,13 @@ from tmuxorch.server.turns import Turns
 class Fake:
     def __init__(self, idle: bool = True) -> None:
         self.idle = idle
-        self.dropped = False
+        self.dropped = self.cut_off = False
 
     def drop(self) -> None:
         self.dropped = True
+
+    def cut(self) -> None:
+        self.cut_off = True
 
 
 def test_the_doorman_drops_the_oldest_idle_connection_of_a_full_address() -> None:
@@ -105,3 +108,17 @@ def test_a_capture_over_its_byte_limit_keeps_its_last_whole_lines() -> None:
     text = "".join(f"{n}\n" for n in range(100, 200))  # 4 bytes a line
     assert last_lines(text, 10) == ("198\n199\n", 2)
     assert last_lines("é" * 10 + "\nend", 5) == ("end", 1)
+
+
+def test_the_doorman_parks_at_most_its_budget() -> None:
+    doorman = Doorman(total=2, per_address=2, parked=2)
+    parked = [Fake(), Fake(), Fake()]
+    assert doorman.park(parked[0])
+    assert doorman.park(parked[1])
+    assert not doorman.park(parked[2])
+    doorman.unpark(parked[0])
+    assert doorman.park(parked[2])
+    pending = Fake()
+    doorman.enter(pending, "a")
+    doorman.close()
+    assert [c.cut_off for c in (pending, *parked)] == [True, False, True, True]

@@ -3,8 +3,8 @@
 Two things the library does on its own are bounded here, where they happen:
 
 - Accepting. Every accepted TCP connection enters the server's `Doorman` (pending handshakes,
-  capped in all and per address) before a byte is read; one it refuses gets a one-line 503 and
-  is closed, with no handshake task left waiting for it.
+  capped in all and per address) before a byte is read; one it refuses or drops gets a one-line
+  503 and is parked (no longer read) until the handshake timeout closes it.
 - Answering. websockets writes pongs (and close frames) itself, straight to the transport,
   outside the session's Outbox: a client that sends pings and never reads the pongs would grow
   the transport's buffer without bound. So once the transport has more than websockets'
@@ -61,14 +61,30 @@ class GuardedConnection(ServerConnection):
         super().connection_made(transport)
         if self.doorman is not None and not self.doorman.enter(self, self.peer):
             self._refused = True
-            self.transport.write(BUSY)  # a fresh socket takes it at once; then it is cut
+            self.drop()
 
     def drop(self) -> None:
+        """Answer 503 and stop reading it: parked until its handshake times out, or cut at
+        once when too many are parked."""
+        self.transport.write(BUSY)  # it has sent no request yet: its socket takes it at once
+        if self.doorman is not None and self.doorman.park(self):
+            self.transport.pause_reading()
+        else:
+            self.transport.abort()
+
+    def cut(self) -> None:
         self.transport.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if self.doorman is not None:
+            self.doorman.unpark(self)
 
     async def handshake(self, *args: Any, **kwargs: Any) -> None:
         try:
-            if not self._refused:
+            if self._refused:  # parked: wait for the handshake timeout (or the peer) to end it
+                await asyncio.shield(self.connection_lost_waiter)
+            else:
                 await super().handshake(*args, **kwargs)
         finally:
             if self.doorman is not None:

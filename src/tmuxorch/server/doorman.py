@@ -8,10 +8,14 @@ all, for the total) that has not yet sent its whole request is dropped to make r
 connection is what an attacker holds, and a real client sends its request at once, so it gets
 in even while an attacker keeps reconnecting from the same address (on a loopback bind every
 client, `ssh -L` tunnels included, is 127.0.0.1). When every pending connection is already
-being answered, the newcomer is refused instead.
+being answered, the newcomer is refused instead (a one-line 503). A dropped or refused
+connection is parked: left open, unread, until its handshake times out, as it would have been
+anyway, so that a flood that reconnects each time it is closed does not churn (up to a budget
+of descriptors; past it they are closed at once).
 
-Refusals are logged once per `log_interval` seconds with a count, never one line (or a
-traceback) per connection. This module knows no sockets: a connection is anything with a
+Refusals, and failures to accept at all (out of file descriptors, which asyncio would log
+with a traceback each time), are logged once per `log_interval` seconds with a count, never one
+line (or a traceback) per connection. This module knows no sockets: a connection is anything with a
 `drop()` and an `idle` flag, so it is tested without a network.
 """
 
@@ -35,7 +39,11 @@ class Pending(Protocol):
         ...
 
     def drop(self) -> None:
-        """Cut it (no answer): it was holding a slot without sending its request."""
+        """Send it away (503, parked or cut): it held a slot without sending its request."""
+        ...
+
+    def cut(self) -> None:
+        """Close it now."""
         ...
 
 
@@ -46,11 +54,16 @@ class Doorman:
         self,
         total: int,
         per_address: int,
+        parked: int = 0,
         log_interval: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.total = total
         self.per_address = per_address
+        self.max_parked = parked
+        self.parked: set[Pending] = set()
+        """Connections dropped or refused but left open, unread, until their handshake times
+        out (see `park`)."""
         self.log_interval = log_interval
         self._clock = clock
         self._pending: dict[Pending, str] = {}
@@ -84,6 +97,24 @@ class Doorman:
         if self._by_address[address] <= 0:
             del self._by_address[address]
 
+    def park(self, connection: Pending) -> bool:
+        """Whether a dropped or refused connection may be left open (unread) until its
+        handshake times out, rather than closed now: an attacker whose connection is closed
+        reconnects at once, and that churn costs far more than an idle socket. At most
+        `max_parked` (each holds a descriptor); past that they are closed."""
+        if len(self.parked) >= self.max_parked:
+            return False
+        self.parked.add(connection)
+        return True
+
+    def unpark(self, connection: Pending) -> None:
+        self.parked.discard(connection)
+
+    def close(self) -> None:
+        """Cut every pending and parked connection: the server is stopping."""
+        for connection in [*self._pending, *self.parked]:
+            connection.cut()
+
     def _make_room(self, address: str | None) -> bool:
         """Drop the oldest idle pending connection (of `address`, or of any): False if none."""
         for connection, where in self._pending.items():
@@ -94,6 +125,11 @@ class Doorman:
                 connection.drop()
                 return True
         return False
+
+    def accept_failed(self, exc: OSError) -> None:
+        """The listening socket could not accept (out of descriptors): asyncio retries in a
+        second; say so once per interval, with no traceback."""
+        self._note("-", f"cannot accept connections: {exc.strerror or exc}")
 
     def _refuse(self, address: str, cap: str) -> bool:
         self.refused += 1

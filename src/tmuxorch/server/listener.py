@@ -25,10 +25,12 @@ import collections
 import contextlib
 import http
 import logging
+import resource
 import secrets
 import signal
 import socket
 from collections.abc import Callable
+from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.frames import CloseCode
@@ -49,6 +51,7 @@ from tmuxorch.server.turns import Turns
 
 log = logging.getLogger("tmuxorch.server")
 
+LoopHandler = Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object]
 HUB_ACTOR = "tmuxorch serve"
 """The actor of the backend whose events feed the hub (it changes nothing)."""
 
@@ -86,11 +89,16 @@ class TmuxorchServer:
         """Seconds from an outbox overflowing to its connection being closed, latest last."""
         self._admitted: dict[ServerConnection, int] = {}
         """Authenticated connections and their token's id."""
-        self.doorman = Doorman(self.options.max_pending, self.options.max_pending_per_address)
+        self.doorman = Doorman(
+            self.options.max_pending, self.options.max_pending_per_address, _descriptors() // 2
+        )
         self.turns = Turns(self.options.capture_workers)
         self._connection = guarded(self.doorman, self.options.unanswered_limit)
         self._server: Server | None = None
         self._recheck: asyncio.Task[None] | None = None
+        self._loop_handler: LoopHandler | None = None
+        """The event loop's exception handler before start() (None: asyncio's default)."""
+        self._handling = False
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -122,6 +130,7 @@ class TmuxorchServer:
                 max_queue=4,  # received frames buffered while `max_inflight` requests are served
                 logger=websockets_logger("tmuxorch.server.websockets"),
                 create_connection=self._connection,
+                backlog=opts.listen_backlog or _backlog(),
             )
         except OSError as exc:
             await self.hub.stop()
@@ -131,6 +140,10 @@ class TmuxorchServer:
         except BaseException:
             await self.hub.stop()
             raise
+        loop = asyncio.get_running_loop()
+        self._loop_handler = loop.get_exception_handler()
+        loop.set_exception_handler(self._loop_error)
+        self._handling = True
         self._recheck = asyncio.create_task(self._recheck_tokens(), name="tmuxorch-token-recheck")
         log.debug("listening on %s", self.url)
 
@@ -163,6 +176,7 @@ class TmuxorchServer:
         if self._server is not None:
             server, self._server = self._server, None
             server.close(code=code, reason=reason)
+            self.doorman.close()  # handshakes not done (and parked ones) would hold it up
             try:
                 async with asyncio.timeout(self.options.close_timeout + 1.0):
                     await server.wait_closed()
@@ -175,6 +189,20 @@ class TmuxorchServer:
                 except TimeoutError:
                     log.error("some connections did not close; stopping anyway")
         await self.hub.stop()
+        if self._handling:
+            asyncio.get_running_loop().set_exception_handler(self._loop_handler)
+            self._handling = False
+
+    def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """asyncio's report of a failed accept() (out of descriptors) goes to the doorman's
+        rate-limited log; anything else to the handler there was before."""
+        exc = context.get("exception")
+        if isinstance(exc, OSError) and str(context.get("message", "")).startswith("socket.accept"):
+            self.doorman.accept_failed(exc)
+        elif self._loop_handler is not None:
+            self._loop_handler(loop, context)
+        else:
+            loop.default_exception_handler(context)
 
     async def serve_forever(self, stop: asyncio.Event) -> None:
         """Run until `stop` is set, then close."""
@@ -263,6 +291,17 @@ class TmuxorchServer:
             await asyncio.sleep(self.options.token_recheck)
             for session in list(self.sessions):
                 session.check_token()
+
+
+def _descriptors() -> int:
+    """This process's file descriptor limit."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return soft
+
+
+def _backlog() -> int:
+    """A quarter of the file descriptor limit, at most 1024."""
+    return max(16, min(1024, _descriptors() // 4))
 
 
 def _reject(

@@ -31,6 +31,11 @@ class ServerOptions:
     max_connections: int = 64
     max_connections_per_token: int = 16
     """Authenticated connections one token may hold: one read token cannot take every slot."""
+    listen_backlog: int | None = None
+    """Connections the kernel queues before they are accepted (None: a quarter of the file
+    descriptor limit, at most 1024). Under a flood a short queue overflows and a real client's
+    dropped SYN is retried only after a second; but asyncio accepts up to this many at once,
+    each a descriptor until it is closed, so it must stay well under the limit."""
     max_pending: int = 128
     max_pending_per_address: int = 16
     """Connections in their opening handshake (before any token is checked), in all and from
