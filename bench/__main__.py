@@ -11,7 +11,7 @@ import signal
 import sys
 from types import FrameType, ModuleType
 
-from bench import broadcast, chaos, events, fanout, snapshot, states, tui
+from bench import attack, broadcast, chaos, events, fanout, snapshot, states, tui
 
 BENCHMARKS: dict[str, ModuleType] = {
     "snapshot": snapshot,
@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "tui": tui,
     "fanout": fanout,
     "chaos": chaos,
+    "attack": attack,
 }
 DEFAULT = "snapshot"
 

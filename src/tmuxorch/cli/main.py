@@ -108,6 +108,13 @@ def port_number(text: str) -> int:
     return int(text)
 
 
+def positive(text: str) -> int:
+    """A count for argparse: a whole number from 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number from 1")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tmuxorch",
@@ -224,6 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.add_argument(
         "--insecure", action="store_true", help="allow a non-loopback bind without TLS"
     )
+    serve_parser.add_argument(
+        "--max-connections-per-token", type=positive, metavar="N",
+        help="connections one token may hold at once (default 16, of 64 in all)",
+    )  # fmt: skip
 
     token = add("token", serve.cmd_token, "create, list or revoke tokens for tmuxorch serve")
     token_sub = token.add_subparsers(

@@ -28,7 +28,11 @@ async def cmd_serve(args: argparse.Namespace, _backend: Backend | None) -> int:
     from tmuxorch.server.options import ServerOptions, tls_context
     from tmuxorch.server.tokens import TokenStore
 
+    limits = {}
+    if args.max_connections_per_token is not None:
+        limits["max_connections_per_token"] = args.max_connections_per_token
     options = ServerOptions(
+        **limits,
         host=args.host, port=args.port, ssl=tls_context(args.tls_cert, args.tls_key),
         allowed_origins=tuple(args.allow_origin or ()), insecure=args.insecure,
     )  # fmt: skip

@@ -8,9 +8,13 @@ is a session.ClientSession.
 
 Limits (DESIGN.md safety rule 9): loopback bind by default and no non-loopback bind without TLS
 unless `insecure`; compression off; frames over `max_frame` bytes close the connection with 1009;
-at most `max_connections` authenticated connections (503 before the upgrade); failed
+at most `max_pending` connections in their handshake (`max_pending_per_address` from one
+address; connection.py, doorman.py); at most `max_connections` authenticated connections and
+`max_connections_per_token` per token (503 before the upgrade); failed
 authentications limited per address (429); `handshake_timeout` for the whole opening handshake;
-keepalive pings; a client that lets more than `outbox_limit` bytes queue up is evicted (1008).
+keepalive pings; a client that lets more than `outbox_limit` bytes queue up is evicted (1008), and
+one that leaves more than `unanswered_limit` bytes of websockets' own replies (pongs) unread is
+cut; captures take turns across clients (turns.py).
 Closing the server closes every connection with 1001 (going away).
 """
 
@@ -21,10 +25,12 @@ import collections
 import contextlib
 import http
 import logging
+import resource
 import secrets
 import signal
 import socket
 from collections.abc import Callable
+from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.frames import CloseCode
@@ -35,22 +41,20 @@ from tmuxorch.core.backend import Backend
 from tmuxorch.core.errors import TmuxorchError
 from tmuxorch.protocol.redaction import websockets_logger
 from tmuxorch.server.auth import FailureLimiter, Gatekeeper, Rejection
+from tmuxorch.server.connection import GuardedConnection, guarded
+from tmuxorch.server.doorman import Doorman
 from tmuxorch.server.hub import Hub
 from tmuxorch.server.options import ListenError, ServerOptions
 from tmuxorch.server.replies import Replies
 from tmuxorch.server.session import REQUEST_GRACE, ClientSession, address, wire
 from tmuxorch.server.tokens import TokenInfo, TokenStore
+from tmuxorch.server.turns import Turns
 
 log = logging.getLogger("tmuxorch.server")
 
+LoopHandler = Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object]
 HUB_ACTOR = "tmuxorch serve"
 """The actor of the backend whose events feed the hub (it changes nothing)."""
-
-
-class _Connection(ServerConnection):
-    """A websockets connection that remembers the token it was admitted with."""
-
-    token: TokenInfo | None = None
 
 
 class TmuxorchServer:
@@ -86,9 +90,18 @@ class TmuxorchServer:
         self.evictions = 0
         self.eviction_delays: collections.deque[float] = collections.deque(maxlen=100)
         """Seconds from an outbox overflowing to its connection being closed, latest last."""
-        self._admitted: set[ServerConnection] = set()
+        self._admitted: dict[ServerConnection, int] = {}
+        """Authenticated connections and their token's id."""
+        self.doorman = Doorman(
+            self.options.max_pending, self.options.max_pending_per_address, _descriptors() // 2
+        )
+        self.turns = Turns(self.options.capture_workers)
+        self._connection = guarded(self.doorman, self.options.unanswered_limit)
         self._server: Server | None = None
         self._recheck: asyncio.Task[None] | None = None
+        self._loop_handler: LoopHandler | None = None
+        """The event loop's exception handler before start() (None: asyncio's default)."""
+        self._handling = False
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -119,7 +132,8 @@ class TmuxorchServer:
                 max_size=opts.max_frame,
                 max_queue=4,  # received frames buffered while `max_inflight` requests are served
                 logger=websockets_logger("tmuxorch.server.websockets"),
-                create_connection=_Connection,
+                create_connection=self._connection,
+                backlog=opts.listen_backlog or _backlog(),
             )
         except OSError as exc:
             await self.hub.stop()
@@ -129,6 +143,10 @@ class TmuxorchServer:
         except BaseException:
             await self.hub.stop()
             raise
+        loop = asyncio.get_running_loop()
+        self._loop_handler = loop.get_exception_handler()
+        loop.set_exception_handler(self._loop_error)
+        self._handling = True
         self._recheck = asyncio.create_task(self._recheck_tokens(), name="tmuxorch-token-recheck")
         log.debug("listening on %s", self.url)
 
@@ -161,6 +179,7 @@ class TmuxorchServer:
         if self._server is not None:
             server, self._server = self._server, None
             server.close(code=code, reason=reason)
+            self.doorman.close()  # handshakes not done (and parked ones) would hold it up
             try:
                 async with asyncio.timeout(self.options.close_timeout + 1.0):
                     await server.wait_closed()
@@ -173,6 +192,20 @@ class TmuxorchServer:
                 except TimeoutError:
                     log.error("some connections did not close; stopping anyway")
         await self.hub.stop()
+        if self._handling:
+            asyncio.get_running_loop().set_exception_handler(self._loop_handler)
+            self._handling = False
+
+    def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """asyncio's report of a failed accept() (out of descriptors) goes to the doorman's
+        rate-limited log; anything else to the handler there was before."""
+        exc = context.get("exception")
+        if isinstance(exc, OSError) and str(context.get("message", "")).startswith("socket.accept"):
+            self.doorman.accept_failed(exc)
+        elif self._loop_handler is not None:
+            self._loop_handler(loop, context)
+        else:
+            loop.default_exception_handler(context)
 
     async def serve_forever(self, stop: asyncio.Event) -> None:
         """Run until `stop` is set, then close."""
@@ -205,25 +238,34 @@ class TmuxorchServer:
             elif verdict.status != 429:
                 log.warning("refused %s: %s", peer, verdict.message.strip())
             return _reject(connection, verdict.status, verdict.message, verdict.headers)
-        if len(self._admitted) >= self.options.max_connections:
-            log.warning("refused %s (token %s): connection limit reached", peer, verdict.name)
+        full = self._full(verdict)
+        if full is not None:
+            log.warning("refused %s (token %s): %s", peer, verdict.name, full)
             return _reject(
-                connection, http.HTTPStatus.SERVICE_UNAVAILABLE,
-                f"too many connections (at most {self.options.max_connections})\n",
+                connection, http.HTTPStatus.SERVICE_UNAVAILABLE, f"too many connections {full}\n",
                 {"Retry-After": "5"},
             )  # fmt: skip
-        if isinstance(connection, _Connection):
+        if isinstance(connection, GuardedConnection):
             connection.token = verdict
-        self._admitted.add(connection)
+        self._admitted[connection] = verdict.id
         # Freed when the connection is gone, whether or not the handshake then completes.
         closed = asyncio.ensure_future(connection.wait_closed())
-        closed.add_done_callback(lambda _: self._admitted.discard(connection))
+        closed.add_done_callback(lambda _: self._admitted.pop(connection, None))
+        return None
+
+    def _full(self, token: TokenInfo) -> str | None:
+        """Which connection limit another connection with `token` would pass, if any."""
+        if len(self._admitted) >= self.options.max_connections:
+            return f"(at most {self.options.max_connections})"
+        per_token = self.options.max_connections_per_token
+        if sum(1 for held in self._admitted.values() if held == token.id) >= per_token:
+            return f"with this token (at most {per_token})"
         return None
 
     # -- connections ----------------------------------------------------------------------------
 
     async def _handle(self, connection: ServerConnection) -> None:
-        token = connection.token if isinstance(connection, _Connection) else None
+        token = connection.token if isinstance(connection, GuardedConnection) else None
         if token is None:  # cannot happen: _process_request admitted it
             await connection.close(CloseCode.INTERNAL_ERROR, "not authenticated")
             return
@@ -252,6 +294,17 @@ class TmuxorchServer:
             await asyncio.sleep(self.options.token_recheck)
             for session in list(self.sessions):
                 session.check_token()
+
+
+def _descriptors() -> int:
+    """This process's file descriptor limit."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return soft
+
+
+def _backlog() -> int:
+    """A quarter of the file descriptor limit, at most 1024."""
+    return max(16, min(1024, _descriptors() // 4))
 
 
 def _reject(

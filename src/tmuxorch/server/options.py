@@ -29,6 +29,20 @@ class ServerOptions:
     allowed_origins: tuple[str, ...] = ()
     insecure: bool = False
     max_connections: int = 64
+    max_connections_per_token: int = 16
+    """Authenticated connections one token may hold: one read token cannot take every slot."""
+    listen_backlog: int | None = None
+    """Connections the kernel queues before they are accepted (None: a quarter of the file
+    descriptor limit, at most 1024). Under a flood a short queue overflows and a real client's
+    dropped SYN is retried only after a second; but asyncio accepts up to this many at once,
+    each a descriptor until it is closed, so it must stay well under the limit."""
+    max_pending: int = 128
+    max_pending_per_address: int = 16
+    """Connections in their opening handshake (before any token is checked), in all and from
+    one address (server/doorman.py)."""
+    unanswered_limit: int = 64 * 1024
+    """Bytes of pongs and other replies websockets writes itself that a client not reading may
+    leave waiting before it is cut (server/connection.py)."""
     max_frame: int = 256 * 1024
     outbox_limit: int = DEFAULT_OUTBOX_LIMIT
     history: int = DEFAULT_HISTORY
@@ -39,6 +53,13 @@ class ServerOptions:
     max_auth_failures: int = 10
     auth_window: float = 60.0
     max_inflight: int = 8
+    max_captures: int = 2
+    """Captures of one connection with tmux at once (its others wait, holding their slots)."""
+    capture_workers: int = 2
+    """Captures with tmux at once, server-wide, granted in turn across clients (turns.py)."""
+    max_capture_lines: int = 10_000
+    max_capture_bytes: int = 1 << 20
+    """A capture's text is cut to its last lines that fit (the result says so)."""
     token_recheck: float = 5.0
     send_buffer: int | None = 256 * 1024
     """SO_SNDBUF of each client socket: bounds what the kernel holds for a client that does not

@@ -94,6 +94,7 @@ class ClientSession:
         self.subscribed = False
         self._hub = server.hub
         self._slots = asyncio.Semaphore(server.options.max_inflight)
+        self._captures = asyncio.Semaphore(server.options.max_captures)
         self._tasks: set[asyncio.Task[None]] = set()
         self._subscribing = asyncio.Lock()
         self._closing: asyncio.Task[None] | None = None
@@ -253,9 +254,8 @@ class ClientSession:
                 raise UnsupportedError(
                     f"{op}: schedules are not available yet in this version of tmuxorch serve"
                 )
-            case CaptureRequest(target=target, lines=lines, colours=colours):
-                text = await backend.capture(target, lines, colours=colours)
-                return CaptureResult(target=target, lines=lines, text=text)
+            case CaptureRequest():
+                return await self._capture(request)
             case SendRequest(targets=targets, text=text, enter=enter, force=force):
                 receipts = await backend.send(targets, text, enter=enter, force=force)
                 return ReceiptsResult(receipts=receipts)
@@ -272,6 +272,24 @@ class ClientSession:
                 await backend.rename(target, name)
                 return Empty()
         raise ProtocolError("unknown_op", "unknown op", request.id)  # pragma: no cover
+
+    async def _capture(self, request: CaptureRequest) -> CaptureResult:
+        """A capture within the server's limits: at most `max_capture_lines` asked for, at most
+        `max_captures` of this client and `capture_workers` of all clients with tmux at once
+        (in turns across clients), and at most `max_capture_bytes` of text, its last lines."""
+        options = self.server.options
+        if request.lines > options.max_capture_lines:
+            raise ProtocolError(
+                "bad_request",
+                f"lines: at most {options.max_capture_lines} on this server",
+                request.id,
+            )
+        async with self._captures, self.server.turns.turn(self):
+            text = await self.backend.capture(
+                request.target, request.lines, colours=request.colours
+            )
+        text, lines = last_lines(text, options.max_capture_bytes)
+        return CaptureResult(target=request.target, lines=lines or request.lines, text=text)
 
     # -- the event stream -----------------------------------------------------------------------
 
@@ -327,6 +345,17 @@ class ClientSession:
                 return
             # the history rolled over while the snapshot was taken: take another
         raise TmuxorchError("events arrive faster than a snapshot can be taken; try again")
+
+
+def last_lines(text: str, limit: int) -> tuple[str, int | None]:
+    """`text` if it is at most `limit` bytes (and None); else its last whole lines that fit,
+    and how many they are."""
+    data = text.encode()
+    if len(data) <= limit:
+        return text, None
+    tail = data[len(data) - limit :]
+    kept = tail[tail.find(b"\n") + 1 :].decode()
+    return kept, kept.count("\n") + (not kept.endswith("\n"))
 
 
 def _constant(frames: list[bytes]) -> Callable[[int], list[bytes]]:
