@@ -7,6 +7,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from textual.pilot import Pilot
 from textual.widgets import Static
@@ -87,6 +88,12 @@ async def test_send_to_two_selected_agents(
         await wait_for(lambda: all(a.entries() == [message] for a in agents))
         shown = str(dialog.query_one("#receipts", Static).content)
         assert [line.split()[-1] for line in shown.splitlines()] == ["delivered", "delivered"]
+
+
+class CountsSnapshots(Protocol):
+    """A backend that counts the snapshots it was asked for."""
+
+    snapshots: int
 
 
 class RecordingBackend(LocalBackend):
@@ -237,13 +244,12 @@ async def test_d_starts_a_demo_fleet(engine: Engine, running_tmux: TmuxFixture) 
         running_tmux.tmux("kill-session", "-t", "tmuxorch-demo", check=False)
 
 
-async def test_changes_in_tmux_show_without_the_app_listing_the_fleet_again(
-    engine: Engine, running_tmux: TmuxFixture
+async def follows_tmux_from_events_alone(
+    app: TmuxorchApp, backend: CountsSnapshots, running_tmux: TmuxFixture
 ) -> None:
-    """The app lists the fleet once; a new window, a rename and a kill made in tmux behind its
-    back reach the table through the events alone."""
-    backend = RecordingBackend(engine)
-    app = TmuxorchApp(backend)
+    """The app (over `backend`, which counts its snapshots) lists the fleet once; a new window,
+    a rename and a kill made in tmux behind its back reach the table through the events alone.
+    Shared by the local and the remote TUI tests."""
     async with running(app) as pilot:
         await until(pilot, lambda: app.fleet is not None and not app._feed.listing)
         assert backend.snapshots == 1
@@ -252,8 +258,16 @@ async def test_changes_in_tmux_show_without_the_app_listing_the_fleet_again(
             "sleep", "100000",
         ).strip()  # fmt: skip
         await until(pilot, lambda: window in app._table._keys)
+        assert "fresh" in str(app._table.get_cell(window, "name"))
         running_tmux.tmux("rename-window", "-t", window, "renamed")
         await until(pilot, lambda: "renamed" in str(app._table.get_cell(window, "name")))
         running_tmux.tmux("kill-window", "-t", window)
         await until(pilot, lambda: window not in app._table._keys)
         assert backend.snapshots == 1
+
+
+async def test_changes_in_tmux_show_without_the_app_listing_the_fleet_again(
+    engine: Engine, running_tmux: TmuxFixture
+) -> None:
+    backend = RecordingBackend(engine)
+    await follows_tmux_from_events_alone(TmuxorchApp(backend), backend, running_tmux)

@@ -8,9 +8,9 @@ from tmuxorch.core.engine import Engine
 from tmuxorch.core.models import Snapshot
 from tmuxorch.tui.app import TmuxorchApp
 
-from ..conftest import TmuxFixture, until
+from ..conftest import TmuxFixture
 from ..serverkit import served
-from .test_tui_pilot import running
+from .test_tui_pilot import follows_tmux_from_events_alone
 
 
 class CountingRemote(RemoteBackend):
@@ -28,16 +28,4 @@ async def test_a_remote_tui_follows_changes_from_events_alone(
 ) -> None:
     async with served(engine, running_tmux.tmpdir) as s:
         backend = CountingRemote(s.url, s.control)
-        app = TmuxorchApp(backend)
-        async with running(app) as pilot:
-            await until(pilot, lambda: app.fleet is not None and not app._feed.listing)
-            assert backend.snapshots == 1
-            window = running_tmux.tmux(
-                "new-window", "-d", "-P", "-F", "#{window_id}", "-t", "main", "-n", "far",
-                "sleep", "100000",
-            ).strip()  # fmt: skip
-            await until(pilot, lambda: window in app._table._keys)
-            assert "far" in str(app._table.get_cell(window, "name"))
-            running_tmux.tmux("kill-window", "-t", window)
-            await until(pilot, lambda: window not in app._table._keys)
-            assert backend.snapshots == 1
+        await follows_tmux_from_events_alone(TmuxorchApp(backend), backend, running_tmux)
