@@ -106,6 +106,9 @@ def test_detector_ignores_shell_arguments_and_editors(tmp_path: Path) -> None:
         == "claude"
     )
     assert detector._match_argv(["python3", "-m", "tmuxorch.simagent"]) == "sim"
+    # the console script README suggests for trying delivery by hand
+    script = ["python3", "/x/.venv/bin/tmuxorch-simagent", "--busy", "2"]
+    assert detector._match_argv(script) == "sim"
     assert detector._match_argv(["/usr/local/bin/codex"]) == "codex"
 
 

@@ -128,7 +128,7 @@ BUILTIN_PROFILES: dict[str, dict[str, list[str]]] = {
         "interrupt_keys": ["Escape"],
     },
     "sim": {
-        "processes": ["tmuxorch.simagent", "simagent"],
+        "processes": ["tmuxorch.simagent", "simagent", "tmuxorch-simagent"],
         "busy": [r"esc to interrupt"],
         "waiting": [r"Do you want to proceed", r"^\s*❯?\s*1\. Yes"],
         "idle": [r"^\s*│ > "],
