@@ -81,6 +81,8 @@ BUILTIN_PROFILES: dict[str, dict[str, list[str]]] = {
             r"Enter to confirm · Esc to cancel",  # trust folder, use this API key?, menus
             r"Yes, I trust this folder",
             r"Do you want to use this API key\?",
+            r"Select login method",  # /login
+            r"Paste code here if prompted",  # /login: sign in in a browser, paste the code
         ],
         # The prompt between two rules (v2): `❯ ` alone or with typed text.
         "idle": [*_GENERIC_IDLE, r"^\s*❯(?:\s|$)"],
@@ -88,6 +90,7 @@ BUILTIN_PROFILES: dict[str, dict[str, list[str]]] = {
             r"API Error",
             r"Unable to connect to Anthropic services",
             r"Failed to connect to api\.anthropic\.com",
+            r"⎿\s+Not logged in · Please run /login",  # a prompt sent without credentials
             *_GENERIC_ERROR,
         ],
         "interrupt_keys": ["Escape"],
