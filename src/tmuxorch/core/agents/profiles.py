@@ -125,6 +125,8 @@ BUILTIN_PROFILES: dict[str, dict[str, list[str]]] = {
             r"\(Y\)es/\(N\)o[^\n]*\Z",
             r"\[Yes\]:\s*\Z",
             r"\((?:Y/n|y/N|y/n)\)\s*\Z",
+            # OpenRouter sign-in: the user's turn, in a browser
+            r"finish in the browser\.\.\.\s*\n[^\n]*Control-C to interrupt\.\s*\Z",
         ],
         "idle": [r"^\S*>[ \t]*$", r"^aider> ?"],
         "idle_first": [r"^\S*>\s*\Z", r"^aider>\s*\Z"],
