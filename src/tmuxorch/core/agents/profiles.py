@@ -6,8 +6,11 @@ rule in the config says so, or when its process is a known agent CLI. Several ag
 
 Each kind has a profile of screen patterns, built in and overridable in the config. States are
 checked in a fixed order against the bottom of the visible screen: `waiting` (an approval or a
-question outranks everything), then `busy` (before `idle`: a busy agent still shows its prompt box),
-then `error`, then `idle`; nothing matching is `unknown`.
+question outranks everything), then `idle_first` (a prompt on the last line that beats old busy
+lines above it, for agents that leave them, like aider), then `busy` (before `idle`: a busy agent
+still shows its prompt box), then `error`, then `idle`; nothing matching is `unknown`. A pattern
+ending in `\\Z` looks at the last non-empty line only. The built-in patterns were checked on the
+real CLIs' screens in tests/fixtures/screens/.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ class AgentProfile:
     waiting: tuple[re.Pattern[str], ...] = ()
     idle: tuple[re.Pattern[str], ...] = ()
     error: tuple[re.Pattern[str], ...] = ()
+    idle_first: tuple[re.Pattern[str], ...] = ()
+    """Idle patterns checked before `busy` (after `waiting`): a prompt on the last line says
+    the agent is back even when an old busy line is still above it."""
     interrupt_keys: tuple[str, ...] = ("C-c",)
 
     def classify(self, screen: str) -> AgentState:
@@ -44,6 +50,7 @@ class AgentProfile:
         tail = "\n".join(lines[-SCREEN_TAIL_LINES:])
         for state, patterns in (
             ("waiting", self.waiting),
+            ("idle", self.idle_first),
             ("busy", self.busy),
             ("error", self.error),
             ("idle", self.idle),
@@ -69,39 +76,91 @@ BUILTIN_PROFILES: dict[str, dict[str, list[str]]] = {
     "claude": {
         "processes": ["claude", "claude-code", "@anthropic-ai/claude-code"],
         "busy": [*_GENERIC_BUSY, r"[✻✶✳✢✽·] \w+…"],
-        "waiting": _GENERIC_WAITING,
-        "idle": _GENERIC_IDLE,
-        "error": [r"API Error", *_GENERIC_ERROR],
+        "waiting": [
+            *_GENERIC_WAITING,
+            r"Enter to confirm · Esc to cancel",  # trust folder, use this API key?, menus
+            r"Yes, I trust this folder",
+            r"Do you want to use this API key\?",
+            r"Select login method",  # /login
+            r"Paste code here if prompted",  # /login: sign in in a browser, paste the code
+        ],
+        # The prompt between two rules (v2): `❯ ` alone or with typed text.
+        "idle": [*_GENERIC_IDLE, r"^\s*❯(?:\s|$)"],
+        "error": [
+            r"API Error",
+            r"Unable to connect to Anthropic services",
+            r"Failed to connect to api\.anthropic\.com",
+            r"⎿\s+Not logged in · Please run /login",  # a prompt sent without credentials
+            *_GENERIC_ERROR,
+        ],
         "interrupt_keys": ["Escape"],
     },
     "codex": {
         "processes": ["codex", "@openai/codex"],
         "busy": [*_GENERIC_BUSY, r"Working \(\d+s"],
-        "waiting": [*_GENERIC_WAITING, r"Allow command\?", r"Approve"],
+        "waiting": [
+            *_GENERIC_WAITING,
+            r"Allow command\?",
+            r"Approve",
+            r"Press enter to (?:continue|save)",  # sign-in choices, API key entry
+            r"Finish signing in via your browser",  # says "press esc to cancel": not busy
+            r"Trust this folder\?",
+            r"enter continue · esc back",
+        ],
         "idle": [*_GENERIC_IDLE, r"send\s+⏎", r"⏎ send"],
         "error": _GENERIC_ERROR,
         "interrupt_keys": ["Escape"],
     },
     "aider": {
         "processes": ["aider", "aider-chat"],
-        "busy": [r"Waiting for .+", r"^\s*[░█▒▓]{2,}"],
-        "waiting": [r"\(Y\)es/\(N\)o", r"\[Yes\]:"],
-        "idle": [r"^\S*> ?$", r"^aider> ?"],
+        # Aider writes line by line and leaves old spinners, retries and questions on the
+        # screen: its state is on the last non-empty line (`[^\n]*\Z`), and the `>` prompt
+        # there beats an old "Waiting for gpt-4o" above it.
+        "busy": [
+            r"Waiting for [^\n]+\Z",
+            r"^\s*[░█▒▓]{2,}[^\n]*\Z",
+            r"Retrying in [\d.]+ seconds\.*\s*\Z",
+        ],
+        "waiting": [
+            r"\(Y\)es/\(N\)o[^\n]*\Z",
+            r"\[Yes\]:\s*\Z",
+            r"\((?:Y/n|y/N|y/n)\)\s*\Z",
+            # OpenRouter sign-in: the user's turn, in a browser
+            r"finish in the browser\.\.\.\s*\n[^\n]*Control-C to interrupt\.\s*\Z",
+        ],
+        "idle": [r"^\S*>[ \t]*$", r"^aider> ?"],
+        "idle_first": [r"^\S*>\s*\Z", r"^aider>\s*\Z"],
         "error": _GENERIC_ERROR,
     },
     "gemini": {
         "processes": ["gemini", "@google/gemini-cli"],
         "busy": _GENERIC_BUSY,
-        "waiting": [*_GENERIC_WAITING, r"Yes, allow once", r"Allow execution"],
+        "waiting": [
+            *_GENERIC_WAITING,
+            r"Yes, allow once",
+            r"Allow execution",
+            r"Do you trust the files in this folder\?",
+            r"How would you like to authenticate",
+            r"\(Use Enter to select\)",
+            r"Waiting for authentication\.\.\.",  # sign-in in a browser: the user's turn
+            r"Enter Gemini API Key",
+            r"Press Enter to submit",
+        ],
         "idle": [*_GENERIC_IDLE, r"Type your message"],
         "error": _GENERIC_ERROR,
         "interrupt_keys": ["Escape"],
     },
     "opencode": {
         "processes": ["opencode", "opencode-ai"],
-        "busy": _GENERIC_BUSY,
-        "waiting": _GENERIC_WAITING,
-        "idle": _GENERIC_IDLE,
+        # v1: "esc interrupt" (no "to") under the prompt while working, overwritten by
+        # "Cannot connect to API … [retrying in 1s #1]" while retrying.
+        "busy": [*_GENERIC_BUSY, r"\besc interrupt\b", r"\[retrying in \d+s"],
+        "waiting": [
+            *_GENERIC_WAITING,
+            r"Connect a provider",  # /connect's provider list
+            r"^\s*enter submit\s*$",  # a dialog's field (API key) over the prompt
+        ],
+        "idle": [*_GENERIC_IDLE, r"ctrl\+p commands", r"Ask anything…"],
         "error": _GENERIC_ERROR,
         "interrupt_keys": ["Escape"],
     },
@@ -159,6 +218,7 @@ def _compile(kind: str, spec: Mapping[str, list[str]]) -> AgentProfile:
         waiting=patterns("waiting"),
         idle=patterns("idle"),
         error=patterns("error"),
+        idle_first=patterns("idle_first"),
         interrupt_keys=tuple(spec.get("interrupt_keys", ["C-c"])),
     )
 

@@ -85,6 +85,7 @@ class AgentProfileConfig(_Section):
     waiting: list[Regex] | None = None
     idle: list[Regex] | None = None
     error: list[Regex] | None = None
+    idle_first: list[Regex] | None = None
     interrupt_keys: list[NonEmpty] | None = None
 
 
