@@ -51,6 +51,10 @@ def test_profiles_classify_typical_screens() -> None:
     assert claude.classify("Do you want to proceed?\n❯ 1. Yes\n  2. No") == "waiting"
     assert claude.classify("╭────╮\n│ >  │\n╰────╯\n  ? for shortcuts") == "idle"
     assert claude.classify("nothing recognisable here") == "unknown"
+    # A menu tmuxorch does not know yet is not a prompt: its selection cursor is also `❯`, and
+    # typing into it would pick an option (DESIGN.md: never type into a screen we do not know)
+    assert claude.classify("Pick a theme\n❯ 1. Dark mode\n  2. Light mode") == "unknown"
+    assert claude.classify("──────\n❯ \n──────") == "idle"
     old_error = "API Error: 500\n" + "\n".join(f"line {n}" for n in range(40)) + "\n│ > │"
     assert claude.classify(old_error) == "idle"  # only the bottom of the screen counts
 

@@ -85,7 +85,7 @@ BUILTIN_PROFILES: dict[str, dict[str, list[str]]] = {
             r"Paste code here if prompted",  # /login: sign in in a browser, paste the code
         ],
         # The prompt between two rules (v2): `❯ ` alone or with typed text.
-        "idle": [*_GENERIC_IDLE, r"^\s*❯(?:\s|$)"],
+        "idle": [*_GENERIC_IDLE, r"^\s*❯(?!\s*\d+\.)(?:\s|$)"],
         "error": [
             r"API Error",
             r"Unable to connect to Anthropic services",
