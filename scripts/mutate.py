@@ -52,10 +52,15 @@ class Module:
 MODULES: dict[str, Module] = {
     "delivery": Module(
         "src/tmuxorch/core/ops/delivery.py",
-        ("tests/functional/test_delivery.py", "tests/functional/test_submit.py", "tests/functional/test_send_targets.py"),
+        (
+            "tests/functional/test_delivery.py",
+            "tests/functional/test_submit.py",
+            "tests/functional/test_send_targets.py",
+        ),
     ),
     "targets": Module(
-        "src/tmuxorch/core/targets.py", ("tests/functional/test_targets.py", "tests/functional/test_send_targets.py")
+        "src/tmuxorch/core/targets.py",
+        ("tests/functional/test_targets.py", "tests/functional/test_send_targets.py"),
     ),
     "names": Module(
         "src/tmuxorch/core/names.py",
@@ -72,7 +77,8 @@ MODULES: dict[str, Module] = {
     ),
     "quoting": Module("src/tmuxorch/core/tmux/quoting.py", ("tests/functional/test_quoting.py",)),
     "auth": Module(
-        "src/tmuxorch/server/auth.py", ("tests/unit/test_server_units.py", "tests/functional/test_server.py")
+        "src/tmuxorch/server/auth.py",
+        ("tests/unit/test_server_units.py", "tests/functional/test_server.py"),
     ),
     "scope": Module(
         "src/tmuxorch/server/session.py",
@@ -80,7 +86,8 @@ MODULES: dict[str, Module] = {
         only="ClientSession._serve",
     ),
     "hub": Module(
-        "src/tmuxorch/server/hub.py", ("tests/unit/test_server_units.py", "tests/functional/test_server.py")
+        "src/tmuxorch/server/hub.py",
+        ("tests/unit/test_server_units.py", "tests/functional/test_server.py"),
     ),
 }
 
