@@ -12,7 +12,7 @@ from tmuxorch.core.tmux.hidden import is_hidden
 from tmuxorch.core.tmux.snapshot import SnapshotParser
 from tmuxorch.core.tmux.watched import WATCHED
 
-from ..conftest import TmuxFixture
+from ..conftest import TmuxFixture, wait_for
 
 WINDOW_NAMES = [
     "with spaces",
@@ -103,6 +103,14 @@ async def test_dead_pane_and_cwd_with_newline(engine: Engine, running_tmux: Tmux
     )
     running_tmux.tmux("new-window", "-d", "-t", "main", "-n", "dies", "sh", "-c", "exit 7")
     running_tmux.wait_dead("=main:dies", 7)  # tmux has seen it exit
+
+    def every_live_pane_has_a_cwd() -> bool:  # a pane just started (the engine's own
+        # placeholder among them) reports no directory for a moment: the two reads compared
+        # below must see the same panes
+        listed = running_tmux.tmux("list-panes", "-a", "-F", "#{pane_dead}:#{pane_current_path}")
+        return all(line.startswith("1:") or line != "0:" for line in listed.splitlines())
+
+    await wait_for(every_live_pane_has_a_cwd)
     snapshot = await engine.snapshot()
     by_name = {w.name: w for w in snapshot.windows()}
     assert by_name["odd"].panes[0].cwd == str(odd)
