@@ -9,6 +9,7 @@ fixtures are printed by a process that then exits, into a pane kept by `remain-o
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,19 +83,28 @@ async def test_a_real_screen_reads_as_its_state(
     ).strip()  # fmt: skip
     running_tmux.tmux("set-option", "-p", "-t", pane, "@tmuxorch-agent", fixture.kind)
     running_tmux.tmux("set-option", "-p", "-t", pane, "remain-on-exit", "on")
-    then = "" if fixture.state == "exited" else "; exec sleep 100000"
+    # An exited CLI ends once tmux has shown what it printed (the test says so through a FIFO):
+    # a process that exits at once can be reaped before tmux has read its last output.
+    release = tmp_path / "release"
+    os.mkfifo(release)
+    then = f"; read _ < '{release}'" if fixture.state == "exited" else "; exec sleep 100000"
     running_tmux.tmux("respawn-pane", "-k", "-t", pane, f"cat '{screen}'{then}")
+
+    def dead() -> bool:
+        return running_tmux.tmux("display-message", "-p", "-t", pane, "#{pane_dead}").strip() == "1"
 
     def shown() -> bool:
         lines = running_tmux.tmux("capture-pane", "-p", "-J", "-t", pane).splitlines()
-        dead = running_tmux.tmux("display-message", "-p", "-t", pane, "#{pane_dead}").strip()
-        done = fixture.state != "exited" or dead == "1"
         # (the end of it: tmux 3.3 loses a dead pane's wrapped first row)
-        return done and any(line.rstrip().endswith(last[-40:]) for line in lines)
+        return any(line.rstrip().endswith(last[-40:]) for line in lines)
 
     last = [line for line in fixture.body.splitlines() if line.strip()][-1].rstrip()
 
     await wait_for(shown, timeout=10)
+    if fixture.state == "exited":
+        with release.open("w") as fifo:  # the shell is waiting to read it
+            fifo.write("\n")
+        await wait_for(lambda: dead() and shown(), timeout=10)
     eng = Engine(running_tmux.server, timeout=3.0)
     try:
         snapshot = await LocalBackend(eng).snapshot()
