@@ -156,26 +156,6 @@ class Snapshot(Frozen):
         """Every pane once, in session/window order."""
         return list(self.panes_by_id.values())
 
-    def with_pane(self, pane: Pane) -> Snapshot:
-        """A copy where the pane with `pane.id` is replaced (e.g. a new agent state), without
-        asking tmux again. Unknown ids leave the snapshot as it is."""
-        if pane.id not in self.panes_by_id:
-            return self
-
-        def window_with(window: Window) -> Window:
-            if window.id != pane.window_id:
-                return window
-            panes = tuple(pane if p.id == pane.id else p for p in window.panes)
-            return window.model_copy(update={"panes": panes})
-
-        sessions = tuple(
-            s.model_copy(update={"windows": tuple(window_with(w) for w in s.windows)})
-            if s.id == pane.session_id
-            else s
-            for s in self.sessions
-        )
-        return Snapshot.model_construct(tmux=self.tmux, sessions=sessions, taken_at=self.taken_at)
-
     def to_status_document(self) -> dict[str, object]:
         """The `tmuxorch.status/1` JSON document (DESIGN.md); keys are only ever added."""
         return {"schema": STATUS_SCHEMA, **self.model_dump(mode="json")}
