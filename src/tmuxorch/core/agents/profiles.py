@@ -46,18 +46,41 @@ class AgentProfile:
 
     def classify(self, screen: str) -> AgentState:
         """The state the visible screen shows."""
+        return self.read(screen).state
+
+    def read(self, screen: str) -> ScreenReading:
+        """The state the visible screen shows, with the rule that decided it and the line it
+        matched (for `explain`), and the region that was read."""
         lines = [line for line in screen.splitlines() if line.strip()]
-        tail = "\n".join(lines[-SCREEN_TAIL_LINES:])
-        for state, patterns in (
-            ("waiting", self.waiting),
-            ("idle", self.idle_first),
-            ("busy", self.busy),
-            ("error", self.error),
-            ("idle", self.idle),
+        region = tuple(lines[-SCREEN_TAIL_LINES:])
+        tail = "\n".join(region)
+        for state, group, patterns in (
+            ("waiting", "waiting", self.waiting),
+            ("idle", "idle_first", self.idle_first),
+            ("busy", "busy", self.busy),
+            ("error", "error", self.error),
+            ("idle", "idle", self.idle),
         ):
-            if any(pattern.search(tail) for pattern in patterns):
-                return state  # type: ignore[return-value]
-        return "unknown"
+            for index, pattern in enumerate(patterns):
+                found = pattern.search(tail)
+                if found is not None:
+                    start = tail.rfind("\n", 0, found.start()) + 1
+                    end = tail.find("\n", found.end())
+                    line = tail[start : end if end >= 0 else len(tail)]
+                    rule = f"{self.kind}.{group}[{index}] {pattern.pattern}"
+                    return ScreenReading(state, rule, line.strip(), region)  # type: ignore[arg-type]
+        return ScreenReading("unknown", "", "", region)
+
+
+@dataclass(frozen=True)
+class ScreenReading:
+    """What a profile read on one screen: the state, the rule (`kind.group[index] pattern`)
+    and the matched line that decided it (empty for `unknown`), and the lines it looked at."""
+
+    state: AgentState
+    rule: str
+    line: str
+    region: tuple[str, ...]
 
 
 _GENERIC_BUSY = [r"esc to (?:interrupt|cancel)", r"ctrl\+c to (?:interrupt|cancel)"]
