@@ -6,12 +6,8 @@ import asyncio
 import time
 from pathlib import Path
 
-from tmuxorch.core.agents.profiles import (
-    BUILTIN_PROFILES,
-    AgentDetector,
-    load_profiles,
-    window_kind,
-)
+from tmuxorch.core.agents.kinds import builtin_files
+from tmuxorch.core.agents.profiles import AgentDetector, load_profiles, window_kind
 from tmuxorch.core.agents.tracker import AgentTracker
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.local import LocalBackend
@@ -68,7 +64,7 @@ def test_config_overrides_and_adds_profiles() -> None:
     assert profiles["claude"].classify("esc to interrupt") != "busy"
     assert profiles["mybot"].classify("bot> ") == "idle"
     assert profiles["mybot"].processes == ("mybot",)
-    assert set(BUILTIN_PROFILES) <= set(profiles)
+    assert set(builtin_files().kinds) <= set(profiles)
 
 
 async def test_sim_agent_detected_by_process_tree(

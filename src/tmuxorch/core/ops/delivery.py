@@ -10,12 +10,14 @@ The promise: the exact text arrives in the pane that was meant and is submitted 
   copy mode instead of the program when the user scrolled back; a paste reaches the target
   pane's program only;
 - Enter follows after a short pause (several agent CLIs drop an Enter that arrives with the
-  text), pasted the same way (a carriage return, the byte the Enter key sends), and not before
-  the text shows in the input (for at most a share of the submit timeout): a program slow to
-  read would get text and Enter in one read, and the submit check would take text not shown
-  yet for text gone;
-- submission is checked: while the end of the text still sits on the pane's cursor line, the
-  message is still in the input box, and Enter — never the text — is pressed again;
+  text; Codex takes one soon after fast input for a newline): the kind file's
+  `submit.enter_delay`, else the config's `enter_delay`. It is pasted the same way (a
+  carriage return, the byte the Enter key sends), and not before the text shows in the input
+  (for at most a share of the submit timeout): a program slow to read would get text and Enter
+  in one read, and the submit check would take text not shown yet for text gone;
+- submission is checked: while the end of the text (or the summary a CLI shows for a paste,
+  its kind's `submit.pasted`) still sits on the pane's cursor line, the message is still in
+  the input box, and Enter — never the text — is pressed again;
 - an agent whose screen we do not understand is skipped unless forced: one showing an approval
   prompt (typing there would answer it), and one whose screen matches none of its patterns (a
   login menu or a trust dialog: the Enter would choose an item); one busy agent gets the
@@ -25,11 +27,13 @@ The promise: the exact text arrives in the pane that was meant and is submitted 
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from tmuxorch.core.agents.reading import AgentProfile
 from tmuxorch.core.agents.tracker import capture_command
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import BadInputError
@@ -259,13 +263,17 @@ async def _type_and_submit(
         return [receipts[pid] for pid in dict.fromkeys(pane_ids)]
 
     tail = _tail(text)
+    profiles = {pid: engine.agents.profile(kind) for pid, kind in kinds.items()}
+    delays = {pid: _enter_delay(profiles.get(pid), enter_delay) for pid in pending}
+    shown = {pid: profile.pasted for pid, profile in profiles.items() if profile.pasted}
     share = submit_timeout / (_ENTER_RETRIES + 1)
     for attempt in range(_ENTER_RETRIES + 1):
         if not pending:
             break
-        await asyncio.sleep(enter_delay)  # the pause agent CLIs need between text and Enter
+        # the pause agent CLIs need between text and Enter: the longest any target needs
+        await asyncio.sleep(max(delays[pid] for pid in pending))
         if attempt == 0 and tail:
-            await _until_shown(engine, pending, tail, time.monotonic() + share)
+            await _until_shown(engine, pending, tail, shown, time.monotonic() + share)
         for pane_id, error in (
             await run_for_panes(engine, paste_batch(pending, "\r", _buffer()))
         ).items():
@@ -273,7 +281,7 @@ async def _type_and_submit(
             receipts[pane_id] = Receipt(target=pane_id, status="failed", detail=error)
         deadline = time.monotonic() + share
         while pending and tail:
-            still = await _still_in_input(engine, pending, tail)
+            still = await _still_in_input(engine, pending, tail, shown)
             for pane_id in [pid for pid in pending if pid not in still]:
                 pending.remove(pane_id)
                 receipts[pane_id] = _submitted(pane_id, pane_id in busy, attempt)
@@ -292,6 +300,14 @@ async def _type_and_submit(
     return [receipts[pid] for pid in dict.fromkeys(pane_ids)]
 
 
+def _enter_delay(profile: AgentProfile | None, default: float) -> float:
+    """The seconds between text and Enter for a pane: its kind's `submit.enter_delay`, else
+    the config's `enter_delay` (a pane that is no agent too)."""
+    if profile is None or profile.enter_delay is None:
+        return default
+    return profile.enter_delay
+
+
 def _buffer() -> str:
     """A paste buffer name no other send (or user) uses."""
     return f"tmuxorch-{secrets.token_hex(6)}"
@@ -304,18 +320,29 @@ def _submitted(pane_id: str, was_busy: bool, attempt: int) -> Receipt:
     return Receipt(target=pane_id, status="delivered", detail=retried.strip(" ()"))
 
 
-async def _until_shown(engine: Engine, pane_ids: Sequence[str], tail: str, deadline: float) -> None:
+async def _until_shown(
+    engine: Engine, pane_ids: Sequence[str], tail: str, pasted: Pasted, deadline: float
+) -> None:
     """Wait until the text shows in every pane's input, or `deadline` (a program that does not
-    echo, or shows a long paste as a summary, never shows it: Enter goes anyway)."""
-    while len(await _still_in_input(engine, pane_ids, tail)) < len(pane_ids):
+    echo, or shows a long paste as a summary it has no `pasted` pattern for, never shows it:
+    Enter goes anyway)."""
+    while len(await _still_in_input(engine, pane_ids, tail, pasted)) < len(pane_ids):
         if time.monotonic() > deadline:
             return
         await asyncio.sleep(_POLL)
 
 
-async def _still_in_input(engine: Engine, pane_ids: Sequence[str], tail: str) -> set[str]:
-    """Panes where the text just before the cursor still ends like the message: the message is
-    still in the input box (after a submit the cursor sits on an empty prompt)."""
+Pasted = Mapping[str, re.Pattern[str]]
+"""Per pane, what its input line shows instead of a pasted message (the kind's
+`submit.pasted`, e.g. Claude Code's `[Pasted text #1 +3 lines]`)."""
+
+
+async def _still_in_input(
+    engine: Engine, pane_ids: Sequence[str], tail: str, pasted: Pasted
+) -> set[str]:
+    """Panes where the text just before the cursor still ends like the message, or shows the
+    pane's `pasted` summary: the message is still in the input box (after a submit the cursor
+    sits on an empty prompt)."""
     batch: list[list[str]] = []
     for pane_id in pane_ids:
         batch += [
@@ -326,17 +353,22 @@ async def _still_in_input(engine: Engine, pane_ids: Sequence[str], tail: str) ->
     return {
         pane_id
         for index, pane_id in enumerate(pane_ids)
-        if _tail_before_cursor(results[2 * index], results[2 * index + 1], tail)
+        if _before_cursor(results[2 * index], results[2 * index + 1], tail, pasted.get(pane_id))
     }
 
 
-def _tail_before_cursor(cursor: CommandResult, screen: CommandResult, tail: str) -> bool:
+def _before_cursor(
+    cursor: CommandResult, screen: CommandResult, tail: str, pasted: re.Pattern[str] | None
+) -> bool:
+    """Does the cursor line, up to the cursor, end like the message (or show `pasted`)?"""
     if not (cursor.ok and screen.ok and cursor.lines):
         return False
     x_text, _, y_text = cursor.lines[0].partition(" ")
     if not (x_text.isdigit() and y_text.isdigit()) or int(y_text) >= len(screen.lines):
         return False
     before = columns_prefix(screen.lines[int(y_text)], int(x_text)).rstrip()
+    if pasted is not None and pasted.search(before):
+        return True
     overlap = min(len(tail), len(before))
     return overlap > 0 and before.endswith(tail[-overlap:])
 

@@ -63,30 +63,51 @@ the neighbours too), and go to copy mode instead of the program."""
 
 
 async def interrupt(engine: Engine, snapshot: Snapshot, pane_ids: Sequence[str]) -> list[Receipt]:
-    """Stop what each agent is doing with the keys its CLI expects (Escape for Claude Code,
-    C-c for most others and for plain panes): pasted as bytes when they are in KEY_BYTES,
-    else pressed, out of copy mode first."""
-    pasted: dict[str, list[str]] = {}  # the bytes to paste -> panes
-    pressed: dict[tuple[str, ...], list[str]] = {}  # the keys to press -> panes
+    """Stop what each agent is doing with the keys its CLI expects (its kind file's
+    `interrupt`: Escape for Claude Code, Escape twice for opencode, C-c for aider and for
+    plain panes), `interrupt_gap` seconds apart. Panes that take the same keys get them
+    together, each group at its own pace."""
+    groups: dict[tuple[tuple[str, ...], float], list[str]] = {}
+    receipts: dict[str, Receipt] = {}
     for pane_id in dict.fromkeys(pane_ids):
         pane = snapshot.panes_by_id.get(pane_id)
-        keys = (
-            engine.agents.profile(pane.agent.kind).interrupt_keys
-            if pane and pane.agent
-            else ("C-c",)
+        if pane is None:
+            receipts[pane_id] = Receipt(target=pane_id, status="failed", detail="no such pane")
+            continue
+        profile = engine.agents.profile(pane.agent.kind) if pane.agent else None
+        keys = profile.interrupt_keys if profile else ("C-c",)
+        gap = profile.interrupt_gap if profile else 0.0
+        groups.setdefault((keys, gap), []).append(pane_id)
+    done = await asyncio.gather(
+        *(
+            _press_in_turn(engine, snapshot, panes, keys, gap)
+            for (keys, gap), panes in groups.items()
         )
-        if pane is not None and all(key in KEY_BYTES for key in keys):
-            pasted.setdefault("".join(KEY_BYTES[key] for key in keys), []).append(pane_id)
-        else:
-            pressed.setdefault(tuple(keys), []).append(pane_id)
-    receipts: dict[str, Receipt] = {}
-    for data, panes in pasted.items():  # one round trip per distinct key, usually one in all
-        receipts.update((r.target, r) for r in await paste_bytes(engine, panes, data))
-    for keys, panes in pressed.items():
-        receipts.update(
-            (r.target, r) for r in await send_keys(engine, snapshot, panes, keys, leave_mode=True)
-        )
+    )
+    receipts.update((r.target, r) for group in done for r in group)
     return [receipts[pane_id] for pane_id in dict.fromkeys(pane_ids)]
+
+
+async def _press_in_turn(
+    engine: Engine, snapshot: Snapshot, pane_ids: list[str], keys: Sequence[str], gap: float
+) -> list[Receipt]:
+    """`keys` into every pane, `gap` seconds apart (with no gap, in one write). Each step is
+    pasted as bytes when all its keys are in KEY_BYTES, else pressed out of copy mode; a pane
+    a step failed for gets no more keys, and its receipt says why."""
+    steps = [list(keys)] if gap == 0 else [[key] for key in keys]
+    receipts: dict[str, Receipt] = {}
+    for index, step in enumerate(steps):
+        live = [pid for pid in pane_ids if pid not in receipts or receipts[pid].status != "failed"]
+        if not live:
+            break
+        if index:
+            await asyncio.sleep(gap)
+        if all(key in KEY_BYTES for key in step):
+            sent = await paste_bytes(engine, live, "".join(KEY_BYTES[key] for key in step))
+        else:
+            sent = await send_keys(engine, snapshot, live, step, leave_mode=True)
+        receipts.update((r.target, r) for r in sent)
+    return [receipts[pane_id] for pane_id in pane_ids]
 
 
 async def capture(engine: Engine, pane_id: str, lines: int = 50, *, colours: bool = False) -> str:

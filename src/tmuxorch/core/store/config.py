@@ -3,7 +3,7 @@
 The file lives at core.paths.config_path() (TMUXORCH_CONFIG points elsewhere) and may hold:
 
     state_interval = 0.25              # seconds between agent state sweeps
-    [agents.claude]                    # override parts of a built-in agent profile, or add a kind
+    [agents.claude]                    # override parts of an agent kind's profile, or add a kind
     busy = ["esc to interrupt"]        # regexes matched against the pane's visible screen
     [[rules]]                          # make panes agents by command / window / session / cwd
     kind = "aider"
@@ -54,7 +54,7 @@ class ConfigError(TmuxorchError):
     exit_code = 2
 
 
-def _check_regex(pattern: str) -> str:
+def check_regex(pattern: str) -> str:
     """Reject a pattern now, with re's own explanation, rather than when a screen is matched."""
     try:
         re.compile(pattern)
@@ -63,7 +63,7 @@ def _check_regex(pattern: str) -> str:
     return pattern
 
 
-Regex = Annotated[str, AfterValidator(_check_regex)]
+Regex = Annotated[str, AfterValidator(check_regex)]
 NonEmpty = Annotated[str, Field(min_length=1)]
 Seconds = Annotated[float, Field(allow_inf_nan=False)]
 
@@ -75,9 +75,11 @@ class _Section(BaseModel):
 
 
 class AgentProfileConfig(_Section):
-    """Overrides for one agent kind's profile; None keeps the built-in value for that field.
+    """Overrides for one agent kind's profile (its kind file, see core.agents.kinds); None
+    keeps the file's value for that field.
 
     An empty list is an override too (e.g. `error = []` turns error detection off for the kind).
+    Everything else of a kind (region, submit, title) is changed with a kind file of one's own.
     """
 
     processes: list[NonEmpty] | None = None
@@ -87,6 +89,7 @@ class AgentProfileConfig(_Section):
     error: list[Regex] | None = None
     idle_first: list[Regex] | None = None
     interrupt_keys: list[NonEmpty] | None = None
+    interrupt_gap: Annotated[Seconds, Field(ge=0, le=5)] | None = None
 
 
 class RuleConfig(_Section):

@@ -1,0 +1,173 @@
+"""The kind files in effect: the built-in ones shipped in the package, and the user's.
+
+The built-in files are core/agents/kinds/<kind>.toml, read with importlib.resources (so a
+zipped or installed package works the same). A user's `<config dir>/kinds/<kind>.toml` (the
+config dir is where the config file is) replaces the built-in kind of that name or adds one;
+a user's `_<name>.toml` pattern file replaces the built-in one of that name for every kind that
+includes it. A CLI that changes its screen is fixed by a data file, not by a release.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from tmuxorch.core.agents.kindfile import (
+    STATE_GROUPS,
+    Include,
+    KindFile,
+    PatternFile,
+    parse_kind,
+    parse_patterns,
+)
+from tmuxorch.core.agents.reading import AgentProfile, Rule, ScreenRegion
+from tmuxorch.core.errors import BadInputError
+from tmuxorch.core.models import AgentState
+from tmuxorch.core.names import validate_kind
+from tmuxorch.core.store.config import ConfigError, resolve_config_path
+
+BUILTIN = "builtin"
+
+
+@dataclass(frozen=True)
+class KindFiles:
+    """The kind files and pattern files of one place (the package, or a user's directory)."""
+
+    kinds: Mapping[str, tuple[str, KindFile]]
+    """kind -> (where it was read: `kinds/codex.toml` or the user's path, its content)."""
+    patterns: Mapping[str, PatternFile]
+    """`_name` -> a pattern file."""
+
+
+def user_kinds_dir() -> Path:
+    """Where a user's kind files live: `kinds/` next to the config file."""
+    return resolve_config_path().parent / "kinds"
+
+
+@functools.cache
+def builtin_files() -> KindFiles:
+    """The kind files shipped in the package (read once: they cannot change)."""
+    folder = resources.files("tmuxorch.core.agents") / "kinds"
+    return _read_all(
+        (entry.name, f"kinds/{entry.name}", entry)
+        for entry in folder.iterdir()
+        if entry.name.endswith(".toml")
+    )
+
+
+def user_files(folder: Path) -> KindFiles:
+    """The user's kind files in `folder` (none when it does not exist)."""
+    if not folder.exists():
+        return KindFiles({}, {})
+    if not folder.is_dir():
+        raise ConfigError(f"{folder}: is not a directory (it is where kind files go)")
+    return _read_all((path.name, str(path), path) for path in sorted(folder.glob("*.toml")))
+
+
+def _read_all(entries: Iterable[tuple[str, str, Traversable]]) -> KindFiles:
+    kinds: dict[str, tuple[str, KindFile]] = {}
+    patterns: dict[str, PatternFile] = {}
+    for name, label, entry in entries:
+        stem = name.removesuffix(".toml")
+        try:
+            text = entry.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{label}: not UTF-8 text: {exc.reason}") from None
+        except OSError as exc:
+            raise ConfigError(f"{label}: cannot read: {exc.strerror or exc}") from None
+        if stem.startswith("_"):
+            patterns[stem] = parse_patterns(text, label)
+            continue
+        try:
+            validate_kind(stem)
+        except BadInputError as exc:
+            raise ConfigError(f"{label}: the file name is the kind: {exc}") from None
+        kinds[stem] = (label, parse_kind(text, label))
+    return KindFiles(kinds, patterns)
+
+
+def kind_profiles(folder: Path | None = None) -> dict[str, AgentProfile]:
+    """Every kind's profile from its file: built in, or the user's in `folder` (default:
+    user_kinds_dir()) when there is one of that name."""
+    builtin = builtin_files()
+    user = user_files(user_kinds_dir() if folder is None else folder)
+    patterns = {**builtin.patterns, **user.patterns}
+    profiles = {
+        kind: compile_kind(kind, label, spec, patterns, origin=BUILTIN)
+        for kind, (label, spec) in builtin.kinds.items()
+    }
+    for kind, (label, spec) in user.kinds.items():
+        profiles[kind] = compile_kind(kind, label, spec, patterns, origin=label)
+    return dict(sorted(profiles.items()))
+
+
+def compile_kind(
+    kind: str, label: str, spec: KindFile, patterns: Mapping[str, PatternFile], *, origin: str
+) -> AgentProfile:
+    """The profile a kind file describes, its includes taken from `patterns`."""
+    groups = {
+        group: _rules(kind, label, group, getattr(spec, group), patterns) for group in STATE_GROUPS
+    }
+    titles: tuple[AgentState, ...] = ("waiting", "busy", "idle")
+    return AgentProfile(
+        kind=kind,
+        processes=tuple(spec.processes) or (kind,),
+        **groups,
+        region=ScreenRegion(
+            tail_lines=spec.region.tail_lines,
+            after_last=_compiled(spec.region.after_last),
+            above=_compiled(spec.region.above),
+        ),
+        interrupt_keys=tuple(spec.interrupt),
+        interrupt_gap=spec.interrupt_gap,
+        enter_delay=spec.submit.enter_delay,
+        pasted=_compiled(spec.submit.pasted),
+        titles=tuple(
+            (state, Rule(f"{kind}.title.{state}[{index}]", re.compile(pattern)))
+            for state in titles
+            for index, pattern in enumerate(getattr(spec.title, state))
+        ),
+        origin=origin,
+    )
+
+
+def rules(prefix: str, patterns: Sequence[str]) -> tuple[Rule, ...]:
+    """Rules named `prefix[index]`, one per pattern (screen patterns: `^`/`$` match at every
+    line of the region)."""
+    return tuple(
+        Rule(f"{prefix}[{index}]", re.compile(pattern, re.MULTILINE))
+        for index, pattern in enumerate(patterns)
+    )
+
+
+def _rules(
+    kind: str,
+    label: str,
+    group: str,
+    entries: Sequence[str | Include],
+    patterns: Mapping[str, PatternFile],
+) -> tuple[Rule, ...]:
+    """A kind's rules of one group, each named where its pattern is written."""
+    found: list[Rule] = []
+    for index, entry in enumerate(entries):
+        if isinstance(entry, str):
+            found.append(Rule(f"{kind}.{group}[{index}]", re.compile(entry, re.MULTILINE)))
+            continue
+        included = patterns.get(entry.include)
+        if included is None:
+            have = ", ".join(sorted(patterns)) or "none"
+            raise ConfigError(
+                f"{label}: {group}[{index}]: no pattern file {entry.include}.toml"
+                f" (there are: {have})"
+            )
+        found += rules(f"{entry.include}.{group}", getattr(included, group))
+    return tuple(found)
+
+
+def _compiled(pattern: str | None) -> re.Pattern[str] | None:
+    return None if pattern is None else re.compile(pattern)
