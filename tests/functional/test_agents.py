@@ -6,7 +6,7 @@ import asyncio
 import time
 from pathlib import Path
 
-from tmuxorch.core.agents.kinds import builtin_files
+from tmuxorch.core.agents.catalog import builtin_files
 from tmuxorch.core.agents.profiles import AgentDetector, load_profiles, window_kind
 from tmuxorch.core.agents.tracker import AgentTracker
 from tmuxorch.core.engine import Engine

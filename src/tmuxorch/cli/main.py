@@ -14,7 +14,7 @@ import sys
 from collections.abc import Awaitable, Callable
 
 from tmuxorch import __version__
-from tmuxorch.cli import commands, monitor, serve
+from tmuxorch.cli import commands, kinds, monitor, serve
 from tmuxorch.core.backend import Backend
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import TmuxorchError
@@ -35,8 +35,9 @@ LONG_LIVED = frozenset({"tui", "events", "monitor"})
 """Commands that watch tmux, so attach a control client (serve builds its own engine). The
 others run every batch as a plain `tmux` process: a control client's handshake is where tmux
 3.3a-3.6 can crash, and a one-shot command would handshake on every run."""
-NO_BACKEND = frozenset({"log", "serve", "token"})
-"""Commands that open no backend: they read the store, or (serve) build their own engine."""
+NO_BACKEND = frozenset({"log", "serve", "token", "kinds"})
+"""Commands that open no backend: they read the store or files, or (serve) build their own
+engine."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -214,6 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     log.add_argument("--limit", type=int, default=50, help="how many entries (default 50)")
     log.add_argument("--op", help="only this operation (send, kill, …)")
     log.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    kinds.add_parser(add)
 
     serve_parser = add("serve", serve.cmd_serve, "serve this fleet over an authenticated WebSocket")
     serve_parser.add_argument(

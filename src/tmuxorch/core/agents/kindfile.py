@@ -3,7 +3,7 @@
 A kind file says how to recognise one agent CLI and drive it: its process names, its screen
 patterns per state, the part of the screen they look at, its interrupt keys and how a message
 is submitted. The built-in files ship in the package (core/agents/kinds/); a user's file of the
-same name replaces one, a new name adds a kind (see kinds.py). Files named `_<name>.toml` hold
+same name replaces one, a new name adds a kind (see catalog.py). Files named `_<name>.toml` hold
 only pattern lists, which a kind's list takes in with `{ include = "_<name>" }`.
 
 Every mistake is a ConfigError whose one line names the file and the key

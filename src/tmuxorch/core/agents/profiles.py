@@ -1,4 +1,4 @@
-"""The agent profiles in effect: every kind's file (built in or the user's, see kinds.py), with
+"""The agent profiles in effect: every kind's file (built in or the user's, see catalog.py), with
 the config's `[agents.<kind>]` overrides on top, and what the rest of the code uses of them.
 
 A profile says how to recognise a kind (detection.py), read its screen and title (reading.py)
@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from tmuxorch.core.agents.catalog import kind_profiles, rules
 from tmuxorch.core.agents.detection import AgentDetector, window_kind
-from tmuxorch.core.agents.kinds import kind_profiles, rules
 from tmuxorch.core.agents.reading import AgentProfile, ScreenReading
 from tmuxorch.core.store.config import AgentProfileConfig, Settings
 
@@ -25,7 +25,7 @@ def load_profiles(settings: Settings, kinds_dir: Path | None = None) -> dict[str
     a kind only the config names is added. A bad file is a ConfigError naming file and key."""
     profiles = kind_profiles(kinds_dir)
     for kind, override in settings.agents.items():
-        base = profiles.get(kind) or AgentProfile(kind=kind, processes=(kind,), origin="config")
+        base = profiles.get(kind) or AgentProfile(kind=kind, processes=(kind,), origin="")
         profiles[kind] = overridden(base, override)
     return profiles
 
@@ -41,5 +41,6 @@ def overridden(profile: AgentProfile, override: AgentProfileConfig) -> AgentProf
             changes[key] = value
         else:
             changes[key] = rules(f"{prefix}.{key}", value)
-    origin = profile.origin if profile.origin == "config" else f"{profile.origin} + config"
+    where = f"config [agents.{profile.kind}]"
+    origin = f"{profile.origin} + {where}" if profile.origin else where
     return dataclasses.replace(profile, **changes, origin=origin)  # type: ignore[arg-type]

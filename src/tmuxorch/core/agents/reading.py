@@ -69,7 +69,7 @@ class ScreenReading:
 @dataclass(frozen=True)
 class AgentProfile:
     """How to recognise one kind of agent, read its screen and drive it (from its kind file,
-    see kinds.py; a kind nobody described gets these defaults)."""
+    see catalog.py; a kind nobody described gets these defaults)."""
 
     kind: str
     processes: tuple[str, ...]

@@ -75,7 +75,7 @@ class _Section(BaseModel):
 
 
 class AgentProfileConfig(_Section):
-    """Overrides for one agent kind's profile (its kind file, see core.agents.kinds); None
+    """Overrides for one agent kind's profile (its kind file, see core.agents.catalog); None
     keeps the file's value for that field.
 
     An empty list is an override too (e.g. `error = []` turns error detection off for the kind).

@@ -49,15 +49,29 @@ def user_kinds_dir() -> Path:
     return resolve_config_path().parent / "kinds"
 
 
+def _builtin_folder() -> Traversable:
+    return resources.files("tmuxorch.core.agents") / "kinds"
+
+
 @functools.cache
 def builtin_files() -> KindFiles:
     """The kind files shipped in the package (read once: they cannot change)."""
-    folder = resources.files("tmuxorch.core.agents") / "kinds"
     return _read_all(
         (entry.name, f"kinds/{entry.name}", entry)
-        for entry in folder.iterdir()
+        for entry in _builtin_folder().iterdir()
         if entry.name.endswith(".toml")
     )
+
+
+def kind_file_text(kind: str, folder: Path | None = None) -> str | None:
+    """The text of the file `kind` comes from (the user's in `folder`, default
+    user_kinds_dir(), else the built-in one), or None for a kind with no file: what to start
+    a file of one's own from."""
+    user = (user_kinds_dir() if folder is None else folder) / f"{kind}.toml"
+    if user.is_file():
+        return user.read_text(encoding="utf-8")
+    builtin = _builtin_folder() / f"{kind}.toml"
+    return builtin.read_text(encoding="utf-8") if builtin.is_file() else None
 
 
 def user_files(folder: Path) -> KindFiles:
