@@ -20,6 +20,9 @@ from pydantic import (
 
 AgentState = Literal["busy", "waiting", "idle", "error", "exited", "unknown"]
 WindowKind = Literal["agent", "shell", "editor", "server", "monitor", "other"]
+StateSource = Literal["hook", "session-file", "title", "screen", "tmux"]
+"""Where an agent's state came from, most precise first: the agent's own hook, its session file,
+the terminal title it sets, our reading of its screen, or tmux itself (a dead pane)."""
 
 
 LENIENT = "tmuxorch.lenient"
@@ -66,6 +69,10 @@ class AgentInfo(Frozen):
     state: AgentState = "unknown"
     since: float | None = None
     """When it entered `state`, as a watching tmuxorch saw it; None when nobody knows."""
+    source: StateSource = "screen"
+    reason: str = ""
+    """Why: the hook event, the session file's status, the title, or the screen rule and the
+    line it matched."""
 
 
 class Pane(Frozen):

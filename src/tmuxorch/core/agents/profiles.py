@@ -43,6 +43,15 @@ class AgentProfile:
     """Idle patterns checked before `busy` (after `waiting`): a prompt on the last line says
     the agent is back even when an old busy line is still above it."""
     interrupt_keys: tuple[str, ...] = ("C-c",)
+    titles: tuple[tuple[AgentState, re.Pattern[str]], ...] = ()
+    """(state, pattern) on the pane title the CLI sets, first match wins."""
+
+    def read_title(self, title: str) -> AgentState | None:
+        """The state the terminal title says, or None when it says nothing we know."""
+        for state, pattern in self.titles:
+            if pattern.search(title):
+                return state
+        return None
 
     def classify(self, screen: str) -> AgentState:
         """The state the visible screen shows."""
@@ -117,6 +126,9 @@ BUILTIN_PROFILES: dict[str, dict[str, list[str]]] = {
             *_GENERIC_ERROR,
         ],
         "interrupt_keys": ["Escape"],
+        # The title Claude Code sets: a braille spinner while working, ✳ when idle.
+        "title_busy": [r"^[\u2801-\u28ff] "],
+        "title_idle": [r"^✳ "],
     },
     "codex": {
         "processes": ["codex", "@openai/codex"],
@@ -243,6 +255,11 @@ def _compile(kind: str, spec: Mapping[str, list[str]]) -> AgentProfile:
         error=patterns("error"),
         idle_first=patterns("idle_first"),
         interrupt_keys=tuple(spec.get("interrupt_keys", ["C-c"])),
+        titles=tuple(
+            (state, re.compile(p))
+            for state in ("waiting", "busy", "idle")
+            for p in spec.get(f"title_{state}", [])
+        ),
     )
 
 
