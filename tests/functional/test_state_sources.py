@@ -181,3 +181,22 @@ async def test_claudes_session_file_is_a_live_source(
         assert (event.state, event.source) == ("idle", "screen")
     finally:
         await engine.close()
+
+
+def test_the_cli_explains_text_and_json_and_refuses_what_is_not_an_agent(
+    running_tmux: TmuxFixture, claude_pane: str
+) -> None:
+    shown = running_tmux.cli("explain", "agent")  # the session: each of its agent panes
+    assert shown.returncode == 0, shown.stderr
+    for expected in (claude_pane, "source  screen", "claude.idle[", "screen region read"):
+        assert expected in shown.stdout, expected
+    as_json = running_tmux.cli("explain", claude_pane, "--json")
+    document = json.loads(as_json.stdout)
+    assert document["schema"] == "tmuxorch.explain/1"
+    (agent,) = document["agents"]
+    assert (agent["pane_id"], agent["agent"]["source"]) == (claude_pane, "screen")
+    for bad, message in (("main", "holds no agent pane"), ("%999", "no such target")):
+        refused = running_tmux.cli("explain", bad)
+        assert refused.returncode == 2
+        assert message in refused.stderr
+        assert "Traceback" not in refused.stderr

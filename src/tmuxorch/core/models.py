@@ -181,6 +181,20 @@ class Receipt(Frozen):
     detail: str = ""
 
 
+class Explanation(Frozen):
+    """Why an agent pane is in its state (`tmuxorch explain`): the verdict with its source,
+    what the screen alone says now and the region of it that was read, and the raw title and
+    hook report the precise sources come from."""
+
+    pane_id: str
+    agent: AgentInfo
+    screen_state: AgentState
+    screen_reason: str
+    region: tuple[str, ...]
+    title: str
+    hook: str
+
+
 class Spawned(Frozen):
     """Where a spawned command runs."""
 

@@ -38,8 +38,19 @@ from tmuxorch.core.agents.tags import (
     Listed,
     parse_listed,
 )
+from tmuxorch.core.errors import BadInputError, TargetNotFoundError
 from tmuxorch.core.events import AgentStateChanged
-from tmuxorch.core.models import AgentInfo, AgentState, Pane, Session, Snapshot, StateSource, Window
+from tmuxorch.core.models import (
+    AgentInfo,
+    AgentState,
+    Explanation,
+    Pane,
+    Session,
+    Snapshot,
+    StateSource,
+    Window,
+)
+from tmuxorch.core.sanitize import sanitize
 from tmuxorch.core.store.config import Settings
 from tmuxorch.core.tmux.results import CommandResult, Runner
 from tmuxorch.core.tmux.snapshot import SEPARATOR
@@ -172,6 +183,23 @@ class AgentTracker:
                 idempotent=True,
             )  # fmt: skip
         return changes
+
+    async def explain(self, snapshot: Snapshot, pane_id: str) -> Explanation:
+        """Why the agent pane `pane_id` of an annotated `snapshot` is in its state."""
+        pane = snapshot.panes_by_id.get(pane_id)
+        if pane is None:
+            raise TargetNotFoundError(pane_id)
+        if pane.agent is None:
+            raise BadInputError(f"{pane_id} is not an agent pane (runs {pane.command!r})")
+        screen, meta = await self._run([capture_command(pane_id), _meta_command(pane_id)])
+        title, _, hook = "\n".join(meta.lines).partition(SEPARATOR)
+        reading = self._reading(pane, pane.agent.kind, screen.lines)
+        return Explanation(
+            pane_id=pane_id, agent=pane.agent, screen_state=reading.state,
+            screen_reason=_screen_reason(reading) if reading.rule else reading.line,
+            region=tuple(sanitize(line) for line in reading.region),
+            title=sanitize(title), hook=sanitize(hook),
+        )  # fmt: skip
 
     def classify_now(self, kind: str, lines: Sequence[str]) -> AgentState:
         """The state a screen shows right now, without debounce (used before a send)."""
