@@ -200,3 +200,25 @@ def test_the_cli_explains_text_and_json_and_refuses_what_is_not_an_agent(
         assert refused.returncode == 2
         assert message in refused.stderr
         assert "Traceback" not in refused.stderr
+
+
+async def test_many_agents_have_their_titles_and_reports_read_in_one_listing(
+    running_tmux: TmuxFixture, engine: Engine
+) -> None:
+    from tmuxorch.core.agents.pane_reads import FEW_PANES, read_live
+
+    panes = [
+        running_tmux.tmux(
+            "new-window", "-d", "-P", "-F", "#{pane_id}", "-t", "main", "sleep", "100000"
+        ).strip()
+        for _ in range(FEW_PANES + 1)
+    ]
+    for index, pane in enumerate(panes):
+        running_tmux.tmux("select-pane", "-t", pane, "-T", f"title {index}")
+    running_tmux.tmux("set-option", "-p", "-t", panes[-1], "@tmuxorch-hook", "claude Stop 5")
+    for few in (panes[:FEW_PANES], panes):  # by id, then one listing
+        screens, metas = await read_live(engine.run, few)
+        assert set(screens) == set(few)
+        assert [metas[p].title for p in few] == [f"title {i}" for i in range(len(few))]
+    assert metas[panes[-1]].hook == "claude Stop 5"
+    assert metas[panes[0]].hook == ""

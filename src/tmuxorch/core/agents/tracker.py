@@ -20,7 +20,14 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Literal, TypeVar
 
-from tmuxorch.core.agents.hook_events import HOOK_OPTION, parse_report
+from tmuxorch.core.agents.hook_events import parse_report
+from tmuxorch.core.agents.pane_reads import (
+    FEW_PANES,
+    PaneMeta,
+    capture_command,
+    meta_command,
+    read_live,
+)
 from tmuxorch.core.agents.profiles import (
     AgentDetector,
     AgentProfile,
@@ -57,25 +64,11 @@ from tmuxorch.core.tmux.snapshot import SEPARATOR
 
 __all__ = ["AGENT_OPTION", "TAG_LISTING", "AgentTracker", "Sweep", "capture_command"]
 
-_FEW_UNSEEN = 16
-"""Up to this many panes it has not seen, a tracker asks for each by id instead of listing the
-whole server again (a watching engine meets new panes a few at a time)."""
 _M = TypeVar("_M", Pane, Window, Session)
 Sweep = Literal["all", "unseen", "none"]
 """Which agent screens `AgentTracker.annotate` captures first."""
 _SESSION_FILE_KINDS = frozenset({"claude"})
 """Kinds whose CLI keeps a session file `SessionFiles` reads (Claude Code's format)."""
-_META_FORMAT = f"#{{pane_title}}{SEPARATOR}#{{{HOOK_OPTION}}}"
-
-
-def capture_command(pane_id: str) -> list[str]:
-    """The visible screen of one pane, as plain text."""
-    return ["capture-pane", "-p", "-t", pane_id]
-
-
-def _meta_command(pane_id: str) -> list[str]:
-    """The pane's title and the latest report of its hook."""
-    return ["display-message", "-p", "-t", pane_id, _META_FORMAT]
 
 
 def _screen_reason(reading: ScreenReading) -> str:
@@ -153,14 +146,7 @@ class AgentTracker:
         for gone in set(self._tracked) - set(kinds):
             del self._tracked[gone]
         live = [pid for pid in kinds if not panes[pid].dead]
-        asked = [command for pid in live for command in (capture_command(pid), _meta_command(pid))]
-        results = await self._run(asked) if live else []
-        screens: dict[str, tuple[str, ...]] = {}
-        metas: dict[str, str] = {}
-        for index, pid in enumerate(live):
-            screen, meta = results[2 * index], results[2 * index + 1]
-            if screen.ok and meta.ok:
-                screens[pid], metas[pid] = screen.lines, "\n".join(meta.lines)
+        screens, metas = await read_live(self._run, live)
         filed = self._session_reports(kinds, panes, screens)
         now = time.time()
         changes: list[AgentStateChanged] = []
@@ -169,7 +155,7 @@ class AgentTracker:
             lines = screens.get(pane_id)
             if not pane.dead and lines is None:
                 continue  # vanished between snapshot and capture
-            reports = self._reports(pane_id, kind, metas.get(pane_id, ""), filed, now)
+            reports = self._reports(pane_id, kind, metas.get(pane_id, PaneMeta()), filed, now)
             change = self._observe(pane, kind, lines, reports, now)
             if change is not None:
                 changes.append(change)
@@ -191,14 +177,14 @@ class AgentTracker:
             raise TargetNotFoundError(pane_id)
         if pane.agent is None:
             raise BadInputError(f"{pane_id} is not an agent pane (runs {pane.command!r})")
-        screen, meta = await self._run([capture_command(pane_id), _meta_command(pane_id)])
-        title, _, hook = "\n".join(meta.lines).partition(SEPARATOR)
+        screen, listed = await self._run([capture_command(pane_id), meta_command(pane_id)])
+        meta = PaneMeta.parse("\n".join(listed.lines))
         reading = self._reading(pane, pane.agent.kind, screen.lines)
         return Explanation(
             pane_id=pane_id, agent=pane.agent, screen_state=reading.state,
             screen_reason=_screen_reason(reading) if reading.rule else reading.line,
             region=tuple(sanitize(line) for line in reading.region),
-            title=sanitize(title), hook=sanitize(hook),
+            title=sanitize(meta.title), hook=sanitize(meta.hook),
         )  # fmt: skip
 
     def classify_now(self, kind: str, lines: Sequence[str]) -> AgentState:
@@ -214,11 +200,11 @@ class AgentTracker:
         return self.session_files.reports(pids) if pids else {}
 
     def _reports(
-        self, pane_id: str, kind: str, meta: str, filed: Mapping[str, Report], now: float
+        self, pane_id: str, kind: str, meta: PaneMeta, filed: Mapping[str, Report], now: float
     ) -> dict[StateSource, Report | None]:
         """What each precise source says of one pane now."""
-        title, _, hooked = meta.partition(SEPARATOR)
-        hook = parse_report(hooked) if hooked else None
+        title = meta.title
+        hook = parse_report(meta.hook) if meta.hook else None
         tracked = self._tracked.get(pane_id)
         before = tracked.reports.get("title") if tracked is not None else None
         titled: Report | None = None
@@ -323,7 +309,7 @@ class AgentTracker:
         unseen = [pid for pid in current if pid not in self._listed]
         if not unseen:
             return
-        if len(unseen) > _FEW_UNSEEN:
+        if len(unseen) > FEW_PANES:
             (listing,) = await self._run([TAG_LISTING])
             self.take_tags(snapshot, listing)
             return
