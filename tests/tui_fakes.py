@@ -54,7 +54,8 @@ def _pane(
     info = None
     if agent is not None:
         kind, state, age = agent
-        info = AgentInfo(kind=kind, state=state, since=FIXED_TIME - age)
+        source = "hook" if kind == "claude" else "screen"  # the strip shows where it came from
+        info = AgentInfo(kind=kind, state=state, since=FIXED_TIME - age, source=source)
     return Pane(
         id=pid, index=index, active=active, pid=1000 + int(pid[1:]), command=command,
         cwd=f"/home/dev/{session.strip('$')}/work", dead=False, width=120, height=40,

@@ -234,7 +234,7 @@ async def test_the_live_model_follows_agent_states_without_a_listing(
 def test_what_a_pane_records_is_read_strictly() -> None:
     """`@tmuxorch-since` is a user-settable option: only `STATE TIME` is believed; tmux's own
     exit time of a dead pane wins; the start command is split as tmux quoted it."""
-    from tmuxorch.core.agents.tracker import _listed
+    from tmuxorch.core.agents.tags import parse_listed as _listed
 
     assert _listed(["claude", "idle 1764000100.500", "", ""]).recorded == ("idle", 1764000100.5)
     for record in ("idle", "idle soon", "asleep 1.0", "idle 1.0.0", "idle -1", ""):

@@ -92,6 +92,9 @@ async def next_event(
 
 
 PUBLISHED: dict[str, int] = {}
+TRUST_SCREEN = (
+    Path(__file__).resolve().parent.parent / "fixtures/screens/claude/trust-folder-80x24.txt"
+)
 
 
 def publish(server: TmuxorchServer, n: int) -> int:
@@ -177,6 +180,30 @@ async def test_keys_and_capture(fleet: Backend, running_tmux: TmuxFixture) -> No
     await eventually(echoed)
     (stopped,) = await fleet.interrupt([pane])
     assert stopped.status == "delivered"
+
+
+async def test_explain_says_why_an_agent_is_in_its_state(
+    fleet: Backend, running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    screen = TRUST_SCREEN
+    body = tmp_path / "trust.txt"
+    body.write_text(screen.read_text(encoding="utf-8").partition("\n---\n")[2].rstrip())
+    pane = running_tmux.tmux(
+        "new-window", "-d", "-P", "-F", "#{pane_id}", "-t", "main",
+        f"cat '{body}'; exec sleep 100000",
+    ).strip()  # fmt: skip
+    running_tmux.tmux("set-option", "-p", "-t", pane, "@tmuxorch-agent", "claude")
+    await wait_for(lambda: "trust" in running_tmux.tmux("capture-pane", "-p", "-t", pane))
+    explained = await fleet.explain(pane)
+    assert (explained.agent.state, explained.agent.source) == ("waiting", "screen")
+    assert explained.screen_state == "waiting"
+    assert "claude.waiting[" in explained.agent.reason
+    assert any("trust" in line for line in explained.region)
+    plain = (await fleet.snapshot()).panes()[0].id
+    with pytest.raises(BadInputError, match="not an agent pane"):
+        await fleet.explain(plain)
+    with pytest.raises(TargetNotFoundError):
+        await fleet.explain("%999")
 
 
 async def test_spawn_rename_kill(fleet: Backend, running_tmux: TmuxFixture) -> None:
@@ -347,6 +374,8 @@ async def test_a_read_token_may_look_but_not_touch(srv: Served, running_tmux: Tm
         assert remote.scope == "read"
         pane = snapshot.panes()[0].id
         assert isinstance(await remote.capture(pane), str)
+        with pytest.raises(BadInputError, match="not an agent pane"):  # read tokens may ask
+            await remote.explain(pane)
         await (await remote.subscribe()).close()
         attempts = {
             "send": remote.send([pane], "echo pwned"),

@@ -39,7 +39,17 @@ from tmuxorch.core.events import (
     WindowClosed,
     WindowRenamed,
 )
-from tmuxorch.core.models import Pane, Receipt, Session, Snapshot, Spawned, TmuxInfo, Window
+from tmuxorch.core.models import (
+    AgentInfo,
+    Explanation,
+    Pane,
+    Receipt,
+    Session,
+    Snapshot,
+    Spawned,
+    TmuxInfo,
+    Window,
+)
 from tmuxorch.protocol.errors import (
     ERROR_TABLE,
     ForbiddenError,
@@ -171,6 +181,15 @@ RESULTS: dict[str, Any] = {
     "keys": ReceiptsResult(receipts=[Receipt(target="%1", status="failed", detail="gone")]),
     "interrupt": ReceiptsResult(receipts=[]),
     "capture": CaptureResult(target="%1", lines=5, text="hello\n\ud800"),  # a lone surrogate
+    "explain": Explanation(
+        pane_id="%1",
+        agent=AgentInfo(kind="claude", state="busy", source="hook", reason="hook Stop"),
+        screen_state="idle",
+        screen_reason="no screen rule matched",
+        region=("❯ ",),
+        title="✳ Claude Code",
+        hook="claude Stop 5.0",
+    ),
     "spawn": Spawned(session_id="$1", window_id="@1", pane_id="%1"),
     "kill": Empty(),
     "rename": Empty(),

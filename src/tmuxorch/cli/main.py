@@ -14,7 +14,7 @@ import sys
 from collections.abc import Awaitable, Callable
 
 from tmuxorch import __version__
-from tmuxorch.cli import commands, kinds, monitor, serve
+from tmuxorch.cli import commands, explain, kinds, monitor, serve
 from tmuxorch.core.backend import Backend
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import TmuxorchError
@@ -175,6 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
     capture.add_argument("target", metavar="TARGET")
     capture.add_argument("--lines", "-n", type=int, default=50, help="how many lines (default 50)")
     capture.add_argument("--json", action="store_true")
+
+    explained = add(
+        "explain", explain.cmd_explain, "why an agent is in its state: source, reason, screen read"
+    )
+    explained.add_argument("target", metavar="TARGET", help="an agent pane, or a window/session")
+    explained.add_argument("--json", action="store_true", help="the tmuxorch.explain/1 document")
 
     spawn = add(
         "spawn",

@@ -91,6 +91,8 @@ def _pane_label(pane: Pane, *, detailed: bool) -> str:
             f"  [dim]pid[/] {pane.pid}  [dim]cwd[/] {escape(pane.cwd)}  "
             f"[dim]size[/] {pane.width}x{pane.height}"
         )
+        if pane.agent is not None:
+            text += f"  [dim]via[/] {pane.agent.source}"
     return text
 
 

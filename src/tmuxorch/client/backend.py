@@ -33,7 +33,7 @@ from tmuxorch.client.link import Link, LinkOptions
 from tmuxorch.client.subscription import EventFeed, RemoteSubscription
 from tmuxorch.core.backend import ConnectionState
 from tmuxorch.core.errors import BadInputError, TmuxorchError
-from tmuxorch.core.models import Frozen, Receipt, Snapshot, Spawned
+from tmuxorch.core.models import Explanation, Frozen, Receipt, Snapshot, Spawned
 from tmuxorch.protocol.errors import RemoteOperationError
 from tmuxorch.protocol.frames import EventFrame, read_result
 from tmuxorch.protocol.results import (
@@ -173,6 +173,9 @@ class RemoteBackend:
         if colours:
             params["colours"] = True
         return (await self._call(CaptureResult, "capture", params, retry=True)).text
+
+    async def explain(self, target: str) -> Explanation:
+        return await self._call(Explanation, "explain", {"target": target}, retry=True)
 
     async def spawn(
         self, session: str, command: Sequence[str], *, name: str | None, kind: str | None

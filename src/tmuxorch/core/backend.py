@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Literal, Protocol, runtime_checkable
 
 from tmuxorch.core.events import Event
-from tmuxorch.core.models import Receipt, Snapshot, Spawned
+from tmuxorch.core.models import Explanation, Receipt, Snapshot, Spawned
 
 ConnectionState = Literal["disconnected", "connecting", "live", "reconnecting", "refused", "closed"]
 """Where a link to a remote fleet is; a local backend has no link (None)."""
@@ -85,6 +85,10 @@ class Backend(Protocol):
 
     async def capture(self, target: str, lines: int = 50, *, colours: bool = False) -> str:
         """The last lines of a pane, sanitised."""
+        ...
+
+    async def explain(self, target: str) -> Explanation:
+        """Why the agent pane `target` (an id) is in its state, and the screen region read."""
         ...
 
     async def spawn(

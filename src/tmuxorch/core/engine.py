@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 
+from tmuxorch.core.agents.doorbell import Doorbell
 from tmuxorch.core.agents.tracker import TAG_LISTING, AgentTracker, Sweep
 from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
 from tmuxorch.core.events import Event, TmuxDown, TmuxUp
@@ -95,6 +96,9 @@ class Engine:
         self._background: set[asyncio.Future[None]] = set()
         self.agents = AgentTracker(self.connection.run, settings)
         """Agent detection and states; swept on an interval while anyone subscribes."""
+        self._hooked = asyncio.Event()
+        """Set when an agent's hook rang the doorbell: the sweeper sweeps at once."""
+        self.doorbell = Doorbell(server.socket_path, self._hooked.set)
 
     # -- snapshots and commands -------------------------------------------------------------
 
@@ -228,6 +232,7 @@ class Engine:
                     task.cancel()
                     await asyncio.wait({task}, timeout=0.5)
         self._watcher = self._sweeper = None
+        self.doorbell.close()
         await self.connection.close()
 
     async def __aenter__(self) -> Engine:
@@ -301,6 +306,7 @@ class Engine:
                 # Subscribe on this attach whoever made it (setup commands of an attach that
                 # was under way when the first subscriber came did not have it yet).
                 (await self.connection.run([SUBSCRIPTION]))[0].check()
+                self.doorbell.listen()  # the socket's directory exists now
                 self._rescue_soon()  # a window that landed while we attached came unnoticed
                 generation = self._generation
                 current = await self._list(watched=True)
@@ -348,10 +354,13 @@ class Engine:
         return previous is not None and previous != self._server_pid
 
     async def _sweep(self) -> None:
-        """Capture agent panes every `state_interval`, publish settled state changes and
+        """Capture agent panes every `state_interval`, and at once when a hook rang the
+        doorbell (core/agents/doorbell.py); publish settled state changes and
         apply them to the live model."""
         while True:
-            await asyncio.sleep(self.agents.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._hooked.wait(), self.agents.interval)
+            self._hooked.clear()
             if self._live is None or not self._live.tmux.running:
                 continue
             try:

@@ -16,7 +16,16 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
-from tmuxorch.core.models import AgentState, Frozen, Pane, Session, Snapshot, Window, WindowKind
+from tmuxorch.core.models import (
+    AgentState,
+    Frozen,
+    Pane,
+    Session,
+    Snapshot,
+    StateSource,
+    Window,
+    WindowKind,
+)
 
 _CARRIED = frozenset({"session", "window", "pane", "snapshot"})
 """Fields holding whole objects, for models kept in step; too big for a line of text."""
@@ -146,6 +155,8 @@ class AgentStateChanged(_PaneEvent):
     state: AgentState
     previous: AgentState | None
     since: float
+    source: StateSource = "screen"
+    reason: str = ""
 
 
 class TmuxDown(EventBase):

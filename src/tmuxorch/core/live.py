@@ -255,7 +255,10 @@ def _pane_applied(sessions: tuple[Session, ...], event: Event) -> tuple[Session,
     if isinstance(event, PaneClosed):
         return _map_windows(sessions, lambda _s, w: _without(w, event.pane_id))
     if isinstance(event, AgentStateChanged):
-        info = AgentInfo(kind=event.kind, state=event.state, since=event.since)
+        info = AgentInfo(
+            kind=event.kind, state=event.state, since=event.since, source=event.source,
+            reason=event.reason,
+        )  # fmt: skip
         marked = _map_panes(sessions, event.pane_id, lambda p: p.model_copy(update={"agent": info}))
         return _map_windows(marked, lambda _s, w: _agent_window(w, event.pane_id))
     return sessions

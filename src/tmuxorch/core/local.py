@@ -22,7 +22,8 @@ from tmuxorch.core.agents.tracker import Sweep
 from tmuxorch.core.backend import ConnectionState, EventSubscription
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import SpawnFailedError, TmuxorchError
-from tmuxorch.core.models import Receipt, Snapshot, Spawned
+from tmuxorch.core.ids import require_id
+from tmuxorch.core.models import Explanation, Receipt, Snapshot, Spawned
 from tmuxorch.core.ops import operations
 from tmuxorch.core.ops.delivery import deliver
 from tmuxorch.core.store.audit import AuditLog, local_actor
@@ -142,6 +143,10 @@ class LocalBackend:
 
     async def capture(self, target: str, lines: int = 50, *, colours: bool = False) -> str:
         return await operations.capture(self.engine, target, lines, colours=colours)
+
+    async def explain(self, target: str) -> Explanation:
+        require_id(target)
+        return await self.engine.agents.explain(await self.snapshot(), target)
 
     async def spawn(
         self, session: str, command: Sequence[str], *, name: str | None, kind: str | None

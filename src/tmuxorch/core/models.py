@@ -20,6 +20,9 @@ from pydantic import (
 
 AgentState = Literal["busy", "waiting", "idle", "error", "exited", "unknown"]
 WindowKind = Literal["agent", "shell", "editor", "server", "monitor", "other"]
+StateSource = Literal["hook", "session-file", "title", "screen", "tmux"]
+"""Where an agent's state came from, most precise first: the agent's own hook, its session file,
+the terminal title it sets, our reading of its screen, or tmux itself (a dead pane)."""
 
 
 LENIENT = "tmuxorch.lenient"
@@ -66,6 +69,10 @@ class AgentInfo(Frozen):
     state: AgentState = "unknown"
     since: float | None = None
     """When it entered `state`, as a watching tmuxorch saw it; None when nobody knows."""
+    source: StateSource = "screen"
+    reason: str = ""
+    """Why: the hook event, the session file's status, the title, or the screen rule and the
+    line it matched."""
 
 
 class Pane(Frozen):
@@ -172,6 +179,20 @@ class Receipt(Frozen):
     target: str
     status: ReceiptStatus
     detail: str = ""
+
+
+class Explanation(Frozen):
+    """Why an agent pane is in its state (`tmuxorch explain`): the verdict with its source,
+    what the screen alone says now and the region of it that was read, and the raw title and
+    hook report the precise sources come from."""
+
+    pane_id: str
+    agent: AgentInfo
+    screen_state: AgentState
+    screen_reason: str
+    region: tuple[str, ...]
+    title: str
+    hook: str
 
 
 class Spawned(Frozen):

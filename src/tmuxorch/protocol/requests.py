@@ -127,6 +127,13 @@ class CaptureRequest(_Request):
     colours: bool = False
 
 
+class ExplainRequest(_Request):
+    """Why an agent pane is in its state: the verdict's source and reason, the screen region."""
+
+    op: Literal["explain"]
+    target: PaneId
+
+
 class SpawnRequest(_Change):
     """Run `command` (an argv) in a new window of `session`, tagged as an agent of `kind`."""
 
@@ -172,6 +179,7 @@ Request = Annotated[
     | KeysRequest
     | InterruptRequest
     | CaptureRequest
+    | ExplainRequest
     | SpawnRequest
     | KillRequest
     | RenameRequest

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from tmuxorch.core.models import Frozen, Receipt, Snapshot, Spawned
+from tmuxorch.core.models import Explanation, Frozen, Receipt, Snapshot, Spawned
 
 
 class StatusDocument(Snapshot):
@@ -72,6 +72,7 @@ RESULT_MODELS: dict[str, type[Frozen]] = {
     "keys": ReceiptsResult,
     "interrupt": ReceiptsResult,
     "capture": CaptureResult,
+    "explain": Explanation,
     "spawn": Spawned,
     "kill": Empty,
     "rename": Empty,

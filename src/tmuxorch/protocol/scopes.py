@@ -12,7 +12,9 @@ from typing import Literal
 Scope = Literal["read", "control"]
 SCOPES: tuple[Scope, ...] = ("read", "control")
 
-READ_OPS = frozenset({"snapshot", "subscribe", "unsubscribe", "capture", "ping", "schedule.list"})
+READ_OPS = frozenset(
+    {"snapshot", "subscribe", "unsubscribe", "capture", "explain", "ping", "schedule.list"}
+)
 """What a `read` token may do. Everything else changes tmux and needs `control`."""
 MUTATING_OPS = frozenset(
     {"send", "keys", "interrupt", "spawn", "kill", "rename", "schedule.add", "schedule.cancel"}

@@ -27,6 +27,7 @@ from tmuxorch.protocol import frames
 from tmuxorch.protocol.errors import ProtocolError, UnsupportedError, code_for
 from tmuxorch.protocol.requests import (
     CaptureRequest,
+    ExplainRequest,
     InterruptRequest,
     KeysRequest,
     KillRequest,
@@ -64,7 +65,9 @@ EVICTED = CloseCode.POLICY_VIOLATION  # 1008
 REVOKED = CloseCode.POLICY_VIOLATION
 REQUEST_GRACE = 15.0
 """Seconds the requests of a closed connection may take to finish before they are cancelled."""
-NEEDS_TMUX = frozenset({"send", "keys", "interrupt", "spawn", "capture", "kill", "rename"})
+NEEDS_TMUX = frozenset(
+    {"send", "keys", "interrupt", "spawn", "capture", "explain", "kill", "rename"}
+)
 """Ops answered `tmux_unavailable` at once while tmux is down (spawn would start a server)."""
 
 
@@ -256,6 +259,9 @@ class ClientSession:
                 )
             case CaptureRequest():
                 return await self._capture(request)
+            case ExplainRequest(target=target):
+                async with self._captures, self.server.turns.turn(self):
+                    return await backend.explain(target)
             case SendRequest(targets=targets, text=text, enter=enter, force=force):
                 receipts = await backend.send(targets, text, enter=enter, force=force)
                 return ReceiptsResult(receipts=receipts)

@@ -1,97 +1,80 @@
 """Agent detection and live state for a fleet: which panes are agents, and what each is doing.
 
-Only agent panes are captured, all of them in one pipelined round trip; a pane whose screen hash
-did not change since the last sweep costs nothing more. A new state must hold for `debounce`
-seconds before it replaces the current one, so a spinner that blinks or a screen caught mid-redraw
-does not make the state flicker; the first observation of a pane is taken as it is.
+Only agent panes are read, all of them in one pipelined round trip: each one's screen, and its
+title and hook report (`#{pane_title}`, `@tmuxorch-hook`) in one `display-message`. A pane whose
+screen hash did not change since the last sweep is not read again. A new screen state must hold
+for `debounce` seconds before it replaces the current one, so a spinner that blinks or a screen
+caught mid-redraw does not make the state flicker; the first observation of a pane is taken as
+it is. The agent's own precise reports (hook, session file, title) are weighed against the screen
+by `PaneSources.decide` (core/agents/reports.py), which says why the rule is what it is.
 
 When a state began is known only to a tmuxorch that saw it change (a TUI, `serve`, `events`):
-it writes that into the pane option `@tmuxorch-since` ("STATE TIME"), so a one-shot `status`
-later says since when, as long as the state is still the one recorded; tmux itself knows when a
-dead pane's process exited. Otherwise `since` is None: a one-shot look cannot know.
+it writes that into the pane option `@tmuxorch-since`, so a one-shot `status` later says since
+when (core/agents/tags.py). Otherwise `since` is None: a one-shot look cannot know.
 """
 
 from __future__ import annotations
 
 import operator
-import shlex
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Literal, TypeVar, get_args
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Literal, TypeVar
 
-from tmuxorch.core.agents.profiles import AgentDetector, AgentProfile, load_profiles, window_kind
+from tmuxorch.core.agents.hook_events import parse_report
+from tmuxorch.core.agents.pane_reads import (
+    FEW_PANES,
+    PaneMeta,
+    capture_command,
+    meta_command,
+    read_live,
+)
+from tmuxorch.core.agents.profiles import (
+    AgentDetector,
+    AgentProfile,
+    ScreenReading,
+    load_profiles,
+    window_kind,
+)
+from tmuxorch.core.agents.reports import PaneSources, Report
+from tmuxorch.core.agents.session_files import SessionFiles
+from tmuxorch.core.agents.tags import (
+    AGENT_OPTION,
+    SINCE_OPTION,
+    TAG_FORMAT,
+    TAG_LISTING,
+    Listed,
+    parse_listed,
+)
+from tmuxorch.core.errors import BadInputError, TargetNotFoundError
 from tmuxorch.core.events import AgentStateChanged
-from tmuxorch.core.models import AgentInfo, AgentState, Pane, Session, Snapshot, Window
+from tmuxorch.core.models import (
+    AgentInfo,
+    AgentState,
+    Explanation,
+    Pane,
+    Session,
+    Snapshot,
+    StateSource,
+    Window,
+)
+from tmuxorch.core.sanitize import sanitize
 from tmuxorch.core.store.config import Settings
 from tmuxorch.core.tmux.results import CommandResult, Runner
 from tmuxorch.core.tmux.snapshot import SEPARATOR
 
-AGENT_OPTION = "@tmuxorch-agent"
-SINCE_OPTION = "@tmuxorch-since"
-_TAG_FORMAT = SEPARATOR.join((
-    "#{pane_id}", f"#{{{AGENT_OPTION}}}", f"#{{{SINCE_OPTION}}}",
-    "#{?pane_dead,#{pane_dead_time},}", "#{?pane_dead,#{pane_start_command},}",
-))  # fmt: skip
-"""What a tracker reads once per pane: our options, and for a dead pane (no process left to
-look at) when it died and the command it was started with."""
-TAG_LISTING = ["list-panes", "-a", "-F", _TAG_FORMAT]
-"""Every pane's tags at once: what a tracker that knows no pane yet reads."""
-_FEW_UNSEEN = 16
-"""Up to this many panes it has not seen, a tracker asks for each by id instead of listing the
-whole server again (a watching engine meets new panes a few at a time)."""
-_STATES: tuple[AgentState, ...] = get_args(AgentState)
+__all__ = ["AGENT_OPTION", "TAG_LISTING", "AgentTracker", "Sweep", "capture_command"]
+
 _M = TypeVar("_M", Pane, Window, Session)
 Sweep = Literal["all", "unseen", "none"]
 """Which agent screens `AgentTracker.annotate` captures first."""
+_SESSION_FILE_KINDS = frozenset({"claude"})
+"""Kinds whose CLI keeps a session file `SessionFiles` reads (Claude Code's format)."""
 
 
-@dataclass(frozen=True)
-class _Listed:
-    """What `_LIST_PANES` says of one pane."""
-
-    tag: str = ""
-    recorded: tuple[AgentState, float] | None = None
-    started: tuple[str, ...] = ()
-
-
-def _listed(fields: Sequence[str]) -> _Listed:
-    """One line of `_LIST_PANES` (after the pane id); anything malformed is left out."""
-    tag, record, dead_time, start = (*fields, "", "", "", "")[:4]
-    recorded: tuple[AgentState, float] | None = None
-    state, _, at = record.partition(" ")
-    if dead_time.isdigit():
-        recorded = ("exited", float(dead_time))
-    elif state in _STATES and at.replace(".", "", 1).isdigit():
-        recorded = (state, float(at))
-    return _Listed(tag, recorded, _start_argv(start))
-
-
-def _start_argv(command: str) -> tuple[str, ...]:
-    """The argv of `pane_start_command` (tmux quotes each argument); one argument is a command
-    tmux ran through `sh -c`, so it is split once more."""
-    try:
-        argv = shlex.split(command)
-        if len(argv) == 1:
-            argv = shlex.split(argv[0])
-    except ValueError:
-        return ()
-    return tuple(argv)
-
-
-def capture_command(pane_id: str) -> list[str]:
-    """The visible screen of one pane, as plain text."""
-    return ["capture-pane", "-p", "-t", pane_id]
-
-
-@dataclass
-class _Tracked:
-    kind: str
-    state: AgentState
-    since: float | None
-    digest: int | None = None
-    candidate: AgentState | None = None
-    candidate_since: float = 0.0
+def _screen_reason(reading: ScreenReading) -> str:
+    if not reading.rule:
+        return "no screen rule matched"
+    return f"{reading.rule} matched {reading.line!r}"
 
 
 class AgentTracker:
@@ -104,8 +87,9 @@ class AgentTracker:
         self.detector = AgentDetector(self.profiles, self.settings.rules)
         self.debounce = self.settings.state_debounce
         self.interval = self.settings.state_interval
-        self._listed: dict[str, _Listed] = {}
-        self._tracked: dict[str, _Tracked] = {}
+        self.session_files = SessionFiles()
+        self._listed: dict[str, Listed] = {}
+        self._tracked: dict[str, PaneSources] = {}
         self._memo: dict[int, tuple[object, object, object]] = {}
         """id of a listed object -> (that object, what its annotation depended on, the
         annotated object): see `_annotated`."""
@@ -116,7 +100,7 @@ class AgentTracker:
 
     def remember_tag(self, pane_id: str, kind: str) -> None:
         """Record a tag we set ourselves (spawn), saving a round trip."""
-        self._listed[pane_id] = _Listed(tag=kind)
+        self._listed[pane_id] = Listed(tag=kind)
 
     @property
     def knows_no_pane(self) -> bool:
@@ -130,7 +114,7 @@ class AgentTracker:
         for line in listing.lines:
             pane_id, *fields = line.split(SEPARATOR, 4)
             if pane_id in current:
-                self._listed[pane_id] = _listed(fields)
+                self._listed[pane_id] = parse_listed(fields)
 
     async def annotate(
         self, snapshot: Snapshot, *, sweep: Sweep = "all"
@@ -162,22 +146,17 @@ class AgentTracker:
         for gone in set(self._tracked) - set(kinds):
             del self._tracked[gone]
         live = [pid for pid in kinds if not panes[pid].dead]
-        results = await self._run([capture_command(pid) for pid in live]) if live else []
-        screens = {pid: r.lines for pid, r in zip(live, results, strict=True) if r.ok}
+        screens, metas = await read_live(self._run, live)
+        filed = self._session_reports(kinds, panes, screens)
         now = time.time()
         changes: list[AgentStateChanged] = []
         for pane_id, kind in kinds.items():
             pane = panes[pane_id]
             lines = screens.get(pane_id)
-            if pane.dead:
-                observed: AgentState | None = "exited"
-                digest = None
-            elif lines is None:
+            if not pane.dead and lines is None:
                 continue  # vanished between snapshot and capture
-            else:
-                digest = hash(lines)
-                observed = None
-            change = self._observe(pane, kind, observed, lines, digest, now)
+            reports = self._reports(pane_id, kind, metas.get(pane_id, PaneMeta()), filed, now)
+            change = self._observe(pane, kind, lines, reports, now)
             if change is not None:
                 changes.append(change)
         if changes:  # for whoever looks next without having watched (a one-shot `status`)
@@ -191,49 +170,135 @@ class AgentTracker:
             )  # fmt: skip
         return changes
 
+    async def explain(self, snapshot: Snapshot, pane_id: str) -> Explanation:
+        """Why the agent pane `pane_id` of an annotated `snapshot` is in its state."""
+        pane = snapshot.panes_by_id.get(pane_id)
+        if pane is None:
+            raise TargetNotFoundError(pane_id)
+        if pane.agent is None:
+            raise BadInputError(f"{pane_id} is not an agent pane (runs {pane.command!r})")
+        screen, listed = await self._run([capture_command(pane_id), meta_command(pane_id)])
+        meta = PaneMeta.parse("\n".join(listed.lines))
+        reading = self._reading(pane, pane.agent.kind, screen.lines)
+        return Explanation(
+            pane_id=pane_id, agent=pane.agent, screen_state=reading.state,
+            screen_reason=_screen_reason(reading) if reading.rule else reading.line,
+            region=tuple(sanitize(line) for line in reading.region),
+            title=sanitize(meta.title), hook=sanitize(meta.hook),
+        )  # fmt: skip
+
     def classify_now(self, kind: str, lines: Sequence[str]) -> AgentState:
         """The state a screen shows right now, without debounce (used before a send)."""
         return self.profile(kind).classify("\n".join(lines))
+
+    def _session_reports(
+        self, kinds: Mapping[str, str], panes: Mapping[str, Pane], live: Mapping[str, object]
+    ) -> dict[str, Report]:
+        """Session-file reports of the live panes of kinds that keep one."""
+        pids = {pid: panes[pid].pid for pid, kind in kinds.items()
+                if kind in _SESSION_FILE_KINDS and pid in live}  # fmt: skip
+        return self.session_files.reports(pids) if pids else {}
+
+    def _reports(
+        self, pane_id: str, kind: str, meta: PaneMeta, filed: Mapping[str, Report], now: float
+    ) -> dict[StateSource, Report | None]:
+        """What each precise source says of one pane now."""
+        title = meta.title
+        hook = parse_report(meta.hook) if meta.hook else None
+        tracked = self._tracked.get(pane_id)
+        before = tracked.reports.get("title") if tracked is not None else None
+        titled: Report | None = None
+        title_state = self.profile(kind).read_title(title) if title else None
+        if title_state is not None:
+            keep = before is not None and before.state == title_state
+            titled = before if keep else Report(title_state, "title", f"title {title!r}", now)
+        return {
+            "hook": Report(hook.state, "hook", f"hook {hook.event}", hook.at)
+            if hook is not None and hook.kind == kind
+            else None,
+            "session-file": filed.get(pane_id),
+            "title": titled,
+        }
 
     def _observe(
         self,
         pane: Pane,
         kind: str,
-        observed: AgentState | None,
         lines: Sequence[str] | None,
-        digest: int | None,
+        reports: Mapping[StateSource, Report | None],
         now: float,
     ) -> AgentStateChanged | None:
         tracked = self._tracked.get(pane.id)
-        unchanged = tracked is not None and tracked.kind == kind and tracked.digest == digest
-        if unchanged and observed is None and tracked is not None and tracked.candidate is None:
-            return None  # same screen as last time: nothing to do
-        if observed is None:
-            observed = self.profile(kind).classify("\n".join(lines or ()))
         if tracked is None or tracked.kind != kind:
-            listed = self._listed.get(pane.id)
-            recorded = listed.recorded if listed is not None else None
-            since = recorded[1] if recorded is not None and recorded[0] == observed else None
-            self._tracked[pane.id] = _Tracked(kind, observed, since, digest)
+            self._first_look(pane, kind, lines, reports, now)
             return None
+        for source, report in reports.items():
+            tracked.note(report, source)
+        self._read_screen(tracked, pane, lines, now)
+        verdict, began = tracked.decide()
+        previous = tracked.verdict
+        if previous is not None and previous.state == verdict.state:
+            tracked.verdict = verdict  # a more precise reason for the same state: no event
+            return None
+        tracked.verdict, tracked.since = verdict, began if began is not None else now
+        return AgentStateChanged(
+            pane_id=pane.id, window_id=pane.window_id, session_id=pane.session_id, kind=kind,
+            state=verdict.state, previous=previous.state if previous else None,
+            since=tracked.since, source=verdict.source, reason=verdict.reason,
+        )  # fmt: skip
+
+    def _first_look(
+        self,
+        pane: Pane,
+        kind: str,
+        lines: Sequence[str] | None,
+        reports: Mapping[StateSource, Report | None],
+        now: float,
+    ) -> None:
+        """A pane met for the first time: its screen as it is, a recorded `since` if the
+        state is still the one a watcher recorded; reports newer than this look count later."""
+        reading = self._reading(pane, kind, lines)
+        tracked = PaneSources(kind, reading.state, _screen_reason(reading), None, hash(lines))
+        for source, report in reports.items():
+            tracked.note(report, source)
+        tracked.verdict, _ = tracked.decide()
+        listed = self._listed.get(pane.id)
+        recorded = listed.recorded if listed is not None else None
+        if recorded is not None and recorded[0] == tracked.verdict.state:
+            tracked.since = recorded[1]
+        tracked.screen_since = now
+        self._tracked[pane.id] = tracked
+
+    def _reading(self, pane: Pane, kind: str, lines: Sequence[str] | None) -> ScreenReading:
+        if pane.dead:
+            status = "" if pane.dead_status is None else f", exit status {pane.dead_status}"
+            return ScreenReading("exited", "", f"the pane's process exited{status}", ())
+        return self.profile(kind).read("\n".join(lines or ()))
+
+    def _read_screen(
+        self, tracked: PaneSources, pane: Pane, lines: Sequence[str] | None, now: float
+    ) -> None:
+        """Update the debounced screen state (see the module docstring)."""
+        digest = None if pane.dead else hash(lines)
+        if digest is not None and digest == tracked.digest and tracked.candidate is None:
+            return  # same screen as last time: nothing to do
         tracked.digest = digest
-        if observed == tracked.state:
+        reading = self._reading(pane, kind=tracked.kind, lines=lines)
+        if reading.state == tracked.screen:
             tracked.candidate = None
-            return None
-        if tracked.candidate != observed:
-            tracked.candidate, tracked.candidate_since = observed, now
+            return
+        candidate = tracked.candidate
+        if candidate is None or candidate.state != reading.state:
+            tracked.candidate, tracked.candidate_since = reading, now
         # Sweeps come every `interval`: a candidate seen on two sweeps `interval` apart has held
         # long enough when that is within half an interval of the debounce (otherwise a 0.3 s
         # debounce at 0.25 s sweeps would really wait 0.5 s).
         held = now - tracked.candidate_since + self.interval / 2
-        if held < self.debounce and observed != "exited":
-            return None
-        previous = tracked.state
-        tracked.state, tracked.since, tracked.candidate = observed, tracked.candidate_since, None
-        return AgentStateChanged(
-            pane_id=pane.id, window_id=pane.window_id, session_id=pane.session_id, kind=kind,
-            state=observed, previous=previous, since=tracked.since,
-        )  # fmt: skip
+        if held < self.debounce and reading.state != "exited":
+            return
+        tracked.screen, tracked.screen_since = reading.state, tracked.candidate_since
+        tracked.screen_reason = _screen_reason(reading) if reading.rule else reading.line
+        tracked.candidate = None
 
     async def _refresh_tags(self, snapshot: Snapshot) -> None:
         """Read the tags of panes we have not seen, in one round trip: by id when they are
@@ -244,11 +309,11 @@ class AgentTracker:
         unseen = [pid for pid in current if pid not in self._listed]
         if not unseen:
             return
-        if len(unseen) > _FEW_UNSEEN:
+        if len(unseen) > FEW_PANES:
             (listing,) = await self._run([TAG_LISTING])
             self.take_tags(snapshot, listing)
             return
-        asked = [["display-message", "-p", "-t", pid, _TAG_FORMAT] for pid in unseen]
+        asked = [["display-message", "-p", "-t", pid, TAG_FORMAT] for pid in unseen]
         for result in await self._run(asked):
             if result.ok:  # a pane gone since the snapshot has no tags to read
                 self.take_tags(snapshot, result)
@@ -258,7 +323,7 @@ class AgentTracker:
         for session in snapshot.sessions:
             for window in session.windows:
                 for pane in window.panes:
-                    listed = self._listed.get(pane.id, _Listed())
+                    listed = self._listed.get(pane.id, Listed())
                     kind = self.detector.kind_of(
                         pane, window, session, listed.tag, started=listed.started
                     )
@@ -284,11 +349,13 @@ class AgentTracker:
             if kind is None:
                 return pane
             tracked = self._tracked.get(pane.id)
-            info = AgentInfo(
-                kind=kind,
-                state=tracked.state if tracked else ("exited" if pane.dead else "unknown"),
-                since=tracked.since if tracked else None,
-            )
+            verdict = tracked.verdict if tracked is not None else None
+            if tracked is None or verdict is None:
+                info = AgentInfo(kind=kind, state="exited" if pane.dead else "unknown",
+                                 source="tmux" if pane.dead else "screen")  # fmt: skip
+            else:
+                info = AgentInfo(kind=kind, state=verdict.state, since=tracked.since,
+                                 source=verdict.source, reason=verdict.reason)  # fmt: skip
             return reuse(pane, info, lambda: pane.model_copy(update={"agent": info}))
 
         def window_with_kinds(window: Window) -> Window:
@@ -316,4 +383,8 @@ class AgentTracker:
 
     def states(self) -> Iterable[tuple[str, str, AgentState]]:
         """(pane id, kind, state) of every tracked agent."""
-        return ((pid, t.kind, t.state) for pid, t in self._tracked.items())
+        return (
+            (pid, t.kind, t.verdict.state)
+            for pid, t in self._tracked.items()
+            if t.verdict is not None
+        )

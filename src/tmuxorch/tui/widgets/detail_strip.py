@@ -1,4 +1,5 @@
-"""One line about the row under the cursor: kind, state and for how long, command, size, cwd
+"""One line about the row under the cursor: kind, state, for how long and where the state came
+from (hook, session file, title, screen), command, size, cwd
 (the cwd last: it is the long one, and on a narrow screen the strip is cut at its end)."""
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ def _pane_line(pane: Pane, now: float) -> Text:
         line.append(f"{pane.agent.kind} ", "bold")
         line.append(f"{symbol} {pane.agent.state}", style)
         age = state_age(pane.agent, now)
-        line.append((f" for {age}" if age else "") + "  ·  ")
+        line.append(f" for {age}" if age else "")
+        line.append(f" via {pane.agent.source}", "dim")  # `tmuxorch explain` says more
+        line.append("  ·  ")
     line.append(f"{pane.command}  ·  {pane.width}x{pane.height}  ·  ")
     if pane.dead:
         line.append(f"dead (exit {pane.dead_status})", "red")
