@@ -269,7 +269,10 @@ async def test_status_since_is_when_a_watching_tmuxorch_saw_the_state_begin(
 ) -> None:
     agent = await start_agent(running_tmux, tmp_path, "--busy", "0.5")
     first = agent_of(running_tmux, agent.pane)["agent"]
-    assert first == {"kind": "sim", "state": "idle", "since": None}  # nobody saw it begin
+    assert first["reason"].startswith("sim.idle[")  # the screen rule and the line it matched
+    assert {**first, "reason": ""} == {
+        "kind": "sim", "state": "idle", "since": None, "source": "screen", "reason": "",
+    }  # nobody saw it begin  # fmt: skip
     async with state_changes(engine, agent.pane) as changes:  # a watching tmuxorch (TUI, serve)
         agent.type("work please")
         agent.keys("Enter")
@@ -279,7 +282,8 @@ async def test_status_since_is_when_a_watching_tmuxorch_saw_the_state_begin(
         option = ["show-options", "-p", "-v", "-t", agent.pane, "@tmuxorch-since"]
         await wait_for(lambda: running_tmux.tmux(*option).strip() == recorded)
         seen = agent_of(running_tmux, agent.pane)["agent"]
-        assert seen == {"kind": "sim", "state": "idle", "since": pytest.approx(began, abs=1e-3)}
+        assert (seen["kind"], seen["state"], seen["source"]) == ("sim", "idle", "screen")
+        assert seen["since"] == pytest.approx(began, abs=1e-3)
 
 
 async def test_a_dead_agent_pane_is_an_exited_agent_in_a_one_shot_status(
@@ -297,6 +301,8 @@ async def test_a_dead_agent_pane_is_an_exited_agent_in_a_one_shot_status(
         "kind": "sim",
         "state": "exited",
         "since": int(exit_time(running_tmux, agent.pane)),
+        "source": "tmux",
+        "reason": f"the pane's process exited, exit status {pane['dead_status']}",
     }
 
 

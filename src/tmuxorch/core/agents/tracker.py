@@ -72,9 +72,10 @@ _SESSION_FILE_KINDS = frozenset({"claude"})
 
 
 def _screen_reason(reading: ScreenReading) -> str:
-    if not reading.rule:
-        return "no screen rule matched"
-    return f"{reading.rule} matched {reading.line!r}"
+    """The rule and the line it matched; for a reading no rule made (a dead pane), its line."""
+    if reading.rule:
+        return f"{reading.rule} matched {reading.line!r}"
+    return reading.line or "no screen rule matched"
 
 
 class AgentTracker:
@@ -182,7 +183,7 @@ class AgentTracker:
         reading = self._reading(pane, pane.agent.kind, screen.lines)
         return Explanation(
             pane_id=pane_id, agent=pane.agent, screen_state=reading.state,
-            screen_reason=_screen_reason(reading) if reading.rule else reading.line,
+            screen_reason=_screen_reason(reading),
             region=tuple(sanitize(line) for line in reading.region),
             title=sanitize(meta.title), hook=sanitize(meta.hook),
         )  # fmt: skip
@@ -297,7 +298,7 @@ class AgentTracker:
         if held < self.debounce and reading.state != "exited":
             return
         tracked.screen, tracked.screen_since = reading.state, tracked.candidate_since
-        tracked.screen_reason = _screen_reason(reading) if reading.rule else reading.line
+        tracked.screen_reason = _screen_reason(reading)
         tracked.candidate = None
 
     async def _refresh_tags(self, snapshot: Snapshot) -> None:
