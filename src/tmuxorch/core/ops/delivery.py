@@ -27,23 +27,21 @@ The promise: the exact text arrives in the pane that was meant and is submitted 
 from __future__ import annotations
 
 import asyncio
-import re
 import secrets
 import time
-import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
+from tmuxorch.core.agents.pane_reads import capture_command
 from tmuxorch.core.agents.reading import AgentProfile
-from tmuxorch.core.agents.tracker import capture_command
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import BadInputError
 from tmuxorch.core.models import AgentState, Receipt, ReceiptStatus, Snapshot
+from tmuxorch.core.ops.submit_check import POLL, still_in_input, until_shown
 from tmuxorch.core.tmux.results import CommandResult
 
 PASTE_THRESHOLD = 512
 """Longer single lines are pasted bracketed too: the app gets them as one input event."""
 _ENTER_RETRIES = 2
-_POLL = 0.05
 
 
 def input_off_query(pane_id: str) -> list[str]:
@@ -273,7 +271,7 @@ async def _type_and_submit(
         # the pause agent CLIs need between text and Enter: the longest any target needs
         await asyncio.sleep(max(delays[pid] for pid in pending))
         if attempt == 0 and tail:
-            await _until_shown(engine, pending, tail, shown, time.monotonic() + share)
+            await until_shown(engine, pending, tail, shown, time.monotonic() + share)
         for pane_id, error in (
             await run_for_panes(engine, paste_batch(pending, "\r", _buffer()))
         ).items():
@@ -281,13 +279,13 @@ async def _type_and_submit(
             receipts[pane_id] = Receipt(target=pane_id, status="failed", detail=error)
         deadline = time.monotonic() + share
         while pending and tail:
-            still = await _still_in_input(engine, pending, tail, shown)
+            still = await still_in_input(engine, pending, tail, shown)
             for pane_id in [pid for pid in pending if pid not in still]:
                 pending.remove(pane_id)
                 receipts[pane_id] = _submitted(pane_id, pane_id in busy, attempt)
             if not pending or time.monotonic() > deadline:
                 break
-            await asyncio.sleep(_POLL)
+            await asyncio.sleep(POLL)
         if not tail:
             for pane_id in pending:
                 receipts[pane_id] = _submitted(pane_id, pane_id in busy, attempt)
@@ -318,67 +316,3 @@ def _submitted(pane_id: str, was_busy: bool, attempt: int) -> Receipt:
     if was_busy:
         return Receipt(target=pane_id, status="queued", detail="the agent was busy" + retried)
     return Receipt(target=pane_id, status="delivered", detail=retried.strip(" ()"))
-
-
-async def _until_shown(
-    engine: Engine, pane_ids: Sequence[str], tail: str, pasted: Pasted, deadline: float
-) -> None:
-    """Wait until the text shows in every pane's input, or `deadline` (a program that does not
-    echo, or shows a long paste as a summary it has no `pasted` pattern for, never shows it:
-    Enter goes anyway)."""
-    while len(await _still_in_input(engine, pane_ids, tail, pasted)) < len(pane_ids):
-        if time.monotonic() > deadline:
-            return
-        await asyncio.sleep(_POLL)
-
-
-Pasted = Mapping[str, re.Pattern[str]]
-"""Per pane, what its input line shows instead of a pasted message (the kind's
-`submit.pasted`, e.g. Claude Code's `[Pasted text #1 +3 lines]`)."""
-
-
-async def _still_in_input(
-    engine: Engine, pane_ids: Sequence[str], tail: str, pasted: Pasted
-) -> set[str]:
-    """Panes where the text just before the cursor still ends like the message, or shows the
-    pane's `pasted` summary: the message is still in the input box (after a submit the cursor
-    sits on an empty prompt)."""
-    batch: list[list[str]] = []
-    for pane_id in pane_ids:
-        batch += [
-            ["display-message", "-p", "-t", pane_id, "#{cursor_x} #{cursor_y}"],
-            capture_command(pane_id),
-        ]
-    results = await engine.run(batch)
-    return {
-        pane_id
-        for index, pane_id in enumerate(pane_ids)
-        if _before_cursor(results[2 * index], results[2 * index + 1], tail, pasted.get(pane_id))
-    }
-
-
-def _before_cursor(
-    cursor: CommandResult, screen: CommandResult, tail: str, pasted: re.Pattern[str] | None
-) -> bool:
-    """Does the cursor line, up to the cursor, end like the message (or show `pasted`)?"""
-    if not (cursor.ok and screen.ok and cursor.lines):
-        return False
-    x_text, _, y_text = cursor.lines[0].partition(" ")
-    if not (x_text.isdigit() and y_text.isdigit()) or int(y_text) >= len(screen.lines):
-        return False
-    before = columns_prefix(screen.lines[int(y_text)], int(x_text)).rstrip()
-    if pasted is not None and pasted.search(before):
-        return True
-    overlap = min(len(tail), len(before))
-    return overlap > 0 and before.endswith(tail[-overlap:])
-
-
-def columns_prefix(line: str, columns: int) -> str:
-    """The characters of `line` that fill its first `columns` terminal cells (wide characters,
-    such as CJK and most emoji, take two)."""
-    used = 0
-    for index, char in enumerate(line):
-        used += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-        if used > columns:
-            return line[:index]
-    return line
