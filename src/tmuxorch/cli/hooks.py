@@ -15,7 +15,7 @@ from tmuxorch.core.backend import Backend
 from tmuxorch.core.errors import BadInputError
 from tmuxorch.core.tmux.server import TmuxServer
 from tmuxorch.usecases import agent_hooks
-from tmuxorch.usecases.hook_settings import KINDS, paste_text
+from tmuxorch.usecases.hook_settings import KINDS, check_kind, paste_text
 from tmuxorch.usecases.labels import ago
 
 Add = Callable[..., argparse.ArgumentParser]
@@ -45,7 +45,7 @@ def register(add: Add, parser_class: type[argparse.ArgumentParser]) -> None:
         action = actions.add_parser(name, help=text, description=text)
         every = " (default: all)" if name == "status" else ""
         action.add_argument(
-            "kind", nargs="?" if name == "status" else None, choices=KINDS, metavar="KIND",
+            "kind", nargs="?" if name == "status" else None, metavar="KIND",
             help=f"the agent CLI: {', '.join(KINDS)}{every}",
         )  # fmt: skip
         if name != "snippet":
@@ -58,7 +58,9 @@ def register(add: Add, parser_class: type[argparse.ArgumentParser]) -> None:
 
 
 async def cmd_hooks(args: argparse.Namespace, _backend: Backend | None) -> int:
-    """Run one `hooks` action."""
+    """Run one `hooks` action. An unknown KIND is one line of ours, not argparse's usage."""
+    if args.kind is not None:
+        check_kind(args.kind)
     if args.hooks_command == "snippet":
         sys.stdout.write(paste_text(args.kind))
         return 0

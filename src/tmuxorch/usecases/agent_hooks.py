@@ -22,7 +22,7 @@ from tmuxorch.core.errors import TmuxorchError
 from tmuxorch.core.tmux.fallback import run_chained
 from tmuxorch.core.tmux.server import TmuxServer
 from tmuxorch.usecases import hook_settings
-from tmuxorch.usecases.hook_settings import KINDS, HookSettingsError, HookStatus
+from tmuxorch.usecases.hook_settings import HookSettingsError, HookStatus, check_kind
 
 BACKUP_SUFFIX = ".tmuxorch-backup"
 _T = TypeVar("_T")
@@ -57,13 +57,11 @@ def settings_path(kind: str, environ: Mapping[str, str] | None = None) -> Path:
     CLAUDE_CONFIG_DIR, CODEX_HOME, GEMINI_CLI_HOME (Gemini's stand-in for the home directory)."""
     env = os.environ if environ is None else environ
     home = Path(env.get("HOME") or Path.home())
-    if kind == "claude":
+    if check_kind(kind) == "claude":
         return Path(env.get("CLAUDE_CONFIG_DIR") or home / ".claude") / "settings.json"
     if kind == "codex":
         return Path(env.get("CODEX_HOME") or home / ".codex") / "config.toml"
-    if kind == "gemini":
-        return Path(env.get("GEMINI_CLI_HOME") or home) / ".gemini" / "settings.json"
-    raise HookSettingsError(f"unknown agent kind {kind!r} (hooks exist for {', '.join(KINDS)})")
+    return Path(env.get("GEMINI_CLI_HOME") or home) / ".gemini" / "settings.json"
 
 
 def install(kind: str, path: Path) -> Outcome:

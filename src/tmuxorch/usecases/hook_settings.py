@@ -39,6 +39,13 @@ class HookSettingsError(BadInputError):
     """A settings file we will not edit (not parseable, not the shape the CLI reads)."""
 
 
+def check_kind(kind: str) -> str:
+    """KIND when we have hooks for it, else a one-line error naming those we have."""
+    if kind not in HOOKED:
+        raise HookSettingsError(f"unknown agent kind {kind!r}: hooks exist for {', '.join(KINDS)}")
+    return kind
+
+
 def status(kind: str, text: str | None) -> HookStatus:
     """Are our entries in TEXT, and are they the ones this version writes?"""
     if kind == "codex":

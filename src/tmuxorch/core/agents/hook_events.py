@@ -80,7 +80,7 @@ class HookReport:
 
 
 _STATES = {kind: {e.reported: e.state for e in events} for kind, events in HOOKED.items()}
-_EPOCH = re.compile(r"(\d{1,12})(?:\.(\d*|N))?")
+_EPOCH = re.compile(r"([0-9]{1,12})(?:\.([0-9]*|N))?")
 """Seconds, with a fraction or without; BSD date prints `%N` as a literal N (`1796188865.N`)."""
 
 
