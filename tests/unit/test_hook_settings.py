@@ -155,3 +155,20 @@ def test_the_paste_text_is_a_settings_file_with_only_ours() -> None:
     gemini = hs.json_entries("gemini")
     assert gemini["Notification"][0]["matcher"] == "ToolPermission"
     assert gemini["AfterAgent"][0]["hooks"][0]["timeout"] == 5000
+
+
+def test_each_cli_s_own_directory_variable_is_honoured() -> None:
+    from pathlib import Path
+
+    from tmuxorch.usecases.agent_hooks import settings_path
+
+    home = {"HOME": "/h"}
+    assert settings_path("claude", home) == Path("/h/.claude/settings.json")
+    assert settings_path("codex", home) == Path("/h/.codex/config.toml")
+    assert settings_path("gemini", home) == Path("/h/.gemini/settings.json")
+    assert settings_path("claude", {**home, "CLAUDE_CONFIG_DIR": "/c"}) == Path("/c/settings.json")
+    assert settings_path("codex", {**home, "CODEX_HOME": "/x"}) == Path("/x/config.toml")
+    gemini = settings_path("gemini", {**home, "GEMINI_CLI_HOME": "/g"})
+    assert gemini == Path("/g/.gemini/settings.json")
+    with pytest.raises(hs.HookSettingsError, match="unknown agent kind 'aider'"):
+        settings_path("aider", home)
