@@ -4,12 +4,14 @@ twice is once, and uninstall gives back the exact text when nothing else changed
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import tomlkit
 
 from tmuxorch.core.agents.hook_events import REPORT_OPTION
 from tmuxorch.usecases import hook_settings as hs
+from tmuxorch.usecases.agent_hooks import settings_path
 
 CLAUDE_USER = """{
    "model":"opus",
@@ -158,10 +160,6 @@ def test_the_paste_text_is_a_settings_file_with_only_ours() -> None:
 
 
 def test_each_cli_s_own_directory_variable_is_honoured() -> None:
-    from pathlib import Path
-
-    from tmuxorch.usecases.agent_hooks import settings_path
-
     home = {"HOME": "/h"}
     assert settings_path("claude", home) == Path("/h/.claude/settings.json")
     assert settings_path("codex", home) == Path("/h/.codex/config.toml")
@@ -172,3 +170,10 @@ def test_each_cli_s_own_directory_variable_is_honoured() -> None:
     assert gemini == Path("/g/.gemini/settings.json")
     with pytest.raises(hs.HookSettingsError, match="unknown agent kind 'aider'"):
         settings_path("aider", home)
+
+
+def test_a_backup_that_no_longer_parses_is_ignored() -> None:
+    installed = hs.install("claude", CLAUDE_USER)
+    left = hs.uninstall("claude", installed, "{ not json")
+    assert left is not None
+    assert json.loads(left) == json.loads(CLAUDE_USER)

@@ -81,7 +81,7 @@ def uninstall(kind: str, text: str, backup: str | None) -> str | None:
     None (delete the file) when it held only ours and no backup says it was there before."""
     if status(kind, text) == "not installed":
         return text
-    if backup is not None and install(kind, backup) == text:
+    if backup is not None and _restores(kind, text, backup):
         return backup
     if kind == "codex":
         doc = _toml(text)
@@ -93,9 +93,18 @@ def uninstall(kind: str, text: str, backup: str | None) -> str | None:
         left = tomlkit.dumps(doc)
         return None if backup is None and not left.strip() else left
     data = _without_ours(_json(text))
-    if backup is not None and _json(backup) == data:
-        return backup
     return None if backup is None and not data else _dump_json(data, text)
+
+
+def _restores(kind: str, text: str, backup: str) -> bool:
+    """Is BACKUP what TEXT is without ours? Its exact text plus ours, or (JSON, which has no
+    comments to lose) the same data laid out otherwise, e.g. after an outdated entry."""
+    try:
+        if install(kind, backup) == text:
+            return True
+        return kind != "codex" and _json(backup) == _without_ours(_json(text))
+    except HookSettingsError:
+        return False  # a backup edited into something unreadable is no backup
 
 
 def json_entries(kind: str) -> dict[str, list[dict[str, Any]]]:
