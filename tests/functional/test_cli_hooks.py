@@ -233,3 +233,28 @@ def test_the_snippet_command_prints_a_file_to_paste(tmp_path: Path) -> None:
     pasted = json.loads(ok(hooks(tmp_path, "snippet", "claude")))
     assert "UserPromptSubmit" in pasted["hooks"]
     assert ok(hooks(tmp_path, "snippet", "codex")).startswith('notify = ["sh", "-c", ')
+
+
+def test_codex_s_background_server_does_not_report_for_a_pane(running_tmux: TmuxFixture) -> None:
+    """Codex 0.171's shared `app-server --managed-daemon` keeps the $TMUX_PANE of whichever pane
+    started it: a notify it runs is not reported (a wrong pane is worse than none); one run by
+    the TUI itself (`codex --no-daemon`) is."""
+    pane = running_tmux.tmux("display-message", "-p", "-t", "main:", "#{pane_id}").strip()
+    pid = running_tmux.tmux("display-message", "-p", "#{pid}").strip()
+    env = {**running_tmux.env, "TMUX": f"{running_tmux.socket_path},{pid},0", "TMUX_PANE": pane}
+    # the snippet goes through the environment: in the parent's argv it would match itself
+    env["SNIPPET"] = report_snippet("codex", "agent-turn-complete")
+    as_codex = (
+        "import os, subprocess; subprocess.run(['sh', '-c', os.environ['SNIPPET']], check=True)"
+    )
+
+    def reported() -> str:
+        shown = ["show-options", "-p", "-v", "-t", pane, "@tmuxorch-hook"]
+        return running_tmux.tmux(*shown, check=False).strip()
+
+    daemon = [sys.executable, "-c", as_codex, "app-server", "--managed-daemon"]
+    assert subprocess.run(daemon, env=env, timeout=10, check=False).returncode == 0
+    assert reported() == ""
+    tui = [sys.executable, "-c", as_codex, "--no-daemon"]
+    assert subprocess.run(tui, env=env, timeout=10, check=False).returncode == 0
+    assert reported().startswith("codex agent-turn-complete ")

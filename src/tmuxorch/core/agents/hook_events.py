@@ -101,6 +101,14 @@ def parse_report(value: str) -> HookReport | None:
     return HookReport(kind, event, state, float(seconds))
 
 
+_GUARDS = {"codex": "! grep -qs -- --managed-daemon /proc/$PPID/cmdline && "}
+"""Per kind, a condition before reporting. Codex 0.171 runs turns, and so `notify`, in a shared
+background server (`codex app-server --managed-daemon`) that keeps the environment of the pane
+that started it: its $TMUX_PANE may name another pane, and a report on the wrong pane is worse
+than none. `codex --no-daemon` runs them in the TUI itself, where $TMUX_PANE is right. Where
+/proc is missing the check cannot tell, and the report is made."""
+
+
 def report_snippet(kind: str, event: str, then: str = "exit 0") -> str:
     """The POSIX sh line a hook runs: report EVENT on our pane, ring the doorbell, then `then`.
 
@@ -110,7 +118,7 @@ def report_snippet(kind: str, event: str, then: str = "exit 0") -> str:
     with status 2 before `exit 0` is reached.
     """
     return (
-        f'[ -n "$TMUX_PANE" ] && tmux set-option -p -t "$TMUX_PANE" {REPORT_OPTION} '
-        f'"{kind} {event} $(date +%s.%N)" >/dev/null 2>&1 '
+        f'[ -n "$TMUX_PANE" ] && {_GUARDS.get(kind, "")}tmux set-option -p -t "$TMUX_PANE" '
+        f'{REPORT_OPTION} "{kind} {event} $(date +%s.%N)" >/dev/null 2>&1 '
         f'&& true 2>/dev/null >"${{TMUX%%,*}}{DOORBELL_SUFFIX}"; {then}'
     )
