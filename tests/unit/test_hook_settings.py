@@ -177,3 +177,13 @@ def test_a_backup_that_no_longer_parses_is_ignored() -> None:
     left = hs.uninstall("claude", installed, "{ not json")
     assert left is not None
     assert json.loads(left) == json.loads(CLAUDE_USER)
+
+
+def test_gemini_s_own_keys_in_hooks_are_left_alone() -> None:
+    text = '{"hooks": {"enabled": true, "disabled": ["x"], "notifications": {"a": 1}}}\n'
+    installed = hs.install("gemini", text)
+    hooks = json.loads(installed)["hooks"]
+    assert (hooks["enabled"], hooks["disabled"], hooks["notifications"]) == (True, ["x"], {"a": 1})
+    assert hs.status("gemini", installed) == "installed"
+    assert hs.uninstall("gemini", installed, text) == text
+    assert json.loads(hs.uninstall("gemini", installed, None) or "") == json.loads(text)

@@ -174,7 +174,10 @@ def _json(text: str | None) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise HookSettingsError("not a JSON object")
     hooks = data.get("hooks", {})
-    if not isinstance(hooks, dict) or not all(isinstance(g, list) for g in hooks.values()):
+    ours = {event.name for events in HOOKED.values() for event in events}
+    if not isinstance(hooks, dict) or not all(
+        isinstance(groups, list) for event, groups in hooks.items() if event in ours
+    ):
         raise HookSettingsError('"hooks" is not an object of event → list of groups')
     return data
 
@@ -193,6 +196,7 @@ def _our_groups(data: dict[str, Any]) -> dict[str, list[Any]]:
             and any(_our_handler(h) for h in group.get("hooks", []) or [])
         ]
         for event, groups in data.get("hooks", {}).items()
+        if isinstance(groups, list)
     }
 
 
@@ -200,8 +204,11 @@ def _without_ours(data: dict[str, Any]) -> dict[str, Any]:
     """DATA with our handlers taken out; a group, event or `hooks` emptied by that goes too."""
     if "hooks" not in data:
         return data
-    hooks: dict[str, list[Any]] = {}
+    hooks: dict[str, Any] = {}
     for event, groups in data["hooks"].items():
+        if not isinstance(groups, list):  # not an event: Gemini's "enabled", "disabled"…
+            hooks[event] = groups
+            continue
         kept = []
         for group in groups:
             handlers = group.get("hooks") if isinstance(group, dict) else None
