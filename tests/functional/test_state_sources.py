@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tmuxorch.core.agents.hook_events import report_snippet
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.events import AgentStateChanged
 from tmuxorch.core.local import LocalBackend
@@ -22,11 +23,6 @@ from tmuxorch.core.streams import EventStream
 from ..conftest import TmuxFixture, wait_for
 
 SCREENS = Path(__file__).resolve().parent.parent / "fixtures" / "screens" / "claude"
-HOOK = (
-    '[ -n "$TMUX_PANE" ] && tmux set-option -p -t "$TMUX_PANE" @tmuxorch-hook '
-    '"claude $1 $(date +%s.%N)" >/dev/null 2>&1 && : > "${TMUX%%,*}.tmuxorch-hook" 2>/dev/null; '
-    "exit 0"
-)
 
 
 def _show(tmux: TmuxFixture, pane: str, fixture: str, tmp: Path) -> None:
@@ -71,7 +67,8 @@ def _hook(tmux: TmuxFixture, pane: str, event: str) -> None:
     """Run the hook command as the agent's CLI would: inside its pane's environment."""
     pid = tmux.tmux("display-message", "-p", "#{pid}").strip()
     env = {**tmux.env, "TMUX_PANE": pane, "TMUX": f"{tmux.socket_path},{pid},0"}
-    done = subprocess.run(["sh", "-c", HOOK, "sh", event], env=env, timeout=10, check=False)
+    hook = report_snippet("claude", event)  # what `tmuxorch hooks install claude` writes
+    done = subprocess.run(["sh", "-c", hook], env=env, timeout=10, check=False)
     assert done.returncode == 0
 
 

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Awaitable, Callable
 
 from tmuxorch import __version__
-from tmuxorch.cli import commands, explain, kinds, monitor, serve
+from tmuxorch.cli import commands, explain, hooks, kinds, monitor, serve
 from tmuxorch.core.backend import Backend
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import TmuxorchError
@@ -35,9 +35,9 @@ LONG_LIVED = frozenset({"tui", "events", "monitor"})
 """Commands that watch tmux, so attach a control client (serve builds its own engine). The
 others run every batch as a plain `tmux` process: a control client's handshake is where tmux
 3.3a-3.6 can crash, and a one-shot command would handshake on every run."""
-NO_BACKEND = frozenset({"log", "serve", "token", "kinds"})
-"""Commands that open no backend: they read the store or files, or (serve) build their own
-engine."""
+NO_BACKEND = frozenset({"log", "serve", "token", "kinds", "hooks"})
+"""Commands that open no backend: they read the store or files, (serve) build their own
+engine, or (hooks) edit an agent CLI's settings."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -258,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     token_list.add_argument("--json", action="store_true", help="one JSON object per line")
     revoke = token_sub.add_parser("revoke", help="revoke a token by name")
     revoke.add_argument("name", metavar="NAME")
+    hooks.register(add, _Parser)
     return parser
 
 

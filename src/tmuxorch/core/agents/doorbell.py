@@ -19,6 +19,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from tmuxorch.core.agents.hook_events import DOORBELL_SUFFIX
+
 _IN_CLOSE_WRITE = 0x00000008
 _IN_MOVED_TO = 0x00000080
 _IN_NONBLOCK = 0o4000
@@ -28,7 +30,7 @@ _EVENT = struct.Struct("iIII")
 
 def doorbell_path(socket_path: Path) -> Path:
     """The file a hook touches for the server at `socket_path` (`${TMUX%%,*}.tmuxorch-hook`)."""
-    return socket_path.with_name(socket_path.name + ".tmuxorch-hook")
+    return socket_path.with_name(socket_path.name + DOORBELL_SUFFIX)
 
 
 def _libc() -> ctypes.CDLL | None:

@@ -1,26 +1,77 @@
-"""What an agent's hook report says (placeholder: the hooks work replaces this module)."""
+"""What agent CLIs tell us through their hooks: which events we hook per kind, what agent state
+each one means, the shell snippet a hook runs, and the parser for what that snippet reports.
+
+A hook runs inside the agent's own environment, where `$TMUX_PANE` names its pane exactly and
+`$TMUX` its server: so a report needs no guessing about which pane it is for, also for panes
+tmuxorch did not start. The report contract (the engine reads it): the snippet sets the pane
+option `@tmuxorch-hook` to "KIND EVENT EPOCH" and then touches the doorbell file next to the
+tmux socket ("<socket>.tmuxorch-hook"), which a watching engine follows with inotify instead of
+polling. The event names were checked in the installed CLIs (claude 2.1.197, gemini-cli 0.61,
+codex 0.171): see README "Hooks".
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from tmuxorch.core.models import AgentState
 
-HOOK_OPTION = "@tmuxorch-hook"
-_STATES: dict[str, dict[str, AgentState]] = {
-    "claude": {
-        "UserPromptSubmit": "busy", "PreToolUse": "busy", "PostToolUse": "busy",
-        "Notification:permission_prompt": "waiting", "Notification:elicitation_dialog": "waiting",
-        "Notification:idle_prompt": "idle", "Stop": "idle", "StopFailure": "error",
-        "SessionStart": "idle", "SessionEnd": "exited",
-    },
-    "codex": {"agent-turn-complete": "idle"},
-}  # fmt: skip
+REPORT_OPTION = "@tmuxorch-hook"
+"""The pane option a hook sets; also the mark that tells our entries from the user's."""
+DOORBELL_SUFFIX = ".tmuxorch-hook"
+"""Appended to the tmux socket's path: the file a hook touches after each report."""
+
+
+@dataclass(frozen=True)
+class HookEvent:
+    """One event we hook: its name in the CLI's settings, the matcher that narrows it (Claude's
+    Notification types, Gemini's), and the agent state it means."""
+
+    name: str
+    state: AgentState
+    matcher: str | None = None
+
+    @property
+    def reported(self) -> str:
+        """The event as the snippet reports it: "Notification:permission_prompt" when a matcher
+        tells the cases of one event apart."""
+        return f"{self.name}:{self.matcher}" if self.matcher else self.name
+
+
+HOOKED: dict[str, tuple[HookEvent, ...]] = {
+    "claude": (
+        HookEvent("SessionStart", "idle"),
+        HookEvent("UserPromptSubmit", "busy"),
+        HookEvent("PreToolUse", "busy"),
+        HookEvent("PostToolUse", "busy"),
+        # The approval dialog as it opens; the permission_prompt notification can come later.
+        HookEvent("PermissionRequest", "waiting"),
+        HookEvent("Notification", "waiting", "permission_prompt"),
+        HookEvent("Notification", "waiting", "elicitation_dialog"),
+        HookEvent("Notification", "idle", "idle_prompt"),
+        HookEvent("Stop", "idle"),
+        HookEvent("StopFailure", "error"),
+        HookEvent("SessionEnd", "exited"),
+    ),
+    "gemini": (
+        HookEvent("SessionStart", "idle"),
+        HookEvent("BeforeAgent", "busy"),
+        HookEvent("BeforeTool", "busy"),
+        HookEvent("AfterTool", "busy"),
+        HookEvent("Notification", "waiting", "ToolPermission"),
+        HookEvent("AfterAgent", "idle"),
+        HookEvent("SessionEnd", "exited"),
+    ),
+    # Codex's `notify` runs one argv at the end of a turn (its JSON says agent-turn-complete).
+    "codex": (HookEvent("agent-turn-complete", "idle"),),
+}
+"""Per kind, the events `tmuxorch hooks install` hooks, in the order they are written."""
 
 
 @dataclass(frozen=True)
 class HookReport:
-    """One report: which agent kind said which event, meaning which state, when."""
+    """One report read back from a pane's `@tmuxorch-hook`: who said what, and when."""
 
     kind: str
     event: str
@@ -28,14 +79,46 @@ class HookReport:
     at: float
 
 
+_STATES = {kind: {e.reported: e.state for e in events} for kind, events in HOOKED.items()}
+_EPOCH = re.compile(r"([0-9]{1,12})(?:\.([0-9]*|N))?")
+"""Seconds, with a fraction or without; BSD date prints `%N` as a literal N (`1796188865.N`)."""
+
+
 def parse_report(value: str) -> HookReport | None:
-    """`"<kind> <event> <epoch>"` as the hook wrote it; anything malformed is None."""
-    kind, _, rest = value.strip().partition(" ")
-    event, _, stamp = rest.partition(" ")
-    state = _STATES.get(kind, {}).get(event)
-    whole = stamp.partition(".")[0]
-    if state is None or not whole.isdigit():
+    """The report in a `@tmuxorch-hook` value; None when it is not one of ours (malformed, or
+    an event or kind this version does not know: a newer snippet must not make a state up)."""
+    parts = value.split()
+    if len(parts) != 3:
         return None
-    fraction = stamp.partition(".")[2]
-    at = float(f"{whole}.{fraction}") if fraction.isdigit() else float(whole)
-    return HookReport(kind, event, state, at)
+    kind, event, at = parts
+    state = _STATES.get(kind, {}).get(event)
+    epoch = _EPOCH.fullmatch(at)
+    if state is None or epoch is None:
+        return None
+    seconds, fraction = epoch.groups()
+    if fraction and fraction != "N":
+        return HookReport(kind, event, state, float(f"{seconds}.{fraction}"))
+    return HookReport(kind, event, state, float(seconds))
+
+
+_GUARDS = {"codex": "! grep -qs -- --managed-daemon /proc/$PPID/cmdline && "}
+"""Per kind, a condition before reporting. Codex 0.171 runs turns, and so `notify`, in a shared
+background server (`codex app-server --managed-daemon`) that keeps the environment of the pane
+that started it: its $TMUX_PANE may name another pane, and a report on the wrong pane is worse
+than none. `codex --no-daemon` runs them in the TUI itself, where $TMUX_PANE is right. Where
+/proc is missing the check cannot tell, and the report is made."""
+
+
+def report_snippet(kind: str, event: str, then: str = "exit 0") -> str:
+    """The POSIX sh line a hook runs: report EVENT on our pane, ring the doorbell, then `then`.
+
+    It does nothing outside tmux, prints nothing, and ends with status 0 whatever fails (a
+    Claude PreToolUse hook that exits 2 blocks the tool). The doorbell is touched with `true`,
+    not `:`: a failed redirection on a special builtin like `:` ends a non-interactive dash
+    with status 2 before `exit 0` is reached.
+    """
+    return (
+        f'[ -n "$TMUX_PANE" ] && {_GUARDS.get(kind, "")}tmux set-option -p -t "$TMUX_PANE" '
+        f'{REPORT_OPTION} "{kind} {event} $(date +%s.%N)" >/dev/null 2>&1 '
+        f'&& true 2>/dev/null >"${{TMUX%%,*}}{DOORBELL_SUFFIX}"; {then}'
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tmuxorch.core.agents.hook_events import HOOK_OPTION
+from tmuxorch.core.agents.hook_events import REPORT_OPTION
 from tmuxorch.core.tmux.results import Runner
 from tmuxorch.core.tmux.snapshot import SEPARATOR
 
@@ -15,7 +15,7 @@ FEW_PANES = 16
 """Up to this many panes, ask for each by id; beyond, one listing of the whole server is
 cheaper for tmux (measured at 100 agents: a hundred `display-message`s cost its server twice the
 CPU of one `list-panes -a`)."""
-_META_FORMAT = f"#{{pane_title}}{SEPARATOR}#{{{HOOK_OPTION}}}"
+_META_FORMAT = f"#{{pane_title}}{SEPARATOR}#{{{REPORT_OPTION}}}"
 _META_LISTING = ["list-panes", "-a", "-F", f"#{{pane_id}}{SEPARATOR}{_META_FORMAT}"]
 
 
