@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tmuxorch.core.agents.hook_events import report_snippet
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.local import LocalBackend
 from tmuxorch.core.store.config import Settings
@@ -19,8 +20,9 @@ from tmuxorch.core.store.config import Settings
 from ..conftest import TmuxFixture, wait_for
 
 RECORDER = r"""
-import json, os, sys, termios, time, tty
+import json, os, subprocess, sys, termios, time, tty
 log, summary, deaf = sys.argv[1], "--summary" in sys.argv, "--deaf" in sys.argv
+hook = sys.argv[sys.argv.index("--hook") + 1] if "--hook" in sys.argv else None
 tty.setraw(0)
 os.write(1, b"\x1b[?2004h> ")  # asks for bracketed paste, like the agent CLIs
 pasting = b""
@@ -38,6 +40,8 @@ while True:
             pasting = b""
         continue
     for byte in data:
+        if byte == 13 and hook is not None:  # the CLI's hook, in its own pane's environment
+            subprocess.run(["sh", "-c", hook])
         if byte == 13 and not deaf:
             os.write(1, b"\r\n> ")
         elif 32 <= byte < 127:
@@ -156,3 +160,30 @@ async def test_a_paste_summary_is_not_taken_for_a_submitted_message(
     assert recorder.shows("[Pasted text #1 +2 lines]")
     assert receipt.status == "not_submitted"
     assert [data for _, data in recorder.reads()].count("\r") == 3  # and Enter, never text, again
+
+
+async def test_a_hook_confirms_a_submit_the_screen_cannot_see(
+    backend: LocalBackend, running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    """Claude Code shows a paste summary for a multi-line message, so its screen cannot tell
+    whether the prompt went; its `UserPromptSubmit` hook can: the receipt says `delivered`,
+    confirmed by the hook, after one Enter."""
+    snippet = report_snippet("claude", "UserPromptSubmit")
+    recorder = Recorder(running_tmux, tmp_path, "claude", "--summary", "--deaf", "--hook", snippet)
+    await wait_for(lambda: recorder.shows(">"))
+    (receipt,) = await backend.send([recorder.pane], "line one\nline two")
+    assert recorder.shows("[Pasted text #1 +2 lines]")  # still on the screen, as on Claude's
+    assert (receipt.status, receipt.confirmed) == ("delivered", "hook")
+    assert "hook confirmed" in receipt.detail
+    assert [data for _, data in recorder.reads()].count("\r") == 1
+
+
+async def test_a_receipt_says_the_screen_confirmed_it(
+    backend: LocalBackend, running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    recorder = Recorder(running_tmux, tmp_path, "claude")
+    await wait_for(lambda: recorder.shows(">"))
+    (receipt,) = await backend.send([recorder.pane], "hello there")
+    assert (receipt.status, receipt.confirmed) == ("delivered", "screen")
+    (typed,) = await backend.send([recorder.pane], "not sent", enter=False)
+    assert (typed.status, typed.confirmed) == ("delivered", None)

@@ -173,12 +173,19 @@ ReceiptStatus = Literal[
 ]
 
 
+Confirmation = Literal["hook", "screen", "none"]
+
+
 class Receipt(Frozen):
     """What happened to the message in one target pane."""
 
     target: str
     status: ReceiptStatus
     detail: str = ""
+    confirmed: Confirmation | None = None
+    """How a submission was confirmed: the agent's own hook said it took the prompt
+    (`UserPromptSubmit`), the screen showed the text gone from the input, or nothing could
+    tell; None when nothing was submitted."""
 
 
 class Explanation(Frozen):

@@ -69,6 +69,11 @@ HOOKED: dict[str, tuple[HookEvent, ...]] = {
 """Per kind, the events `tmuxorch hooks install` hooks, in the order they are written."""
 
 
+SUBMITTED: dict[str, str] = {"claude": "UserPromptSubmit", "gemini": "BeforeAgent"}
+"""Per kind, the reported event that means "the CLI took a submitted prompt": a receipt
+confirmed by it is surer than one the screen confirms (a paste summary hides the text)."""
+
+
 @dataclass(frozen=True)
 class HookReport:
     """One report read back from a pane's `@tmuxorch-hook`: who said what, and when."""

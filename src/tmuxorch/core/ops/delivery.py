@@ -35,8 +35,8 @@ from tmuxorch.core.agents.pane_reads import capture_command
 from tmuxorch.core.agents.reading import AgentProfile
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import BadInputError
-from tmuxorch.core.models import AgentState, Receipt, ReceiptStatus, Snapshot
-from tmuxorch.core.ops.submit_check import POLL, still_in_input, until_shown
+from tmuxorch.core.models import AgentState, Confirmation, Receipt, ReceiptStatus, Snapshot
+from tmuxorch.core.ops.submit_check import POLL, check_input, until_shown
 from tmuxorch.core.tmux.results import CommandResult
 
 PASTE_THRESHOLD = 512
@@ -272,6 +272,7 @@ async def _type_and_submit(
         await asyncio.sleep(max(delays[pid] for pid in pending))
         if attempt == 0 and tail:
             await until_shown(engine, pending, tail, shown, time.monotonic() + share)
+        pressed = time.time()
         for pane_id, error in (
             await run_for_panes(engine, paste_batch(pending, "\r", _buffer()))
         ).items():
@@ -279,16 +280,17 @@ async def _type_and_submit(
             receipts[pane_id] = Receipt(target=pane_id, status="failed", detail=error)
         deadline = time.monotonic() + share
         while pending and tail:
-            still = await still_in_input(engine, pending, tail, shown)
-            for pane_id in [pid for pid in pending if pid not in still]:
+            check = await check_input(engine, pending, tail, shown, since=pressed)
+            for pane_id in [pid for pid in pending if pid in check.taken or pid not in check.still]:
                 pending.remove(pane_id)
-                receipts[pane_id] = _submitted(pane_id, pane_id in busy, attempt)
+                how: Confirmation = "hook" if pane_id in check.taken else "screen"
+                receipts[pane_id] = _submitted(pane_id, pane_id in busy, attempt, how)
             if not pending or time.monotonic() > deadline:
                 break
             await asyncio.sleep(POLL)
         if not tail:
             for pane_id in pending:
-                receipts[pane_id] = _submitted(pane_id, pane_id in busy, attempt)
+                receipts[pane_id] = _submitted(pane_id, pane_id in busy, attempt, "none")
             pending = []
     for pane_id in pending:
         receipts[pane_id] = Receipt(
@@ -311,8 +313,11 @@ def _buffer() -> str:
     return f"tmuxorch-{secrets.token_hex(6)}"
 
 
-def _submitted(pane_id: str, was_busy: bool, attempt: int) -> Receipt:
+def _submitted(pane_id: str, was_busy: bool, attempt: int, how: Confirmation) -> Receipt:
     retried = f" (Enter pressed {attempt + 1} times)" if attempt else ""
+    said = {"hook": "; the agent's hook confirmed it", "screen": "", "none": ""}[how]
     if was_busy:
-        return Receipt(target=pane_id, status="queued", detail="the agent was busy" + retried)
-    return Receipt(target=pane_id, status="delivered", detail=retried.strip(" ()"))
+        detail = "the agent was busy" + retried + said
+        return Receipt(target=pane_id, status="queued", detail=detail, confirmed=how)
+    detail = (retried.strip(" ()") + said).strip("; ")
+    return Receipt(target=pane_id, status="delivered", detail=detail, confirmed=how)
