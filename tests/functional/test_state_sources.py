@@ -214,8 +214,10 @@ async def test_many_agents_have_their_titles_and_reports_read_in_one_listing(
         running_tmux.tmux("select-pane", "-t", pane, "-T", f"title {index}")
     running_tmux.tmux("set-option", "-p", "-t", panes[-1], "@tmuxorch-hook", "claude Stop 5")
     for few in (panes[:FEW_PANES], panes):  # by id, then one listing
-        screens, metas = await read_live(engine.run, few)
-        assert set(screens) == set(few)
+        screens, metas = await read_live(engine.run, [*few, "%0"], few)  # %0: nothing to tell
+        assert "%0" in screens
+        assert set(screens) == {*few, "%0"}
+        assert "%0" not in metas
         assert [metas[p].title for p in few] == [f"title {i}" for i in range(len(few))]
     assert metas[panes[-1]].hook == "claude Stop 5"
     assert metas[panes[0]].hook == ""

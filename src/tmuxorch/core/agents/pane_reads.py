@@ -4,7 +4,7 @@ either, so they are read with the screen, adding no round trip of their own)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from tmuxorch.core.agents.hook_events import REPORT_OPTION
@@ -43,23 +43,30 @@ class PaneMeta:
 
 
 async def read_live(
-    run: Runner, live: Sequence[str]
+    run: Runner, live: Sequence[str], told: Collection[str]
 ) -> tuple[dict[str, tuple[str, ...]], dict[str, PaneMeta]]:
-    """The screen and the meta of each live agent pane that still exists, in one round trip."""
+    """The screen of each live agent pane that still exists, and the meta of those of them in
+    `told` (kinds with a hook or a title to read: for the others it could say nothing), in one
+    round trip."""
     if not live:
         return {}, {}
-    few = len(live) <= FEW_PANES
+    asking = [pid for pid in live if pid in told]
+    few = len(asking) <= FEW_PANES
     asked = [capture_command(pid) for pid in live]
-    asked += [meta_command(pid) for pid in live] if few else [_META_LISTING]
+    if asking:
+        asked += [meta_command(pid) for pid in asking] if few else [_META_LISTING]
     results = await run(asked)
     screens = {pid: r.lines for pid, r in zip(live, results, strict=False) if r.ok}
     metas: dict[str, PaneMeta] = {}
-    if few:
-        for pid, result in zip(live, results[len(live) :], strict=True):
+    if asking and few:
+        for pid, result in zip(asking, results[len(live) :], strict=True):
             if result.ok:
                 metas[pid] = PaneMeta.parse("\n".join(result.lines))
-    elif results[-1].ok:
+    elif asking and results[-1].ok:
+        wanted = set(asking)
         for line in results[-1].lines:
             pid, _, reported = line.partition(SEPARATOR)
-            metas[pid] = PaneMeta.parse(reported)
-    return {pid: screen for pid, screen in screens.items() if pid in metas}, metas
+            if pid in wanted:
+                metas[pid] = PaneMeta.parse(reported)
+    gone = set(asking) - set(metas)  # vanished between the capture and the meta
+    return {pid: screen for pid, screen in screens.items() if pid not in gone}, metas

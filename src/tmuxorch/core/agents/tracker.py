@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Literal, TypeVar
 
-from tmuxorch.core.agents.hook_events import parse_report
+from tmuxorch.core.agents.hook_events import HOOKED, parse_report
 from tmuxorch.core.agents.pane_reads import (
     FEW_PANES,
     PaneMeta,
@@ -147,7 +147,8 @@ class AgentTracker:
         for gone in set(self._tracked) - set(kinds):
             del self._tracked[gone]
         live = [pid for pid in kinds if not panes[pid].dead]
-        screens, metas = await read_live(self._run, live)
+        told = {pid for pid in live if self._told(kinds[pid])}
+        screens, metas = await read_live(self._run, live, told)
         filed = self._session_reports(kinds, panes, screens)
         now = time.time()
         changes: list[AgentStateChanged] = []
@@ -170,6 +171,10 @@ class AgentTracker:
                 idempotent=True,
             )  # fmt: skip
         return changes
+
+    def _told(self, kind: str) -> bool:
+        """Can a pane of `kind` report through a hook or its title?"""
+        return kind in HOOKED or bool(self.profile(kind).titles)
 
     async def explain(self, snapshot: Snapshot, pane_id: str) -> Explanation:
         """Why the agent pane `pane_id` of an annotated `snapshot` is in its state."""
