@@ -30,14 +30,16 @@ from walk import Walker
 Found = list[dict[str, Any]]
 
 
-def _long_turn(w: Walker) -> float:
-    """Starts a long streamed reply; returns when it is streaming."""
+def _long_turn(w: Walker) -> bool:
+    """Starts a long streamed reply (Enter 0.5 s after the text: see the submit probe);
+    whether it is streaming."""
     t = time.time()
     w.tmux("send-keys", "-t", w.pane, "-l", "LONGREPLY again")
+    time.sleep(0.5)
     w.tmux("send-keys", "-t", w.pane, "Enter")
-    w._mark(t, "stream_start", "long", wait=15)
+    started = w._mark(t, "stream_start", "long", wait=15) is not None
     time.sleep(1.5)
-    return t
+    return started
 
 
 def _stopped(w: Walker, since: float, wait: float = 3.0) -> float | None:
@@ -63,10 +65,24 @@ def _screen_quiet(w: Walker) -> bool:
     return a == w.tmux.capture(w.pane)
 
 
+def _warm_up(w: Walker) -> None:
+    """One quick turn first: a CLI's first prompt right after start can be slow to go."""
+    t = time.time()
+    w.tmux("send-keys", "-t", w.pane, "-l", "QUICKREPLY warm up")
+    time.sleep(0.5)
+    w.tmux("send-keys", "-t", w.pane, "Enter")
+    w._mark(t, "stream_end", "quick", wait=15)
+    time.sleep(1.5)
+
+
 def interrupt(w: Walker, found: Found) -> None:
     keys = w.cli.interrupt
-    for gap in (None,) if len(keys) == 1 else (None, 0.05, 0.2, 0.5, 1.0, 2.0):
-        _long_turn(w)
+    _warm_up(w)
+    gaps = (None, None) if len(keys) == 1 else (None, 0.05, 0.2, 0.5, 1.0, 2.0)
+    for gap in gaps:
+        if not _long_turn(w):
+            print(f"  {w.cli.name}: the long turn did not start", flush=True)
+            continue
         pressed = time.time()
         w.tmux("send-keys", "-t", w.pane, keys[0])
         if gap is not None:
@@ -90,13 +106,11 @@ def interrupt(w: Walker, found: Found) -> None:
             flush=True,
         )
         _settle_idle(w)
-        if gap is None and stop is not None and len(keys) == 1:
-            break
 
 
 def submit(w: Walker, found: Found) -> None:
     for how in ("typed", "pasted"):
-        for delay in (0.0, 0.03, 0.08, 0.12, 0.2, 0.4):
+        for delay in (0.0, 0.0, 0.0, 0.01, 0.03, 0.03, 0.08, 0.12, 0.2, 0.4):
             text = f"QUICKREPLY {how} {int(delay * 1000)} ms"
             t = time.time()
             if how == "typed":

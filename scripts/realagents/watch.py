@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -42,7 +43,10 @@ class Tmux:
         return self("capture-pane", "-p", "-J", "-t", pane, check=False)
 
     def kill(self) -> None:
+        """Stops the server and removes its socket (tmux 3.3a leaves it behind here)."""
         self("kill-server", check=False)
+        base = os.environ.get("TMUX_TMPDIR") or "/tmp"
+        Path(base, f"tmux-{os.getuid()}", self.socket).unlink(missing_ok=True)
 
 
 def tmuxorch(socket: str, *args: str) -> subprocess.CompletedProcess[str]:
