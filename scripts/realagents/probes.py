@@ -149,11 +149,9 @@ def paste(w: Walker, found: Found) -> None:
     time.sleep(0.5)
     shown = "[Pasted text #" in w.tmux.capture(w.pane)
     w.tmux("send-keys", "-t", w.pane, "Enter")
-    went = w._mark(t, "request", "quick", wait=4)
-    found.append({"probe": "paste", "placeholder": shown, "one_enter_submits": went is not None})
-    print(
-        f"  {w.cli.name}: multi-line paste, placeholder shown: {shown}; one Enter submits: {went}"
-    )
+    went = w._mark(t, "request", "quick", wait=4) is not None
+    found.append({"probe": "paste", "placeholder": shown, "one_enter_submits": went})
+    print(f"  {w.cli.name}: multi-line paste: placeholder: {shown}; one Enter submits: {went}")
 
 
 PROBES: dict[str, tuple[Callable[[Walker, Found], None], ...]] = {
