@@ -82,6 +82,7 @@ class Walker:
         self.watch: Watch | None = None
         self.phases: list[tuple[int, int]] = []
         self.sent = 0.0
+        self.approved = 0.0
 
     # -- the walk
 
@@ -145,8 +146,11 @@ class Walker:
 
         # 1. a slow streamed reply
         i, t = self._send("SLOWREPLY say something slowly", real=2)
+        # (the screen first: the step below may wait long for a `busy` tmuxorch never reads)
+        self._fixture_when_streaming(
+            "busy-streaming", t, "slow", "streaming a reply from the model"
+        )
         self._step("busy (reply)", i, {"busy"}, self.sent, "`tmuxorch send` returned")
-        self._fixture_when_streaming("busy-streaming", t, "streaming a real reply from the model")
         self._step(
             "idle (reply done)",
             i,
@@ -171,13 +175,9 @@ class Walker:
                 "waiting-approval", "waiting", "asks to approve a shell command (echo hi > f.txt)"
             )
             self._approve()
-        self._step(
-            "idle (tool turn done)",
-            len(w.events) - 1,
-            {"idle"},
-            self._mark(t, "stream_end", "final", wait=20) or time.time(),
-            "final stream end",
-        )
+        final = self._mark(t, "stream_end", "final", wait=8)  # aider has no final request
+        ref = (final, "final stream end") if final else (self.approved or None, "approve keystroke")
+        self._step("idle (tool turn done)", len(w.events) - 1, {"idle"}, *ref)
         self._fixture(
             "idle-after-tool", "idle", "back at the prompt after an approved shell command"
         )
@@ -185,9 +185,12 @@ class Walker:
         # 3. a long reply, interrupted
         i, t = self._send("LONGREPLY tell a long story", real=2)
         self._step("busy (long)", i, {"busy"}, self.sent, "`tmuxorch send` returned")
-        self._mark(t, "stream_start", "long", wait=10)
+        streaming = self._mark(t, "stream_start", "long", wait=10) is not None
         time.sleep(2.0)
-        self._fixture("busy-streaming-long", "busy", "streaming a long reply, before the interrupt")
+        if streaming:
+            self._fixture(
+                "busy-streaming-long", "busy", "streaming a long reply, before the interrupt"
+            )
         j = len(w.events)
         pressed = time.time()
         receipt = tmuxorch(self.tmux.socket, "interrupt", "--json", self.pane)
@@ -202,7 +205,9 @@ class Walker:
         stopped = Step("model stream stopped", "stopped", seen=hung_up is not None, ref="interrupt")
         stopped.latency_ms = round((hung_up - pressed) * 1000, 1) if hung_up else None
         self.result.steps.append(stopped)
-        if hung_up:
+        if not streaming:
+            self.result.notes.append("the long reply never started: no interrupted screen")
+        elif hung_up:
             self._fixture("idle-interrupted", "idle", "after `tmuxorch interrupt` stopped a reply")
         else:  # the interrupt did not take: the reply is still streaming
             self._fixture("busy-not-interrupted", "busy", "`tmuxorch interrupt` did not stop it")
@@ -296,7 +301,7 @@ class Walker:
         assert self.watch is not None
         j = len(self.watch.events)
         self.tmux("send-keys", "-t", self.pane, *self.cli.approve)
-        pressed = time.time()
+        pressed = self.approved = time.time()
         if self.cli.again:
             deadline = pressed + 10
             while self.cli.again not in self.tmux.capture(self.pane) and time.time() < deadline:
@@ -313,14 +318,14 @@ class Walker:
 
     # -- fixtures
 
-    def _fixture_when_streaming(self, name: str, after: float, note: str) -> None:
-        """A busy screen, kept only if the stream was still running when it was taken."""
-        if self._mark(after, "stream_start", wait=10) is None:
+    def _fixture_when_streaming(self, name: str, after: float, script: str, note: str) -> None:
+        """A busy screen, kept only if `script`'s stream was still running when it was taken."""
+        if self._mark(after, "stream_start", script, wait=10) is None:
             return
         time.sleep(1.0)
         taken = len(self.result.fixtures)
         self._fixture(name, "busy", note, resize=False)
-        ended = self._mark(after, "stream_end", wait=0)
+        ended = self._mark(after, "stream_end", script, wait=0)
         if ended is not None and ended < time.time():
             for path in self.result.fixtures[taken:]:
                 Path(path).unlink()
