@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from clis import CLIS, Cli
 from fake_model import FakeModel
-from watch import Tmux, Watch, settle, tmuxorch
+from watch import Tmux, Watch, kill_left_behind, settle, tmuxorch
 
 START_TIMEOUT = 90.0
 STEP_TIMEOUT = 15.0
@@ -126,6 +126,9 @@ class Walker:
         if self.watch is not None:
             self.watch.stop()
         self.tmux.kill()
+        left = kill_left_behind(self.home)
+        if left:
+            self.result.notes.append(f"stopped {len(left)} process(es) it left running: {left}")
 
     def ready(self) -> bool:
         """Waits for the CLI at its prompt, answering its startup questions on the way."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -47,6 +48,30 @@ class Tmux:
         self("kill-server", check=False)
         base = os.environ.get("TMUX_TMPDIR") or "/tmp"
         Path(base, f"tmux-{os.getuid()}", self.socket).unlink(missing_ok=True)
+
+
+def kill_left_behind(home: Path) -> list[int]:
+    """Stops, by PID, the processes a CLI left running from its private HOME: Codex 0.171
+    starts an `app-server` daemon (from ~/.codex/packages/) that outlives the CLI and its tmux
+    server. Only processes whose command line names `home` are touched."""
+    mine = str(home)
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        with contextlib.suppress(OSError):
+            if mine in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                pids.append(int(proc.name))
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.time() + 3
+    while time.time() < deadline and any(Path(f"/proc/{pid}").exists() for pid in pids):
+        time.sleep(POLL)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return pids
 
 
 def tmuxorch(socket: str, *args: str) -> subprocess.CompletedProcess[str]:
