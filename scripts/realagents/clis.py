@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,17 @@ class Cli:
     @property
     def binary(self) -> Path:
         return BIN / self.name
+
+    def version(self) -> str:
+        """The version it reports (`--version`), as the fixtures' header writes it."""
+        try:
+            done = subprocess.run(
+                [str(self.binary), "--version"], capture_output=True, text=True, timeout=30
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return "?"
+        words = (done.stdout.strip().splitlines() or ["?"])[-1].split()
+        return next((w for w in words if w[:1].isdigit()), "?")
 
     def installed(self) -> bool:
         return self.binary.exists() and shutil.which(str(self.binary)) is not None

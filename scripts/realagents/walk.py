@@ -25,49 +25,23 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from clis import CLIS, Cli
 from fake_model import FakeModel
-from watch import Tmux, Watch, kill_left_behind, settle, tmuxorch
+from watch import Tmux, Watch, kill_left_behind, settle, stop_on_term, tmuxorch
+
+from report import Result, Step, fixture_text, result_dict, table
 
 START_TIMEOUT = 90.0
 STEP_TIMEOUT = 15.0
 SIZES = ((120, 36), (80, 24))
-
-
-@dataclass
-class Step:
-    """One transition: `expected` state, seen or not, with its latency from `ref`."""
-
-    name: str
-    expected: str
-    seen: bool = False
-    latency_ms: float | None = None
-    ref: str = ""
-
-
-@dataclass
-class Result:
-    cli: str
-    version: str
-    steps: list[Step] = field(default_factory=list)
-    events: int = 0
-    real_changes: int = 0
-    notes: list[str] = field(default_factory=list)
-    fixtures: list[str] = field(default_factory=list)
-
-    @property
-    def whole_path(self) -> bool:
-        return bool(self.steps) and all(s.seen for s in self.steps)
 
 
 class Walker:
@@ -78,7 +52,7 @@ class Walker:
         self.proj.mkdir(parents=True)
         self.tmux = Tmux(f"tmuxorch-walk-{cli.name}-{os.getpid()}")
         self.pane = ""
-        self.result = Result(cli.name, _version(cli))
+        self.result = Result(cli.name, cli.version())
         self.watch: Watch | None = None
         self.phases: list[tuple[int, int]] = []
         self.sent = 0.0
@@ -349,11 +323,8 @@ class Walker:
                 else (time.sleep(0.5), self.tmux.capture(self.pane))[1]
             )
             path = out / f"{name}-{width}x{height}.txt"
-            head = (
-                f"state: {state}\nversion: {self.result.version}\n"
-                f"size: {width}x{height}\nnote: {note}\n---\n"
-            )
-            path.write_text(head + screen, encoding="utf-8")
+            text = fixture_text(state, self.result.version, width, height, note, screen)
+            path.write_text(text, encoding="utf-8")
             self.result.fixtures.append(str(path))
         if resize:
             self.tmux("resize-window", "-t", self.pane, "-x", "120", "-y", "36", check=False)
@@ -363,7 +334,7 @@ class Walker:
         assert self.watch is not None
         hooks = self.home / "hooks.jsonl"
         data = {
-            "result": _result_dict(self.result),
+            "result": result_dict(self.result),
             "events": [asdict(s) for s in self.watch.events],
             "signals": [asdict(s) for s in self.watch.signals],
             "hooks": [json.loads(line) for line in hooks.read_text().splitlines()]
@@ -374,42 +345,8 @@ class Walker:
         (out / f"{self.cli.name}.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
 
 
-def _version(cli: Cli) -> str:
-    try:
-        done = subprocess.run(
-            [str(cli.binary), "--version"], capture_output=True, text=True, timeout=30
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return "?"
-    words = (done.stdout.strip().splitlines() or ["?"])[-1].split()
-    return next((w for w in words if w[:1].isdigit()), "?")
-
-
-def _result_dict(r: Result) -> dict[str, Any]:
-    return asdict(r) | {"whole_path": r.whole_path, "flicker": r.events > r.real_changes}
-
-
-def _table(results: list[Result]) -> str:
-    rows = [f"{'CLI':<9} {'version':<9} {'transition':<24} {'seen':<4} {'latency':>9}  reference"]
-    for r in results:
-        for k, s in enumerate(r.steps):
-            head = f"{r.cli:<9} {r.version:<9}" if k == 0 else " " * 19
-            lat = f"{s.latency_ms:.0f} ms" if s.latency_ms is not None else "-"
-            rows.append(f"{head} {s.name:<24} {'✓' if s.seen else '✗':<4} {lat:>9}  {s.ref}")
-        flick = "FLICKER" if r.events > r.real_changes else "no flicker"
-        path = "whole path" if r.whole_path else "INCOMPLETE"
-        rows.append(f"{'':19} events {r.events} for {r.real_changes} real changes: {flick}; {path}")
-        rows.extend(f"{'':19} note: {n}" for n in r.notes)
-    return "\n".join(rows)
-
-
-def _stop_on_term(*_: object) -> None:
-    """SIGTERM unwinds like Ctrl-C, so every tmux server and process is stopped on the way out."""
-    raise SystemExit(143)
-
-
 def main() -> int:
-    signal.signal(signal.SIGTERM, _stop_on_term)
+    signal.signal(signal.SIGTERM, stop_on_term)
     parser = argparse.ArgumentParser(
         description="walk the real agent CLIs through real turns offline"
     )
@@ -445,9 +382,9 @@ def main() -> int:
                 results.append(walker.run())
             finally:
                 walker.dump(args.out)
-    print(_table(results))
+    print(table(results))
     for r in results:
-        print(json.dumps(_result_dict(r)))
+        print(json.dumps(result_dict(r)))
     walked = {r.cli for r in results if r.whole_path}
     ok = "claude" in walked and len(walked) >= 3
     print(f"real-agents: whole path walked by {', '.join(sorted(walked)) or 'none'}")

@@ -74,6 +74,12 @@ def kill_left_behind(home: Path) -> list[int]:
     return pids
 
 
+def stop_on_term(*_: object) -> None:
+    """For SIGTERM: unwinds like Ctrl-C, so every tmux server and process is stopped on the way
+    out."""
+    raise SystemExit(143)
+
+
 def tmuxorch(socket: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tmuxorch", "-L", socket, *args],
