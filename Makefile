@@ -1,5 +1,5 @@
 # The two commands of the quick start: `make run` and `make test`. Each sets up what is missing first.
-.PHONY: run test lint bench mutate setup clean
+.PHONY: run test lint bench mutate setup clean real-agents
 
 setup:
 	@scripts/bootstrap.sh dev
@@ -48,6 +48,13 @@ mutate: setup
 	  rm -f .venv/.mutate-*; touch $(MUTATE_STAMP); \
 	fi
 	@.venv/bin/python scripts/mutate.py $(ARGS)
+
+# The real agent CLIs walk real turns against a local fake model (scripts/realagents/walk.py):
+# not in `make test`, it needs the CLIs from npm/PyPI (scripts/real-agents.sh installs them).
+# ARGS picks CLIs and options, e.g. `make real-agents ARGS="claude --fixtures /tmp/screens"`.
+real-agents: setup
+	@scripts/real-agents.sh >/dev/null || true
+	@.venv/bin/python scripts/realagents/walk.py $(ARGS)
 
 clean:
 	rm -rf .venv .venv-bench .pytest_cache .mypy_cache .ruff_cache .cosmic-ray
