@@ -148,13 +148,15 @@ def test_regions_read_after_a_rule_line_and_above_a_prompt_box(tmp_path: Path) -
 
 def test_titles_say_a_state_where_the_cli_sets_one(tmp_path: Path) -> None:
     profiles = kind_profiles(tmp_path / "none")
-    assert profiles["claude"].read_title("✳ Claude Code") == "idle"
+    assert profiles["claude"].read_title("✳ Claude Code") is None  # 2.1.332 keeps it working
     assert profiles["claude"].read_title("⠂ Claude Code") == "busy"
     assert profiles["claude"].read_title("bash") is None
     assert profiles["gemini"].read_title("✋  Action Required (proj)") == "waiting"
     assert profiles["gemini"].read_title("✦  Working… (proj)") == "busy"
     assert profiles["gemini"].read_title("◇  Ready (proj)") == "idle"
-    assert profiles["codex"].read_title("anything") is None
+    assert profiles["codex"].read_title("fix the tests | ~/proj") is None
+    assert profiles["codex"].read_title("⠙ fix the tests | ~/proj") == "busy"
+    assert profiles["codex"].read_title("[ ! ] Action Required") == "waiting"
 
 
 def _config(tmp_path: Path, text: str) -> Path:
