@@ -25,9 +25,10 @@ from ..conftest import TmuxFixture, wait_for
 SCREENS = Path(__file__).resolve().parent.parent / "fixtures" / "screens" / "claude"
 
 
-def _show(tmux: TmuxFixture, pane: str, fixture: str, tmp: Path) -> None:
-    """Print a captured Claude Code screen into `pane` (its process stays: `exec sleep`)."""
-    body = (SCREENS / fixture).read_text(encoding="utf-8").partition("\n---\n")[2].rstrip()
+def _show(tmux: TmuxFixture, pane: str, fixture: str, tmp: Path, cli: str = "claude") -> None:
+    """Print a captured screen of a real CLI into `pane` (its process stays: `exec sleep`)."""
+    path = SCREENS.parent / cli / fixture
+    body = path.read_text(encoding="utf-8").partition("\n---\n")[2].rstrip()
     screen = tmp / f"{fixture}.screen"
     screen.write_text(body, encoding="utf-8")
     tmux.tmux("respawn-pane", "-k", "-t", pane, f"clear; cat '{screen}'; exec sleep 100000")
@@ -63,11 +64,11 @@ async def _next_state(stream: EventStream, pane: str, timeout: float = 5.0) -> A
             return event
 
 
-def _hook(tmux: TmuxFixture, pane: str, event: str) -> None:
+def _hook(tmux: TmuxFixture, pane: str, event: str, kind: str = "claude") -> None:
     """Run the hook command as the agent's CLI would: inside its pane's environment."""
     pid = tmux.tmux("display-message", "-p", "#{pid}").strip()
     env = {**tmux.env, "TMUX_PANE": pane, "TMUX": f"{tmux.socket_path},{pid},0"}
-    hook = report_snippet("claude", event)  # what `tmuxorch hooks install claude` writes
+    hook = report_snippet(kind, event)  # what `tmuxorch hooks install claude` writes
     done = subprocess.run(["sh", "-c", hook], env=env, timeout=10, check=False)
     assert done.returncode == 0
 
@@ -75,12 +76,14 @@ def _hook(tmux: TmuxFixture, pane: str, event: str) -> None:
 async def _settled(engine: Engine, pane: str, state: str) -> None:
     async def agent_state() -> str | None:
         snapshot = await LocalBackend(engine).snapshot()
-        agent = snapshot.panes_by_id[pane].agent
+        found = snapshot.panes_by_id.get(pane)  # (the live model may not have it yet)
+        agent = found.agent if found is not None else None
         return agent.state if agent else None
 
     deadline = time.monotonic() + 10
     while await agent_state() != state:
         assert time.monotonic() < deadline, f"{pane} never {state}"
+        await asyncio.sleep(0.02)  # the live model answers at once: let the sweeper run
 
 
 async def test_a_hook_report_rings_through_and_wins_until_the_screen_changes(
@@ -127,8 +130,11 @@ async def test_a_malformed_or_foreign_report_changes_nothing(
     for value in ("claude NoSuchEvent 1", "codex agent-turn-complete 9999999999", "garbage"):
         running_tmux.tmux("set-option", "-p", "-t", claude_pane, "@tmuxorch-hook", value)
     _hook(running_tmux, claude_pane, "NoSuchEvent")
+    seen: list[str] = []  # (the idle that settled may still be queued)
     with pytest.raises(TimeoutError):
-        await _next_state(stream, claude_pane, timeout=1.0)
+        while True:
+            seen.append((await _next_state(stream, claude_pane, timeout=1.0)).state)
+    assert set(seen) <= {"idle"}
     agent = (await LocalBackend(engine).snapshot()).panes_by_id[claude_pane].agent
     assert agent is not None
     assert (agent.state, agent.source) == ("idle", "screen")
@@ -222,3 +228,25 @@ async def test_many_agents_have_their_titles_and_reports_read_in_one_listing(
         assert [metas[p].title for p in few] == [f"title {i}" for i in range(len(few))]
     assert metas[panes[-1]].hook == "claude Stop 5"
     assert metas[panes[0]].hook == ""
+
+
+async def test_codexs_notify_never_decides_a_state(
+    running_tmux: TmuxFixture, watching: tuple[Engine, EventStream], tmp_path: Path
+) -> None:
+    """Codex 0.171 says `agent-turn-complete` for side requests while its reply streams."""
+    engine, stream = watching
+    pane = running_tmux.tmux(  # tagged in the same command: the watching engine reads tags once
+        "new-session", "-d", "-P", "-F", "#{pane_id}", "-s", "codex", "-x", "80", "-y", "24",
+        "sleep", "100000", ";", "set-option", "-p", "@tmuxorch-agent", "codex",
+    ).strip()  # fmt: skip
+    _show(running_tmux, pane, "busy-streaming-long-80x24.txt", tmp_path, cli="codex")
+    await _settled(engine, pane, "busy")
+    _hook(running_tmux, pane, "agent-turn-complete", kind="codex")
+    seen: list[str] = []  # (the busy that settled may still be queued)
+    with pytest.raises(TimeoutError):
+        while True:
+            seen.append((await _next_state(stream, pane, timeout=1.0)).state)
+    assert "idle" not in seen
+    explained = await LocalBackend(engine).explain(pane)
+    assert explained.hook.startswith("codex agent-turn-complete ")  # shown, not believed
+    assert (explained.agent.state, explained.agent.source) == ("busy", "screen")

@@ -69,6 +69,11 @@ HOOKED: dict[str, tuple[HookEvent, ...]] = {
 """Per kind, the events `tmuxorch hooks install` hooks, in the order they are written."""
 
 
+ADVISORY = frozenset({"codex"})
+"""Kinds whose reports never decide a state (`explain` still shows them). Codex 0.171's
+`notify` says `agent-turn-complete` also for a side request (the thread title) while the main
+reply still streams: 3.7 s early in the walks (docs/agent-sources.md). Its title is the live
+source that tells instead."""
 SUBMITTED: dict[str, str] = {"claude": "UserPromptSubmit", "gemini": "BeforeAgent"}
 """Per kind, the reported event that means "the CLI took a submitted prompt": a receipt
 confirmed by it is surer than one the screen confirms (a paste summary hides the text)."""

@@ -115,8 +115,10 @@ class AgentProfile:
                 if found is not None:
                     start = tail.rfind("\n", 0, found.start()) + 1
                     end = tail.find("\n", found.end())
-                    line = tail[start : end if end >= 0 else len(tail)]
-                    return ScreenReading(state, str(rule), line.strip(), region)
+                    lines = tail[start : end if end >= 0 else len(tail)].strip().splitlines()
+                    # a pattern over several lines is shown by its first and last
+                    line = lines[0] if len(lines) < 2 else f"{lines[0]} … {lines[-1].strip()}"
+                    return ScreenReading(state, str(rule), line, region)
         return ScreenReading("unknown", "", "", region)
 
     def read_title(self, title: str) -> AgentState | None:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Literal, TypeVar
 
-from tmuxorch.core.agents.hook_events import HOOKED, parse_report
+from tmuxorch.core.agents.hook_events import ADVISORY, HOOKED, parse_report
 from tmuxorch.core.agents.pane_reads import (
     FEW_PANES,
     PaneMeta,
@@ -220,7 +220,7 @@ class AgentTracker:
             titled = before if keep else Report(title_state, "title", f"title {title!r}", now)
         return {
             "hook": Report(hook.state, "hook", f"hook {hook.event}", hook.at)
-            if hook is not None and hook.kind == kind
+            if hook is not None and hook.kind == kind and kind not in ADVISORY
             else None,
             "session-file": filed.get(pane_id),
             "title": titled,
