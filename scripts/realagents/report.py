@@ -16,6 +16,10 @@ class Step:
     seen: bool = False
     latency_ms: float | None = None
     ref: str = ""
+    via: str = ""
+    """The source of the `agent_state` event that showed it (hook, session-file, screen...)."""
+    lag_ms: float | None = None
+    """For a precise source, from the CLI's own report of the change to our event."""
 
 
 @dataclass
@@ -38,12 +42,19 @@ def result_dict(r: Result) -> dict[str, Any]:
 
 
 def table(results: list[Result]) -> str:
-    rows = [f"{'CLI':<9} {'version':<9} {'transition':<24} {'seen':<4} {'latency':>9}  reference"]
+    rows = [
+        f"{'CLI':<9} {'version':<9} {'transition':<24} {'seen':<4} {'latency':>9}  "
+        f"{'via':<12} {'lag':>7}  reference"
+    ]
     for r in results:
         for k, s in enumerate(r.steps):
             head = f"{r.cli:<9} {r.version:<9}" if k == 0 else " " * 19
             lat = f"{s.latency_ms:.0f} ms" if s.latency_ms is not None else "-"
-            rows.append(f"{head} {s.name:<24} {'✓' if s.seen else '✗':<4} {lat:>9}  {s.ref}")
+            mark = "✓" if s.seen else "✗"
+            lag = f"{s.lag_ms:.0f} ms" if s.lag_ms is not None else "-"
+            rows.append(
+                f"{head} {s.name:<24} {mark:<4} {lat:>9}  {s.via or '-':<12} {lag:>7}  {s.ref}"
+            )
         flick = "FLICKER" if r.events > r.real_changes else "no flicker"
         path = "whole path" if r.whole_path else "INCOMPLETE"
         rows.append(f"{'':19} events {r.events} for {r.real_changes} real changes: {flick}; {path}")

@@ -30,6 +30,7 @@ import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -38,6 +39,7 @@ from fake_model import FakeModel
 from watch import Tmux, Watch, kill_left_behind, settle, stop_on_term, tmuxorch
 
 from report import Result, Step, fixture_text, result_dict, table
+from tmuxorch.core.agents.hook_events import ADVISORY, HOOKED
 
 START_TIMEOUT = 90.0
 STEP_TIMEOUT = 15.0
@@ -57,6 +59,7 @@ class Walker:
         self.phases: list[tuple[int, int]] = []
         self.sent = 0.0
         self.approved = 0.0
+        self.explained: list[dict[str, Any]] = []
 
     # -- the walk
 
@@ -71,6 +74,12 @@ class Walker:
     def start(self) -> None:
         """The CLI in a pane of its own tmux server, watched from now on."""
         launch = self.cli.prepare(self.home, self.proj, self.fake.url(self.cli.name))
+        if self.cli.name in HOOKED and self.cli.name not in ADVISORY:  # our hooks, as a user would
+            settings = self.home / f".{self.cli.name}" / "settings.json"
+            done = tmuxorch(self.tmux.socket, "hooks", "install", self.cli.name,
+                            "--settings", str(settings))  # fmt: skip
+            if done.returncode != 0:
+                self.result.notes.append(f"hooks install failed: {done.stderr.strip()}")
         env_args = [f"{k}={v}" for k, v in launch.env.items()]
         self.pane = self.tmux(
             "new-session",
@@ -234,10 +243,21 @@ class Walker:
         self.result.steps.append(step)
         seen = self.watch.wait_state(index, states, timeout)
         if seen is not None:
-            step.seen = True
+            step.seen, step.via = True, seen.via
+            if seen.via in ("hook", "session-file") and seen.since is not None:
+                step.lag_ms = round((seen.t - seen.since) * 1000, 1)
             if ref is not None:
                 step.latency_ms = round((seen.t - ref) * 1000, 1)
+            self._explain(name)
         return step.seen
+
+    def _explain(self, step: str) -> None:
+        """What `tmuxorch explain` says at this step (kept in the walk's JSON dump)."""
+        done = tmuxorch(self.tmux.socket, "explain", self.pane, "--json")
+        if done.returncode == 0:
+            self.explained.append({"step": step, **json.loads(done.stdout)["agents"][0]})
+        else:
+            self.explained.append({"step": step, "error": done.stderr.strip()})
 
     def _mark(self, after: float, what: str, script: str = "", wait: float = 5.0) -> float | None:
         """When the fake model saw `what` (for `script`) of this CLI since `after`."""
@@ -341,6 +361,7 @@ class Walker:
             if hooks.exists()
             else [],
             "model": [m.__dict__ for m in self.fake.timeline.since(0, self.cli.name)],
+            "explained": self.explained,
         }
         (out / f"{self.cli.name}.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
 

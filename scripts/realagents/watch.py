@@ -47,7 +47,9 @@ class Tmux:
         """Stops the server and removes its socket (tmux 3.3a leaves it behind here)."""
         self("kill-server", check=False)
         base = os.environ.get("TMUX_TMPDIR") or "/tmp"
-        Path(base, f"tmux-{os.getuid()}", self.socket).unlink(missing_ok=True)
+        socket = Path(base, f"tmux-{os.getuid()}", self.socket)
+        socket.unlink(missing_ok=True)
+        socket.with_name(socket.name + ".tmuxorch-hook").unlink(missing_ok=True)  # the doorbell
 
 
 def kill_left_behind(home: Path) -> list[int]:
@@ -94,6 +96,11 @@ class Seen:
     t: float
     source: str
     value: Any
+    via: str = ""
+    """For an `agent_state` event, where tmuxorch took the state from (hook, screen, ...)."""
+    since: float | None = None
+    """For an `agent_state` event, when the state began: the agent's own clock for a hook or
+    a session file, so `t - since` is our lag behind the CLI's change."""
 
 
 @dataclass
@@ -145,7 +152,9 @@ class Watch:
                 continue
             if event.get("event") == "agent_state" and event.get("pane_id") == self.pane:
                 with self.lock:
-                    self.events.append(Seen(t, "agent_state", event["state"]))
+                    via = str(event.get("source", ""))
+                    since = event.get("since")
+                    self.events.append(Seen(t, "agent_state", event["state"], via, since))
 
     def _poll_signals(self) -> None:
         last: dict[str, Any] = {}
