@@ -206,6 +206,11 @@ def test_the_cli_explains_text_and_json_and_refuses_what_is_not_an_agent(
     assert document["schema"] == "tmuxorch.explain/1"
     (agent,) = document["agents"]
     assert (agent["pane_id"], agent["agent"]["source"]) == (claude_pane, "screen")
+    # A hook report that agrees with the screen lends its reason to a one-shot look.
+    _hook(running_tmux, claude_pane, "Stop")
+    hooked = running_tmux.cli("explain", claude_pane)
+    assert "source  hook" in hooked.stdout
+    assert "reason  hook Stop" in hooked.stdout
     for bad, message in (("main", "holds no agent pane"), ("%999", "no such target")):
         refused = running_tmux.cli("explain", bad)
         assert refused.returncode == 2

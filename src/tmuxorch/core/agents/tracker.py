@@ -272,7 +272,11 @@ class AgentTracker:
         recorded = listed.recorded if listed is not None else None
         if recorded is not None and recorded[0] == tracked.verdict.state:
             tracked.since = recorded[1]
-        tracked.screen_since = now
+        # From now on a report counts when it is newer than the screen's state; a hook report
+        # that agreed with this first look goes on counting (the state is at least as old).
+        hook = tracked.reports.get("hook")
+        agreed = hook is not None and tracked.verdict.source == "hook"
+        tracked.screen_since = hook.at if agreed and hook is not None else now
         self._tracked[pane.id] = tracked
 
     def _reading(self, pane: Pane, kind: str, lines: Sequence[str] | None) -> ScreenReading:
