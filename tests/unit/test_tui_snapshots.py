@@ -21,7 +21,9 @@ from tmuxorch.tui.screens.broadcast import BroadcastScreen
 from tmuxorch.tui.screens.help import HelpScreen
 from tmuxorch.tui.screens.prompts import ConfirmScreen
 from tmuxorch.tui.screens.send import SendScreen
+from tmuxorch.tui.widgets import fleet_table
 from tmuxorch.tui.widgets.detail_strip import DetailStrip
+from tmuxorch.tui.widgets.fleet_table import FleetTable
 
 from ..conftest import until
 from ..tui_fakes import (
@@ -205,6 +207,29 @@ async def test_the_detail_strip_keeps_counting() -> None:
         assert "busy for 2m" in str(strip.content)
         now[0] += 3600
         await until(pilot, lambda: "busy for 1h" in str(strip.content))
+
+
+async def test_the_table_ticks_its_state_cells_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not a picture: once a second the state column follows the clock, and no row is built
+    again for it (issue 16: the TUI costs what changes on screen)."""
+    now = [FIXED_TIME]
+    app = TmuxorchApp(FakeBackend(fleet_snapshot()), clock=lambda: now[0])
+    async with app.run_test(size=WIDE) as pilot:
+        await loaded(pilot)
+        table = app._main.query_one(FleetTable)
+        assert app.fleet is not None
+        pane = next(p for p in app.fleet.panes() if p.agent is not None)
+        built: list[str] = []
+        real_row_of = fleet_table.row_of
+
+        def counted(item: object, *args: object) -> object:
+            built.append(getattr(item, "id", "?"))
+            return real_row_of(item, *args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(fleet_table, "row_of", counted)
+        now[0] += 3600
+        await until(pilot, lambda: "1h" in str(table.get_cell(pane.id, "state")))
+        assert built == []
 
 
 async def test_broadcast_preview_lists_the_agents_it_holds_back() -> None:

@@ -72,11 +72,18 @@ def _pane_row(pane: Pane, selected: frozenset[str], now: float) -> Row:
     label = Text.assemble(("      ", ""), (f"{pane.index}: ", "dim"), pane.command)
     if pane.agent is None:
         return pane.id, (mark, label, "", "", pane.id)
+    return pane.id, (mark, label, Text(pane.agent.kind, "bold"), state_cell(pane, now), pane.id)
+
+
+def state_cell(pane: Pane, now: float) -> Text | str:
+    """An agent pane's state and for how long (`● busy 12s`); empty for other panes."""
+    if pane.agent is None:
+        return ""
     symbol, style = STATE_BADGES[pane.agent.state]
     state = Text.assemble((f"{symbol} {pane.agent.state}", style))
     if age := state_age(pane.agent, now):
         state.append(f" {age}", "dim")
-    return pane.id, (mark, label, Text(pane.agent.kind, "bold"), state, pane.id)
+    return state
 
 
 class FleetTable(DataTable[Text | str]):
@@ -120,9 +127,16 @@ class FleetTable(DataTable[Text | str]):
                 return
 
     def _tick(self) -> None:
-        """Once a second every row is redrawn, so state durations stay current."""
-        self._full = True
-        self._refresh_rows()
+        """Once a second the durations move on: only the state cells whose text changed are
+        updated (seconds tick, minutes and hours change seldom), nothing else is built again."""
+        if self.fleet is None or self._keys != list(self._shown):
+            return
+        now = self.clock()
+        for key, item in self._shown.items():
+            if isinstance(item, Pane) and item.agent is not None:
+                cell = state_cell(item, now)
+                if self.get_cell(key, "state") != cell:
+                    self.update_cell(key, "state", cell)
 
     def watch_fleet(self) -> None:
         self._refresh_rows()
