@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widgets import Static
 
 from tmuxorch.core.models import Pane, Session, Snapshot, Window
 from tmuxorch.core.targets import resolve_target
+from tmuxorch.tui.widgets.line import Line
 from tmuxorch.usecases.labels import STATE_BADGES, counted, state_age
 
 
@@ -54,7 +54,7 @@ def _pane_line(pane: Pane, now: float) -> Text:
     return line
 
 
-class DetailStrip(Static):
+class DetailStrip(Line):
     """Set `fleet` and `row_id`; it describes that row."""
 
     fleet: reactive[Snapshot | None] = reactive(None, always_update=True)
@@ -75,6 +75,6 @@ class DetailStrip(Static):
 
     def _render_line(self) -> None:
         if self.fleet is None or self.row_id is None:
-            self.update("")
+            self.show("")
         else:
-            self.update(describe(self.fleet, self.row_id, self.clock()))
+            self.show(describe(self.fleet, self.row_id, self.clock()))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widgets import Static
 
 from tmuxorch.core.models import Snapshot
+from tmuxorch.tui.widgets.line import Line
 from tmuxorch.usecases.labels import STATE_BADGES, agents_by_state
 
 
-class FleetHeader(Static):
+class FleetHeader(Line):
     """Set `fleet`, `label` and `connection`."""
 
     fleet: reactive[Snapshot | None] = reactive(None, always_update=True)
@@ -41,4 +41,4 @@ class FleetHeader(Static):
                 line.append(f" {symbol} {count} {state}", style)
             line.append("  ")
         line.append(self.label, "dim")
-        self.update(line)
+        self.show(line)
