@@ -28,6 +28,16 @@ def _stat(pid: int) -> tuple[int, int] | None:
     return int(fields[1]), int(fields[11]) + int(fields[12])
 
 
+def started_at(pid: int) -> int | None:
+    """When `pid` started (ticks since boot, field 22): with the pid, it names one process, so a
+    signal never reaches another that was given a recycled pid."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(text.rpartition(")")[2].split()[19])
+
+
 def ticks(pid: int) -> int:
     """CPU ticks `pid` has spent so far (0 when it is gone)."""
     found = _stat(pid)

@@ -22,6 +22,8 @@ import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
 
+from bench.cputime import descendant_ticks, started_at
+
 _KEEP_BYTES = 1 << 16
 """How much of the output is kept to look for the pattern in (a frame spans a few reads)."""
 
@@ -110,10 +112,13 @@ class Headless:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        """SIGTERM to the process group, SIGKILL to what is left of it after 3 s."""
+        """SIGTERM to the process group, SIGKILL to what is left of it after 3 s; then SIGKILL
+        to the descendants that live in sessions of their own (the engine starts its tmux
+        control client so), by the pids they had while the process ran."""
         proc = self._proc
         if proc is None:
             return
+        strays = {pid: started_at(pid) for pid in descendant_ticks(proc.pid)}
         for signum, grace in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 3.0)):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signum)
@@ -123,6 +128,10 @@ class Headless:
                 break
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)  # children that outlived their leader
+        for pid, started in strays.items():
+            if started is not None and started_at(pid) == started:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
         if self._thread is not None:
             self._thread.join(5)
         if proc.stdout is not None:

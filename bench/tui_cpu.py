@@ -45,6 +45,7 @@ WARMUP_S = 2.0
 """Seconds each process runs before its window opens: startup is the first frame's figure, not
 the steady cost's."""
 FIRST_FRAME_TIMEOUT_S = 60.0
+MOTION_TIMEOUT_S = 10.0
 WAITING_TEXT = "deploy to production? APPROVE needed"
 PHASES = ("working", "idle")
 WORKING_TARGET = {50: 3.0, 200: 8.0}
@@ -80,10 +81,23 @@ async def _prepare(built: Fleet, phase: str) -> dict[str, int]:
         waiting = [p for n, p in enumerate(panes) if _role(n, phase) == "waiting"]
         if waiting:
             await LocalBackend(engine).send(waiting, WAITING_TEXT)
-        found = await engine.fleet(sweep="all")
-        return dict(
-            collections.Counter(p.agent.state for p in found.panes() if p.agent is not None)
+        return await _mix_in_motion(
+            engine, sum(_role(n, phase) == "cycle" for n in range(len(panes)))
         )
+
+
+async def _mix_in_motion(engine: Engine, cycling: int) -> dict[str, int]:
+    """Wait (10 s at most) until a third of the cycling agents work, as they do once under way
+    (each starts its first task 1 to 4 s after it came up); the states then."""
+    deadline = time.monotonic() + MOTION_TIMEOUT_S
+    while True:
+        found = await engine.fleet(sweep="all")
+        states = collections.Counter[str](
+            p.agent.state for p in found.panes() if p.agent is not None
+        )
+        if 3 * states["busy"] >= cycling or time.monotonic() > deadline:
+            return dict(states)
+        await asyncio.sleep(0.2)
 
 
 def _env(built: Fleet) -> dict[str, str]:
@@ -194,7 +208,7 @@ def _print_table(record: dict[str, Any]) -> None:
     output = "".join(f"{phases[p]['tui']['output_kb_s']:>11} KB/s" for p in PHASES)
     print(f"  {'TUI terminal output':<40}{output}")
     for phase in PHASES:
-        print(f"  states at the start, {phase}: {phases[phase]['states']}")
+        print(f"  states as the TUI started, {phase}: {phases[phase]['states']}")
 
 
 def _targets(record: dict[str, Any]) -> list[tuple[str, str, bool]]:
