@@ -11,9 +11,10 @@ core), over the same number of seconds each:
    drains, so Textual renders every frame it would show a user;
 2. the engine alone: `tmuxorch -S SOCKET events --json`, its stdout drained (and its
    `agent_state` lines counted: the mix's rate of state events);
-3. the tmux server, during each of the two.
+3. the tmux server, during each of the two, and on its own with no client at all (what the
+   agents' spinners cost it: the floor under the other two).
 
-The two run one after the other, never at once, so each tmux figure belongs to one client. The
+The three run one after the other, never at once, so each tmux figure belongs to one client. The
 tmux control clients each of them starts are counted apart (their own row). The TUI's first frame
 is the time from its spawn to the first output that holds a pane id of the fleet (a pane row).
 """
@@ -177,7 +178,17 @@ def _phase(agents: int, phase: str, seconds: float) -> dict[str, Any]:
         tui = _measure_tui(built, seconds)
         progress(f"tui-cpu: {phase}: the engine alone for {seconds:g} s")
         engine = _measure_engine(built, seconds)
-    return {"states": states, "tui": tui, "engine": engine}
+        progress(f"tui-cpu: {phase}: the tmux server with no client for {seconds:g} s")
+        unwatched = _measure_unwatched(built, seconds)
+    return {"states": states, "tui": tui, "engine": engine, "unwatched": unwatched}
+
+
+def _measure_unwatched(built: Fleet, seconds: float) -> dict[str, float]:
+    """The tmux server with nobody watching: what the agents' own output costs it (their
+    spinners), the floor under both tmux figures above."""
+    started, before = time.monotonic(), ticks(built.server_pid)
+    time.sleep(seconds)
+    return {"tmux": percent(ticks(built.server_pid) - before, time.monotonic() - started)}
 
 
 ROWS = (
@@ -187,6 +198,7 @@ ROWS = (
     ("engine alone (tmuxorch events --json)", "engine", "own"),
     ("  its tmux control clients", "engine", "clients"),
     ("  tmux server, while the engine runs", "engine", "tmux"),
+    ("tmux server, no client (agents' output)", "unwatched", "tmux"),
 )
 
 
@@ -194,7 +206,7 @@ def _print_table(record: dict[str, Any]) -> None:
     phases = record["phases"]
     print(
         f"\nCPU over {record['seconds']:g} s, % of one core, {record['agents']} simulated agents "
-        f"(the TUI and the engine measured one after the other)"
+        f"(the TUI, the engine and no client measured one after the other)"
     )
     header = "".join(f"{name:>14}" for name in ("working mix", "all idle"))
     print(f"  {'':<40}{header}")
