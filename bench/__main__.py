@@ -11,7 +11,7 @@ import signal
 import sys
 from types import FrameType, ModuleType
 
-from bench import attack, broadcast, chaos, events, fanout, snapshot, states, tui
+from bench import attack, broadcast, chaos, events, fanout, snapshot, states, tui, tui_cpu
 
 BENCHMARKS: dict[str, ModuleType] = {
     "snapshot": snapshot,
@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "broadcast": broadcast,
     "states": states,
     "tui": tui,
+    "tui-cpu": tui_cpu,
     "fanout": fanout,
     "chaos": chaos,
     "attack": attack,
