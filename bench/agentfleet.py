@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator, Sequence
 
 from bench.fleet import Fleet, PaneCommand, Shape, fleet
-from tmuxorch.core.agents.tracker import capture_command
+from tmuxorch.core.agents.pane_reads import capture_command
 from tmuxorch.core.engine import Engine
 from tmuxorch.simagent import PROMPT_PREFIX
 

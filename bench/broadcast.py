@@ -36,7 +36,7 @@ from bench.baselines import classifier, libtmux_or_none
 from bench.fleet import SESSION_PREFIX, Fleet
 from bench.procs import ProcessCounter
 from bench.report import finish, one_record_arguments, print_targets, progress
-from tmuxorch.core.agents.tracker import capture_command
+from tmuxorch.core.agents.pane_reads import capture_command
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.local import LocalBackend
 from tmuxorch.core.ops.delivery import HELD_BACK, input_off_query, typing_batch

@@ -62,7 +62,7 @@ from tmuxorch.core.store.config import Settings
 from tmuxorch.core.tmux.results import CommandResult, Runner
 from tmuxorch.core.tmux.snapshot import SEPARATOR
 
-__all__ = ["AGENT_OPTION", "TAG_LISTING", "AgentTracker", "Sweep", "capture_command"]
+__all__ = ["AGENT_OPTION", "TAG_LISTING", "AgentTracker", "Sweep"]
 
 _M = TypeVar("_M", Pane, Window, Session)
 Sweep = Literal["all", "unseen", "none"]
