@@ -15,6 +15,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 BIN = (
     Path(os.environ.get("TMUXORCH_REAL_AGENTS_DIR", Path.home() / ".cache/tmuxorch/real-agents"))
@@ -70,6 +71,17 @@ def _hook(who: str) -> str:
     return f"python3 {HOOKLOG} {who}"
 
 
+def _hook_table(
+    who: str, events: tuple[str, ...], matcher: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Settings' `hooks`: the hook logger on each event (Claude's, Codex's and Gemini's shape;
+    Codex's entries have no matcher)."""
+    entry: dict[str, Any] = {"hooks": [{"type": "command", "command": _hook(who)}]}
+    if matcher is not None:
+        entry = {"matcher": matcher, **entry}
+    return {event: [entry] for event in events}
+
+
 def _base_env(home: Path) -> dict[str, str]:
     return {
         "HOME": str(home),
@@ -110,10 +122,7 @@ def _claude(home: Path, proj: Path, url: str) -> Launch:
         "PreCompact",
         "SessionEnd",
     )
-    hooks = {
-        e: [{"matcher": "", "hooks": [{"type": "command", "command": _hook("claude")}]}]
-        for e in events
-    }
+    hooks = _hook_table("claude", events, matcher="")
     # 2.1.332 starts in auto mode, which approves tool calls itself, and asks whether to keep it.
     settings = {
         "hooks": hooks,
@@ -162,7 +171,7 @@ trust_level = "trusted"
         "PostToolUse",
         "Stop",
     )
-    hooks = {e: [{"hooks": [{"type": "command", "command": _hook("codex")}]}] for e in events}
+    hooks = _hook_table("codex", events)
     (home / ".codex" / "hooks.json").write_text(
         json.dumps({"hooks": hooks}, indent=1), encoding="utf-8"
     )
@@ -228,10 +237,7 @@ def _gemini(home: Path, proj: Path, url: str) -> Launch:
         "Notification",
         "SessionEnd",
     )
-    hooks = {
-        e: [{"matcher": "*", "hooks": [{"type": "command", "command": _hook("gemini")}]}]
-        for e in events
-    }
+    hooks = _hook_table("gemini", events, matcher="*")
     settings = {
         "security": {"auth": {"selectedType": "gemini-api-key"}, "folderTrust": {"enabled": True}},
         "general": {"disableAutoUpdate": True, "disableUpdateNag": True},

@@ -198,11 +198,11 @@ class AgentTracker:
         return self.profile(kind).classify("\n".join(lines))
 
     def _session_reports(
-        self, kinds: Mapping[str, str], panes: Mapping[str, Pane], live: Mapping[str, object]
+        self, kinds: Mapping[str, str], panes: Mapping[str, Pane], screens: Mapping[str, object]
     ) -> dict[str, Report]:
-        """Session-file reports of the live panes of kinds that keep one."""
+        """Session-file reports of the panes just read (`screens`) of kinds that keep one."""
         pids = {pid: panes[pid].pid for pid, kind in kinds.items()
-                if kind in _SESSION_FILE_KINDS and pid in live}  # fmt: skip
+                if kind in _SESSION_FILE_KINDS and pid in screens}  # fmt: skip
         return self.session_files.reports(pids) if pids else {}
 
     def _reports(
