@@ -28,11 +28,11 @@ SIZE = (140, 40)
 async def move_to(pilot: Pilot[None], app: TmuxorchApp, row_id: str) -> None:
     """Move the table's cursor onto the row of `row_id` with j/k, as a user would."""
     table = app._table
-    await until(pilot, lambda: row_id in table._keys)
+    await until(pilot, lambda: row_id in table.keys)
     deadline = time.monotonic() + 5
     while table.current_id != row_id:
-        assert time.monotonic() < deadline, f"could not reach {row_id}: rows {table._keys}"
-        target = table._keys.index(row_id)
+        assert time.monotonic() < deadline, f"could not reach {row_id}: rows {table.keys}"
+        target = table.keys.index(row_id)
         await pilot.press("j" if target > table.cursor_row else "k")
 
 
@@ -141,7 +141,7 @@ async def test_closing_the_send_dialog_while_it_sends(
         assert [r.status for r in backend.sent[0]] == ["delivered"]
         log = app._event_log  # the app has handled the receipts (it logs them last)
         await until(
-            pilot, lambda: any(line.text.endswith(" send: 1/1 delivered") for line in log.lines)
+            pilot, lambda: any(line.plain.endswith(" send: 1/1 delivered") for line in log.lines)
         )
         assert app.is_running
         assert agent.entries() == ["closed early"]
@@ -180,12 +180,12 @@ async def test_filter_keeps_the_window_its_session_and_panes(
     main_id = running_tmux.tmux("display-message", "-p", "-t", "main", "#{session_id}").strip()
     app = TmuxorchApp(LocalBackend(engine))
     async with running(app) as pilot:
-        await until(pilot, lambda: app.fleet is not None and pane in app._table._keys)
-        everything = list(app._table._keys)
+        await until(pilot, lambda: app.fleet is not None and pane in app._table.keys)
+        everything = list(app._table.keys)
         await pilot.press("slash", *"zebra")
-        await until(pilot, lambda: app._table._keys == [main_id, window, pane])
+        await until(pilot, lambda: app._table.keys == [main_id, window, pane])
         await pilot.press("escape")
-        await until(pilot, lambda: app._table._keys == everything)
+        await until(pilot, lambda: app._table.keys == everything)
         assert not app._main.query_one("#filter").display
 
 
@@ -212,7 +212,7 @@ async def test_x_asks_before_killing(engine: Engine, running_tmux: TmuxFixture) 
         await pilot.press("y")
         await wait_for(lambda: window not in window_ids(running_tmux))
         assert backend.killed == [window]
-        await until(pilot, lambda: window not in app._table._keys)
+        await until(pilot, lambda: window not in app._table.keys)
 
 
 async def test_d_starts_a_demo_fleet(engine: Engine, running_tmux: TmuxFixture) -> None:
@@ -232,14 +232,14 @@ async def test_d_starts_a_demo_fleet(engine: Engine, running_tmux: TmuxFixture) 
                 return sum(p.agent is not None and p.agent.kind == "sim" for p in panes)
 
             def demo_state() -> str:
-                lines = [line.text for line in app._event_log.lines]
+                lines = [line.plain for line in app._event_log.lines]
                 tmux = running_tmux.tmux("list-panes", "-a", "-F", "#S #W #D #{pane_dead}")
                 return f"{demo_agents()} agents shown; log {lines}; tmux:\n{tmux}"
 
             await until(pilot, lambda: demo_agents() == 6, timeout=15, detail=demo_state)
             await until(pilot, lambda: not empty.display)
             log = app._event_log  # the demo is done: two agents were given work
-            await until(pilot, lambda: any("demo fleet started" in s.text for s in log.lines), 15)
+            await until(pilot, lambda: any("demo fleet started" in s.plain for s in log.lines), 15)
     finally:
         running_tmux.tmux("kill-session", "-t", "tmuxorch-demo", check=False)
 
@@ -257,12 +257,12 @@ async def follows_tmux_from_events_alone(
             "new-window", "-d", "-P", "-F", "#{window_id}", "-t", "main", "-n", "fresh",
             "sleep", "100000",
         ).strip()  # fmt: skip
-        await until(pilot, lambda: window in app._table._keys)
+        await until(pilot, lambda: window in app._table.keys)
         assert "fresh" in str(app._table.get_cell(window, "name"))
         running_tmux.tmux("rename-window", "-t", window, "renamed")
         await until(pilot, lambda: "renamed" in str(app._table.get_cell(window, "name")))
         running_tmux.tmux("kill-window", "-t", window)
-        await until(pilot, lambda: window not in app._table._keys)
+        await until(pilot, lambda: window not in app._table.keys)
         assert backend.snapshots == 1
 
 

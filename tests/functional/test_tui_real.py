@@ -70,7 +70,7 @@ async def test_spawn_then_rename_reach_tmux(engine: Engine, running_tmux: TmuxFi
         running_tmux.wait_command(pane, "sleep")
         tag = running_tmux.tmux("show-options", "-p", "-v", "-t", pane, "@tmuxorch-agent")
         assert tag.strip() == "sim"
-        await until(pilot, lambda: any(f"spawned {pane}" in s.text for s in app._event_log.lines))
+        await until(pilot, lambda: any(f"spawned {pane}" in s.plain for s in app._event_log.lines))
 
         await rename(pilot, running_tmux, window, "renamed 🚀")
         await until(pilot, lambda: app.fleet is not None and window in app.fleet.windows_by_id)
@@ -171,7 +171,7 @@ async def test_a_selects_every_agent_shown_and_esc_clears(
             lambda: app.fleet is not None and app.fleet.windows_by_id[window].name == "only-me",
         )
         await pilot.press("slash", *"only-me", "enter")
-        await until(pilot, lambda: agents[1].pane not in app._table._keys)
+        await until(pilot, lambda: agents[1].pane not in app._table.keys)
         await pilot.press("a")
         await until(pilot, lambda: app.selected == set(shown))
 

@@ -70,7 +70,7 @@ async def test_a_burst_of_events_is_applied_without_a_snapshot() -> None:
             SessionRenamed(session_id="$1", old_name="research", name="study", at=LATER),
             PaneClosed(pane_id="%3", window_id="@2", session_id="$0", at=LATER),
         )  # fmt: skip
-        await until(pilot, lambda: "%3" not in app._table._keys)
+        await until(pilot, lambda: "%3" not in app._table.keys)
         assert len(backend.ops("snapshot")) == 1
         fleet = app.fleet
         assert fleet is not None
@@ -93,7 +93,7 @@ async def test_a_resync_replaces_the_model_with_its_snapshot() -> None:
         push(backend, Resynced(reason="fell behind", snapshot=replacement, at=LATER))
         await until(pilot, lambda: app.fleet == replacement)
         assert len(backend.ops("snapshot")) == 1
-        await until(pilot, lambda: app._table._keys == ["$0", "@0", "%0", "@1", "%1"])
+        await until(pilot, lambda: app._table.keys == ["$0", "@0", "%0", "@1", "%1"])
 
 
 async def test_an_event_that_cannot_be_applied_takes_one_snapshot() -> None:
@@ -116,7 +116,7 @@ async def test_tmux_going_down_and_up_follows_the_events() -> None:
         await loaded(pilot, backend)
         push(backend, TmuxDown(reason="server exited", at=LATER))
         await until(pilot, lambda: app.fleet is not None and not app.fleet.tmux.running)
-        assert app._table._keys == []
+        assert app._table.keys == []
         assert len(backend.ops("snapshot")) == 1
         fleet = fleet_snapshot()  # back: the engine says what the new server holds
         push(
@@ -128,20 +128,27 @@ async def test_tmux_going_down_and_up_follows_the_events() -> None:
         await until(pilot, lambda: app.fleet is not None and app.fleet.sessions == fleet.sessions)
         assert app.fleet.tmux == fleet.tmux
         assert len(backend.ops("snapshot")) == 1
-        await until(pilot, lambda: "%6" in app._table._keys)
+        await until(pilot, lambda: "%6" in app._table.keys)
 
 
 def record_redraws(app: TmuxorchApp) -> list[object]:
-    """The row keys of every cell the table updates from now on."""
+    """The row keys of every line the table repaints from now on ("every row" for a repaint
+    of the whole table)."""
     table = app._table
     redrawn: list[object] = []
-    update_cell = table.update_cell
+    refresh, refresh_line = table.refresh, table.refresh_line
 
-    def recording(row_key: object, column_key: object, value: object, **kw: object) -> None:
-        redrawn.append(row_key)
-        update_cell(row_key, column_key, value, **kw)
+    def whole(*regions: object, **kw: object) -> object:
+        if not regions:
+            redrawn.append("every row")
+        return refresh(*regions, **kw)  # type: ignore[arg-type]
 
-    table.update_cell = recording
+    def line(y: int) -> None:
+        redrawn.append(table.keys[y - 1] if y else "the header")
+        refresh_line(y)
+
+    table.refresh = whole  # type: ignore[method-assign]
+    table.refresh_line = line  # type: ignore[method-assign]
     return redrawn
 
 
@@ -167,7 +174,7 @@ async def test_a_renamed_window_redraws_its_row_alone() -> None:
     app = make_app(backend)
     async with app.run_test() as pilot:
         await loaded(pilot, backend)
-        keys = list(app._table._keys)
+        keys = list(app._table.keys)
         redrawn = record_redraws(app)
         push(
             backend,
@@ -175,7 +182,7 @@ async def test_a_renamed_window_redraws_its_row_alone() -> None:
         )
         await until(pilot, lambda: "todo" in name_cell(app, "@5"))
         assert set(redrawn) == {"@5"}
-        assert app._table._keys == keys
+        assert app._table.keys == keys
 
 
 async def test_a_burst_is_shown_once_after_all_of_it_is_applied() -> None:

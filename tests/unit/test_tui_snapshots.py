@@ -186,7 +186,7 @@ def test_empty_no_tmux(snap_compare: Snap) -> None:
     app, _ = make_app(no_tmux_snapshot())
 
     async def banner(pilot: Pilot[None]) -> None:
-        await until(pilot, lambda: any("tmux_down" in s.text for s in app._event_log.lines))
+        await until(pilot, lambda: any("tmux_down" in s.plain for s in app._event_log.lines))
 
     assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(banner))
 

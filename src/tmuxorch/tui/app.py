@@ -18,7 +18,7 @@ from typing import TypeVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.css.query import NoMatches
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.screen import Screen
 
 from tmuxorch.core.backend import Backend
@@ -70,8 +70,10 @@ class TmuxorchApp(App[None]):
     TITLE = "tmuxorch"
     BINDINGS = BINDINGS  # type: ignore[assignment]
 
-    fleet: reactive[Snapshot | None] = reactive(None, always_update=True)
-    selected: reactive[frozenset[str]] = reactive(frozenset())
+    # State, not looks: `var`s, so a change repaints nothing by itself (a `reactive` would
+    # repaint the whole screen for each model: a full-screen update per state event).
+    fleet: var[Snapshot | None] = var(None, always_update=True)
+    selected: var[frozenset[str]] = var(frozenset())
     _main: MainScreen
 
     def __init__(
@@ -244,7 +246,7 @@ class TmuxorchApp(App[None]):
     def action_select_all(self) -> None:
         if self.fleet is None:
             return
-        shown = set(self._table._keys)
+        shown = set(self._table.keys)
         self.selected = frozenset(
             p.id for p in self.fleet.panes() if p.agent is not None and p.id in shown
         )

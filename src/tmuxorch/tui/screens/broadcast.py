@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.widgets import Input, Static
 
 from tmuxorch.core.models import Pane, Snapshot
@@ -36,7 +36,7 @@ def _listed(rows: Iterable[str], most: int = 12) -> str:
 class BroadcastScreen(MessageDialog):
     """Filters and a live preview of who gets it; the app sets `fleet` for the preview."""
 
-    fleet: reactive[Snapshot | None] = reactive(None, always_update=True)
+    fleet: var[Snapshot | None] = var(None, always_update=True)
     title_text = "Broadcast"
 
     def compose_targets(self) -> ComposeResult:

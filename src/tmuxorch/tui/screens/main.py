@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
@@ -34,11 +34,13 @@ class MainScreen(Screen[None]):
     """Everything at a glance. The app sets `fleet` (and the widgets' other attributes); they
     post messages up."""
 
-    fleet: reactive[Snapshot | None] = reactive(None, always_update=True)
+    fleet: var[Snapshot | None] = var(None, always_update=True)
+    """State, not looks (a `reactive` would repaint the whole screen per change)."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         super().__init__()
         self.clock = clock
+        self._empty_message: str | None = None
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="header")
@@ -88,6 +90,9 @@ class MainScreen(Screen[None]):
 
     def show_empty(self, message: str | None) -> None:
         """A friendly message instead of an empty table; None shows the table."""
+        if message == self._empty_message:
+            return  # asked on every model: the same message again costs no layout
+        self._empty_message = message
         empty = self.query_one("#empty", Static)
         empty.display = message is not None
         self.query_one("#left").set_class(message is not None, "-empty")

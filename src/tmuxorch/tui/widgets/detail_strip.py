@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 from rich.text import Text
-from textual.reactive import reactive
+from textual.reactive import var
 
 from tmuxorch.core.models import Pane, Session, Snapshot, Window
 from tmuxorch.core.targets import resolve_target
@@ -57,8 +57,9 @@ def _pane_line(pane: Pane, now: float) -> Text:
 class DetailStrip(Line):
     """Set `fleet` and `row_id`; it describes that row."""
 
-    fleet: reactive[Snapshot | None] = reactive(None, always_update=True)
-    row_id: reactive[str | None] = reactive(None)
+    # `var`s: the line repaints itself when its text changed, not on every model.
+    fleet: var[Snapshot | None] = var(None, always_update=True)
+    row_id: var[str | None] = var(None)
 
     def __init__(self, clock: Callable[[], float] = time.time, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]

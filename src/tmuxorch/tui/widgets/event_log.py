@@ -6,19 +6,20 @@ import time
 from collections.abc import Callable
 
 from rich.text import Text
-from textual.widgets import RichLog
+
+from tmuxorch.tui.widgets.line_view import LineView
+
+MAX_LINES = 500
 
 
-class EventLog(RichLog):
-    """Append lines with `add`; keeps the last few hundred."""
+class EventLog(LineView):
+    """Append lines with `add`; keeps the last few hundred (`lines`)."""
 
     def __init__(self, clock: Callable[[], float] = time.time, **kwargs: object) -> None:
-        super().__init__(max_lines=500, wrap=False, markup=False, **kwargs)  # type: ignore[arg-type]
+        super().__init__(max_lines=MAX_LINES, **kwargs)
         self.clock = clock
 
     def add(self, message: Text | str) -> None:
-        """Log one line with the time."""
+        """Log one line after the time (dimmed: the message is what to read)."""
         stamp = time.strftime("%H:%M:%S", time.localtime(self.clock()))
-        line = Text(f"{stamp} ", "dim")
-        line.append(message if isinstance(message, Text) else Text(message))
-        self.write(line)
+        self.append([Text.assemble((f"{stamp} ", "dim"), message)])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.reactive import reactive
+from textual.reactive import var
 
 from tmuxorch.core.models import Snapshot
 from tmuxorch.tui.widgets.line import Line
@@ -13,9 +13,10 @@ from tmuxorch.usecases.labels import STATE_BADGES, agents_by_state
 class FleetHeader(Line):
     """Set `fleet`, `label` and `connection`."""
 
-    fleet: reactive[Snapshot | None] = reactive(None, always_update=True)
-    label: reactive[str] = reactive("")
-    connection: reactive[str] = reactive("connecting…")
+    # `var`s: the line repaints itself when its text changed, not on every model.
+    fleet: var[Snapshot | None] = var(None, always_update=True)
+    label: var[str] = var("")
+    connection: var[str] = var("connecting…")
 
     def watch_fleet(self) -> None:
         self._render_line()

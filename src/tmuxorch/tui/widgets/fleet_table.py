@@ -1,7 +1,7 @@
 """The fleet as a table shaped like a tree: sessions, their windows, their panes.
 
-A DataTable rather than a Tree: it is built for hundreds of rows, and keyed rows let an update
-change only the cells that changed and keep the cursor on the same session, window or pane.
+A keyed table rather than a Tree: it holds hundreds of rows, an update redraws only the rows
+whose session, window or pane changed, and the cursor stays on the same one.
 """
 
 from __future__ import annotations
@@ -10,17 +10,25 @@ import time
 from collections.abc import Callable
 
 from rich.text import Text
-from textual.reactive import reactive
-from textual.widgets import DataTable
+from textual.reactive import var
 
 from tmuxorch.core.models import Pane, Session, Snapshot, Window
 from tmuxorch.tui.messages import AttachRequested, RowHighlighted
+from tmuxorch.tui.widgets.row_table import Column, RowTable
 from tmuxorch.usecases.labels import STATE_BADGES, state_age
 
 Row = tuple[str, tuple[Text | str, ...]]
 Shown = Session | Window | Pane
-COLUMNS = ("mark", "name", "kind", "state", "id")
 STATE_WIDTH = len("? waiting 59m")
+COLUMNS = (
+    Column("mark"),
+    Column("name", "name"),
+    Column("kind", "kind"),
+    # The state cell changes width every second ("idle 9s", "waiting 12m"); a fixed width that
+    # fits the longest keeps the columns still and nothing cut.
+    Column("state", "state", STATE_WIDTH),
+    Column("id", "id"),
+)
 
 
 def _matches(needle: str, *haystack: str) -> bool:
@@ -86,57 +94,43 @@ def state_cell(pane: Pane, now: float) -> Text | str:
     return state
 
 
-class FleetTable(DataTable[Text | str]):
+class FleetTable(RowTable):
     """Sessions, windows and panes; set `fleet`, `selected` and `needle` to update it."""
 
-    fleet: reactive[Snapshot | None] = reactive(None, always_update=True)
-    selected: reactive[frozenset[str]] = reactive(frozenset(), always_update=True)
-    needle: reactive[str] = reactive("")
+    # `var`s: a change redraws the rows that changed, not the whole table.
+    fleet: var[Snapshot | None] = var(None, always_update=True)
+    selected: var[frozenset[str]] = var(frozenset(), always_update=True)
+    needle: var[str] = var("")
 
     def __init__(self, clock: Callable[[], float] = time.time, **kwargs: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
+        super().__init__(COLUMNS, **kwargs)
         self.clock = clock
-        self._keys: list[str] = []
         self._shown: dict[str, Shown] = {}
         """The object each row shows, by id."""
         self._full = True
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick)
-        for key in COLUMNS:
-            # The state cell changes width every second ("idle 9s", "waiting 12m"); a fixed
-            # width that fits the longest keeps the columns still and nothing cut.
-            width = STATE_WIDTH if key == "state" else None
-            self.add_column("" if key == "mark" else key, key=key, width=width)
 
     @property
     def current_id(self) -> str | None:
         """The id of the row under the cursor."""
-        if not self._keys or not 0 <= self.cursor_row < len(self._keys):
-            return None
-        return self._keys[self.cursor_row]
+        return self.current_key
 
     def move_to_first_agent(self) -> None:
         """Put the cursor on the first agent pane (where a new user wants to start)."""
-        if self.fleet is None:
-            return
-        for index, key in enumerate(self._keys):
-            pane = self.fleet.panes_by_id.get(key)
-            if pane is not None and pane.agent is not None:
-                self.move_cursor(row=index, animate=False)
+        for index, item in enumerate(self._shown.values()):
+            if isinstance(item, Pane) and item.agent is not None:
+                self.move_cursor(index)
                 return
 
     def _tick(self) -> None:
         """Once a second the durations move on: only the state cells whose text changed are
-        updated (seconds tick, minutes and hours change seldom), nothing else is built again."""
-        if self.fleet is None or self._keys != list(self._shown):
-            return
+        updated (seconds tick, minutes and hours change seldom), nothing else is drawn again."""
         now = self.clock()
         for key, item in self._shown.items():
             if isinstance(item, Pane) and item.agent is not None:
-                cell = state_cell(item, now)
-                if self.get_cell(key, "state") != cell:
-                    self.update_cell(key, "state", cell)
+                self.update_cell(key, "state", state_cell(item, now))
 
     def watch_fleet(self) -> None:
         self._refresh_rows()
@@ -150,46 +144,26 @@ class FleetTable(DataTable[Text | str]):
         self._refresh_rows()
 
     def _refresh_rows(self) -> None:
-        """Rebuild the table when its rows changed; else redraw the rows whose session, window
-        or pane is not the object shown before (a model kept from events keeps the objects of
-        what did not change), or every row after a tick, a new selection or filter."""
+        """New rows when the rows shown changed; else new cells for the rows whose session,
+        window or pane is not the object shown before (a model kept from events keeps the
+        objects of what did not change), or for every row after a new selection or filter."""
         if self.fleet is None:
             return
         items = shown_objects(self.fleet, self.needle)
-        keys = [item.id for item in items]
         before, self._shown = self._shown, {item.id: item for item in items}
         full, self._full = self._full, False
-        if keys != self._keys:
-            self._rebuild(items, keys)
-            return
         now = self.clock()
+        if list(self._shown) != list(self.keys):
+            self.set_rows([row_of(item, self.selected, now) for item in items])
+            return
         for item in items:
             if full or before.get(item.id) is not item:
-                key, cells = row_of(item, self.selected, now)
-                for column, value in zip(COLUMNS, cells, strict=True):
-                    if self.get_cell(key, column) != value:
-                        self.update_cell(key, column, value)
+                self.update_row(*row_of(item, self.selected, now))
 
-    def _rebuild(self, items: list[Shown], keys: list[str]) -> None:
-        """Every row anew, the cursor kept on its row (or near where it was)."""
-        current = self.current_id
-        self.clear()
-        now = self.clock()
-        for item in items:
-            key, cells = row_of(item, self.selected, now)
-            self.add_row(*cells, key=key)
-        self._keys = keys
-        if current in keys:
-            self.move_cursor(row=keys.index(current), animate=False)
-        elif keys:
-            self.move_cursor(row=min(self.cursor_row, len(keys) - 1), animate=False)
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_row_table_cursor_moved(self, event: RowTable.CursorMoved) -> None:
         event.stop()
-        if event.row_key.value is not None:
-            self.post_message(RowHighlighted(event.row_key.value))
+        self.post_message(RowHighlighted(event.key))
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_row_table_activated(self, event: RowTable.Activated) -> None:
         event.stop()
-        if event.row_key.value is not None:
-            self.post_message(AttachRequested())
+        self.post_message(AttachRequested())

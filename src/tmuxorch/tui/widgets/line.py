@@ -1,4 +1,5 @@
-"""A one-line Static that repaints only when its text changed.
+"""A short Static that repaints only when its text changed, and asks for a layout only when its
+height changed.
 
 Why: `Static.update` always asks the screen for a new layout, which costs the compositor far more
 than the line itself (profiled on 24 demo agents: layout refreshes were a fifth of the TUI's
@@ -20,5 +21,13 @@ class Line(Static):
         """Display `content`, unless it is what is shown already."""
         if content == self._shown:
             return
-        self._shown = content
-        self.update(content)
+        before, self._shown = self._shown, content
+        self.update(content, layout=self._height(content) != self._height(before))
+
+    def _height(self, content: Text | str | None) -> int:
+        """The lines `content` takes at the current width (-1 when that is not known yet)."""
+        width = self.content_size.width
+        if content is None or not width:
+            return -1
+        text = content if isinstance(content, Text) else Text(content)
+        return len(text.wrap(self.app.console, width))

@@ -1,0 +1,99 @@
+"""Lines of styled text in a scrollable view that renders each line once and repaints only the
+lines that changed (Textual's Line API).
+
+Why: the preview and the event log change a line or two at a time (an agent's spinner, one more
+event), but a `Static` or `RichLog` renders its whole content again and asks the screen for a new
+layout on every change — most of what the TUI cost beside a working fleet. Here a line is
+rendered when it is first shown and kept until it changes; the view asks for a layout only when
+its number of lines changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+
+class LineView(ScrollView):
+    """`show(lines)` replaces the lines, `append(lines)` adds at the end (keeping the last
+    `max_lines`); either follows the end while the view is scrolled to it."""
+
+    def __init__(self, *, max_lines: int | None = None, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.max_lines = max_lines
+        self._lines: list[Text] = []
+        self._first = 0
+        """The number of the first kept line among all lines ever appended: a rendered line is
+        kept by its number, which stays the same when older lines are dropped."""
+        self._strips: dict[int, Strip] = {}
+
+    @property
+    def lines(self) -> Sequence[Text]:
+        """The lines held, first to last."""
+        return self._lines
+
+    def show(self, lines: Sequence[Text]) -> None:
+        """Hold `lines` instead; only the lines that differ are rendered and repainted."""
+        following = self._following()
+        old, self._lines = self._lines, list(lines)
+        if len(old) != len(self._lines):
+            self._strips.clear()
+            self._resized(following)
+            return
+        for y, (before, after) in enumerate(zip(old, self._lines, strict=True)):
+            if before != after:
+                self._strips.pop(self._first + y, None)
+                self.refresh_line(y)
+
+    def append(self, lines: Sequence[Text]) -> None:
+        """Add `lines` at the end, dropping the oldest beyond `max_lines`."""
+        if not lines:
+            return
+        following = self._following()
+        self._lines += lines
+        excess = 0 if self.max_lines is None else len(self._lines) - self.max_lines
+        if excess > 0:
+            del self._lines[:excess]
+            self._first += excess
+            self._strips = {n: s for n, s in self._strips.items() if n >= self._first}
+        self._resized(following)
+
+    def clear(self) -> None:
+        """Hold no lines."""
+        self.show([])
+
+    def _following(self) -> bool:
+        return self.scroll_y >= self.max_scroll_y - 1
+
+    def _resized(self, following: bool) -> None:
+        """The number of lines (or what each line number holds) changed: a new virtual size
+        (a layout only when the height changed) and a repaint, keeping to the end if it was."""
+        size = Size(0, len(self._lines))
+        if self.virtual_size != size:
+            self.virtual_size = size
+        self.refresh()
+        if following:
+            self.call_after_refresh(self.scroll_end, animate=False)
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width, style = self.scrollable_content_region.width, self.rich_style
+        if index >= len(self._lines):
+            return Strip.blank(width, style)
+        number = self._first + index
+        strip = self._strips.get(number)
+        if strip is None:
+            strip = self._strips[number] = self._strip_of(self._lines[index])
+        return strip.apply_style(style).crop_extend(scroll_x, scroll_x + width, style)
+
+    def _strip_of(self, text: Text) -> Strip:
+        """One line, whole (cropped to the view when shown)."""
+        console = self.app.console
+        width = max(1, text.cell_len)
+        options = console.options.update(width=width, overflow="ignore", no_wrap=True)
+        return Strip(console.render_lines(text, options, pad=False)[0], text.cell_len)

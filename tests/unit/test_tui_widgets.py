@@ -1,0 +1,162 @@
+"""The TUI's Line API widgets on their own: the row table and the line view repaint only the
+lines that changed, keep the cursor on its row, and follow the end of what they show."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.geometry import Region
+
+from tmuxorch.tui.widgets.event_log import EventLog
+from tmuxorch.tui.widgets.line_view import LineView
+from tmuxorch.tui.widgets.pane_preview import PanePreview
+from tmuxorch.tui.widgets.row_table import Column, RowTable
+
+from ..conftest import until
+
+COLUMNS = (Column("name", "name"), Column("state", "state", 6))
+
+
+def rows(count: int) -> list[tuple[str, tuple[str, ...]]]:
+    return [(f"k{n}", (f"row {n}", "idle")) for n in range(count)]
+
+
+class Host(App[None]):
+    """One table, one preview and one log on a screen, each 10 lines high."""
+
+    CSS = "RowTable, PanePreview, EventLog { height: 10; }"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.moved: list[str] = []
+        self.activated: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield RowTable(COLUMNS)
+        yield PanePreview()
+        yield EventLog()
+
+    def on_row_table_cursor_moved(self, message: RowTable.CursorMoved) -> None:
+        self.moved.append(message.key)
+
+    def on_row_table_activated(self, message: RowTable.Activated) -> None:
+        self.activated.append(message.key)
+
+
+def repaints(widget: RowTable | LineView) -> list[object]:
+    """The lines `widget` repaints from now on (by number; "all" for the whole widget)."""
+    seen: list[object] = []
+    refresh = widget.refresh
+
+    def recording(*regions: Region, **kw: bool) -> object:
+        seen.extend([r.y for r in regions] if regions else ["all"])
+        return refresh(*regions, **kw)
+
+    widget.refresh = recording  # type: ignore[method-assign]
+    return seen
+
+
+def shown(widget: RowTable | LineView) -> list[str]:
+    return [widget.render_line(y).text.rstrip() for y in range(widget.size.height)]
+
+
+async def test_a_changed_row_repaints_its_own_line_only() -> None:
+    app = Host()
+    async with app.run_test() as pilot:
+        table = app.query_one(RowTable)
+        table.set_rows(rows(5))
+        await pilot.pause()
+        seen = repaints(table)
+        table.update_row("k3", ("row 3", "busy"))
+        table.update_row("k1", ("row 1", "idle"))  # the same cells: nothing to do
+        assert seen == [4]  # below the header
+        assert shown(table)[4].split() == ["row", "3", "busy"]
+        seen.clear()
+        table.update_cell("k2", "name", "a much longer name")  # no longer fits: all again
+        assert set(seen) == {"all"}
+        assert "a much longer name" in shown(table)[3]
+
+
+async def test_the_cursor_stays_on_its_row_and_moves_by_keys() -> None:
+    app = Host()
+    async with app.run_test() as pilot:
+        table = app.query_one(RowTable)
+        table.focus()
+        table.set_rows(rows(30))
+        await pilot.press("down", "down")
+        assert table.current_key == "k2"
+        seen = repaints(table)
+        await pilot.press("down")
+        assert sorted(seen) == [3, 4]  # the line it left and the line it reached
+        table.set_rows([r for r in rows(30) if r[0] != "k1"])  # a row above goes away
+        assert table.current_key == "k3"
+        await pilot.press("end")
+        assert table.current_key == "k29"
+        assert "row 29" in shown(table)[-1]  # scrolled to it
+        await pilot.press("home")
+        assert table.current_key == "k0"
+        await pilot.press("pagedown")
+        assert table.current_key == "k10"  # a page, the 9 lines under the header (k1 is gone)
+        table.set_rows(rows(3))  # its row is gone: the nearest one
+        assert table.current_key == "k2"
+        await until(pilot, lambda: app.moved[-1] == "k2")
+
+
+async def test_a_click_moves_the_cursor_and_a_second_one_activates() -> None:
+    app = Host()
+    async with app.run_test() as pilot:
+        table = app.query_one(RowTable)
+        table.set_rows(rows(5))
+        await pilot.click(RowTable, offset=(2, 3))  # the third row under the header
+        assert table.current_key == "k2"
+        assert app.activated == []
+        await pilot.click(RowTable, offset=(2, 3))
+        assert app.activated == ["k2"]
+        await pilot.click(RowTable, offset=(2, 0))  # the header does nothing
+        assert table.current_key == "k2"
+
+
+async def test_an_empty_table_still_shows_its_header() -> None:
+    app = Host()
+    async with app.run_test() as pilot:
+        table = app.query_one(RowTable)
+        table.set_rows([])
+        await pilot.pause()
+        assert shown(table)[0].split() == ["name", "state"]
+        assert table.current_key is None
+
+
+async def test_the_preview_repaints_the_lines_that_changed() -> None:
+    app = Host()
+    async with app.run_test() as pilot:
+        preview = app.query_one(PanePreview)
+        preview.content = "\n".join(f"line {n}" for n in range(8))
+        await pilot.pause()
+        seen = repaints(preview)
+        preview.content = "\n".join("spinner ⠋" if n == 5 else f"line {n}" for n in range(8))
+        assert seen == [5]
+        assert shown(preview)[5] == "spinner ⠋"
+        preview.content = "\x1b[31mred\nstill red\x1b[0m"  # tmux carries colours over lines
+        await pilot.pause()
+        assert [line.plain for line in preview.lines] == ["red", "still red"]
+        colours = [line.spans[0].style.color for line in preview.lines]
+        assert [c.number if c else None for c in colours] == [1, 1]  # red, both
+
+
+async def test_the_log_keeps_its_last_lines_and_follows_the_end() -> None:
+    app = Host()
+    async with app.run_test() as pilot:
+        log = app.query_one(EventLog)
+        log.max_lines = 50
+        for n in range(60):
+            log.add(f"event {n}")
+        await until(pilot, lambda: log.scroll_y == log.max_scroll_y > 0)
+        assert [line.plain.split(" ", 1)[1] for line in log.lines] == [
+            f"event {n}" for n in range(10, 60)
+        ]
+        assert shown(log)[-1].endswith("event 59")
+        log.scroll_to(y=0, animate=False)
+        await pilot.pause()
+        log.add("one more")  # scrolled up: stays where the user is
+        await pilot.pause()
+        assert log.scroll_y == 0
+        assert shown(log)[0].endswith("event 11")
