@@ -5,6 +5,8 @@ touched keep their objects, so the table redraws only what changed."""
 
 from __future__ import annotations
 
+import gc
+
 from textual.pilot import Pilot
 
 from tmuxorch.core.events import (
@@ -208,3 +210,13 @@ async def test_a_burst_is_shown_once_after_all_of_it_is_applied() -> None:
         await pilot.pause()
         assert len(shown) == 1
         assert "busy" in state_cell(app, "%0")  # the last of the burst
+
+
+async def test_the_real_tui_freezes_its_start_out_of_the_collectors_sight() -> None:
+    app = TmuxorchApp(FakeBackend(), clock=lambda: FIXED_TIME, freeze_heap=True)
+    try:
+        async with app.run_test() as pilot:
+            await until(pilot, lambda: gc.get_freeze_count() > 0)
+    finally:
+        gc.unfreeze()  # a test process runs many apps: give their objects back
+    assert not TmuxorchApp(FakeBackend()).freeze_heap  # tests' apps never freeze

@@ -160,3 +160,21 @@ async def test_the_log_keeps_its_last_lines_and_follows_the_end() -> None:
         await pilot.pause()
         assert log.scroll_y == 0
         assert shown(log)[0].endswith("event 11")
+
+
+async def test_a_growing_log_asks_for_a_layout_a_handful_of_times() -> None:
+    app = Host()
+    async with app.run_test() as pilot:
+        log = app.query_one(EventLog)
+        heights: list[int] = []
+        for n in range(300):
+            log.add(f"event {n}")
+            if not heights or heights[-1] != log.virtual_size.height:
+                heights.append(log.virtual_size.height)
+        assert heights == [10, 20, 40, 80, 160, 320]  # doubled, not one per line
+        await until(pilot, lambda: log.scroll_y == log.max_scroll_y > 0)
+        assert shown(log)[-1].endswith("event 299")
+        log.scroll_to(y=0, animate=False)
+        await pilot.pause()
+        assert shown(log)[0] == ""  # above the first line: room to grow into
+        assert shown(log)[-1] == ""

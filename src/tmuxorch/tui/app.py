@@ -9,6 +9,7 @@ in tmux comes back as events. tmux work runs in workers: the UI never waits on i
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import subprocess
 import time
@@ -83,17 +84,28 @@ class TmuxorchApp(App[None]):
         keymap: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.time,
         live: bool = True,
+        freeze_heap: bool = False,
     ) -> None:
         super().__init__()
         self.backend = backend
         self.clock = clock
         self.live = live
+        self.freeze_heap = freeze_heap
         self._keymap = dict(keymap or {})
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def on_unmount(self) -> None:
         await self.backend.close()
+
+    def on_ready(self) -> None:
+        """Once the first frame is out, what the start made (imports, styles, widgets: some
+        90,000 objects) is frozen out of the garbage collector's sight: each full collection
+        walked all of it, 60 ms at a time, for nothing (measured beside 50 working agents: a
+        sixth of the TUI's time). Only for the real process (`freeze_heap`): a test process
+        runs many apps, and frozen objects are never freed."""
+        if self.freeze_heap:
+            gc.freeze()
 
     async def on_mount(self) -> None:
         """Show the main screen, wire it up, and start following the fleet."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textual.app import App
 
@@ -43,6 +43,8 @@ class FleetFeed:
     """A listing is on its way (it runs again at once when asked for meanwhile)."""
     _stale: bool = False
     _show_due: bool = False
+    _unlogged: list[Event] = field(default_factory=list)
+    _shown: Snapshot | None = None
 
     def follow(self) -> None:
         """Follow the event stream (which lists the fleet once it is on)."""
@@ -91,7 +93,8 @@ class FleetFeed:
         """Log the event, follow tmux going down or up, and apply it to the model."""
         if isinstance(event, TmuxDown | TmuxUp):
             self.link.tmux_running(isinstance(event, TmuxUp))
-        self.log(event)
+        self._unlogged.append(event)
+        self._show_soon()
         if self.fleet is None or self.listing:
             self.refresh()
             return
@@ -104,11 +107,20 @@ class FleetFeed:
         """Take the new model; it is shown once the events already queued are applied too, so
         a burst costs one redraw, not one per event."""
         self.fleet = fleet
+        self._show_soon()
+
+    def _show_soon(self) -> None:
+        """Show the model and log the events once what is queued now has run: the events'
+        log lines and the model they made are painted in one frame."""
         if not self._show_due:
             self._show_due = True
             self.app.call_next(self._show_latest)
 
     def _show_latest(self) -> None:
         self._show_due = False
-        if self.fleet is not None:
+        unlogged, self._unlogged = self._unlogged, []
+        for event in unlogged:
+            self.log(event)
+        if self.fleet is not None and self.fleet is not self._shown:
+            self._shown = self.fleet
             self.show(self.fleet)

@@ -63,6 +63,13 @@ class MainScreen(Screen[None]):
         self.query_one("#filter").display = False
         self.query_one("#empty").display = False
         self.query_one(FleetTable).focus()
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        """Durations move on, in the table and the detail strip at once: one repaint a second
+        for both, not one each."""
+        self.query_one(FleetTable).tick()
+        self.query_one(DetailStrip).tick()
 
     def watch_fleet(self, fleet: Snapshot | None) -> None:
         """Every widget that shows the fleet gets it; the cursor starts on the first agent."""

@@ -62,11 +62,12 @@ class DetailStrip(Line):
     row_id: var[str | None] = var(None)
 
     def __init__(self, clock: Callable[[], float] = time.time, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
         self.clock = clock
 
-    def on_mount(self) -> None:
-        self.set_interval(1.0, self._render_line)  # "idle for 5s" keeps counting, as the table
+    def tick(self) -> None:
+        """A second went by: "idle for 5s" keeps counting, as the table does."""
+        self._render_line()
 
     def watch_fleet(self) -> None:
         self._render_line()

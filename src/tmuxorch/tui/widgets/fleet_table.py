@@ -109,9 +109,6 @@ class FleetTable(RowTable):
         """The object each row shows, by id."""
         self._full = True
 
-    def on_mount(self) -> None:
-        self.set_interval(1.0, self._tick)
-
     @property
     def current_id(self) -> str | None:
         """The id of the row under the cursor."""
@@ -124,7 +121,7 @@ class FleetTable(RowTable):
                 self.move_cursor(index)
                 return
 
-    def _tick(self) -> None:
+    def tick(self) -> None:
         """Once a second the durations move on: only the state cells whose text changed are
         updated (seconds tick, minutes and hours change seldom), nothing else is drawn again."""
         now = self.clock()

@@ -1,33 +1,60 @@
-"""A short Static that repaints only when its text changed, and asks for a layout only when its
-height changed.
+"""A short text (a line or a few, wrapped) that repaints only when it changed, and asks for a
+layout only when its number of lines changed (Textual's Line API).
 
 Why: `Static.update` always asks the screen for a new layout, which costs the compositor far more
 than the line itself (profiled on 24 demo agents: layout refreshes were a fifth of the TUI's
-time), and the header and detail strip are told of every model change and every second tick.
+time), and renders its content anew on each repaint; the header and the detail strip are told of
+every model change and every second tick.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.widget import Widget
+
+from tmuxorch.tui.widgets.strips import wrapped
 
 
-class Line(Static):
-    """`show(content)` instead of `update(content)`: the same content again costs nothing."""
+class Line(Widget):
+    """`show(content)`: the same content again costs nothing."""
 
-    _shown: Text | str | None = None
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._shown = Text()
+        self._strips: list[Strip] | None = None
+        self._strips_width = 0
+
+    @property
+    def content(self) -> Text:
+        """What is shown."""
+        return self._shown
 
     def show(self, content: Text | str) -> None:
         """Display `content`, unless it is what is shown already."""
-        if content == self._shown:
-            return
-        before, self._shown = self._shown, content
-        self.update(content, layout=self._height(content) != self._height(before))
-
-    def _height(self, content: Text | str | None) -> int:
-        """The lines `content` takes at the current width (-1 when that is not known yet)."""
-        width = self.content_size.width
-        if content is None or not width:
-            return -1
         text = content if isinstance(content, Text) else Text(content)
-        return len(text.wrap(self.app.console, width))
+        if text == self._shown:
+            return
+        before = len(self._lines(self.content_size.width))
+        self._shown, self._strips = text, None
+        self.refresh(layout=len(self._lines(self.content_size.width)) != before)
+
+    def _lines(self, width: int) -> list[Strip]:
+        if self._strips is None or width != self._strips_width:
+            self._strips = wrapped(self.app.console, self._shown, width) if width else []
+            self._strips_width = width
+        return self._strips
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return self._shown.cell_len
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return max(1, len(self._lines(width)))
+
+    def render_line(self, y: int) -> Strip:
+        width, style = self.content_size.width, self.rich_style
+        lines = self._lines(width)
+        if y >= len(lines):
+            return Strip.blank(width, style)
+        return lines[y].apply_style(style).crop_extend(0, width, style)

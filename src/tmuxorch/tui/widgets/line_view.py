@@ -4,8 +4,10 @@ lines that changed (Textual's Line API).
 Why: the preview and the event log change a line or two at a time (an agent's spinner, one more
 event), but a `Static` or `RichLog` renders its whole content again and asks the screen for a new
 layout on every change — most of what the TUI cost beside a working fleet. Here a line is
-rendered when it is first shown and kept until it changes; the view asks for a layout only when
-its number of lines changed.
+rendered when it is first shown and kept until it changes. A layout (which also repaints every
+scrollbar on the screen) comes only when the view's height in lines changes: for a log that
+grows, that height doubles when the lines outgrow it, and the lines sit at its bottom, as in a
+terminal, so a log asks for a layout a handful of times in its life, not once per line.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from tmuxorch.tui.widgets.strips import strip_of
 
 
 class LineView(ScrollView):
@@ -30,6 +34,8 @@ class LineView(ScrollView):
         """The number of the first kept line among all lines ever appended: a rendered line is
         kept by its number, which stays the same when older lines are dropped."""
         self._strips: dict[int, Strip] = {}
+        self._room = 0
+        """The view's height in lines (its virtual height): the lines sit at its bottom."""
 
     @property
     def lines(self) -> Sequence[Text]:
@@ -42,7 +48,7 @@ class LineView(ScrollView):
         old, self._lines = self._lines, list(lines)
         if len(old) != len(self._lines):
             self._strips.clear()
-            self._resized(following)
+            self._resized(len(self._lines), following)
             return
         for y, (before, after) in enumerate(zip(old, self._lines, strict=True)):
             if before != after:
@@ -60,7 +66,11 @@ class LineView(ScrollView):
             del self._lines[:excess]
             self._first += excess
             self._strips = {n: s for n, s in self._strips.items() if n >= self._first}
-        self._resized(following)
+        room = self._room
+        if len(self._lines) > room:
+            room = max(2 * room, len(self._lines), self.scrollable_content_region.height)
+            room = room if self.max_lines is None else min(room, self.max_lines)
+        self._resized(room, following)
 
     def clear(self) -> None:
         """Hold no lines."""
@@ -69,10 +79,11 @@ class LineView(ScrollView):
     def _following(self) -> bool:
         return self.scroll_y >= self.max_scroll_y - 1
 
-    def _resized(self, following: bool) -> None:
-        """The number of lines (or what each line number holds) changed: a new virtual size
-        (a layout only when the height changed) and a repaint, keeping to the end if it was."""
-        size = Size(0, len(self._lines))
+    def _resized(self, room: int, following: bool) -> None:
+        """What each line of the view holds changed: a repaint, a new height in lines (a
+        layout) only when `room` is not the height it has, and back to the end if it was."""
+        self._room = room
+        size = Size(0, room)
         if self.virtual_size != size:
             self.virtual_size = size
         self.refresh()
@@ -81,19 +92,12 @@ class LineView(ScrollView):
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        index = scroll_y + y
+        index = scroll_y + y - (self._room - len(self._lines))  # the lines sit at the bottom
         width, style = self.scrollable_content_region.width, self.rich_style
-        if index >= len(self._lines):
+        if not 0 <= index < len(self._lines):
             return Strip.blank(width, style)
         number = self._first + index
         strip = self._strips.get(number)
         if strip is None:
-            strip = self._strips[number] = self._strip_of(self._lines[index])
+            strip = self._strips[number] = strip_of(self.app.console, self._lines[index])
         return strip.apply_style(style).crop_extend(scroll_x, scroll_x + width, style)
-
-    def _strip_of(self, text: Text) -> Strip:
-        """One line, whole (cropped to the view when shown)."""
-        console = self.app.console
-        width = max(1, text.cell_len)
-        options = console.options.update(width=width, overflow="ignore", no_wrap=True)
-        return Strip(console.render_lines(text, options, pad=False)[0], text.cell_len)

@@ -24,6 +24,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tmuxorch.tui.widgets.strips import strip_of
+
 Cell = Text | str
 Cells = tuple[Cell, ...]
 PADDING = 1
@@ -225,22 +227,19 @@ class RowTable(ScrollView, can_focus=True):
             line.append(" " * PADDING)
         return line
 
-    def _strip_of(self, line: Text) -> Strip:
-        return Strip(list(line.render(self.app.console)), line.cell_len)
-
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width, base = self.scrollable_content_region.width, self.rich_style
         if y == 0:
             header = self.get_component_rich_style("row-table--header")
-            labels = self._strip_of(self._line([c.label for c in self.columns]))
+            labels = strip_of(self.app.console, self._line([c.label for c in self.columns]))
             return labels.apply_style(base + header).crop_extend(scroll_x, scroll_x + width, base)
         row = scroll_y + y - 1
         if row >= len(self._keys):
             return Strip.blank(width, base)
         key = self._keys[row]
         if (strip := self._strips.get(key)) is None:
-            strip = self._strips[key] = self._strip_of(self._line(self._cells[key]))
+            strip = self._strips[key] = strip_of(self.app.console, self._line(self._cells[key]))
         if row == self._cursor:
             cursor = self.get_component_rich_style("row-table--cursor")
             post = Style.from_color(color=cursor.color)  # the cursor's colour wins (DataTable's)
