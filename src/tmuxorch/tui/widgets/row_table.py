@@ -109,7 +109,6 @@ class RowTable(ScrollView, can_focus=True):
         self._index = {key: n for n, key in enumerate(self._keys)}
         self._cells = dict(rows)
         self._fit_columns()
-        self.virtual_size = Size(self._row_width(), len(self._keys) + 1)
         if current in self._index:
             self._cursor = self._index[current]
         self.move_cursor(min(self._cursor, max(0, len(self._keys) - 1)), force=True)
