@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from tmuxorch.core.models import Snapshot
+from tmuxorch.tui.banded_compositor import BandedCompositor
 from tmuxorch.tui.messages import FilterChanged
 from tmuxorch.tui.widgets.detail_strip import DetailStrip
 from tmuxorch.tui.widgets.event_log import EventLog
@@ -39,6 +40,7 @@ class MainScreen(Screen[None]):
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         super().__init__()
+        self._compositor = BandedCompositor()  # paints a frame's changed lines only
         self.clock = clock
         self._empty_message: str | None = None
 

@@ -53,7 +53,7 @@ class Line(Widget):
         return max(1, len(self._lines(width)))
 
     def render_line(self, y: int) -> Strip:
-        width, style = self.content_size.width, self.rich_style
+        width, style = self.content_size.width, self.visual_style.rich_style
         lines = self._lines(width)
         if y >= len(lines):
             return Strip.blank(width, style)

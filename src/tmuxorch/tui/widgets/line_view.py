@@ -93,7 +93,7 @@ class LineView(ScrollView):
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y - (self._room - len(self._lines))  # the lines sit at the bottom
-        width, style = self.scrollable_content_region.width, self.rich_style
+        width, style = self.scrollable_content_region.width, self.visual_style.rich_style
         if not 0 <= index < len(self._lines):
             return Strip.blank(width, style)
         number = self._first + index

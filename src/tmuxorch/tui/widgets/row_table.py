@@ -228,7 +228,7 @@ class RowTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        width, base = self.scrollable_content_region.width, self.rich_style
+        width, base = self.scrollable_content_region.width, self.visual_style.rich_style
         if y == 0:
             header = self.get_component_rich_style("row-table--header")
             labels = strip_of(self.app.console, self._line([c.label for c in self.columns]))

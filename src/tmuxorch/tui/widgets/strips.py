@@ -2,7 +2,9 @@
 
 Why Rich's own rendering: Textual's `Static` turns each update into its `Content` and renders
 that again for every repaint (profiled: a fifth of the TUI's time for two one-line widgets);
-a strip made once from the text is kept until the text changes.
+a strip made once from the text is kept until the text changes. Our Line API widgets style
+their lines with `visual_style.rich_style` (Textual caches it), never `rich_style` (recomputed
+through every ancestor on each call: 66 µs a line, most of a cached line's cost).
 """
 
 from __future__ import annotations
