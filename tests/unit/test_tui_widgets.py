@@ -178,3 +178,22 @@ async def test_a_growing_log_asks_for_a_layout_a_handful_of_times() -> None:
         await pilot.pause()
         assert shown(log)[0] == ""  # above the first line: room to grow into
         assert shown(log)[-1] == ""
+
+
+def test_a_strip_of_text_is_what_rich_renders() -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    from tmuxorch.tui.widgets.strips import strip_of
+
+    console = Console(width=200, force_terminal=True, color_system="truecolor")
+    busy = Text.assemble("  0: python  ", ("● busy", "green"), (" 12s", "dim"), style="on blue")
+    for text in (busy, Text("日本語 wide ✻ cells"), Text(""), Text("a\tb"), Text("two\nlines")):
+        options = console.options.update(width=max(1, text.cell_len), no_wrap=True)
+        rich = console.render_lines(text, options, pad=False)[0]
+        strip = strip_of(console, text)
+        assert strip.cell_length == text.cell_len
+        assert [(s.text, s.style) for s in strip if s.text] == [
+            (s.text, s.style) for s in rich if s.text
+        ]
+    assert all(s.text for s in strip_of(console, Text("")))  # no empty segments (Textual warns)
