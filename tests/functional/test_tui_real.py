@@ -14,7 +14,8 @@ from textual.command import CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from tmuxorch.cli.main import build_parser, open_backend
+from tmuxorch.cli.main import open_backend
+from tmuxorch.cli.parser import build_parser
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.local import LocalBackend
 from tmuxorch.core.store.config import Settings

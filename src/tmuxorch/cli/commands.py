@@ -1,40 +1,28 @@
 """The CLI's commands: each resolves TARGET strings to ids against a snapshot, calls the
 Backend, and prints rich or JSON output. Exit status: 0 ok, 1 a target was not delivered or an
-operation failed, 2 bad input (DESIGN.md)."""
+operation failed, 2 bad input (DESIGN.md).
+
+What only some commands use (rich rendering, delivery, the store, broadcast plans, the demo) is
+imported inside them: `status --json` and `send` are run by scripts and status bars again and
+again, and pay only for what they use (tests/unit/test_cli_imports.py).
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tmuxorch.cli.render import (
-    audit_table,
-    event_line,
-    make_console,
-    plan_table,
-    receipts_table,
-    status_tree,
-    summary_tables,
-)
-from tmuxorch.core.backend import Backend
 from tmuxorch.core.errors import BadInputError, TargetNotFoundError, TmuxUnavailableError
 from tmuxorch.core.models import Pane, Receipt, Snapshot
 from tmuxorch.core.names import is_key, validate_key
-from tmuxorch.core.ops.delivery import validate_message
-from tmuxorch.core.ops.operations import shell_command
-from tmuxorch.core.store.audit import AuditLog
-from tmuxorch.core.store.store import Store
-from tmuxorch.core.summary import summarize
 from tmuxorch.core.targets import input_panes, resolve_target, subtree
-from tmuxorch.usecases.broadcast import plan_broadcast
-from tmuxorch.usecases.demo import start_demo
-from tmuxorch.usecases.labels import describe
-from tmuxorch.usecases.receipts import all_delivered
+
+if TYPE_CHECKING:
+    from tmuxorch.core.backend import Backend
 
 
 def print_json(document: object) -> None:
@@ -46,6 +34,8 @@ def print_json(document: object) -> None:
 def read_message(args: argparse.Namespace) -> str:
     """The message from -m TEXT, -f FILE or `-` (stdin), given once, anywhere among the
     arguments (see cli.take_texts); one trailing newline of a file or stdin is dropped."""
+    from tmuxorch.core.ops.delivery import validate_message
+
     sources: list[tuple[str, str]] = [*args.texts, *([("stdin", "")] if args.stdin else [])]
     if len(sources) != 1:
         raise BadInputError("give the message exactly once: -m TEXT, -f FILE or - (stdin)")
@@ -76,6 +66,8 @@ def report(
     args: argparse.Namespace, op: str, snapshot: Snapshot, receipts: Sequence[Receipt]
 ) -> int:
     """Print receipts (table or JSON); exit 1 unless every target got its message."""
+    from tmuxorch.usecases.receipts import all_delivered
+
     if args.json:
         print_json(
             {
@@ -85,6 +77,8 @@ def report(
             }
         )
     else:
+        from tmuxorch.cli.render import make_console, receipts_table
+
         make_console().print(receipts_table(snapshot, receipts))
     return 0 if all_delivered(receipts) else 1
 
@@ -96,11 +90,16 @@ async def cmd_status(args: argparse.Namespace, backend: Backend) -> int:
     if args.json:
         print_json(snapshot.to_status_document())
     else:
+        from tmuxorch.cli.render import make_console, status_tree
+
         make_console().print(status_tree(snapshot, detailed=args.detailed))
     return 0
 
 
 async def cmd_summary(args: argparse.Namespace, backend: Backend) -> int:
+    from tmuxorch.cli.render import make_console, summary_tables
+    from tmuxorch.core.summary import summarize
+
     summary = summarize(await backend.snapshot(activity=True))
     if args.json:
         print_json(summary.to_document())
@@ -122,6 +121,9 @@ async def cmd_send(args: argparse.Namespace, backend: Backend) -> int:
 
 
 async def cmd_broadcast(args: argparse.Namespace, backend: Backend) -> int:
+    from tmuxorch.cli.render import make_console, plan_table
+    from tmuxorch.usecases.broadcast import plan_broadcast
+
     text = read_message(args)
     snapshot = await backend.snapshot()
     if not snapshot.tmux.running:
@@ -203,6 +205,8 @@ async def cmd_capture(args: argparse.Namespace, backend: Backend) -> int:
 
 
 async def cmd_spawn(args: argparse.Namespace, backend: Backend) -> int:
+    from tmuxorch.core.ops.operations import shell_command
+
     if args.shell is not None and args.argv:
         raise BadInputError("give the command after -- or with --shell, not both")
     command = shell_command(args.shell) if args.shell is not None else list(args.argv)
@@ -217,6 +221,10 @@ async def cmd_spawn(args: argparse.Namespace, backend: Backend) -> int:
 
 
 async def cmd_kill(args: argparse.Namespace, backend: Backend) -> int:
+    import asyncio
+
+    from tmuxorch.usecases.labels import describe
+
     snapshot = await backend.snapshot()
     target = resolve_target(snapshot, args.target)
     what = describe(snapshot, target)
@@ -241,6 +249,8 @@ async def cmd_rename(args: argparse.Namespace, backend: Backend) -> int:
 
 
 async def cmd_events(args: argparse.Namespace, backend: Backend) -> int:
+    from tmuxorch.cli.render import event_line, make_console
+
     subscription = await backend.subscribe()
     console = None if args.json else make_console()
     try:
@@ -255,6 +265,8 @@ async def cmd_events(args: argparse.Namespace, backend: Backend) -> int:
 
 
 async def cmd_demo(args: argparse.Namespace, backend: Backend) -> int:
+    from tmuxorch.usecases.demo import start_demo
+
     session = await start_demo(backend, args.agents, args.session)
     print(
         f"demo fleet of {args.agents} simulated agents running in session {session!r}.\n"
@@ -265,6 +277,12 @@ async def cmd_demo(args: argparse.Namespace, backend: Backend) -> int:
 
 
 async def cmd_log(args: argparse.Namespace, _backend: Backend | None) -> int:
+    import time
+
+    from tmuxorch.cli.render import audit_table, make_console
+    from tmuxorch.core.store.audit import AuditLog
+    from tmuxorch.core.store.store import Store
+
     with Store() as store:
         entries = AuditLog(store).entries(limit=args.limit, op=args.op)
     if args.json:

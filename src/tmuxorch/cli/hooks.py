@@ -7,8 +7,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
-from pathlib import Path
 
 from tmuxorch.cli.commands import print_json
 from tmuxorch.core.backend import Backend
@@ -18,7 +16,6 @@ from tmuxorch.usecases import agent_hooks
 from tmuxorch.usecases.hook_settings import KINDS, check_kind, paste_text
 from tmuxorch.usecases.labels import ago
 
-Add = Callable[..., argparse.ArgumentParser]
 _SAID = {
     "installed": "installed into {path}",
     "updated": "updated in {path} (it was outdated)",
@@ -28,33 +25,6 @@ _SAID = {
     "deleted": "removed: {path} held only our hook, so it is deleted again",
     "absent": "not installed in {path}: nothing to do",
 }
-
-
-def register(add: Add, parser_class: type[argparse.ArgumentParser]) -> None:
-    """Add `hooks` and its actions to the CLI (ADD is main's subcommand adder)."""
-    hooks = add("hooks", cmd_hooks, "report agent states from the agents' own hooks")
-    actions = hooks.add_subparsers(
-        dest="hooks_command", metavar="ACTION", required=True, parser_class=parser_class
-    )
-    for name, text in (
-        ("install", "merge our hook into KIND's settings (backs the file up first)"),
-        ("uninstall", "take our hook out of KIND's settings again"),
-        ("status", "is our hook installed, and which panes reported last"),
-        ("snippet", "print our hook as a settings file, to paste it yourself"),
-    ):
-        action = actions.add_parser(name, help=text, description=text)
-        every = " (default: all)" if name == "status" else ""
-        action.add_argument(
-            "kind", nargs="?" if name == "status" else None, metavar="KIND",
-            help=f"the agent CLI: {', '.join(KINDS)}{every}",
-        )  # fmt: skip
-        if name != "snippet":
-            action.add_argument(
-                "--settings", type=Path, metavar="PATH",
-                help="the settings file (default: the CLI's own, e.g. ~/.claude/settings.json)",
-            )  # fmt: skip
-        if name == "status":
-            action.add_argument("--json", action="store_true", help="one JSON document")
 
 
 async def cmd_hooks(args: argparse.Namespace, _backend: Backend | None) -> int:

@@ -22,20 +22,6 @@ from tmuxorch.core.store.config import load_settings
 SCHEMA = "tmuxorch.kinds/1"
 
 
-def add_parser(add: Any) -> None:
-    """Register `kinds` and `kinds show KIND` (`add` is main's command factory)."""
-    kinds = add("kinds", cmd_kinds, "the agent kinds, where each came from, what each reads")
-    kinds.add_argument("--json", action="store_true", help="the tmuxorch.kinds/1 document")
-    sub = kinds.add_subparsers(dest="kinds_command", metavar="ACTION", parser_class=type(kinds))
-    show = sub.add_parser("show", help="one kind's patterns, region, interrupt and submit")
-    show.add_argument("kind", metavar="KIND")
-    show.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
-    show.add_argument(
-        "--toml", action="store_true",
-        help="print its kind file (to start a file of your own from; config overrides not in it)",
-    )  # fmt: skip
-
-
 async def cmd_kinds(args: argparse.Namespace, _backend: Backend | None) -> int:
     profiles = load_profiles(load_settings())
     if args.kinds_command is None:

@@ -1,31 +1,28 @@
 """The `tmuxorch` command: parses arguments, picks a Backend, runs one command.
 
+Everything beyond the parser is imported on the path that needs it (a one-shot command runs in
+tens of milliseconds only if it does not load what other commands use): the handler named by the
+parser, the engine or the remote client, the store, the TUI.
+
 Exit status (DESIGN.md): 0 ok, 1 an operation failed, 2 bad usage or input, 3 tmux unreachable.
 Errors are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
+import importlib
 import os
-import signal
 import sys
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-from tmuxorch import __version__
-from tmuxorch.cli import commands, explain, hooks, kinds, monitor, serve
-from tmuxorch.core.backend import Backend
-from tmuxorch.core.engine import Engine
-from tmuxorch.core.errors import TmuxorchError
-from tmuxorch.core.local import LocalBackend
-from tmuxorch.core.store.audit import AuditLog
-from tmuxorch.core.store.config import ConfigError, Settings, load_settings, resolve_config_path
-from tmuxorch.core.store.store import Store
-from tmuxorch.core.tmux.server import TmuxServer
+if TYPE_CHECKING:
+    import argparse
 
-Command = Callable[[argparse.Namespace, Backend], Awaitable[int]]
-STATES = ("busy", "waiting", "idle", "error", "exited", "unknown")
+    from tmuxorch.core.backend import Backend
+    from tmuxorch.core.store.config import Settings
+
+Command = Callable[["argparse.Namespace", "Backend | None"], Awaitable[int]]
 AUDITED = frozenset(
     {"send", "broadcast", "keys", "interrupt", "spawn", "kill", "rename", "demo", "tui"}
 )
@@ -38,14 +35,6 @@ others run every batch as a plain `tmux` process: a control client's handshake i
 NO_BACKEND = frozenset({"log", "serve", "token", "kinds", "hooks"})
 """Commands that open no backend: they read the store or files, (serve) build their own
 engine, or (hooks) edit an agent CLI's settings."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but bad usage prefixes the program name like our other errors (exit 2)."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(2, f"tmuxorch: {message}\n")
 
 
 MESSAGE_COMMANDS = frozenset({"send", "broadcast"})
@@ -89,179 +78,6 @@ def take_texts(argv: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     return kept, texts
 
 
-def _message_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-m", "--message", help="the text to send (whatever it starts with)")
-    parser.add_argument("-f", "--file", help="read the text from FILE")
-    parser.add_argument(
-        "--stdin", action="store_true", help="read the text from stdin (a lone - does too)"
-    )
-    parser.set_defaults(texts=[])
-    parser.add_argument(
-        "--force", action="store_true", help="send even to agents awaiting approval or unrecognised"
-    )
-    parser.add_argument("--json", action="store_true", help="receipts as JSON")
-
-
-def port_number(text: str) -> int:
-    """A TCP port for argparse: a number from 0 to 65535 (bind() raises OverflowError beyond)."""
-    if not text.isdigit() or int(text) > 65535:
-        raise argparse.ArgumentTypeError(f"{text} is not a port (0-65535)")
-    return int(text)
-
-
-def positive(text: str) -> int:
-    """A count for argparse: a whole number from 1."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a whole number from 1")
-    return int(text)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="tmuxorch",
-        description="See, understand and drive a fleet of AI coding agents running in tmux.",
-    )
-    parser.add_argument("--version", action="version", version=f"tmuxorch {__version__}")
-    server = parser.add_mutually_exclusive_group()
-    server.add_argument("-L", dest="socket_name", metavar="NAME", help="socket name, as tmux -L")
-    server.add_argument("-S", dest="socket_path", metavar="PATH", help="socket path, as tmux -S")
-    parser.add_argument(
-        "--connect", metavar="URL", help="use the fleet of a remote `tmuxorch serve` (ws[s]://…)"
-    )
-    parser.add_argument(
-        "--token-file", metavar="FILE",
-        help="the token for --connect: first line of FILE (default: $TMUXORCH_TOKEN)",
-    )  # fmt: skip
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
-    def add(name: str, handler: Command, help_text: str) -> argparse.ArgumentParser:
-        command = sub.add_parser(name, help=help_text, description=help_text)
-        command.set_defaults(handler=handler)
-        return command
-
-    sub.add_parser("tui", help="the full-screen TUI (the default with no command)")
-
-    status = add("status", commands.cmd_status, "the fleet as a tree of sessions, windows, panes")
-    status.add_argument("target", nargs="?", metavar="TARGET", help="only this session/window/pane")
-    status.add_argument("--detailed", action="store_true", help="pid, cwd and size of every pane")
-    status.add_argument("--json", action="store_true", help="the tmuxorch.status/1 document")
-
-    summary = add("summary", commands.cmd_summary, "counts and activity report")
-    summary.add_argument("--json", action="store_true", help="the tmuxorch.summary/1 document")
-
-    send = add("send", commands.cmd_send, "type a message into agents and submit it once")
-    send.add_argument("targets", nargs="+", metavar="TARGET")
-    _message_options(send)
-    send.add_argument("--no-enter", action="store_true", help="type the text but do not submit")
-
-    broadcast = add("broadcast", commands.cmd_broadcast, "send one message to every matching agent")
-    broadcast.add_argument("--kind", action="append", help="only agents of this kind (repeatable)")
-    broadcast.add_argument("--state", action="append", choices=STATES, help="only in this state")
-    broadcast.add_argument("--session", action="append", help="only in this session")
-    broadcast.add_argument(
-        "--dry-run", action="store_true", help="show who would get it; send nothing"
-    )
-    _message_options(broadcast)
-
-    keys = add("keys", commands.cmd_keys, "press named keys: keys TARGET... KEY... (e.g. C-c)")
-    keys.add_argument("items", nargs="+", metavar="TARGET... KEY...")
-    keys.add_argument("--json", action="store_true", help="receipts as JSON")
-
-    interrupt = add("interrupt", commands.cmd_interrupt, "interrupt agents (Escape / C-c by kind)")
-    interrupt.add_argument("targets", nargs="+", metavar="TARGET")
-    interrupt.add_argument("--json", action="store_true", help="receipts as JSON")
-
-    capture = add("capture", commands.cmd_capture, "print the last lines of a pane, sanitised")
-    capture.add_argument("target", metavar="TARGET")
-    capture.add_argument("--lines", "-n", type=int, default=50, help="how many lines (default 50)")
-    capture.add_argument("--json", action="store_true")
-
-    explained = add(
-        "explain", explain.cmd_explain, "why an agent is in its state: source, reason, screen read"
-    )
-    explained.add_argument("target", metavar="TARGET", help="an agent pane, or a window/session")
-    explained.add_argument("--json", action="store_true", help="the tmuxorch.explain/1 document")
-
-    spawn = add(
-        "spawn",
-        commands.cmd_spawn,
-        "start a command in a new window: spawn SESSION -- CMD... (an argv, no shell)",
-    )
-    spawn.add_argument("session", metavar="SESSION", help="created when it does not exist")
-    spawn.add_argument("--name", help="window name")
-    spawn.add_argument("--kind", help="tag the pane as an agent of this kind (e.g. claude)")
-    spawn.add_argument("--json", action="store_true")
-    spawn.add_argument(
-        "--shell", metavar="LINE", help="run LINE through sh -c (a command after -- never is)"
-    )
-    spawn.add_argument("argv", nargs="*", metavar="-- COMMAND", help="the command, after --")
-    spawn.set_defaults(argv=[])
-
-    kill = add("kill", commands.cmd_kill, "kill a pane, window or session (asks first)")
-    kill.add_argument("target", metavar="TARGET")
-    kill.add_argument("--yes", "-y", action="store_true", help="do not ask")
-
-    rename = add("rename", commands.cmd_rename, "rename a window or session")
-    rename.add_argument("target", metavar="TARGET")
-    rename.add_argument("name", metavar="NEWNAME")
-
-    events = add("events", commands.cmd_events, "live event stream (NDJSON with --json)")
-    events.add_argument("--json", action="store_true", help="one JSON object per line")
-
-    watch = add("monitor", monitor.cmd_monitor, "live dashboard of the event stream")
-    watch.add_argument(
-        "--interval", type=float, default=2.0, help="seconds between snapshots (default 2)"
-    )
-
-    demo = add("demo", commands.cmd_demo, "start a fleet of simulated agents to try tmuxorch on")
-    demo.add_argument("--agents", type=int, default=6, help="how many (1-50, default 6)")
-    demo.add_argument("--session", default="tmuxorch-demo", help="session name")
-
-    log = add("log", commands.cmd_log, "the audit log of every change made to tmux")
-    log.add_argument("--limit", type=int, default=50, help="how many entries (default 50)")
-    log.add_argument("--op", help="only this operation (send, kill, …)")
-    log.add_argument("--json", action="store_true", help="one JSON object per line")
-
-    kinds.add_parser(add)
-
-    serve_parser = add("serve", serve.cmd_serve, "serve this fleet over an authenticated WebSocket")
-    serve_parser.add_argument(
-        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)"
-    )
-    serve_parser.add_argument(
-        "--port", type=port_number, default=8765, help="port (default 8765; 0 picks one)"
-    )
-    serve_parser.add_argument("--tls-cert", metavar="FILE", help="TLS certificate chain (PEM)")
-    serve_parser.add_argument("--tls-key", metavar="FILE", help="TLS private key (PEM)")
-    serve_parser.add_argument(
-        "--allow-origin", action="append", metavar="ORIGIN",
-        help="accept browser connections from this Origin (repeatable; default none)",
-    )  # fmt: skip
-    serve_parser.add_argument(
-        "--insecure", action="store_true", help="allow a non-loopback bind without TLS"
-    )
-    serve_parser.add_argument(
-        "--max-connections-per-token", type=positive, metavar="N",
-        help="connections one token may hold at once (default 16, of 64 in all)",
-    )  # fmt: skip
-
-    token = add("token", serve.cmd_token, "create, list or revoke tokens for tmuxorch serve")
-    token_sub = token.add_subparsers(
-        dest="token_command", metavar="ACTION", required=True, parser_class=_Parser
-    )
-    create = token_sub.add_parser("create", help="create a token and print it (only this once)")
-    create.add_argument("name", metavar="NAME", help="who uses it (recorded in the audit log)")
-    create.add_argument("--scope", choices=("read", "control"), default="read",
-                        help="read: look only (default); control: also change tmux")  # fmt: skip
-    create.add_argument("--expires", metavar="DURATION", help="e.g. 30d, 12h, 2w (default never)")
-    token_list = token_sub.add_parser("list", help="list tokens (never the tokens themselves)")
-    token_list.add_argument("--json", action="store_true", help="one JSON object per line")
-    revoke = token_sub.add_parser("revoke", help="revoke a token by name")
-    revoke.add_argument("name", metavar="NAME")
-    hooks.register(add, _Parser)
-    return parser
-
-
 def open_backend(args: argparse.Namespace, settings: Settings) -> Backend:
     """The backend the global options ask for: a remote `tmuxorch serve` with --connect, else
     a local tmux server. Only creating a session (spawn, demo) starts a local server."""
@@ -270,6 +86,10 @@ def open_backend(args: argparse.Namespace, settings: Settings) -> Backend:
         from tmuxorch.client.dialing import load_token
 
         return RemoteBackend(args.connect, load_token(args.token_file))
+    from tmuxorch.core.engine import Engine
+    from tmuxorch.core.local import LocalBackend
+    from tmuxorch.core.tmux.server import TmuxServer
+
     server = TmuxServer.resolve(args.socket_name, args.socket_path)
     engine = Engine(
         server,
@@ -277,12 +97,18 @@ def open_backend(args: argparse.Namespace, settings: Settings) -> Backend:
         settings=settings,
         persistent=args.command in LONG_LIVED,
     )
-    return LocalBackend(engine, audit=AuditLog(Store()) if args.command in AUDITED else None)
+    if args.command not in AUDITED:
+        return LocalBackend(engine, audit=None)
+    from tmuxorch.core.store.audit import AuditLog
+    from tmuxorch.core.store.store import Store
+
+    return LocalBackend(engine, audit=AuditLog(Store()))
 
 
 def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     """The TUI owns its event loop (Textual's), so it is not run through asyncio.run(). A
     keymap that cannot work is a config error before anything starts."""
+    from tmuxorch.core.store.config import ConfigError, resolve_config_path
     from tmuxorch.tui.app import TmuxorchApp
     from tmuxorch.tui.keymap import check_keymap
 
@@ -296,14 +122,22 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     return app.return_code or 0
 
 
+def handler_of(spec: str) -> Command:
+    """The handler the parser names as "module:function" of tmuxorch.cli, imported now."""
+    module, _, name = spec.partition(":")
+    handler: Command = getattr(importlib.import_module(f"tmuxorch.cli.{module}"), name)
+    return handler
+
+
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    handler = handler_of(args.handler)
     if args.command in NO_BACKEND:
-        status: int = await args.handler(args, None)
-        return status
+        return await handler(args, None)
     backend = open_backend(args, settings)
     stopped_by = _stop_on_signals() if args.command in LONG_LIVED else []
     try:
-        handler: Command = args.handler
         return await handler(args, backend)
     except asyncio.CancelledError:
         if not stopped_by:
@@ -316,6 +150,9 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 def _stop_on_signals() -> list[int]:
     """SIGTERM and SIGHUP end a watching command the way Ctrl-C does, through its `finally`,
     so its control client leaves tmux the regular way; returns the signals received."""
+    import asyncio
+    import signal
+
     loop, task, received = asyncio.get_running_loop(), asyncio.current_task(), []
 
     def stop(signum: int) -> None:
@@ -330,7 +167,16 @@ def _stop_on_signals() -> list[int]:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `tmuxorch` script."""
-    argv, texts = take_texts(list(sys.argv[1:] if argv is None else argv))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv == ["--version"]:  # what scripts ask most, answered before building the parser
+        from tmuxorch import __version__
+
+        print(f"tmuxorch {__version__}")
+        return 0
+    from tmuxorch.cli.parser import build_parser
+    from tmuxorch.core.errors import TmuxorchError
+
+    argv, texts = take_texts(argv)
     # argparse cannot take `--` inside a subcommand: what follows it is split off here.
     after: list[str] | None = None
     if "--" in argv:
@@ -356,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             parser.error(f"'--' is not used by {args.command}")
     try:
+        import asyncio
+
+        from tmuxorch.core.store.config import load_settings
+
         settings = load_settings()  # for every command: a config named but missing is an error
         if args.command == "tui":
             return run_tui(args, settings)

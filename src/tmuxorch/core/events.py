@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Literal
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field
 
 from tmuxorch.core.models import (
     AgentState,
@@ -198,5 +198,3 @@ Event = Annotated[
     | Resynced,
     Field(discriminator="event"),
 ]
-EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
-"""Validates any event from its JSON form (used by remote clients)."""

@@ -13,10 +13,10 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
+from typing import TYPE_CHECKING
 
 from tmuxorch.core.agents.tracker import Sweep
 from tmuxorch.core.backend import ConnectionState, EventSubscription
@@ -26,7 +26,9 @@ from tmuxorch.core.ids import require_id
 from tmuxorch.core.models import Explanation, Receipt, Snapshot, Spawned
 from tmuxorch.core.ops import operations
 from tmuxorch.core.ops.delivery import deliver
-from tmuxorch.core.store.audit import AuditLog, local_actor
+
+if TYPE_CHECKING:  # the store is opened (and imported) only by commands that change tmux
+    from tmuxorch.core.store.audit import AuditLog
 
 RESOLVED_REUSE = 2.0
 """Seconds a snapshot handed out stays good enough for `send`/`interrupt` on panes it holds:
@@ -72,7 +74,7 @@ class LocalBackend:
     def __init__(self, engine: Engine, audit: AuditLog | None = None, actor: str | None = None):
         self.engine = engine
         self.audit = audit
-        self.actor = actor or local_actor()
+        self._actor = actor
         self.settings = engine.agents.settings
         self._recent: tuple[int, float, Snapshot] | None = None
         """(engine generation, monotonic time, snapshot) of the last snapshot handed out."""
@@ -175,11 +177,22 @@ class LocalBackend:
     async def close(self) -> None:
         await self.engine.close()
 
+    @property
+    def actor(self) -> str:
+        """Who the audit log says made a change: the one given, else the login name."""
+        if self._actor is None:
+            from tmuxorch.core.store.audit import local_actor
+
+            self._actor = local_actor()
+        return self._actor
+
     async def _record(
         self, op: str, targets: Sequence[str], receipts: Sequence[Receipt], text: str | None = None
     ) -> None:
         if self.audit is None:
             return
+        import sqlite3
+
         try:
             await self.audit.arecord(
                 self.actor, op, list(targets), [r.model_dump() for r in receipts], text

@@ -38,7 +38,7 @@ class Frozen(BaseModel):
     """Base for immutable models; extra keys are refused so typos in fixtures fail loudly, except
     under the LENIENT context (forward compatibility: a newer peer may add keys)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     _known_keys: ClassVar[frozenset[str] | None] = None
 
     @model_validator(mode="wrap")

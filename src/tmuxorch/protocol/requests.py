@@ -54,7 +54,7 @@ ClientRequestId = Annotated[str, StringConstraints(pattern=_CLIENT_ID)]
 class _Model(Frozen):
     # strict: JSON types are taken as they are (no "7" for 7, no true for 1); extra keys are
     # errors, so a misspelt parameter is reported instead of silently ignored.
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, defer_build=True)
 
 
 class _Request(_Model):

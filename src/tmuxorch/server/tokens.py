@@ -63,7 +63,7 @@ TokenStatus = Literal["active", "expired", "revoked"]
 class TokenInfo(BaseModel):
     """Everything about a token except the token itself (which is not stored)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     id: int
     name: str

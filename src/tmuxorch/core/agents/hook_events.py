@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from tmuxorch.core.models import AgentState
+if TYPE_CHECKING:  # kept light: the CLI's parser reads HOOKED for its help
+    from tmuxorch.core.models import AgentState
 
 REPORT_OPTION = "@tmuxorch-hook"
 """The pane option a hook sets; also the mark that tells our entries from the user's."""

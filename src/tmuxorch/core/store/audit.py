@@ -39,7 +39,7 @@ P = ParamSpec("P")
 class AuditEntry(BaseModel):
     """One recorded change. `text` is a preview; `text_sha256`/`text_length` describe the whole."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     id: int
     at: float

@@ -22,7 +22,6 @@ much later, as an agent whose state is silently never detected.
 
 from __future__ import annotations
 
-import contextvars
 import json
 import os
 import re
@@ -31,15 +30,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
-from pydantic.fields import FieldInfo
-from pydantic_settings import (
-    BaseSettings,
-    EnvSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    SettingsError,
-    TomlConfigSettingsSource,
-)
 
 from tmuxorch.core.errors import TmuxorchError
 from tmuxorch.core.store import paths
@@ -71,7 +61,7 @@ Seconds = Annotated[float, Field(allow_inf_nan=False)]
 class _Section(BaseModel):
     """Tables in the file: frozen, and unknown keys are errors so a typo is not silently ignored."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class AgentProfileConfig(_Section):
@@ -109,32 +99,11 @@ class RuleConfig(_Section):
         return self
 
 
-# The file to read for the Settings being built. A context variable rather than a class attribute
-# so that loading two files concurrently (tests, a server reloading) cannot mix them up.
-_config_file: contextvars.ContextVar[Path | None] = contextvars.ContextVar(
-    "tmuxorch_config_file", default=None
-)
+class Settings(BaseModel):
+    """Everything configurable; `Settings()` is the defaults. Read the user's through
+    load_settings(), which gives errors as ConfigError."""
 
-
-class _SimpleEnvSource(EnvSettingsSource):
-    """TMUXORCH_<FIELD> for scalar top-level fields only.
-
-    Without this filter an unrelated TMUXORCH_AGENTS variable would have to be valid JSON or
-    loading would fail, and TMUXORCH_TOKEN / TMUXORCH_CONFIG belong to other parts of the program.
-    """
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        if field_name not in Settings.env_fields():
-            return None, field_name, False
-        return super().get_field_value(field, field_name)
-
-
-class Settings(BaseSettings):
-    """Everything configurable. Construct through load_settings() to get errors as ConfigError."""
-
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, extra="forbid", frozen=True, case_sensitive=False
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     agents: dict[NonEmpty, AgentProfileConfig] = Field(default_factory=dict)
     rules: list[RuleConfig] = Field(default_factory=list)
@@ -153,25 +122,6 @@ class Settings(BaseSettings):
             name
             for name, info in cls.model_fields.items()
             if info.annotation in (float, int, str, bool)
-        )
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Earlier sources win: explicit arguments, then the environment, then the file. No .env
-        # file or secrets directory: a .env in whatever directory tmuxorch runs from must not
-        # silently reconfigure it.
-        path = _config_file.get() or resolve_config_path()
-        return (
-            init_settings,
-            _SimpleEnvSource(settings_cls),
-            TomlConfigSettingsSource(settings_cls, toml_file=path),
         )
 
 
@@ -194,9 +144,8 @@ def load_settings(path: Path | None = None) -> Settings:
         named = "" if path is not None else f" (${CONFIG_ENV})"
         problem = "is not a file" if config_file.exists() else "no such file"
         raise ConfigError(f"{config_file}{named}: {problem}")
-    token = _config_file.set(config_file)
     try:
-        return Settings()
+        return Settings.model_validate({**_read_file(config_file), **_environment_overrides()})
     except ValidationError as exc:
         raise ConfigError(f"{config_file}: {format_validation_error(exc)}") from None
     except tomllib.TOMLDecodeError as exc:
@@ -205,10 +154,31 @@ def load_settings(path: Path | None = None) -> Settings:
         raise ConfigError(f"{config_file}: not UTF-8 text: {exc.reason}") from None
     except OSError as exc:
         raise ConfigError(f"{config_file}: cannot read: {exc.strerror or exc}") from None
-    except SettingsError as exc:
-        raise ConfigError(f"{config_file}: {exc}") from None
-    finally:
-        _config_file.reset(token)
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    """The file's tables and values; none when it does not exist (the defaults apply)."""
+    if not path.is_file():
+        return {}
+    with path.open("rb") as file:
+        return tomllib.load(file)
+
+
+def _environment_overrides() -> dict[str, str]:
+    """TMUXORCH_<FIELD> (any case) for the scalar top-level fields only: they beat the file.
+
+    Without this filter an unrelated TMUXORCH_AGENTS variable would have to be a valid table,
+    and TMUXORCH_TOKEN / TMUXORCH_CONFIG belong to other parts of the program.
+    """
+    fields = Settings.env_fields()
+    found: dict[str, str] = {}
+    for name, value in os.environ.items():
+        if (
+            name.upper().startswith(ENV_PREFIX)
+            and (field := name[len(ENV_PREFIX) :].lower()) in fields
+        ):
+            found[field] = value
+    return found
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")

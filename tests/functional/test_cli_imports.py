@@ -1,0 +1,84 @@
+"""One-shot commands import only what they use (issue 17): scripts and status bars run them again
+and again, and every module loaded costs each run. Each command runs in its own interpreter, as a
+user runs it, and reports the modules it ended with; what it must not have loaded is pinned here,
+the way the layering contracts pin what a layer may import."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ..conftest import TmuxFixture
+from ..simfleet import start_agent
+
+EVERYWHERE_FORBIDDEN = (
+    "textual",
+    "websockets",
+    "tmuxorch.tui",
+    "tmuxorch.server",
+    "tmuxorch.client",
+    "tmuxorch.protocol",
+    "pydantic_settings",
+    "tomlkit",
+    "libtmux",
+)
+"""What no one-shot command loads: the TUI, the WebSocket server and client, the hooks' TOML
+editor, and the settings library (the config is read with tomllib)."""
+
+RUN_AND_LIST = (
+    "import json, sys\n"
+    "from tmuxorch.cli.main import main\n"
+    "code = main(sys.argv[2:])\n"
+    "sys.stdout.flush()\n"
+    "open(sys.argv[1], 'w').write(json.dumps([code, sorted(sys.modules)]))\n"
+)
+
+
+def modules_after(tmux: TmuxFixture, tmp_path: Path, *args: str) -> list[str]:
+    """Run `tmuxorch -S SOCKET ARGS` (`--version` alone) in a fresh interpreter; the modules it
+    had loaded when it returned."""
+    listing = tmp_path / "modules.json"
+    server = [] if args == ("--version",) else ["-S", str(tmux.socket_path)]
+    argv = [sys.executable, "-c", RUN_AND_LIST, str(listing), *server, *args]
+    result = subprocess.run(argv, capture_output=True, text=True, env=tmux.env, timeout=30)
+    assert result.returncode == 0, result.stderr
+    code, modules = json.loads(listing.read_text())
+    assert code == 0, result.stderr
+    return list(modules)
+
+
+def loaded(modules: list[str], *packages: str) -> list[str]:
+    return [m for m in modules if any(m == p or m.startswith(p + ".") for p in packages)]
+
+
+def test_version_loads_nothing_of_the_engine(
+    running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    modules = modules_after(running_tmux, tmp_path, "--version")
+    assert loaded(modules, "pydantic", "asyncio", "argparse", "tmuxorch.core") == []
+    assert loaded(modules, "tmuxorch") == ["tmuxorch", "tmuxorch.cli", "tmuxorch.cli.main"]
+
+
+@pytest.mark.parametrize("args", [("status", "--json"), ("capture", "%0", "--json")])
+def test_a_look_loads_no_rendering_store_or_delivery(
+    running_tmux: TmuxFixture, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    modules = modules_after(running_tmux, tmp_path, *args)
+    assert loaded(modules, *EVERYWHERE_FORBIDDEN) == []
+    assert loaded(modules, "rich", "sqlite3", "tmuxorch.core.store.audit") == []
+    assert loaded(modules, "tmuxorch.usecases.broadcast", "tmuxorch.usecases.demo") == []
+    assert "tmuxorch.core.engine" in modules  # it did run the engine
+
+
+async def test_send_loads_no_rendering_with_json(
+    running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "0")
+    modules = modules_after(running_tmux, tmp_path, "send", agent.pane, "-m", "hi", "--json")
+    assert loaded(modules, *EVERYWHERE_FORBIDDEN) == []
+    assert loaded(modules, "rich", "tmuxorch.cli.render", "tmuxorch.usecases.broadcast") == []
+    assert "tmuxorch.core.store.audit" in modules  # a change to tmux is audited
