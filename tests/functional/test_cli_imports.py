@@ -55,9 +55,7 @@ def loaded(modules: list[str], *packages: str) -> list[str]:
     return [m for m in modules if any(m == p or m.startswith(p + ".") for p in packages)]
 
 
-def test_version_loads_nothing_of_the_engine(
-    running_tmux: TmuxFixture, tmp_path: Path
-) -> None:
+def test_version_loads_nothing_of_the_engine(running_tmux: TmuxFixture, tmp_path: Path) -> None:
     modules = modules_after(running_tmux, tmp_path, "--version")
     assert loaded(modules, "pydantic", "asyncio", "argparse", "tmuxorch.core") == []
     assert loaded(modules, "tmuxorch") == ["tmuxorch", "tmuxorch.cli", "tmuxorch.cli.main"]
@@ -74,9 +72,7 @@ def test_a_look_loads_no_rendering_store_or_delivery(
     assert "tmuxorch.core.engine" in modules  # it did run the engine
 
 
-async def test_send_loads_no_rendering_with_json(
-    running_tmux: TmuxFixture, tmp_path: Path
-) -> None:
+async def test_send_loads_no_rendering_with_json(running_tmux: TmuxFixture, tmp_path: Path) -> None:
     agent = await start_agent(running_tmux, tmp_path, "--busy", "0")
     modules = modules_after(running_tmux, tmp_path, "send", agent.pane, "-m", "hi", "--json")
     assert loaded(modules, *EVERYWHERE_FORBIDDEN) == []
