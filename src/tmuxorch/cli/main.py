@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from tmuxorch import __version__
 from tmuxorch.cli import commands, explain, hooks, kinds, monitor, serve
+from tmuxorch.cli.watch import cmd_watch
 from tmuxorch.core.backend import Backend
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import TmuxorchError
@@ -31,7 +32,7 @@ AUDITED = frozenset(
 )
 """Commands that can change tmux: what they do goes to the audit log (the store is opened on
 the first write, so a TUI that changes nothing costs nothing)."""
-LONG_LIVED = frozenset({"tui", "events", "monitor"})
+LONG_LIVED = frozenset({"tui", "events", "monitor", "watch"})
 """Commands that watch tmux, so attach a control client (serve builds its own engine). The
 others run every batch as a plain `tmux` process: a control client's handshake is where tmux
 3.3a-3.6 can crash, and a one-shot command would handshake on every run."""
@@ -144,7 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
     status = add("status", commands.cmd_status, "the fleet as a tree of sessions, windows, panes")
     status.add_argument("target", nargs="?", metavar="TARGET", help="only this session/window/pane")
     status.add_argument("--detailed", action="store_true", help="pid, cwd and size of every pane")
-    status.add_argument("--json", action="store_true", help="the tmuxorch.status/1 document")
+    output = status.add_mutually_exclusive_group()
+    output.add_argument(
+        "--format", choices=("tree", "json", "tmux"), default="tree",
+        help="tree (default), json (the tmuxorch.status/1 document) or tmux (a status-bar segment)",
+    )  # fmt: skip
+    output.add_argument("--json", dest="format", action="store_const", const="json",
+                        help="the tmuxorch.status/1 document (--format json)")  # fmt: skip
 
     summary = add("summary", commands.cmd_summary, "counts and activity report")
     summary.add_argument("--json", action="store_true", help="the tmuxorch.summary/1 document")
@@ -212,6 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument(
         "--interval", type=float, default=2.0, help="seconds between snapshots (default 2)"
     )
+
+    add("watch", cmd_watch, "keep @tmuxorch-status current for status bars, print state changes")
 
     demo = add("demo", commands.cmd_demo, "start a fleet of simulated agents to try tmuxorch on")
     demo.add_argument("--agents", type=int, default=6, help="how many (1-50, default 6)")
