@@ -28,7 +28,7 @@ AUDITED = frozenset(
 )
 """Commands that can change tmux: what they do goes to the audit log (the store is opened on
 the first write, so a TUI that changes nothing costs nothing)."""
-LONG_LIVED = frozenset({"tui", "events", "monitor"})
+LONG_LIVED = frozenset({"tui", "events", "monitor", "watch"})
 """Commands that watch tmux, so attach a control client (serve builds its own engine). The
 others run every batch as a plain `tmux` process: a control client's handshake is where tmux
 3.3a-3.6 can crash, and a one-shot command would handshake on every run."""

@@ -83,7 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     status = add("status", "commands:cmd_status", "the fleet as a tree of sessions, windows, panes")
     status.add_argument("target", nargs="?", metavar="TARGET", help="only this session/window/pane")
     status.add_argument("--detailed", action="store_true", help="pid, cwd and size of every pane")
-    status.add_argument("--json", action="store_true", help="the tmuxorch.status/1 document")
+    output = status.add_mutually_exclusive_group()
+    output.add_argument(
+        "--format", choices=("tree", "json", "tmux"), default="tree",
+        help="tree (default), json (the tmuxorch.status/1 document) or tmux (a status-bar segment)",
+    )  # fmt: skip
+    output.add_argument("--json", dest="format", action="store_const", const="json",
+                        help="the tmuxorch.status/1 document (--format json)")  # fmt: skip
 
     summary = add("summary", "commands:cmd_summary", "counts and activity report")
     summary.add_argument("--json", action="store_true", help="the tmuxorch.summary/1 document")
@@ -156,6 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
     watch = add("monitor", "monitor:cmd_monitor", "live dashboard of the event stream")
     watch.add_argument(
         "--interval", type=float, default=2.0, help="seconds between snapshots (default 2)"
+    )
+
+    add(
+        "watch",
+        "watch:cmd_watch",
+        "keep @tmuxorch-status current for status bars, print state changes",
     )
 
     demo = add("demo", "commands:cmd_demo", "start a fleet of simulated agents to try tmuxorch on")

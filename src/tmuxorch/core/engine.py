@@ -30,6 +30,7 @@ from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
 from tmuxorch.core.events import Event, TmuxDown, TmuxUp
 from tmuxorch.core.live import apply, diff_snapshots
 from tmuxorch.core.models import Snapshot, TmuxInfo
+from tmuxorch.core.status_segment import SegmentKeeper
 from tmuxorch.core.store.config import Settings
 from tmuxorch.core.streams import EventStream
 from tmuxorch.core.tmux.connection import ServerNotRunningError, TmuxConnection
@@ -99,6 +100,8 @@ class Engine:
         self._hooked = asyncio.Event()
         """Set when an agent's hook rang the doorbell: the sweeper sweeps at once."""
         self.doorbell = Doorbell(server.socket_path, self._hooked.set)
+        self.status = SegmentKeeper(self.connection.run)
+        """Keeps `@tmuxorch-status` (core/status_segment.py) while anyone subscribes."""
 
     # -- snapshots and commands -------------------------------------------------------------
 
@@ -232,6 +235,9 @@ class Engine:
                     task.cancel()
                     await asyncio.wait({task}, timeout=0.5)
         self._watcher = self._sweeper = None
+        if self.connection.connected:  # after the sweeper, which could write it again
+            with contextlib.suppress(TmuxorchError, TimeoutError):
+                await within(self.connection.timeout, self.status.leave(self.connection.hidden))
         self.doorbell.close()
         await self.connection.close()
 
@@ -368,6 +374,7 @@ class Engine:
             except TmuxorchError:
                 continue  # tmux going away is reported by the watcher
             self._follow(changes)
+            await self.status.keep(self._live)
 
     def _follow(self, changes: Sequence[Event]) -> None:
         """Publish events the live model does not show yet, and apply them to it."""
@@ -383,7 +390,9 @@ class Engine:
         if self._live is not None:
             self.publish(diff_snapshots(self._live, annotated))
         self._last, self._live, self._listed_at = current, annotated, generation
+        await self.status.keep(annotated)
 
     def _reset(self, snapshot: Snapshot) -> None:
         """Start the model over from `snapshot` (tmux went away or came back)."""
         self._last = self._live = snapshot
+        self.status.forget()

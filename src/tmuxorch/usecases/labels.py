@@ -7,17 +7,22 @@ import time
 from collections import Counter
 
 from tmuxorch.core.models import AgentInfo, AgentState, Pane, Snapshot, Window
+from tmuxorch.core.status_segment import STATE_SYMBOLS
 from tmuxorch.core.targets import Target
 
-STATE_BADGES: dict[AgentState, tuple[str, str]] = {
-    "busy": ("●", "yellow"),
-    "waiting": ("?", "bold magenta"),
-    "idle": ("○", "green"),
-    "error": ("✗", "red"),
-    "exited": ("■", "dim"),
-    "unknown": ("·", "dim"),
+_COLOURS: dict[AgentState, str] = {
+    "busy": "yellow",
+    "waiting": "bold magenta",
+    "idle": "green",
+    "error": "red",
+    "exited": "dim",
+    "unknown": "dim",
 }
-"""A symbol and a colour per state: the symbol keeps it readable without colour."""
+STATE_BADGES: dict[AgentState, tuple[str, str]] = {
+    state: (symbol, _COLOURS[state]) for state, symbol in STATE_SYMBOLS.items()
+}
+"""A symbol and a colour per state: the symbol keeps it readable without colour (the symbols
+are the status bar's too: core.status_segment)."""
 
 
 def pane_label(snapshot: Snapshot, pane: Pane, *, agent: bool = False) -> str:

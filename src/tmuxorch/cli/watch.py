@@ -1,0 +1,64 @@
+"""`tmuxorch watch`: a small foreground watcher for people who run neither the TUI nor `serve`.
+
+While it runs, its engine keeps `@tmuxorch-status` current for `status-right`
+(core/status_segment.py), and it prints each agent state change as one line on stdout. It runs
+the event stream until SIGINT, SIGTERM or SIGHUP (cli.main stops watching commands through
+their `finally`), so its control client leaves tmux the regular way and the option is unset.
+
+Each event goes through `REACTIONS`: reacting to an event in a new way (a desktop notification
+when an agent starts waiting, say) is one more function there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from tmuxorch.core.backend import Backend
+    from tmuxorch.core.events import Event
+
+SHOWN = frozenset({"agent_state", "tmux_down", "tmux_up"})
+"""The events a line is printed for: state changes, and tmux itself going and coming."""
+
+
+def print_line(event: Event) -> None:
+    """One timestamped line per shown event, as `tmuxorch events` words it."""
+    if event.event not in SHOWN:
+        return
+    from tmuxorch.cli.render import event_line
+
+    _console().print(event_line(event))
+    sys.stdout.flush()
+
+
+@functools.cache
+def _console() -> Console:
+    from tmuxorch.cli.render import make_console
+
+    return make_console()
+
+
+REACTIONS: tuple[Callable[[Event], None], ...] = (print_line,)
+"""What the watcher does with each event, in order."""
+
+
+async def cmd_watch(_args: argparse.Namespace, backend: Backend) -> int:
+    subscription = await backend.subscribe()
+    print(
+        f"tmuxorch watch: watching {backend.label}; state changes follow, and the summary is "
+        "kept in @tmuxorch-status (Ctrl-C stops)",
+        file=sys.stderr, flush=True,
+    )  # fmt: skip
+    try:
+        async for event in subscription:
+            for react in REACTIONS:
+                react(event)
+    finally:
+        await subscription.close()
+    return 0
