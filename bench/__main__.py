@@ -11,7 +11,7 @@ import signal
 import sys
 from types import FrameType, ModuleType
 
-from bench import attack, broadcast, chaos, events, fanout, snapshot, states, tui, tui_cpu
+from bench import attack, broadcast, chaos, cli, events, fanout, snapshot, states, tui, tui_cpu
 
 BENCHMARKS: dict[str, ModuleType] = {
     "snapshot": snapshot,
@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "fanout": fanout,
     "chaos": chaos,
     "attack": attack,
+    "cli": cli,
 }
 DEFAULT = "snapshot"
 

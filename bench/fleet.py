@@ -101,6 +101,18 @@ class Fleet:
             raise RuntimeError(f"tmux {' '.join(args[:3])} failed: {result.stderr.strip()}")
         return result
 
+    def private_env(self) -> dict[str, str]:
+        """The fleet's environment, with private config and data directories beside its socket:
+        a tmuxorch run by a benchmark reads none of the user's files and writes none."""
+        home = self.socket_path.parent
+        return {
+            **self.env,
+            "TERM": "xterm-256color",
+            "XDG_CONFIG_HOME": str(home / "config"),
+            "XDG_DATA_HOME": str(home / "data"),
+            "XDG_STATE_HOME": str(home / "state"),
+        }
+
     def chained(self, commands: Sequence[Sequence[str]], *, first: Sequence[str] = ()) -> None:
         """Run many commands in as few tmux processes as the message size allows."""
         batch: list[str] = list(first)

@@ -101,18 +101,6 @@ async def _mix_in_motion(engine: Engine, cycling: int) -> dict[str, int]:
         await asyncio.sleep(0.2)
 
 
-def _env(built: Fleet) -> dict[str, str]:
-    """The fleet's environment, with private config and data directories beside its socket."""
-    home = built.socket_path.parent
-    return {
-        **built.env,
-        "TERM": "xterm-256color",
-        "XDG_CONFIG_HOME": str(home / "config"),
-        "XDG_DATA_HOME": str(home / "data"),
-        "XDG_STATE_HOME": str(home / "state"),
-    }
-
-
 def _tmuxorch(built: Fleet, *args: str) -> list[str]:
     return [sys.executable, "-m", "tmuxorch", "-S", str(built.socket_path), *args]
 
@@ -139,7 +127,7 @@ def _first_pane_pattern(built: Fleet) -> bytes:
 
 def _measure_tui(built: Fleet, seconds: float) -> dict[str, Any]:
     argv = _tmuxorch(built, "tui")
-    tui = Headless(argv, _env(built), pty_size=TUI_SIZE, watch=_first_pane_pattern(built))
+    tui = Headless(argv, built.private_env(), pty_size=TUI_SIZE, watch=_first_pane_pattern(built))
     with tui:
         deadline = time.monotonic() + FIRST_FRAME_TIMEOUT_S
         while tui.seen is None:
@@ -160,7 +148,7 @@ def _measure_engine(built: Fleet, seconds: float) -> dict[str, Any]:
         if b'"agent_state"' in line:
             states.append(time.monotonic())
 
-    events = Headless(_tmuxorch(built, "events", "--json"), _env(built), on_line=count)
+    events = Headless(_tmuxorch(built, "events", "--json"), built.private_env(), on_line=count)
     with events:
         opened = time.monotonic() + WARMUP_S
         figures: dict[str, Any] = _window(events, built.server_pid, seconds)
