@@ -1,5 +1,5 @@
 """Allow `python -m tmuxorch`."""
 
-from tmuxorch.cli.main import main
+from tmuxorch.cli.main import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

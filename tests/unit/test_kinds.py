@@ -201,3 +201,18 @@ def test_the_kinds_command_lists_and_shows(
     assert capsys.readouterr().err == (
         f"tmuxorch: {folder / 'mybot.toml'}: idle: Input should be a valid list (got 3)\n"
     )
+
+
+def test_every_builtin_pattern_compiles() -> None:
+    """The package's own kind files are trusted at load (their regexes compile on first use,
+    issue 17): this is what backs that trust."""
+    from tmuxorch.core.agents.kindfile import STATE_GROUPS
+
+    profiles = kind_profiles(folder=Path("/nonexistent"))
+    compiled = 0
+    for profile in profiles.values():
+        rules = [r for group in STATE_GROUPS for r in getattr(profile, group)]
+        for rule in [*rules, *(r for _, r in profile.titles)]:
+            assert rule.pattern.pattern == rule.source
+            compiled += 1
+    assert compiled > 100

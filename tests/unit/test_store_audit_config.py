@@ -402,3 +402,16 @@ def test_settings_are_frozen() -> None:
     settings = Settings()
     with pytest.raises(ValueError, match="frozen"):
         settings.state_interval = 3.0  # type: ignore[misc]
+
+
+def test_no_file_and_no_variables_give_the_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "nothing-here"))
+    monkeypatch.delenv("TMUXORCH_CONFIG", raising=False)
+    settings = load_settings()
+    assert settings == Settings()
+    assert settings.agents == {}
+    assert settings.state_interval == 0.25
+    with pytest.raises(ValueError, match="frozen"):
+        settings.state_interval = 3.0  # type: ignore[misc]

@@ -74,7 +74,7 @@ def describe(profile: AgentProfile) -> dict[str, Any]:
 
 
 def _rule(rule: Rule) -> dict[str, str]:
-    return {"rule": rule.name, "pattern": rule.pattern.pattern}
+    return {"rule": rule.name, "pattern": rule.source}
 
 
 def show_text(profile: AgentProfile) -> str:

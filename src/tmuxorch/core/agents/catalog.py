@@ -57,9 +57,12 @@ def _builtin_folder() -> Traversable:
 def builtin_files() -> KindFiles:
     """The kind files shipped in the package (read once: they cannot change)."""
     return _read_all(
-        (entry.name, f"kinds/{entry.name}", entry)
-        for entry in _builtin_folder().iterdir()
-        if entry.name.endswith(".toml")
+        (
+            (entry.name, f"kinds/{entry.name}", entry)
+            for entry in _builtin_folder().iterdir()
+            if entry.name.endswith(".toml")
+        ),
+        trusted=True,
     )
 
 
@@ -80,10 +83,12 @@ def user_files(folder: Path) -> KindFiles:
         return KindFiles({}, {})
     if not folder.is_dir():
         raise ConfigError(f"{folder}: is not a directory (it is where kind files go)")
-    return _read_all((path.name, str(path), path) for path in sorted(folder.glob("*.toml")))
+    return _read_all(
+        ((path.name, str(path), path) for path in sorted(folder.glob("*.toml"))), trusted=False
+    )
 
 
-def _read_all(entries: Iterable[tuple[str, str, Traversable]]) -> KindFiles:
+def _read_all(entries: Iterable[tuple[str, str, Traversable]], *, trusted: bool) -> KindFiles:
     kinds: dict[str, tuple[str, KindFile]] = {}
     patterns: dict[str, PatternFile] = {}
     for name, label, entry in entries:
@@ -95,13 +100,13 @@ def _read_all(entries: Iterable[tuple[str, str, Traversable]]) -> KindFiles:
         except OSError as exc:
             raise ConfigError(f"{label}: cannot read: {exc.strerror or exc}") from None
         if stem.startswith("_"):
-            patterns[stem] = parse_patterns(text, label)
+            patterns[stem] = parse_patterns(text, label, trusted=trusted)
             continue
         try:
             validate_kind(stem)
         except BadInputError as exc:
             raise ConfigError(f"{label}: the file name is the kind: {exc}") from None
-        kinds[stem] = (label, parse_kind(text, label))
+        kinds[stem] = (label, parse_kind(text, label, trusted=trusted))
     return KindFiles(kinds, patterns)
 
 
@@ -142,7 +147,7 @@ def compile_kind(
         enter_delay=spec.submit.enter_delay,
         pasted=_compiled(spec.submit.pasted),
         titles=tuple(
-            (state, Rule(f"{kind}.title.{state}[{index}]", re.compile(pattern)))
+            (state, Rule(f"{kind}.title.{state}[{index}]", pattern, flags=0))
             for state in titles
             for index, pattern in enumerate(getattr(spec.title, state))
         ),
@@ -153,10 +158,7 @@ def compile_kind(
 def rules(prefix: str, patterns: Sequence[str]) -> tuple[Rule, ...]:
     """Rules named `prefix[index]`, one per pattern (screen patterns: `^`/`$` match at every
     line of the region)."""
-    return tuple(
-        Rule(f"{prefix}[{index}]", re.compile(pattern, re.MULTILINE))
-        for index, pattern in enumerate(patterns)
-    )
+    return tuple(Rule(f"{prefix}[{index}]", pattern) for index, pattern in enumerate(patterns))
 
 
 def _rules(
@@ -170,7 +172,7 @@ def _rules(
     found: list[Rule] = []
     for index, entry in enumerate(entries):
         if isinstance(entry, str):
-            found.append(Rule(f"{kind}.{group}[{index}]", re.compile(entry, re.MULTILINE)))
+            found.append(Rule(f"{kind}.{group}[{index}]", entry))
             continue
         included = patterns.get(entry.include)
         if included is None:

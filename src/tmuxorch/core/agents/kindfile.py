@@ -25,10 +25,12 @@ from pydantic import (
     Field,
     PlainValidator,
     ValidationError,
+    ValidationInfo,
 )
 
 from tmuxorch.core.names import is_key
 from tmuxorch.core.store.config import (
+    TRUSTED,
     ConfigError,
     NonEmpty,
     Regex,
@@ -64,10 +66,10 @@ class Include:
 _INCLUDE_NAME = re.compile(r"_[A-Za-z0-9_-]+")
 
 
-def _entry(value: object) -> str | Include:
+def _entry(value: object, info: ValidationInfo) -> str | Include:
     """One entry of a pattern list: a regex, or an include of a pattern file's list."""
     if isinstance(value, str):
-        return check_regex(value)
+        return value if info.context and info.context.get(TRUSTED) else check_regex(value)
     if isinstance(value, dict) and set(value) == {"include"}:
         name = value["include"]
         if isinstance(name, str) and _INCLUDE_NAME.fullmatch(name):
@@ -137,22 +139,23 @@ class KindFile(_Table):
     title: Title = Title()
 
 
-def parse_kind(text: str, label: str) -> KindFile:
-    """The kind file `text`, read from `label` (what errors name it)."""
-    return _parse(KindFile, text, label)
+def parse_kind(text: str, label: str, *, trusted: bool = False) -> KindFile:
+    """The kind file `text`, read from `label` (what errors name it); a `trusted` one (the
+    package's own) has its regexes compiled when first used, not now."""
+    return _parse(KindFile, text, label, trusted)
 
 
-def parse_patterns(text: str, label: str) -> PatternFile:
+def parse_patterns(text: str, label: str, *, trusted: bool = False) -> PatternFile:
     """The pattern file `text`, read from `label`."""
-    return _parse(PatternFile, text, label)
+    return _parse(PatternFile, text, label, trusted)
 
 
 _M = TypeVar("_M", bound=BaseModel)
 
 
-def _parse(model: type[_M], text: str, label: str) -> _M:
+def _parse(model: type[_M], text: str, label: str, trusted: bool) -> _M:
     try:
-        return model.model_validate(tomllib.loads(text))
+        return model.model_validate(tomllib.loads(text), context={TRUSTED: trusted})
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{label}: invalid TOML: {exc}") from None
     except ValidationError as exc:

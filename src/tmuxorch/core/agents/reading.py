@@ -11,6 +11,7 @@ old output further up (an error from an hour ago) must not decide the current st
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -20,13 +21,22 @@ from tmuxorch.core.models import AgentState
 @dataclass(frozen=True)
 class Rule:
     """One pattern and where it is written (`codex.waiting[3]`, `_generic.busy[0]`,
-    `agents.claude.busy[0]`): what `explain` shows as the reason for a state."""
+    `agents.claude.busy[0]`): what `explain` shows as the reason for a state.
+
+    Compiled on first use: a one-shot command loads every kind but reads the screens of a few
+    (or none), and compiling the ~160 built-in patterns was most of its start (issue 17)."""
 
     name: str
-    pattern: re.Pattern[str]
+    source: str
+    flags: int = re.MULTILINE
+    """Screen patterns: `^`/`$` match at every line of the region; title patterns use 0."""
+
+    @functools.cached_property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(self.source, self.flags)
 
     def __str__(self) -> str:
-        return f"{self.name} {self.pattern.pattern}"
+        return f"{self.name} {self.source}"
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,15 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
 from tmuxorch.core.errors import TmuxorchError
 from tmuxorch.core.store import paths
@@ -53,7 +61,16 @@ def check_regex(pattern: str) -> str:
     return pattern
 
 
-Regex = Annotated[str, AfterValidator(check_regex)]
+TRUSTED = "tmuxorch.trusted"
+"""Validation context key: the patterns are the package's own (its kind files, which a test
+compiles), so they are compiled when first used rather than at load (issue 17)."""
+
+
+def _regex_field(pattern: str, info: ValidationInfo) -> str:
+    return pattern if info.context and info.context.get(TRUSTED) else check_regex(pattern)
+
+
+Regex = Annotated[str, AfterValidator(_regex_field)]
 NonEmpty = Annotated[str, Field(min_length=1)]
 Seconds = Annotated[float, Field(allow_inf_nan=False)]
 
@@ -145,7 +162,10 @@ def load_settings(path: Path | None = None) -> Settings:
         problem = "is not a file" if config_file.exists() else "no such file"
         raise ConfigError(f"{config_file}{named}: {problem}")
     try:
-        return Settings.model_validate({**_read_file(config_file), **_environment_overrides()})
+        given = {**_read_file(config_file), **_environment_overrides()}
+        if not given:  # the defaults, valid by construction: no schema to build (issue 17)
+            return Settings.model_construct()
+        return Settings.model_validate(given)
     except ValidationError as exc:
         raise ConfigError(f"{config_file}: {format_validation_error(exc)}") from None
     except tomllib.TOMLDecodeError as exc:
