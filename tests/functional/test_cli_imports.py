@@ -78,3 +78,23 @@ async def test_send_loads_no_rendering_with_json(running_tmux: TmuxFixture, tmp_
     assert loaded(modules, *EVERYWHERE_FORBIDDEN) == []
     assert loaded(modules, "rich", "tmuxorch.cli.render", "tmuxorch.usecases.broadcast") == []
     assert "tmuxorch.core.store.audit" in modules  # a change to tmux is audited
+
+
+async def test_a_status_bar_read_from_a_keeper_loads_no_pydantic_nor_engine(
+    running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    from tmuxorch.core.engine import Engine
+    from tmuxorch.core.status_segment import OPTION
+
+    from ..conftest import wait_for
+
+    await start_agent(running_tmux, tmp_path, "--busy", "0")
+    engine = Engine(running_tmux.server, timeout=3.0)
+    try:
+        await engine.subscribe()  # a keeper, as the TUI, serve or watch would be
+        await wait_for(lambda: running_tmux.tmux("show-options", "-gqv", OPTION) == "○1\n")
+        modules = modules_after(running_tmux, tmp_path, "status", "--format", "tmux")
+    finally:
+        await engine.close()
+    assert loaded(modules, "pydantic", "tmuxorch.core.engine", "tmuxorch.core.models") == []
+    assert "tmuxorch.core.status_segment" in modules

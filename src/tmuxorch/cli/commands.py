@@ -84,18 +84,13 @@ def report(
 
 
 async def cmd_status(args: argparse.Namespace, backend: Backend) -> int:
-    from tmuxorch.core.status_segment import read_kept, segment
-
-    if args.format == "tmux" and args.target is None and args.connect is None:
-        from tmuxorch.core.tmux.server import TmuxServer
-
-        kept = await read_kept(TmuxServer.resolve(args.socket_name, args.socket_path), 2.0)
-        if kept is not None:  # a live watcher keeps it: one tmux process, no snapshot
-            return print_segment(kept)
     snapshot = await backend.snapshot()
     if args.target is not None:
         snapshot = subtree(snapshot, resolve_target(snapshot, args.target))
-    if args.format == "tmux":
+    if args.format == "tmux":  # no watcher keeps it (cli/status_bar.py): counted here
+        from tmuxorch.cli.status_bar import print_segment
+        from tmuxorch.core.status_segment import segment
+
         return print_segment(segment(snapshot))
     if args.format == "json":
         print_json(snapshot.to_status_document())
@@ -103,15 +98,6 @@ async def cmd_status(args: argparse.Namespace, backend: Backend) -> int:
         from tmuxorch.cli.render import make_console, status_tree
 
         make_console().print(status_tree(snapshot, detailed=args.detailed))
-    return 0
-
-
-def print_segment(value: str) -> int:
-    """The status-bar segment on one line; nothing at all when it is empty. Without a tmux
-    server it is empty too and the exit status 0: a status bar shows no stderr, and a
-    `#(tmuxorch status --format tmux)` there has nothing to count (README)."""
-    if value:
-        sys.stdout.write(value + "\n")
     return 0
 
 

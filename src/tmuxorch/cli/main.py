@@ -14,7 +14,7 @@ import importlib
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import argparse
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from tmuxorch.core.store.config import Settings
 
 Command = Callable[["argparse.Namespace", "Backend | None"], Awaitable[int]]
+Early = Callable[["argparse.Namespace", None], Awaitable["int | None"]]
 AUDITED = frozenset(
     {"send", "broadcast", "keys", "interrupt", "spawn", "kill", "rename", "demo", "tui"}
 )
@@ -32,6 +33,10 @@ LONG_LIVED = frozenset({"tui", "events", "monitor", "watch"})
 """Commands that watch tmux, so attach a control client (serve builds its own engine). The
 others run every batch as a plain `tmux` process: a control client's handshake is where tmux
 3.3a-3.6 can crash, and a one-shot command would handshake on every run."""
+BEFORE_BACKEND = {"status": "status_bar:kept_segment"}
+"""Commands that may be answered before a backend is opened (the engine and pydantic imported):
+their early handler returns the exit status, or None to go on (`status --format tmux` from the
+option a watcher keeps: a status bar runs it every few seconds)."""
 NO_BACKEND = frozenset({"log", "serve", "token", "kinds", "hooks"})
 """Commands that open no backend: they read the store or files, (serve) build their own
 engine, or (hooks) edit an agent CLI's settings."""
@@ -122,17 +127,23 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     return app.return_code or 0
 
 
-def handler_of(spec: str) -> Command:
-    """The handler the parser names as "module:function" of tmuxorch.cli, imported now."""
+def imported(spec: str) -> Any:
+    """The function named "module:function" of tmuxorch.cli (a handler), imported now."""
     module, _, name = spec.partition(":")
-    handler: Command = getattr(importlib.import_module(f"tmuxorch.cli.{module}"), name)
-    return handler
+    return getattr(importlib.import_module(f"tmuxorch.cli.{module}"), name)
 
 
-async def _run(args: argparse.Namespace, settings: Settings) -> int:
+async def _run(args: argparse.Namespace) -> int:
     import asyncio
 
-    handler = handler_of(args.handler)
+    if args.command in BEFORE_BACKEND:
+        early: Early = imported(BEFORE_BACKEND[args.command])
+        if (answered := await early(args, None)) is not None:
+            return answered
+    from tmuxorch.core.store.config import load_settings
+
+    settings = load_settings()  # for every command: a config named but missing is an error
+    handler: Command = imported(args.handler)
     if args.command in NO_BACKEND:
         return await handler(args, None)
     backend = open_backend(args, settings)
@@ -204,12 +215,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import asyncio
 
-        from tmuxorch.core.store.config import load_settings
-
-        settings = load_settings()  # for every command: a config named but missing is an error
         if args.command == "tui":
-            return run_tui(args, settings)
-        return asyncio.run(_run(args, settings))
+            from tmuxorch.core.store.config import load_settings
+
+            return run_tui(args, load_settings())
+        return asyncio.run(_run(args))
     except TmuxorchError as exc:
         print(f"tmuxorch: {exc}", file=sys.stderr)
         return exc.exit_code
