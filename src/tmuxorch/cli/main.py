@@ -13,17 +13,18 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing itself costs `--version` more than the rest of it
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Awaitable, Callable
+    from typing import Any
 
     from tmuxorch.core.backend import Backend
     from tmuxorch.core.store.config import Settings
 
-Command = Callable[["argparse.Namespace", "Backend | None"], Awaitable[int]]
-Early = Callable[["argparse.Namespace", None], Awaitable["int | None"]]
+    Command = Callable[[argparse.Namespace, Backend | None], Awaitable[int]]
+    Early = Callable[[argparse.Namespace, None], Awaitable[int | None]]
 AUDITED = frozenset(
     {"send", "broadcast", "keys", "interrupt", "spawn", "kill", "rename", "demo", "tui"}
 )
