@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     Command = Callable[[argparse.Namespace, Backend | None], Awaitable[int]]
     Early = Callable[[argparse.Namespace, None], Awaitable[int | None]]
 AUDITED = frozenset(
-    {"send", "broadcast", "keys", "interrupt", "spawn", "kill", "rename", "demo", "tui"}
+    {"send", "broadcast", "keys", "interrupt", "answer", "spawn", "kill", "rename", "demo", "tui"}
 )
 """Commands that can change tmux: what they do goes to the audit log (the store is opened on
 the first write, so a TUI that changes nothing costs nothing)."""
