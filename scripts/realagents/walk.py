@@ -293,25 +293,36 @@ class Walker:
         return False
 
     def _approve(self) -> None:
-        """Presses the CLI's "yes", and again for its follow-up question when it has one
-        (aider: add the command's output to the chat?)."""
+        """Says "yes" as a user of tmuxorch would (`tmuxorch answer PANE 1`), and again for its
+        follow-up question when it has one (aider: add the command's output to the chat?)."""
         assert self.watch is not None
         j = len(self.watch.events)
-        self.tmux("send-keys", "-t", self.pane, *self.cli.approve)
         pressed = self.approved = time.time()
+        self._answer_yes()
         if self.cli.again:
             deadline = pressed + 10
             while self.cli.again not in self.tmux.capture(self.pane) and time.time() < deadline:
                 time.sleep(0.1)
             if self.cli.again in self.tmux.capture(self.pane):
                 self._fixture("waiting-second-question", "waiting", f"asks: {self.cli.again}")
-                self.tmux("send-keys", "-t", self.pane, *self.cli.approve)
+                self._answer_yes()
         left = self.watch.wait_state(j, {"busy", "idle"}, STEP_TIMEOUT)
         step = Step(
             "approved -> busy/idle", "busy/idle", seen=left is not None, ref="approve keystroke"
         )
         step.latency_ms = round((left.t - pressed) * 1000, 1) if left else None
         self.result.steps.append(step)
+
+    def _answer_yes(self) -> None:
+        """`tmuxorch answer PANE 1`; when it cannot (a menu it does not read, or the agent did
+        not move on), the CLI's own "yes" keys, so the walk goes on: the notes say which."""
+        done = tmuxorch(self.tmux.socket, "answer", self.pane, "1", "--json")
+        said = done.stdout.strip() or done.stderr.strip()
+        self.result.notes.append(f"`tmuxorch answer {self.pane} 1`: rc {done.returncode} {said}")
+        pressed = '"state": "waiting"' in said  # it pressed the digit, the agent did not move on
+        if done.returncode != 0:
+            keys = ("Enter",) if pressed else self.cli.approve  # the digit moved the cursor only
+            self.tmux("send-keys", "-t", self.pane, *keys)
 
     # -- fixtures
 
