@@ -230,3 +230,16 @@ class Notifier:
             await channel.send(notification)
         except Exception as exc:
             self._report(f"notify: {channel.name} failed: {exc}")
+
+
+async def notify_from(backend: Backend, notifier: Notifier) -> None:
+    """Feed the notifier from the backend's events until cancelled: for a watcher that has no
+    other use for them (`serve`, whose clients subscribe on their own)."""
+    subscription = await backend.subscribe()
+    try:
+        notifier.seed(await backend.snapshot())
+        async for event in subscription:
+            notifier.feed(event)
+    finally:
+        await notifier.close()
+        await subscription.close()
