@@ -207,6 +207,10 @@ def test_the_channels_a_watcher_runs(monkeypatch: pytest.MonkeyPatch) -> None:
         "webhook",
     ]  # fmt: skip  (desktop "auto": the TUI's terminal notification is the desktop one)
     assert [
-        c.name for c in channels(NotifyConfig(desktop=True, terminal=False), terminal=terminal)
+        c.name for c in channels(NotifyConfig(desktop=True, bell=False, osc=[]), terminal=terminal)
     ] == ["desktop"]
+    assert [c.name for c in channels(NotifyConfig(osc=[]), terminal=terminal)] == [
+        "terminal",
+        "desktop",
+    ]  # fmt: skip  (a bell alone makes no desktop notification)
     assert channels(NotifyConfig(desktop=False)) == []

@@ -152,11 +152,13 @@ def desktop_channel() -> Channel:
 
 def channels(config: NotifyConfig, *, terminal: Channel | None = None) -> list[Channel]:
     """The channels a watcher runs: the configured ones that can work here. A watcher with
-    a terminal channel (the TUI) gives it; `desktop = "auto"` then leaves notify-send out."""
+    a terminal (the TUI) gives its channel; `desktop = "auto"` leaves notify-send out when
+    that terminal gets an OSC notification."""
     found: list[Channel] = []
-    if terminal is not None and config.terminal:
+    if terminal is not None and (config.bell or config.osc):
         found.append(terminal)
-    wants_desktop = config.desktop is True or (config.desktop == "auto" and terminal is None)
+    osc_sent = terminal is not None and bool(config.osc)
+    wants_desktop = config.desktop is True or (config.desktop == "auto" and not osc_sent)
     if wants_desktop and desktop_available():
         found.append(desktop_channel())
     if config.hook:

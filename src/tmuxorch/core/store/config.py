@@ -132,7 +132,9 @@ def _check_quiet_hours(span: str | None) -> str | None:
     return span
 
 
+Osc = Literal[9, 777]
 _DEFAULT_STATES: list[AgentState] = ["waiting", "error"]
+_DEFAULT_OSC: list[Osc] = [9, 777]
 
 
 class NotifyConfig(_Section):
@@ -149,11 +151,13 @@ class NotifyConfig(_Section):
     sessions: list[NonEmpty] = Field(default_factory=list)
     quiet_hours: Annotated[str | None, AfterValidator(_check_quiet_hours)] = None
     min_seconds: Annotated[Seconds, Field(ge=0, le=3600)] = 3.0
-    terminal: bool = True
-    """The TUI's own channel: the bell and an OSC 9 / OSC 777 notification."""
+    bell: bool = True
+    """The TUI rings its terminal's bell."""
+    osc: list[Osc] = Field(default_factory=lambda: _DEFAULT_OSC.copy())
+    """The terminal notifications the TUI sends (tui/notifications.py)."""
     desktop: bool | Literal["auto"] = "auto"
-    """notify-send where there is a session bus; "auto": from `watch` and `serve` only (the
-    TUI's terminal notification already becomes a desktop one in most terminals)."""
+    """notify-send where there is a session bus; "auto": unless the process sends a terminal
+    notification (the TUI with `osc`), which most terminals already make a desktop one."""
     hook: list[NonEmpty] = Field(default_factory=list)
     """A command (argv, never a shell line) given the event as JSON on stdin and TMUXORCH_*."""
     hook_timeout: Annotated[Seconds, Field(gt=0, le=600)] = 10.0
