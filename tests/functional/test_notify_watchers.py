@@ -46,6 +46,11 @@ def watcher(tmux: TmuxFixture, *command: str) -> subprocess.Popen[str]:
     return process
 
 
+def close_pipe(process: subprocess.Popen[str]) -> None:
+    if process.stderr is not None:
+        process.stderr.close()
+
+
 async def test_watch_and_serve_notify_a_waiting_agent_once_between_three_of_them(
     running_tmux: TmuxFixture, tmp_path: Path
 ) -> None:
@@ -72,6 +77,7 @@ async def test_watch_and_serve_notify_a_waiting_agent_once_between_three_of_them
         for process in processes:
             process.kill()
             reap(process)
+            close_pipe(process)
 
 
 async def test_a_wait_shorter_than_min_seconds_rings_nobody(
@@ -95,6 +101,7 @@ async def test_a_wait_shorter_than_min_seconds_rings_nobody(
     finally:
         process.send_signal(signal.SIGTERM)
         reap(process)
+        close_pipe(process)
 
 
 def test_a_bad_notify_section_is_exit_2_naming_the_file_and_key(

@@ -93,10 +93,12 @@ def post_json(url: str, body: bytes, timeout: float) -> None:
         headers["Authorization"] = "Basic " + base64.b64encode(secret.encode()).decode()
         url = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
     request = urllib.request.Request(url, data=body, method="POST", headers=headers)
-    with urllib.request.urlopen(
-        request, timeout=timeout
-    ) as response:  # http(s) only: the config checks
-        response.read()
+    try:  # the config lets http(s) URLs only
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            response.read()
+    except urllib.error.HTTPError as exc:  # it holds the connection: closed, then told
+        exc.close()
+        raise
 
 
 def _why(exc: Exception) -> tuple[str, bool]:
