@@ -57,7 +57,7 @@ def loaded(modules: list[str], *packages: str) -> list[str]:
 
 def test_version_loads_nothing_of_the_engine(running_tmux: TmuxFixture, tmp_path: Path) -> None:
     modules = modules_after(running_tmux, tmp_path, "--version")
-    assert loaded(modules, "pydantic", "asyncio", "argparse", "tmuxorch.core") == []
+    assert loaded(modules, "pydantic", "asyncio", "argparse", "typing", "tmuxorch.core") == []
     assert loaded(modules, "tmuxorch") == ["tmuxorch", "tmuxorch.cli", "tmuxorch.cli.main"]
 
 

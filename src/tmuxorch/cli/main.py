@@ -13,19 +13,20 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing itself costs `--version` more than the rest of it
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Awaitable, Callable
+    from typing import Any
 
     from tmuxorch.core.backend import Backend
     from tmuxorch.core.store.config import Settings
 
-Command = Callable[["argparse.Namespace", "Backend | None"], Awaitable[int]]
-Early = Callable[["argparse.Namespace", None], Awaitable["int | None"]]
+    Command = Callable[[argparse.Namespace, Backend | None], Awaitable[int]]
+    Early = Callable[[argparse.Namespace, None], Awaitable[int | None]]
 AUDITED = frozenset(
-    {"send", "broadcast", "keys", "interrupt", "spawn", "kill", "rename", "demo", "tui"}
+    {"send", "broadcast", "keys", "interrupt", "answer", "spawn", "kill", "rename", "demo", "tui"}
 )
 """Commands that can change tmux: what they do goes to the audit log (the store is opened on
 the first write, so a TUI that changes nothing costs nothing)."""

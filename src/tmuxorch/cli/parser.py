@@ -120,6 +120,20 @@ def build_parser() -> argparse.ArgumentParser:
     interrupt.add_argument("targets", nargs="+", metavar="TARGET")
     interrupt.add_argument("--json", action="store_true", help="receipts as JSON")
 
+    answer = add(
+        "answer", "answer:cmd_answer",
+        "a waiting agent's question: show it and its choices, or pick one (answer TARGET N)",
+    )  # fmt: skip
+    answer.add_argument(
+        "target", metavar="TARGET", help="an agent pane (or a window/session of one)"
+    )
+    answer.add_argument("choice", nargs="?", type=positive, metavar="N", help="the choice to pick")
+    answer.add_argument("--show", action="store_true", help="only show the question (the default)")
+    answer.add_argument(
+        "--timeout", type=float, default=5.0, help="seconds to wait for it to move on (default 5)"
+    )
+    answer.add_argument("--json", action="store_true", help="tmuxorch.question/1 or answer/1")
+
     capture = add("capture", "commands:cmd_capture", "print the last lines of a pane, sanitised")
     capture.add_argument("target", metavar="TARGET")
     capture.add_argument("--lines", "-n", type=int, default=50, help="how many lines (default 50)")
