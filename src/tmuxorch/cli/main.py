@@ -123,7 +123,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as exc:
         raise ConfigError(f"{resolve_config_path()}: {exc}") from None
     backend = open_backend(args, settings)
-    app = TmuxorchApp(backend, keymap=settings.keymap, freeze_heap=True)
+    app = TmuxorchApp(backend, keymap=settings.keymap, freeze_heap=True, notify=settings.notify)
     app.run()
     return app.return_code or 0
 

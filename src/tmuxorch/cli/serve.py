@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import time
 
@@ -13,6 +14,7 @@ from tmuxorch.cli.commands import print_json
 from tmuxorch.cli.render import make_console
 from tmuxorch.core.backend import Backend
 from tmuxorch.core.store.audit import AuditLog
+from tmuxorch.core.store.config import NotifyConfig
 from tmuxorch.core.store.store import Store
 
 
@@ -58,18 +60,36 @@ async def cmd_serve(args: argparse.Namespace, _backend: Backend | None) -> int:
 
         engine = Engine(tmux, timeout=settings.command_timeout, settings=settings)
         audit = AuditLog(store)
+        notifying = _notifying(settings.notify, LocalBackend(engine), store)
         try:
             server = TmuxorchServer(
                 lambda actor: LocalBackend(engine, audit, actor=actor), tokens, options=options
             )
             await serve_until_signalled(server, ready)
         finally:
+            if notifying is not None:
+                notifying.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await notifying
             try:  # a daemon's shutdown is bounded, whatever tmux (or the engine) does
                 async with asyncio.timeout(10):
                     await engine.close()
             except TimeoutError:
                 print("tmuxorch serve: the engine did not stop within 10 s", file=sys.stderr)
     return 0
+
+
+def _notifying(config: NotifyConfig, backend: Backend, store: Store) -> asyncio.Task[None] | None:
+    """The server watches its tmux server, so it notifies (`[notify]`: hook, webhook,
+    notify-send) when any channel can work here; None when none can (then it watches nothing
+    more than its clients ask for)."""
+    from tmuxorch.usecases.notifier import Notifier, notify_from
+    from tmuxorch.usecases.notify_channels import channels
+
+    notifier = Notifier(config, backend, store, channels(config))
+    if not notifier.active:
+        return None
+    return asyncio.create_task(notify_from(backend, notifier))
 
 
 async def cmd_token(args: argparse.Namespace, _backend: Backend | None) -> int:

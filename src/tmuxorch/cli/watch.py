@@ -5,8 +5,9 @@ While it runs, its engine keeps `@tmuxorch-status` current for `status-right`
 the event stream until SIGINT, SIGTERM or SIGHUP (cli.main stops watching commands through
 their `finally`), so its control client leaves tmux the regular way and the option is unset.
 
-Each event goes through `REACTIONS`: reacting to an event in a new way (a desktop notification
-when an agent starts waiting, say) is one more function there.
+Each event goes through `REACTIONS`, then the notifier (`[notify]` in the config,
+usecases/notifier.py): a desktop notification, a hook command, a webhook for an agent that has
+waited long enough; a failed channel is one line on stderr.
 """
 
 from __future__ import annotations
@@ -48,8 +49,22 @@ REACTIONS: tuple[Callable[[Event], None], ...] = (print_line,)
 """What the watcher does with each event, in order."""
 
 
+def _report(line: str) -> None:
+    print(f"tmuxorch watch: {line}", file=sys.stderr, flush=True)
+
+
 async def cmd_watch(_args: argparse.Namespace, backend: Backend) -> int:
+    from tmuxorch.core.store.config import load_settings
+    from tmuxorch.core.store.store import Store
+    from tmuxorch.usecases.notifier import Notifier
+    from tmuxorch.usecases.notify_channels import channels
+
+    config = load_settings().notify
+    store = Store()  # opened on the first claim: a watcher that notifies nothing never opens it
+    notifier = Notifier(config, backend, store, channels(config), report=_report)
     subscription = await backend.subscribe()
+    if notifier.active:  # the agents already waiting when we start count too
+        notifier.seed(await backend.snapshot())
     print(
         f"tmuxorch watch: watching {backend.label}; state changes follow, and the summary is "
         "kept in @tmuxorch-status (Ctrl-C stops)",
@@ -59,6 +74,9 @@ async def cmd_watch(_args: argparse.Namespace, backend: Backend) -> int:
         async for event in subscription:
             for react in REACTIONS:
                 react(event)
+            notifier.feed(event)
     finally:
+        await notifier.close()
         await subscription.close()
+        store.close()
     return 0

@@ -26,6 +26,7 @@ from tmuxorch.core.backend import Backend
 from tmuxorch.core.errors import TmuxorchError
 from tmuxorch.core.events import Event
 from tmuxorch.core.models import Pane, Receipt, Session, Snapshot
+from tmuxorch.core.store.config import NotifyConfig
 from tmuxorch.tui.feed import FleetFeed
 from tmuxorch.tui.keymap import BINDINGS, key_rows, palette_commands
 from tmuxorch.tui.link_status import LinkStatus
@@ -36,6 +37,7 @@ from tmuxorch.tui.messages import (
     RowHighlighted,
     SendRequested,
 )
+from tmuxorch.tui.notifications import AgentNotifications
 from tmuxorch.tui.screens.broadcast import BroadcastScreen
 from tmuxorch.tui.screens.help import HelpScreen
 from tmuxorch.tui.screens.main import MainScreen
@@ -85,6 +87,7 @@ class TmuxorchApp(App[None]):
         clock: Callable[[], float] = time.time,
         live: bool = True,
         freeze_heap: bool = False,
+        notify: NotifyConfig | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
@@ -92,10 +95,12 @@ class TmuxorchApp(App[None]):
         self.live = live
         self.freeze_heap = freeze_heap
         self._keymap = dict(keymap or {})
+        self._agent_notifications = AgentNotifications(self, backend, notify)  # None: none
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def on_unmount(self) -> None:
+        await self._agent_notifications.close()
         await self.backend.close()
 
     def on_ready(self) -> None:
@@ -115,7 +120,10 @@ class TmuxorchApp(App[None]):
             self.set_keymap(self._keymap)
         self._header.label = self.backend.label
         link = LinkStatus(self.backend, self._main)
-        self._feed = FleetFeed(self, self.backend, link, self._show_fleet, self._log_event)
+        notes = self._agent_notifications
+        self._feed = FleetFeed(
+            self, self.backend, link, notes.fleet(self._show_fleet), notes.events(self._log_event)
+        )
         if self.live:
             self._feed.follow()  # which lists the fleet once the stream is on
             self.set_interval(PREVIEW_INTERVAL, self.refresh_preview)

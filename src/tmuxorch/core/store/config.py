@@ -10,6 +10,8 @@ The file lives at core.paths.config_path() (TMUXORCH_CONFIG points elsewhere) an
     command = "^python3?$"
     [keymap]                           # TUI action id -> key
     send = "s"
+    [notify]                           # who needs you: see NotifyConfig (README "Notifications")
+    webhook = "https://ntfy.sh/my-topic"
 
 Simple top-level values may be overridden from the environment (TMUXORCH_STATE_INTERVAL=0.5),
 which is handy for one-off runs and tests; tables are only read from the file, because a JSON blob
@@ -27,7 +29,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -40,6 +42,7 @@ from pydantic import (
 )
 
 from tmuxorch.core.errors import TmuxorchError
+from tmuxorch.core.models import AgentState
 from tmuxorch.core.store import paths
 
 ENV_PREFIX = "TMUXORCH_"
@@ -116,6 +119,53 @@ class RuleConfig(_Section):
         return self
 
 
+_CLOCK = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
+
+
+def _check_quiet_hours(span: str | None) -> str | None:
+    """`"22:00-07:00"` (it may wrap midnight): checked now so a typo is a config error."""
+    if span is None:
+        return None
+    start, dash, end = span.partition("-")
+    if not dash or not _CLOCK.fullmatch(start.strip()) or not _CLOCK.fullmatch(end.strip()):
+        raise ValueError(f'quiet hours are HH:MM-HH:MM, e.g. "22:00-07:00" (got {span!r})')
+    return span
+
+
+Osc = Literal[9, 777]
+_DEFAULT_STATES: list[AgentState] = ["waiting", "error"]
+_DEFAULT_OSC: list[Osc] = [9, 777]
+
+
+class NotifyConfig(_Section):
+    """`[notify]`: which agent state changes reach the user, and how (usecases/notifier.py).
+
+    An event is notified once the agent has *stayed* in one of `states` for `min_seconds`, by
+    whichever tmuxorch process watches that tmux server first (the store keeps a claim per
+    event). Empty `kinds` / `sessions` mean all.
+    """
+
+    enabled: bool = True
+    states: list[AgentState] = Field(default_factory=lambda: _DEFAULT_STATES.copy())
+    kinds: list[NonEmpty] = Field(default_factory=list)
+    sessions: list[NonEmpty] = Field(default_factory=list)
+    quiet_hours: Annotated[str | None, AfterValidator(_check_quiet_hours)] = None
+    min_seconds: Annotated[Seconds, Field(ge=0, le=3600)] = 3.0
+    bell: bool = True
+    """The TUI rings its terminal's bell."""
+    osc: list[Osc] = Field(default_factory=lambda: _DEFAULT_OSC.copy())
+    """The terminal notifications the TUI sends (tui/notifications.py)."""
+    desktop: bool | Literal["auto"] = "auto"
+    """notify-send where there is a session bus; "auto": unless the process sends a terminal
+    notification (the TUI with `osc`), which most terminals already make a desktop one."""
+    hook: list[NonEmpty] = Field(default_factory=list)
+    """A command (argv, never a shell line) given the event as JSON on stdin and TMUXORCH_*."""
+    hook_timeout: Annotated[Seconds, Field(gt=0, le=600)] = 10.0
+    webhook: Annotated[str, Field(pattern=r"^https?://[^\s]+$")] | None = None
+    webhook_timeout: Annotated[Seconds, Field(gt=0, le=120)] = 5.0
+    webhook_retries: Annotated[int, Field(ge=0, le=10)] = 2
+
+
 class Settings(BaseModel):
     """Everything configurable; `Settings()` is the defaults. Read the user's through
     load_settings(), which gives errors as ConfigError."""
@@ -125,6 +175,7 @@ class Settings(BaseModel):
     agents: dict[NonEmpty, AgentProfileConfig] = Field(default_factory=dict)
     rules: list[RuleConfig] = Field(default_factory=list)
     keymap: dict[NonEmpty, NonEmpty] = Field(default_factory=dict)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig.model_construct)
 
     state_interval: Annotated[Seconds, Field(gt=0)] = 0.25
     state_debounce: Annotated[Seconds, Field(ge=0)] = 0.3

@@ -1,9 +1,10 @@
 """The SQLite store: one private database file for everything tmuxorch persists.
 
-One file (the audit log and API tokens now; schedules later add tables through new migrations)
-keeps backup, permissions and "where is my data" simple. The file is created 0600 before SQLite ever
-opens it, so there is no window in which another user could read it, and WAL mode lets the CLI,
-the TUI and `tmuxorch serve` write to it at the same time without blocking readers.
+One file (the audit log, API tokens and notification claims now; schedules later add tables
+through new migrations) keeps backup, permissions and "where is my data" simple. The file is
+created 0600 before SQLite ever opens it, so there is no window in which another user could
+read it, and WAL mode lets the CLI, the TUI and `tmuxorch serve` write to it at the same time
+without blocking readers.
 
 The schema is versioned with `PRAGMA user_version`: MIGRATIONS[n] upgrades a database from
 version n to n + 1. Migrations are only ever appended, never edited, so any older database can be
@@ -93,6 +94,20 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE tokens ADD COLUMN public_id TEXT;
     CREATE UNIQUE INDEX tokens_public_id ON tokens (public_id);
+    """,
+    # 4: notifications claimed (core.store.claims): one row per agent state event notified, so
+    # that of several tmuxorch processes watching one tmux server only the first notifies it.
+    """
+    CREATE TABLE notified (
+        id     INTEGER PRIMARY KEY AUTOINCREMENT,
+        server TEXT    NOT NULL,
+        pane   TEXT    NOT NULL,
+        state  TEXT    NOT NULL,
+        since  REAL    NOT NULL,
+        at     REAL    NOT NULL,
+        pid    INTEGER NOT NULL
+    );
+    CREATE INDEX notified_key ON notified (server, pane, state, since);
     """,
 ]
 
