@@ -24,7 +24,7 @@ from textual.screen import Screen
 
 from tmuxorch.core.backend import Backend
 from tmuxorch.core.errors import TmuxorchError
-from tmuxorch.core.events import Event
+from tmuxorch.core.events import AgentStateChanged, Event
 from tmuxorch.core.models import Pane, Receipt, Session, Snapshot
 from tmuxorch.tui.feed import FleetFeed
 from tmuxorch.tui.keymap import BINDINGS, key_rows, palette_commands
@@ -155,7 +155,12 @@ class TmuxorchApp(App[None]):
         self.fleet = fleet
 
     def _log_event(self, event: Event) -> None:
-        self._event_log.add(event_text(event))
+        waiting = False
+        if isinstance(event, AgentStateChanged):
+            waiting = event.state == "waiting"
+            if event.previous == "busy":
+                self._table.saw_work(event.pane_id)
+        self._event_log.add(event_text(event), needs_you=waiting)
 
     # -- the backend, in workers ---------------------------------------------------------
 
@@ -345,6 +350,13 @@ class TmuxorchApp(App[None]):
 
     def action_filter(self) -> None:
         self._main.open_filter()
+
+    def action_next_needing(self) -> None:
+        if not self._table.jump_to_needing():
+            self.notify("No agent needs you (none is waiting or in error)")
+
+    def action_toggle_order(self) -> None:
+        self._main.toggle_order()
 
     @work(group="act", exclusive=True)
     async def action_demo(self) -> None:

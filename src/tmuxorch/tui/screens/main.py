@@ -45,7 +45,7 @@ class MainScreen(Screen[None]):
         self._empty_message: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield FleetHeader(id="header")
+        yield FleetHeader(clock=self.clock, id="header")
         yield Static(id="banner")
         yield Input(
             placeholder="filter by name, kind or state (Enter or Esc to close)", id="filter"
@@ -72,6 +72,7 @@ class MainScreen(Screen[None]):
         for both, not one each."""
         self.query_one(FleetTable).tick()
         self.query_one(DetailStrip).tick()
+        self.query_one(FleetHeader).tick()
 
     def watch_fleet(self, fleet: Snapshot | None) -> None:
         """Every widget that shows the fleet gets it; the cursor starts on the first agent."""
@@ -90,6 +91,13 @@ class MainScreen(Screen[None]):
             self.show_empty(EMPTY_NO_AGENTS)
         else:
             self.show_empty(None)
+
+    def toggle_order(self) -> bool:
+        """Needs-you order or the tree, in the table and the header; True for needs-you."""
+        table = self.query_one(FleetTable)
+        table.needs_you = not table.needs_you
+        self.query_one(FleetHeader).needs_you = table.needs_you
+        return table.needs_you
 
     def show_banner(self, message: str | None) -> None:
         """A warning across the top (tmux down, reconnecting); None hides it."""
