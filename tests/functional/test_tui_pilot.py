@@ -279,3 +279,26 @@ async def test_changes_in_tmux_show_without_the_app_listing_the_fleet_again(
 ) -> None:
     backend = RecordingBackend(engine)
     await follows_tmux_from_events_alone(TmuxorchApp(backend), backend, running_tmux)
+
+
+async def test_after_a_kill_the_cursor_stays_near(
+    engine: Engine, running_tmux: TmuxFixture
+) -> None:
+    """Issue 13: the cursor lands on the row that took the killed one's place, not the top."""
+    made = [
+        running_tmux.tmux(
+            "new-window", "-d", "-P", "-F", "#{window_id}", "-t", "main", "-n", name,
+            "sleep", "100000",
+        ).strip()
+        for name in ("before", "victim", "after")
+    ]  # fmt: skip
+    app = TmuxorchApp(LocalBackend(engine))
+    async with running(app) as pilot:
+        await move_to(pilot, app, made[1])
+        row = app._table.cursor_row
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(pilot, lambda: made[1] not in app._table.keys)
+        assert app._table.current_id == made[2]
+        assert app._table.cursor_row == row

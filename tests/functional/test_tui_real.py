@@ -72,6 +72,7 @@ async def test_spawn_then_rename_reach_tmux(engine: Engine, running_tmux: TmuxFi
         tag = running_tmux.tmux("show-options", "-p", "-v", "-t", pane, "@tmuxorch-agent")
         assert tag.strip() == "sim"
         await until(pilot, lambda: any(f"spawned {pane}" in s.plain for s in app._event_log.lines))
+        await until(pilot, lambda: app._table.current_id == pane)  # the cursor on the new agent
 
         await rename(pilot, running_tmux, window, "renamed 🚀")
         await until(pilot, lambda: app.fleet is not None and window in app.fleet.windows_by_id)

@@ -14,7 +14,7 @@ import os
 import subprocess
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -26,6 +26,7 @@ from tmuxorch.core.backend import Backend
 from tmuxorch.core.errors import TmuxorchError
 from tmuxorch.core.events import AgentStateChanged, Event
 from tmuxorch.core.models import Pane, Receipt, Session, Snapshot
+from tmuxorch.core.targets import panes_of
 from tmuxorch.tui.feed import FleetFeed
 from tmuxorch.tui.keymap import BINDINGS, key_rows, palette_commands
 from tmuxorch.tui.link_status import LinkStatus
@@ -43,7 +44,9 @@ from tmuxorch.tui.screens.prompts import ConfirmScreen, RenameScreen, SpawnReque
 from tmuxorch.tui.screens.send import SendScreen
 from tmuxorch.tui.targeting import (
     Row,
+    agents_of,
     first_pane,
+    own_pane,
     renamable,
     row_of,
     session_of,
@@ -92,6 +95,8 @@ class TmuxorchApp(App[None]):
         self.live = live
         self.freeze_heap = freeze_heap
         self._keymap = dict(keymap or {})
+        self.own: str | None = None
+        """The pane this TUI runs in, if it is one of the fleet's: never a target."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -147,9 +152,13 @@ class TmuxorchApp(App[None]):
         known = set(fleet.panes_by_id)
         if not self.selected <= known:
             self.selected = self.selected & known
+        self.own = own_pane(fleet, os.environ)
+        if self._table.own != self.own:
+            self._table.own = self.own
 
     def watch_selected(self, selected: frozenset[str]) -> None:
         self._table.selected = selected
+        self._header.selected = len(selected)
 
     def _show_fleet(self, fleet: Snapshot) -> None:
         self.fleet = fleet
@@ -171,8 +180,8 @@ class TmuxorchApp(App[None]):
             preview = self._main.query_one(PanePreview)
         except NoMatches:  # the app is exiting: its timer outlives the widgets
             return
-        if pane is None:
-            preview.content, preview.title = "", ""
+        if pane is None or pane.id == self.own:  # the TUI itself would show itself, smaller
+            preview.content, preview.title = "", "" if pane is None else f"{pane.id}: this TUI"
             return
         try:
             text = await self.backend.capture(pane.id, PREVIEW_LINES, colours=True)
@@ -254,16 +263,19 @@ class TmuxorchApp(App[None]):
         return first_pane(self._row())
 
     def action_toggle_select(self) -> None:
-        row = self._row()
-        if not isinstance(row, Pane) or row.agent is None:
-            self.notify("Only agent panes can be selected", severity="warning")
+        """Select the agent under the cursor, or a window's or session's agents (all of them
+        unselected when all were selected)."""
+        agents = {p.id for p in agents_of(self._row(), self.own)}
+        if not agents:
+            self.notify("No agent here to select", severity="warning")
             return
-        self.selected = self.selected ^ {row.id}
+        chosen = self.selected - agents if agents <= self.selected else self.selected | agents
+        self.selected = frozenset(chosen)
 
     def action_select_all(self) -> None:
         if self.fleet is None:
             return
-        shown = set(self._table.keys)
+        shown = set(self._table.keys) - {self.own}
         self.selected = frozenset(
             p.id for p in self.fleet.panes() if p.agent is not None and p.id in shown
         )
@@ -275,7 +287,7 @@ class TmuxorchApp(App[None]):
             self._main.close_filter(keep=False)
 
     def action_send(self) -> None:
-        panes = targets(self.fleet, self.selected, self._row())
+        panes = targets(self.fleet, self.selected, self._row(), self.own)
         if not panes:
             self.notify("Nothing to send to: move to an agent or select some", severity="warning")
             return
@@ -290,7 +302,7 @@ class TmuxorchApp(App[None]):
 
     @work(group="act")
     async def action_interrupt(self) -> None:
-        panes = targets(self.fleet, self.selected, self._row())
+        panes = targets(self.fleet, self.selected, self._row(), self.own)
         if not panes:
             return
 
@@ -324,16 +336,20 @@ class TmuxorchApp(App[None]):
             self.backend.spawn(
                 request.session, request.command, name=request.name, kind=request.kind
             ),
-            lambda spawned: f"spawned {spawned.pane_id} in {request.session}",
+            lambda spawned: self._spawned(spawned.pane_id, request.session),
         )
+
+    def _spawned(self, pane_id: str, session: str) -> str:
+        self._table.move_to_soon(pane_id)  # its row comes with the events
+        return f"spawned {pane_id} in {session}"
 
     @work(group="act")
     async def action_rename(self) -> None:
         row = renamable(self.fleet, self._row())
         if row is None:
             return
-        what = f"{'session' if isinstance(row, Session) else 'window'} {row.name}"
-        name = await self.push_screen_wait(RenameScreen(what, row.name))
+        kind: Literal["session", "window"] = "session" if isinstance(row, Session) else "window"
+        name = await self.push_screen_wait(RenameScreen(kind, row.name))
         if not name or name == row.name:
             return
         await self._act(self.backend.rename(row.id, name))
@@ -342,6 +358,9 @@ class TmuxorchApp(App[None]):
     async def action_kill(self) -> None:
         row = self._row()
         if row is None or self.fleet is None:
+            return
+        if self.own is not None and self.own in {p.id for p in panes_of(row)}:
+            self.notify("That would kill this TUI's own pane", severity="warning")
             return
         what = describe(self.fleet, row)  # as the CLI asks
         if not await self.push_screen_wait(ConfirmScreen(f"Kill {what}?")):

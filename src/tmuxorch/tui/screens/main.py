@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Callable
+from pathlib import PurePosixPath
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import var
@@ -22,8 +25,21 @@ from tmuxorch.tui.widgets.pane_preview import PanePreview
 
 EMPTY_NO_TMUX = (
     "No tmux server is running here.\n\n"
-    "Start one (e.g. `tmux new -d`), or press [b]d[/] to start a demo fleet of simulated agents."
+    "Start one (`{start}`), or press [b]d[/] to start a demo fleet of simulated agents."
 )
+
+
+def start_command(socket: str) -> str:
+    """The command that starts the server on `socket` (the one shown), not the default one: a
+    socket in tmux's own directory by its name (`-L`), any other by its path (`-S`)."""
+    path = PurePosixPath(socket)
+    if path.parent.name.startswith("tmux-"):
+        return (
+            "tmux new -d" if path.name == "default" else f"tmux -L {shlex.quote(path.name)} new -d"
+        )
+    return f"tmux -S {shlex.quote(socket)} new -d"
+
+
 EMPTY_NO_AGENTS = (
     "No agents yet.\n\n"
     "Agents are panes running claude, codex, aider, gemini… or spawned with [b]n[/].\n"
@@ -86,7 +102,7 @@ class MainScreen(Screen[None]):
         self.query_one(DetailStrip).fleet = fleet
         self.query_one(FleetHeader).fleet = fleet
         if not fleet.tmux.running:
-            self.show_empty(EMPTY_NO_TMUX)
+            self.show_empty(EMPTY_NO_TMUX.format(start=escape(start_command(fleet.tmux.socket))))
         elif not any(p.agent is not None for p in fleet.panes()):
             self.show_empty(EMPTY_NO_AGENTS)
         else:

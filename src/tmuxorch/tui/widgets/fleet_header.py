@@ -16,13 +16,16 @@ from tmuxorch.usecases.labels import STATE_BADGES, agents_by_state, duration
 
 
 class FleetHeader(Line):
-    """Set `fleet`, `label`, `connection` and `needs_you` (the table's order)."""
+    """Set `fleet`, `label`, `connection`, `needs_you` (the table's order) and `selected` (how
+    many agents are)."""
 
     # `var`s: the line repaints itself when its text changed, not on every model.
     fleet: var[Snapshot | None] = var(None, always_update=True)
     label: var[str] = var("")
     connection: var[str] = var("connecting…")
     needs_you: var[bool] = var(True)
+    selected: var[int] = var(0)
+    """How many agents are selected."""
 
     def __init__(self, clock: Callable[[], float] = time.time, **kwargs: object) -> None:
         super().__init__(**kwargs)
@@ -33,6 +36,9 @@ class FleetHeader(Line):
         self._render_line()
 
     def watch_needs_you(self) -> None:
+        self._render_line()
+
+    def watch_selected(self) -> None:
         self._render_line()
 
     def watch_fleet(self) -> None:
@@ -53,6 +59,8 @@ class FleetHeader(Line):
             connection, live = "no tmux server", False  # the stream is, but there is no tmux
         line.append(f" {connection}  ", "green" if live else "yellow")
         line.append("needs you first  " if self.needs_you else "tree  ", "cyan")
+        if self.selected:
+            line.append(f"✓ {self.selected} selected  ", "bold cyan")
         if self.fleet is not None and self.fleet.tmux.running:
             counts = agents_by_state(self.fleet)
             line.append(f"{sum(counts.values())} agents ")

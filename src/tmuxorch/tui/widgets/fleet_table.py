@@ -40,10 +40,17 @@ COLUMNS = (
 )
 
 
-def row_of(item: Shown, selected: frozenset[str], now: float, name: Text | None = None) -> Row:
-    """The row of one session, window or pane: (id, cells); `name` replaces a pane's own."""
+def row_of(
+    item: Shown,
+    selected: frozenset[str],
+    now: float,
+    name: Text | None = None,
+    own: str | None = None,
+) -> Row:
+    """The row of one session, window or pane: (id, cells); `name` replaces a pane's own, and
+    the TUI's own pane (`own`) says so."""
     if isinstance(item, Pane):
-        return _pane_row(item, selected, now, name)
+        return _pane_row(item, selected, now, name, own == item.id)
     if isinstance(item, Window):
         return item.id, (" ", window_name(item), item.kind, "", item.id)
     label = Text(item.name, style="bold")
@@ -52,9 +59,13 @@ def row_of(item: Shown, selected: frozenset[str], now: float, name: Text | None 
     return item.id, (" ", label, "session", "", item.id)
 
 
-def _pane_row(pane: Pane, selected: frozenset[str], now: float, name: Text | None) -> Row:
+def _pane_row(
+    pane: Pane, selected: frozenset[str], now: float, name: Text | None, own: bool
+) -> Row:
     mark = Text("✓", "bold cyan") if pane.id in selected else " "
     label = name or Text.assemble(("      ", ""), (f"{pane.index}: ", "dim"), pane.command)
+    if own:
+        label = Text.assemble(label, (" (this TUI)", "italic dim"))
     if pane.agent is None:
         return pane.id, (mark, label, "", "", pane.id)
     return pane.id, (mark, label, Text(pane.agent.kind, "bold"), state_cell(pane, now), pane.id)
@@ -78,6 +89,8 @@ class FleetTable(RowTable):
     fleet: var[Snapshot | None] = var(None, always_update=True)
     selected: var[frozenset[str]] = var(frozenset(), always_update=True)
     needle: var[str] = var("")
+    own: var[str | None] = var(None)
+    """The TUI's own pane, marked (when it runs inside the server it shows)."""
     needs_you: var[bool] = var(True)
     """Needs-you order (the agents most urgent first, then the rest), else the tree."""
 
@@ -87,6 +100,8 @@ class FleetTable(RowTable):
         self._shown: dict[str, Item] = {}
         """The object each row shows and the name it takes, by id."""
         self._full = True
+        self._awaited: str | None = None
+        """A row the cursor goes to once it is shown (a new agent, on its way as events)."""
         self._worked: frozenset[str] = frozenset()
         """The agents seen busy since we started watching (their idle is idle after work)."""
 
@@ -114,6 +129,10 @@ class FleetTable(RowTable):
         self.move_cursor(list(self._shown).index(key))
         return True
 
+    def move_to_soon(self, key: str) -> None:
+        """Put the cursor on the row of `key` now, or once it is shown."""
+        self._awaited = None if self.move_to_key(key) else key
+
     def jump_to_needing(self) -> bool:
         """Move to the next agent that needs you (waiting, then error), wrapping; False when
         none does."""
@@ -134,6 +153,10 @@ class FleetTable(RowTable):
         self._refresh_rows()
 
     def watch_selected(self) -> None:
+        self._full = True
+        self._refresh_rows()
+
+    def watch_own(self) -> None:
         self._full = True
         self._refresh_rows()
 
@@ -161,12 +184,16 @@ class FleetTable(RowTable):
         full, self._full = self._full, False
         now = self.clock()
         if list(self._shown) != list(self.keys):
-            self.set_rows([row_of(item, self.selected, now, name) for item, name in items])
+            self.set_rows(
+                [row_of(item, self.selected, now, name, self.own) for item, name in items]
+            )
+            if self._awaited is not None:
+                self.move_to_soon(self._awaited)
             return
         for item, name in items:
             was = before.get(item.id)
             if full or was is None or was[0] is not item or was[1] != name:
-                self.update_row(*row_of(item, self.selected, now, name))
+                self.update_row(*row_of(item, self.selected, now, name, self.own))
 
     def on_row_table_cursor_moved(self, event: RowTable.CursorMoved) -> None:
         event.stop()
