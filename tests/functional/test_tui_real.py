@@ -262,6 +262,8 @@ async def test_enter_inside_tmux_switches_the_users_client_to_the_pane(
         await move_to(pilot, app, pane)
         await pilot.press("enter")
         await wait_for(lambda: f"{user_client.pid} other" in clients())
+        # the client says how to come back (the detach key would leave tmux): its message log
+        await wait_for(lambda: "prefix L (switch-client -l) comes back" in t("show-messages"))
     assert (
         t("display", "-p", "-t", "other", "#{window_id} #{pane_id}").strip() == f"{window} {pane}"
     )

@@ -8,13 +8,14 @@ from textual.widgets import Input, Label, Static
 
 from tmuxorch.core.models import Snapshot, TmuxInfo
 from tmuxorch.tui.app import TmuxorchApp
+from tmuxorch.tui.attach import way_back
 from tmuxorch.tui.screens.broadcast import BroadcastScreen
 from tmuxorch.tui.screens.prompts import RenameScreen, SpawnScreen
 from tmuxorch.tui.screens.send import SendScreen
 from tmuxorch.tui.widgets.pane_preview import PanePreview
 
 from ..conftest import until
-from ..tui_fakes import FIXED_TIME, SOCKET, FakeBackend
+from ..tui_fakes import FIXED_TIME, SOCKET, FakeBackend, fleet_snapshot
 from .test_tui_model import make_app, push
 from .test_tui_needs_you import became, header, started
 
@@ -174,3 +175,68 @@ async def test_the_broadcast_list_stays_as_sent() -> None:
         assert str(listed.content) == before
         assert not listed.display  # the receipts say who got it instead
         assert "%2" in str(dialog.query_one("#receipts", Static).content)
+
+
+class LongHistory(FakeBackend):
+    """A pane with more history than any preview shows at once."""
+
+    async def capture(self, target: str, lines: int = 50, *, colours: bool = False) -> str:
+        await super().capture(target, lines, colours=colours)
+        return "\n".join(f"line {n}" for n in range(min(lines, 500)))
+
+
+async def test_z_zooms_the_preview_to_the_full_width_and_scrolls_its_history() -> None:
+    backend = LongHistory()
+    async with make_app(backend).run_test(size=(120, 36)) as pilot:
+        app = await started(pilot, backend)
+        preview = app._main.query_one(PanePreview)
+        narrow = preview.region.width
+        await pilot.press("z")
+        await until(pilot, lambda: preview.region.width >= 118)
+        assert narrow < 70
+        assert preview.has_focus
+        await until(pilot, lambda: backend.ops("capture")[-1].args == ("%1", 2000))
+        await until(pilot, lambda: len(preview.lines) == 500)
+        await until(pilot, lambda: preview.scroll_y == preview.max_scroll_y > 0)  # the tail
+        await pilot.press("pageup", "pageup")
+        assert preview.scroll_y < preview.max_scroll_y  # back through the history
+        await app.refresh_preview()  # a new capture keeps the place it was scrolled to
+        await pilot.pause()
+        assert preview.scroll_y < preview.max_scroll_y
+        await pilot.press("j")  # the cursor still moves, the preview follows it
+        await until(pilot, lambda: backend.ops("capture")[-1].args == ("%3", 2000))
+        await pilot.press("z")
+        await until(pilot, lambda: preview.region.width == narrow)
+        assert app._table.has_focus
+
+
+async def test_enter_inside_another_server_says_why_it_cannot_switch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TMUX", "/tmp/tmux-1000/a,4242,0")
+    backend = FakeBackend()
+    app = make_app(backend)
+    said: list[str] = []
+    monkeypatch.setattr(app, "notify", lambda message, **_: said.append(message))
+    async with app.run_test() as pilot:
+        await started(pilot, backend)
+        await pilot.press("enter")
+        await until(pilot, lambda: said)
+    assert said[0].startswith(
+        "This TUI runs inside another tmux server (/tmp/tmux-1000/a) than the one it shows"
+    )
+    assert [c.kwargs for c in backend.ops("attach_argv")] == [{"switch": False}]  # no switch
+
+
+@pytest.mark.parametrize(
+    ("own", "target", "back"),
+    [
+        ("%5", "%1", "prefix L (switch-client -l)"),  # another session
+        ("%4", "%1", "prefix l (last-window)"),  # the same session, another window
+        ("%2", "%3", "prefix ; (last-pane)"),  # the same window
+        (None, "%1", "prefix L (switch-client -l)"),  # where the TUI runs is not known
+    ],
+)
+def test_the_way_back_after_a_switch(own: str | None, target: str, back: str) -> None:
+    fleet = fleet_snapshot()
+    assert way_back(fleet, own, fleet.panes_by_id[target]) == back

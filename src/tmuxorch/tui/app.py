@@ -11,10 +11,9 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import subprocess
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -25,8 +24,9 @@ from textual.screen import Screen
 from tmuxorch.core.backend import Backend
 from tmuxorch.core.errors import TmuxorchError
 from tmuxorch.core.events import AgentStateChanged, Event
-from tmuxorch.core.models import Pane, Receipt, Session, Snapshot
+from tmuxorch.core.models import Pane, Receipt, Snapshot
 from tmuxorch.core.targets import panes_of
+from tmuxorch.tui.attach import attach
 from tmuxorch.tui.feed import FleetFeed
 from tmuxorch.tui.keymap import BINDINGS, key_rows, palette_commands
 from tmuxorch.tui.link_status import LinkStatus
@@ -63,6 +63,8 @@ from tmuxorch.usecases.labels import describe, pane_label
 from tmuxorch.usecases.receipts import tally
 
 PREVIEW_LINES = 200
+ZOOMED_LINES = 2000
+"""Zoomed, the preview holds this much of the pane's history to scroll back through."""
 PREVIEW_INTERVAL = 0.5
 T = TypeVar("T")
 
@@ -97,6 +99,7 @@ class TmuxorchApp(App[None]):
         self._keymap = dict(keymap or {})
         self.own: str | None = None
         """The pane this TUI runs in, if it is one of the fleet's: never a target."""
+        self._zoomed = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -152,9 +155,7 @@ class TmuxorchApp(App[None]):
         known = set(fleet.panes_by_id)
         if not self.selected <= known:
             self.selected = self.selected & known
-        self.own = own_pane(fleet, os.environ)
-        if self._table.own != self.own:
-            self._table.own = self.own
+        self.own = self._table.own = own_pane(fleet, os.environ)  # a `var`: unchanged, no redraw
 
     def watch_selected(self, selected: frozenset[str]) -> None:
         self._table.selected = selected
@@ -164,12 +165,12 @@ class TmuxorchApp(App[None]):
         self.fleet = fleet
 
     def _log_event(self, event: Event) -> None:
-        waiting = False
-        if isinstance(event, AgentStateChanged):
-            waiting = event.state == "waiting"
-            if event.previous == "busy":
-                self._table.saw_work(event.pane_id)
-        self._event_log.add(event_text(event), needs_you=waiting)
+        state = event if isinstance(event, AgentStateChanged) else None
+        if state is not None and state.previous == "busy":
+            self._table.saw_work(state.pane_id)
+        self._event_log.add(
+            event_text(event), needs_you=state is not None and state.state == "waiting"
+        )
 
     # -- the backend, in workers ---------------------------------------------------------
 
@@ -184,7 +185,8 @@ class TmuxorchApp(App[None]):
             preview.content, preview.title = "", "" if pane is None else f"{pane.id}: this TUI"
             return
         try:
-            text = await self.backend.capture(pane.id, PREVIEW_LINES, colours=True)
+            lines = ZOOMED_LINES if self._zoomed else PREVIEW_LINES
+            text = await self.backend.capture(pane.id, lines, colours=True)
         except TmuxorchError:
             return
         if self._pane_under_cursor() != pane:
@@ -313,18 +315,8 @@ class TmuxorchApp(App[None]):
 
     def action_attach(self) -> None:
         pane = self._pane_under_cursor()
-        if pane is None:
-            return
-        switch = bool(os.environ.get("TMUX"))  # inside tmux: switch this client over
-        argv = self.backend.attach_argv(pane.id, switch=switch)
-        if argv is None:
-            self.notify("Attaching works on the tmux host itself (run tmuxorch there)")
-            return
-        if switch:
-            subprocess.run(argv, check=False)
-            return
-        with self.suspend():  # what changes meanwhile comes as events once we are back
-            subprocess.run(argv, check=False)
+        if pane is not None and self.fleet is not None:
+            attach(self, self.backend, self.fleet, pane, self.own)
 
     @work(group="act")
     async def action_spawn(self) -> None:
@@ -348,8 +340,7 @@ class TmuxorchApp(App[None]):
         row = renamable(self.fleet, self._row())
         if row is None:
             return
-        kind: Literal["session", "window"] = "session" if isinstance(row, Session) else "window"
-        name = await self.push_screen_wait(RenameScreen(kind, row.name))
+        name = await self.push_screen_wait(RenameScreen(row))
         if not name or name == row.name:
             return
         await self._act(self.backend.rename(row.id, name))
@@ -359,7 +350,7 @@ class TmuxorchApp(App[None]):
         row = self._row()
         if row is None or self.fleet is None:
             return
-        if self.own is not None and self.own in {p.id for p in panes_of(row)}:
+        if self.own in {p.id for p in panes_of(row)}:
             self.notify("That would kill this TUI's own pane", severity="warning")
             return
         what = describe(self.fleet, row)  # as the CLI asks
@@ -373,6 +364,11 @@ class TmuxorchApp(App[None]):
     def action_next_needing(self) -> None:
         if not self._table.jump_to_needing():
             self.notify("No agent needs you (none is waiting or in error)")
+
+    def action_zoom_preview(self) -> None:
+        self._zoomed = self._main.toggle_zoom()
+        if self.live:
+            self.preview_row()  # with the history that goes with the new size, now
 
     def action_toggle_order(self) -> None:
         self._main.toggle_order()

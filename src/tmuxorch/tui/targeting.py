@@ -31,11 +31,16 @@ def first_pane(row: Row | None) -> Pane | None:
 def own_pane(fleet: Snapshot | None, environ: Mapping[str, str]) -> str | None:
     """The pane this TUI runs in, when it runs inside the tmux server it shows ($TMUX names the
     server's socket, $TMUX_PANE the pane): typing into it or killing it would hit the TUI."""
-    socket = environ.get("TMUX", "").split(",")[0]
+    socket = tmux_socket(environ)
     pane = environ.get("TMUX_PANE")
     if fleet is None or not socket or socket != fleet.tmux.socket or pane is None:
         return None
     return pane if pane in fleet.panes_by_id else None
+
+
+def tmux_socket(environ: Mapping[str, str]) -> str:
+    """The socket of the tmux server this process runs inside ('' outside tmux)."""
+    return environ.get("TMUX", "").split(",")[0]
 
 
 def targets(

@@ -115,6 +115,15 @@ class MainScreen(Screen[None]):
         self.query_one(FleetHeader).needs_you = table.needs_you
         return table.needs_you
 
+    def toggle_zoom(self) -> bool:
+        """The preview across the whole width (the table hidden, the preview focused for its
+        scroll keys) or back; True when zoomed."""
+        body = self.query_one("#body")
+        body.toggle_class("-zoomed")
+        zoomed = body.has_class("-zoomed")
+        (self.query_one(PanePreview) if zoomed else self.query_one(FleetTable)).focus()
+        return zoomed
+
     def show_banner(self, message: str | None) -> None:
         """A warning across the top (tmux down, reconnecting); None hides it."""
         banner = self.query_one("#banner", Static)

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 from tmuxorch.core.errors import TmuxorchError
+from tmuxorch.core.models import Session, Window
 from tmuxorch.core.names import validate_name
 
 
@@ -51,10 +52,12 @@ class RenameScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, kind: Literal["session", "window"], current: str) -> None:
+    def __init__(self, row: Session | Window) -> None:
         super().__init__()
-        self.kind = kind
-        self.current = current
+        self.kind: Literal["session", "window"] = (
+            "session" if isinstance(row, Session) else "window"
+        )
+        self.current = row.name
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
