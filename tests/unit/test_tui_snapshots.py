@@ -142,6 +142,28 @@ def test_main_screen_selection_and_filter(snap_compare: Snap) -> None:
     assert app.selected == {"%0", "%1"}
 
 
+def test_main_screen_tree_order(snap_compare: Snap) -> None:
+    """`o`: the tree, a window whose only pane is an agent as one row; `w` on the error."""
+    app, _ = make_app()
+
+    async def tree_and_jump(pilot: Pilot[None]) -> None:
+        await pilot.press("o", "w")  # from the waiting agent to the one in error
+        await until(pilot, lambda: app._table.current_id == "%3")
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(tree_and_jump))
+
+
+def test_zoomed_preview_80x24(snap_compare: Snap) -> None:
+    """`z`: the preview across the whole width, focused (its border says so)."""
+    app, backend = make_app()
+
+    async def zoom(pilot: Pilot[None]) -> None:
+        await pilot.press("z")
+        await until(pilot, lambda: backend.ops("capture")[-1].args == ("%1", 2000))
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=with_preview(zoom))
+
+
 @SIZES
 def test_send_dialog_with_receipts(snap_compare: Snap, size: tuple[int, int]) -> None:
     app, backend = make_app()
