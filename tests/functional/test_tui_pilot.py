@@ -16,6 +16,7 @@ from tmuxorch.core.engine import Engine
 from tmuxorch.core.local import LocalBackend
 from tmuxorch.core.models import Receipt, Snapshot
 from tmuxorch.tui.app import TmuxorchApp
+from tmuxorch.tui.fleet_order import merged
 from tmuxorch.tui.screens.prompts import ConfirmScreen
 from tmuxorch.tui.screens.send import SendScreen
 
@@ -26,9 +27,16 @@ SIZE = (140, 40)
 
 
 async def move_to(pilot: Pilot[None], app: TmuxorchApp, row_id: str) -> None:
-    """Move the table's cursor onto the row of `row_id` with j/k, as a user would."""
+    """Move the table's cursor onto the row of `row_id` with j/k, as a user would (a window
+    whose only pane is an agent is that pane's row)."""
     table = app._table
-    await until(pilot, lambda: row_id in table.keys)
+
+    def row() -> str:
+        window = app.fleet.windows_by_id.get(row_id) if app.fleet is not None else None
+        return window.panes[0].id if window is not None and merged(window) else row_id
+
+    await until(pilot, lambda: row() in table.keys)
+    row_id = row()
     deadline = time.monotonic() + 5
     while table.current_id != row_id:
         assert time.monotonic() < deadline, f"could not reach {row_id}: rows {table.keys}"
@@ -271,3 +279,26 @@ async def test_changes_in_tmux_show_without_the_app_listing_the_fleet_again(
 ) -> None:
     backend = RecordingBackend(engine)
     await follows_tmux_from_events_alone(TmuxorchApp(backend), backend, running_tmux)
+
+
+async def test_after_a_kill_the_cursor_stays_near(
+    engine: Engine, running_tmux: TmuxFixture
+) -> None:
+    """Issue 13: the cursor lands on the row that took the killed one's place, not the top."""
+    made = [
+        running_tmux.tmux(
+            "new-window", "-d", "-P", "-F", "#{window_id}", "-t", "main", "-n", name,
+            "sleep", "100000",
+        ).strip()
+        for name in ("before", "victim", "after")
+    ]  # fmt: skip
+    app = TmuxorchApp(LocalBackend(engine))
+    async with running(app) as pilot:
+        await move_to(pilot, app, made[1])
+        row = app._table.cursor_row
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(pilot, lambda: made[1] not in app._table.keys)
+        assert app._table.current_id == made[2]
+        assert app._table.cursor_row == row

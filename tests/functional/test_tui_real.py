@@ -72,6 +72,7 @@ async def test_spawn_then_rename_reach_tmux(engine: Engine, running_tmux: TmuxFi
         tag = running_tmux.tmux("show-options", "-p", "-v", "-t", pane, "@tmuxorch-agent")
         assert tag.strip() == "sim"
         await until(pilot, lambda: any(f"spawned {pane}" in s.plain for s in app._event_log.lines))
+        await until(pilot, lambda: app._table.current_id == pane)  # the cursor on the new agent
 
         await rename(pilot, running_tmux, window, "renamed 🚀")
         await until(pilot, lambda: app.fleet is not None and window in app.fleet.windows_by_id)
@@ -261,6 +262,8 @@ async def test_enter_inside_tmux_switches_the_users_client_to_the_pane(
         await move_to(pilot, app, pane)
         await pilot.press("enter")
         await wait_for(lambda: f"{user_client.pid} other" in clients())
+        # the client says how to come back (the detach key would leave tmux): its message log
+        await wait_for(lambda: "prefix L (switch-client -l) comes back" in t("show-messages"))
     assert (
         t("display", "-p", "-t", "other", "#{window_id} #{pane_id}").strip() == f"{window} {pane}"
     )

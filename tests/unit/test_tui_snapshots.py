@@ -127,7 +127,7 @@ async def open_help(pilot: Pilot[None]) -> None:
 def test_main_screen(snap_compare: Snap, size: tuple[int, int]) -> None:
     app, backend = make_app()
     assert snap_compare(app, terminal_size=size, run_before=with_preview())
-    assert {c.args[0] for c in backend.ops("capture")} == {"%0"}  # the first agent, by the cursor
+    assert {c.args[0] for c in backend.ops("capture")} == {"%1"}  # the first agent: waiting
 
 
 def test_main_screen_selection_and_filter(snap_compare: Snap) -> None:
@@ -140,6 +140,28 @@ def test_main_screen_selection_and_filter(snap_compare: Snap) -> None:
 
     assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(select_and_filter))
     assert app.selected == {"%0", "%1"}
+
+
+def test_main_screen_tree_order(snap_compare: Snap) -> None:
+    """`o`: the tree, a window whose only pane is an agent as one row; `w` on the error."""
+    app, _ = make_app()
+
+    async def tree_and_jump(pilot: Pilot[None]) -> None:
+        await pilot.press("o", "w")  # from the waiting agent to the one in error
+        await until(pilot, lambda: app._table.current_id == "%3")
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(tree_and_jump))
+
+
+def test_zoomed_preview_80x24(snap_compare: Snap) -> None:
+    """`z`: the preview across the whole width, focused (its border says so)."""
+    app, backend = make_app()
+
+    async def zoom(pilot: Pilot[None]) -> None:
+        await pilot.press("z")
+        await until(pilot, lambda: backend.ops("capture")[-1].args == ("%1", 2000))
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=with_preview(zoom))
 
 
 @SIZES
@@ -204,9 +226,9 @@ async def test_the_detail_strip_keeps_counting() -> None:
     async with app.run_test(size=WIDE) as pilot:
         await loaded(pilot)
         strip = app._main.query_one(DetailStrip)
-        assert "busy for 2m" in str(strip.content)
+        assert "waiting for 42s" in str(strip.content)
         now[0] += 3600
-        await until(pilot, lambda: "busy for 1h" in str(strip.content))
+        await until(pilot, lambda: "waiting for 1h" in str(strip.content))
 
 
 async def test_the_table_ticks_its_state_cells_only(monkeypatch: pytest.MonkeyPatch) -> None:

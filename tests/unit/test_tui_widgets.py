@@ -76,6 +76,33 @@ async def test_a_changed_row_repaints_its_own_line_only() -> None:
         assert "a much longer name" in shown(table)[3]
 
 
+async def test_rows_that_only_moved_are_not_rendered_again() -> None:
+    """An agent going up the needs-you order moves the rows between it and its new place: they
+    are painted where they now are, from their kept rendering; only the changed row renders."""
+    app = Host()
+    async with app.run_test() as pilot:
+        table = app.query_one(RowTable)
+        table.set_rows(rows(5))
+        await pilot.pause()
+        rendered: list[str] = []
+        line = table._line
+
+        def recording(cells: tuple[str, ...]) -> object:
+            rendered.append(cells[0])
+            return line(cells)
+
+        table._line = recording  # type: ignore[method-assign,assignment]
+        moved = rows(5)
+        moved.insert(0, ("k3", ("row 3", "busy")))
+        del moved[4]
+        table.set_rows(moved)
+        await pilot.pause()
+        assert [cells for cells in rendered if cells != "name"] == ["row 3"]  # not the header
+        assert [r.split()[:2] for r in shown(table)[1:6]] == [
+            ["row", "3"], ["row", "0"], ["row", "1"], ["row", "2"], ["row", "4"],
+        ]  # fmt: skip
+
+
 async def test_the_cursor_stays_on_its_row_and_moves_by_keys() -> None:
     app = Host()
     async with app.run_test() as pilot:

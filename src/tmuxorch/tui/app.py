@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import subprocess
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TypeVar
@@ -24,9 +23,11 @@ from textual.screen import Screen
 
 from tmuxorch.core.backend import Backend
 from tmuxorch.core.errors import TmuxorchError
-from tmuxorch.core.events import Event
-from tmuxorch.core.models import Pane, Receipt, Session, Snapshot
+from tmuxorch.core.events import AgentStateChanged, Event
+from tmuxorch.core.models import Pane, Receipt, Snapshot
 from tmuxorch.core.store.config import NotifyConfig
+from tmuxorch.core.targets import panes_of
+from tmuxorch.tui.attach import attach
 from tmuxorch.tui.feed import FleetFeed
 from tmuxorch.tui.keymap import BINDINGS, key_rows, palette_commands
 from tmuxorch.tui.link_status import LinkStatus
@@ -46,10 +47,13 @@ from tmuxorch.tui.screens.send import SendScreen
 from tmuxorch.tui.targeting import (
     Row,
     first_pane,
+    own_pane,
     renamable,
     row_of,
     session_of,
+    shown_agents,
     targets,
+    toggled,
 )
 from tmuxorch.tui.widgets.detail_strip import DetailStrip
 from tmuxorch.tui.widgets.event_log import EventLog
@@ -62,6 +66,8 @@ from tmuxorch.usecases.labels import describe, pane_label
 from tmuxorch.usecases.receipts import tally
 
 PREVIEW_LINES = 200
+ZOOMED_LINES = 2000
+"""Zoomed, the preview holds this much of the pane's history to scroll back through."""
 PREVIEW_INTERVAL = 0.5
 T = TypeVar("T")
 
@@ -96,6 +102,9 @@ class TmuxorchApp(App[None]):
         self.freeze_heap = freeze_heap
         self._keymap = dict(keymap or {})
         self._agent_notifications = AgentNotifications(self, backend, notify)  # None: none
+        self.own: str | None = None
+        """The pane this TUI runs in, if it is one of the fleet's: never a target."""
+        self._zoomed = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -155,15 +164,22 @@ class TmuxorchApp(App[None]):
         known = set(fleet.panes_by_id)
         if not self.selected <= known:
             self.selected = self.selected & known
+        self.own = self._table.own = own_pane(fleet, os.environ)  # a `var`: unchanged, no redraw
 
     def watch_selected(self, selected: frozenset[str]) -> None:
         self._table.selected = selected
+        self._header.selected = len(selected)
 
     def _show_fleet(self, fleet: Snapshot) -> None:
         self.fleet = fleet
 
     def _log_event(self, event: Event) -> None:
-        self._event_log.add(event_text(event))
+        state = event if isinstance(event, AgentStateChanged) else None
+        if state is not None and state.previous == "busy":
+            self._table.saw_work(state.pane_id)
+        self._event_log.add(
+            event_text(event), needs_you=state is not None and state.state == "waiting"
+        )
 
     # -- the backend, in workers ---------------------------------------------------------
 
@@ -174,11 +190,12 @@ class TmuxorchApp(App[None]):
             preview = self._main.query_one(PanePreview)
         except NoMatches:  # the app is exiting: its timer outlives the widgets
             return
-        if pane is None:
-            preview.content, preview.title = "", ""
+        if pane is None or pane.id == self.own:  # the TUI itself would show itself, smaller
+            preview.content, preview.title = "", "" if pane is None else f"{pane.id}: this TUI"
             return
         try:
-            text = await self.backend.capture(pane.id, PREVIEW_LINES, colours=True)
+            lines = ZOOMED_LINES if self._zoomed else PREVIEW_LINES
+            text = await self.backend.capture(pane.id, lines, colours=True)
         except TmuxorchError:
             return
         if self._pane_under_cursor() != pane:
@@ -257,19 +274,14 @@ class TmuxorchApp(App[None]):
         return first_pane(self._row())
 
     def action_toggle_select(self) -> None:
-        row = self._row()
-        if not isinstance(row, Pane) or row.agent is None:
-            self.notify("Only agent panes can be selected", severity="warning")
-            return
-        self.selected = self.selected ^ {row.id}
+        chosen = toggled(self.selected, self._row(), self.own)
+        if chosen is None:
+            self.notify("No agent here to select", severity="warning")
+        else:
+            self.selected = chosen
 
     def action_select_all(self) -> None:
-        if self.fleet is None:
-            return
-        shown = set(self._table.keys)
-        self.selected = frozenset(
-            p.id for p in self.fleet.panes() if p.agent is not None and p.id in shown
-        )
+        self.selected = shown_agents(self.fleet, self._table.keys, self.own)
 
     def action_clear_selection(self) -> None:
         if self.selected:
@@ -278,7 +290,7 @@ class TmuxorchApp(App[None]):
             self._main.close_filter(keep=False)
 
     def action_send(self) -> None:
-        panes = targets(self.fleet, self.selected, self._row())
+        panes = targets(self.fleet, self.selected, self._row(), self.own)
         if not panes:
             self.notify("Nothing to send to: move to an agent or select some", severity="warning")
             return
@@ -293,7 +305,7 @@ class TmuxorchApp(App[None]):
 
     @work(group="act")
     async def action_interrupt(self) -> None:
-        panes = targets(self.fleet, self.selected, self._row())
+        panes = targets(self.fleet, self.selected, self._row(), self.own)
         if not panes:
             return
 
@@ -304,18 +316,8 @@ class TmuxorchApp(App[None]):
 
     def action_attach(self) -> None:
         pane = self._pane_under_cursor()
-        if pane is None:
-            return
-        switch = bool(os.environ.get("TMUX"))  # inside tmux: switch this client over
-        argv = self.backend.attach_argv(pane.id, switch=switch)
-        if argv is None:
-            self.notify("Attaching works on the tmux host itself (run tmuxorch there)")
-            return
-        if switch:
-            subprocess.run(argv, check=False)
-            return
-        with self.suspend():  # what changes meanwhile comes as events once we are back
-            subprocess.run(argv, check=False)
+        if pane is not None and self.fleet is not None:
+            attach(self, self.backend, self.fleet, pane, self.own)
 
     @work(group="act")
     async def action_spawn(self) -> None:
@@ -327,16 +329,19 @@ class TmuxorchApp(App[None]):
             self.backend.spawn(
                 request.session, request.command, name=request.name, kind=request.kind
             ),
-            lambda spawned: f"spawned {spawned.pane_id} in {request.session}",
+            lambda spawned: self._spawned(spawned.pane_id, request.session),
         )
+
+    def _spawned(self, pane_id: str, session: str) -> str:
+        self._table.move_to_soon(pane_id)  # its row comes with the events
+        return f"spawned {pane_id} in {session}"
 
     @work(group="act")
     async def action_rename(self) -> None:
         row = renamable(self.fleet, self._row())
         if row is None:
             return
-        what = f"{'session' if isinstance(row, Session) else 'window'} {row.name}"
-        name = await self.push_screen_wait(RenameScreen(what, row.name))
+        name = await self.push_screen_wait(RenameScreen(row))
         if not name or name == row.name:
             return
         await self._act(self.backend.rename(row.id, name))
@@ -346,6 +351,9 @@ class TmuxorchApp(App[None]):
         row = self._row()
         if row is None or self.fleet is None:
             return
+        if self.own in {p.id for p in panes_of(row)}:
+            self.notify("That would kill this TUI's own pane", severity="warning")
+            return
         what = describe(self.fleet, row)  # as the CLI asks
         if not await self.push_screen_wait(ConfirmScreen(f"Kill {what}?")):
             return
@@ -353,6 +361,18 @@ class TmuxorchApp(App[None]):
 
     def action_filter(self) -> None:
         self._main.open_filter()
+
+    def action_next_needing(self) -> None:
+        if not self._table.jump_to_needing():
+            self.notify("No agent needs you (none is waiting or in error)")
+
+    def action_zoom_preview(self) -> None:
+        self._zoomed = self._main.toggle_zoom()
+        if self.live:
+            self.preview_row()  # with the history that goes with the new size, now
+
+    def action_toggle_order(self) -> None:
+        self._main.toggle_order()
 
     @work(group="act", exclusive=True)
     async def action_demo(self) -> None:

@@ -38,6 +38,7 @@ class BroadcastScreen(MessageDialog):
 
     fleet: var[Snapshot | None] = var(None, always_update=True)
     title_text = "Broadcast"
+    _sent = False
 
     def compose_targets(self) -> ComposeResult:
         with Horizontal(id="filters"):
@@ -67,10 +68,11 @@ class BroadcastScreen(MessageDialog):
         self.query_one("#targets", Static).update(text)
 
     def watch_fleet(self) -> None:
-        if self.is_mounted:
+        if self.is_mounted and not self._sent:  # once sent, it says whom it was sent to
             self._update_preview()
 
     def on_input_changed(self) -> None:
+        self._sent = False  # new filters: a new preview, for the next send
         self._update_preview()
 
     def request(self, text: str) -> bool:
@@ -78,5 +80,6 @@ class BroadcastScreen(MessageDialog):
         if not plan.send:
             self.notify("No agent to send to: none matches, or all are skipped", severity="warning")
             return False
+        self._sent = True
         self.post_message(BroadcastRequested([p.id for p in plan.send], text))
         return True

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Callable
+from pathlib import PurePosixPath
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import var
@@ -22,8 +25,21 @@ from tmuxorch.tui.widgets.pane_preview import PanePreview
 
 EMPTY_NO_TMUX = (
     "No tmux server is running here.\n\n"
-    "Start one (e.g. `tmux new -d`), or press [b]d[/] to start a demo fleet of simulated agents."
+    "Start one (`{start}`), or press [b]d[/] to start a demo fleet of simulated agents."
 )
+
+
+def start_command(socket: str) -> str:
+    """The command that starts the server on `socket` (the one shown), not the default one: a
+    socket in tmux's own directory by its name (`-L`), any other by its path (`-S`)."""
+    path = PurePosixPath(socket)
+    if path.parent.name.startswith("tmux-"):
+        return (
+            "tmux new -d" if path.name == "default" else f"tmux -L {shlex.quote(path.name)} new -d"
+        )
+    return f"tmux -S {shlex.quote(socket)} new -d"
+
+
 EMPTY_NO_AGENTS = (
     "No agents yet.\n\n"
     "Agents are panes running claude, codex, aider, gemini… or spawned with [b]n[/].\n"
@@ -45,7 +61,7 @@ class MainScreen(Screen[None]):
         self._empty_message: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield FleetHeader(id="header")
+        yield FleetHeader(clock=self.clock, id="header")
         yield Static(id="banner")
         yield Input(
             placeholder="filter by name, kind or state (Enter or Esc to close)", id="filter"
@@ -72,6 +88,7 @@ class MainScreen(Screen[None]):
         for both, not one each."""
         self.query_one(FleetTable).tick()
         self.query_one(DetailStrip).tick()
+        self.query_one(FleetHeader).tick()
 
     def watch_fleet(self, fleet: Snapshot | None) -> None:
         """Every widget that shows the fleet gets it; the cursor starts on the first agent."""
@@ -85,11 +102,27 @@ class MainScreen(Screen[None]):
         self.query_one(DetailStrip).fleet = fleet
         self.query_one(FleetHeader).fleet = fleet
         if not fleet.tmux.running:
-            self.show_empty(EMPTY_NO_TMUX)
+            self.show_empty(EMPTY_NO_TMUX.format(start=escape(start_command(fleet.tmux.socket))))
         elif not any(p.agent is not None for p in fleet.panes()):
             self.show_empty(EMPTY_NO_AGENTS)
         else:
             self.show_empty(None)
+
+    def toggle_order(self) -> bool:
+        """Needs-you order or the tree, in the table and the header; True for needs-you."""
+        table = self.query_one(FleetTable)
+        table.needs_you = not table.needs_you
+        self.query_one(FleetHeader).needs_you = table.needs_you
+        return table.needs_you
+
+    def toggle_zoom(self) -> bool:
+        """The preview across the whole width (the table hidden, the preview focused for its
+        scroll keys) or back; True when zoomed."""
+        body = self.query_one("#body")
+        body.toggle_class("-zoomed")
+        zoomed = body.has_class("-zoomed")
+        (self.query_one(PanePreview) if zoomed else self.query_one(FleetTable)).focus()
+        return zoomed
 
     def show_banner(self, message: str | None) -> None:
         """A warning across the top (tmux down, reconnecting); None hides it."""

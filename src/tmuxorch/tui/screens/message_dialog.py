@@ -82,6 +82,7 @@ class MessageDialog(ModalScreen[None]):
     def watch_receipts(self, receipts: list[Receipt] | None) -> None:
         if receipts is None:
             return
+        self.query_one("#dialog").add_class("-sent")
         panel = self.query_one("#receipts", Static)
         panel.display = True
         panel.update(receipts_text(receipts, self.receipt_labels()))

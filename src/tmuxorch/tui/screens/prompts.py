@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
+from typing import Literal
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
+
+from tmuxorch.core.errors import TmuxorchError
+from tmuxorch.core.models import Session, Window
+from tmuxorch.core.names import validate_name
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -42,21 +47,35 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 class RenameScreen(ModalScreen[str | None]):
-    """Ask for a new name (validated by the backend when applied)."""
+    """Ask for a new name, checked as the engine will check it: a name tmux would not keep
+    says why under the field, and the dialog stays open for another try."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, what: str, current: str) -> None:
+    def __init__(self, row: Session | Window) -> None:
         super().__init__()
-        self.what = what
-        self.current = current
+        self.kind: Literal["session", "window"] = (
+            "session" if isinstance(row, Session) else "window"
+        )
+        self.current = row.name
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(f"Rename {self.what}", id="dialog-title")
+            yield Label(f"Rename {self.kind} {self.current}", id="dialog-title", markup=False)
             yield Input(value=self.current, id="name")
+            yield Label("", id="error", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#error").display = False
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        try:
+            validate_name(event.value, self.kind)
+        except TmuxorchError as exc:
+            error = self.query_one("#error", Label)
+            error.update(str(exc))
+            error.display = True
+            return
         self.dismiss(event.value)
 
     def action_cancel(self) -> None:
@@ -74,7 +93,7 @@ class SpawnRequest:
 
 
 class SpawnScreen(ModalScreen[SpawnRequest | None]):
-    """Session, window name, agent kind and command (split like a shell would)."""
+    """Command (split like a shell would), session, window name and agent kind."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -85,11 +104,15 @@ class SpawnScreen(ModalScreen[SpawnRequest | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label("New agent", id="dialog-title")
+            # The command first, and focused: what is typed right after `n` is the command
+            # (keys that arrive before the dialog's mount land in its first field).
+            yield Input(placeholder="command, e.g. claude --model opus", id="command")
             yield Input(value=self.session, placeholder="session", id="session")
             yield Input(placeholder="window name (optional)", id="name")
             yield Input(placeholder="kind (claude, codex, sim…; optional)", id="kind")
-            yield Input(placeholder="command, e.g. claude --model opus", id="command")
-            yield Label("Enter in the command field starts it; Esc cancels.", classes="hint")
+            yield Label(
+                "Enter starts it; Tab moves between the fields; Esc cancels.", classes="hint"
+            )
 
     def on_mount(self) -> None:
         self.query_one("#command", Input).focus()

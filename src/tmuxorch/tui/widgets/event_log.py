@@ -19,7 +19,9 @@ class EventLog(LineView):
         super().__init__(max_lines=MAX_LINES, **kwargs)
         self.clock = clock
 
-    def add(self, message: Text | str) -> None:
-        """Log one line after the time (dimmed: the message is what to read)."""
+    def add(self, message: Text | str, *, needs_you: bool = False) -> None:
+        """Log one line after the time (dimmed: the message is what to read); a line that
+        needs an answer (an agent started waiting) is marked where the eye starts."""
         stamp = time.strftime("%H:%M:%S", time.localtime(self.clock()))
-        self.append([Text.assemble((f"{stamp} ", "dim"), message)])
+        mark = ("? needs you ", "bold magenta") if needs_you else ""
+        self.append([Text.assemble((f"{stamp} ", "dim"), mark, message)])

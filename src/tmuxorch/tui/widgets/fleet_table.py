@@ -1,4 +1,5 @@
-"""The fleet as a table shaped like a tree: sessions, their windows, their panes.
+"""The fleet as a table: needs-you first or shaped like a tree (`fleet_order` decides which
+rows, in which order).
 
 A keyed table rather than a Tree: it holds hundreds of rows, an update redraws only the rows
 whose session, window or pane changed, and the cursor stays on the same one.
@@ -12,13 +13,21 @@ from collections.abc import Callable
 from rich.text import Text
 from textual.reactive import var
 
-from tmuxorch.core.models import Pane, Session, Snapshot, Window
+from tmuxorch.core.models import Pane, Snapshot, Window
+from tmuxorch.tui.fleet_order import (
+    Item,
+    Shown,
+    needs_you_items,
+    next_needing,
+    tree_items,
+    window_name,
+    worked_now,
+)
 from tmuxorch.tui.messages import AttachRequested, RowHighlighted
 from tmuxorch.tui.widgets.row_table import Column, RowTable
 from tmuxorch.usecases.labels import STATE_BADGES, state_age
 
 Row = tuple[str, tuple[Text | str, ...]]
-Shown = Session | Window | Pane
 STATE_WIDTH = len("? waiting 59m")
 COLUMNS = (
     Column("mark"),
@@ -31,53 +40,32 @@ COLUMNS = (
 )
 
 
-def _matches(needle: str, *haystack: str) -> bool:
-    return any(needle in value.lower() for value in haystack)
-
-
-def shown_objects(fleet: Snapshot, needle: str) -> list[Shown]:
-    """The sessions, windows and panes the table shows, in its order. A filter keeps matching
-    rows and their parents."""
-    needle = needle.strip().lower()
-    shown: list[Shown] = []
-    for session in fleet.sessions:
-        in_session: list[Shown] = []
-        session_hit = not needle or _matches(needle, session.name)
-        for window in session.windows:
-            window_hit = session_hit or _matches(needle, window.name, window.kind)
-            panes = [p for p in window.panes if window_hit or _pane_matches(needle, p)]
-            if panes or window_hit:
-                in_session += [window, *panes]
-        if in_session or session_hit:
-            shown += [session, *in_session]
-    return shown
-
-
-def row_of(item: Shown, selected: frozenset[str], now: float) -> Row:
-    """The row of one session, window or pane: (id, cells)."""
+def row_of(
+    item: Shown,
+    selected: frozenset[str],
+    now: float,
+    name: Text | None = None,
+    own: str | None = None,
+) -> Row:
+    """The row of one session, window or pane: (id, cells); `name` replaces a pane's own, and
+    the TUI's own pane (`own`) says so."""
     if isinstance(item, Pane):
-        return _pane_row(item, selected, now)
+        return _pane_row(item, selected, now, name, own == item.id)
     if isinstance(item, Window):
-        label = Text.assemble(("  ", ""), (f"{item.index}: ", "dim"), item.name)
-        if item.active:
-            label.append(" *", "dim")
-        return item.id, (" ", label, item.kind, "", item.id)
+        return item.id, (" ", window_name(item), item.kind, "", item.id)
     label = Text(item.name, style="bold")
     if item.attached:
         label.append(" (attached)", "green")
     return item.id, (" ", label, "session", "", item.id)
 
 
-def _pane_matches(needle: str, pane: Pane) -> bool:
-    values = [pane.command, pane.id]
-    if pane.agent is not None:
-        values += [pane.agent.kind, pane.agent.state]
-    return _matches(needle, *values)
-
-
-def _pane_row(pane: Pane, selected: frozenset[str], now: float) -> Row:
+def _pane_row(
+    pane: Pane, selected: frozenset[str], now: float, name: Text | None, own: bool
+) -> Row:
     mark = Text("✓", "bold cyan") if pane.id in selected else " "
-    label = Text.assemble(("      ", ""), (f"{pane.index}: ", "dim"), pane.command)
+    label = name or Text.assemble(("      ", ""), (f"{pane.index}: ", "dim"), pane.command)
+    if own:
+        label = Text.assemble(label, (" (this TUI)", "italic dim"))
     if pane.agent is None:
         return pane.id, (mark, label, "", "", pane.id)
     return pane.id, (mark, label, Text(pane.agent.kind, "bold"), state_cell(pane, now), pane.id)
@@ -101,13 +89,21 @@ class FleetTable(RowTable):
     fleet: var[Snapshot | None] = var(None, always_update=True)
     selected: var[frozenset[str]] = var(frozenset(), always_update=True)
     needle: var[str] = var("")
+    own: var[str | None] = var(None)
+    """The TUI's own pane, marked (when it runs inside the server it shows)."""
+    needs_you: var[bool] = var(True)
+    """Needs-you order (the agents most urgent first, then the rest), else the tree."""
 
     def __init__(self, clock: Callable[[], float] = time.time, **kwargs: object) -> None:
         super().__init__(COLUMNS, **kwargs)
         self.clock = clock
-        self._shown: dict[str, Shown] = {}
-        """The object each row shows, by id."""
+        self._shown: dict[str, Item] = {}
+        """The object each row shows and the name it takes, by id."""
         self._full = True
+        self._awaited: str | None = None
+        """A row the cursor goes to once it is shown (a new agent, on its way as events)."""
+        self._worked: frozenset[str] = frozenset()
+        """The agents seen busy since we started watching (their idle is idle after work)."""
 
     @property
     def current_id(self) -> str | None:
@@ -116,16 +112,40 @@ class FleetTable(RowTable):
 
     def move_to_first_agent(self) -> None:
         """Put the cursor on the first agent pane (where a new user wants to start)."""
-        for index, item in enumerate(self._shown.values()):
+        for index, (item, _) in enumerate(self._shown.values()):
             if isinstance(item, Pane) and item.agent is not None:
                 self.move_cursor(index)
                 return
+
+    def saw_work(self, pane_id: str) -> None:
+        """This agent was busy (an event said it left busy, between two models shown): its
+        idle is idle after work once the next model is shown."""
+        self._worked |= {pane_id}
+
+    def move_to_key(self, key: str) -> bool:
+        """Put the cursor on the row of `key`, if it is shown."""
+        if key not in self._shown:
+            return False
+        self.move_cursor(list(self._shown).index(key))
+        return True
+
+    def move_to_soon(self, key: str) -> None:
+        """Put the cursor on the row of `key` now, or once it is shown."""
+        self._awaited = None if self.move_to_key(key) else key
+
+    def jump_to_needing(self) -> bool:
+        """Move to the next agent that needs you (waiting, then error), wrapping; False when
+        none does."""
+        if self.fleet is None:
+            return False
+        key = next_needing(self.fleet, self._shown, self.current_id)
+        return key is not None and self.move_to_key(key)
 
     def tick(self) -> None:
         """Once a second the durations move on: only the state cells whose text changed are
         updated (seconds tick, minutes and hours change seldom), nothing else is drawn again."""
         now = self.clock()
-        for key, item in self._shown.items():
+        for key, (item, _) in self._shown.items():
             if isinstance(item, Pane) and item.agent is not None:
                 self.update_cell(key, "state", state_cell(item, now))
 
@@ -133,6 +153,14 @@ class FleetTable(RowTable):
         self._refresh_rows()
 
     def watch_selected(self) -> None:
+        self._full = True
+        self._refresh_rows()
+
+    def watch_own(self) -> None:
+        self._full = True
+        self._refresh_rows()
+
+    def watch_needs_you(self) -> None:
         self._full = True
         self._refresh_rows()
 
@@ -146,16 +174,26 @@ class FleetTable(RowTable):
         objects of what did not change), or for every row after a new selection or filter."""
         if self.fleet is None:
             return
-        items = shown_objects(self.fleet, self.needle)
-        before, self._shown = self._shown, {item.id: item for item in items}
+        self._worked = worked_now(self.fleet, self._worked)
+        items: list[Item] = (
+            needs_you_items(self.fleet, self.needle, self._worked)
+            if self.needs_you
+            else tree_items(self.fleet, self.needle)
+        )
+        before, self._shown = self._shown, {item.id: (item, name) for item, name in items}
         full, self._full = self._full, False
         now = self.clock()
         if list(self._shown) != list(self.keys):
-            self.set_rows([row_of(item, self.selected, now) for item in items])
+            self.set_rows(
+                [row_of(item, self.selected, now, name, self.own) for item, name in items]
+            )
+            if self._awaited is not None:
+                self.move_to_soon(self._awaited)
             return
-        for item in items:
-            if full or before.get(item.id) is not item:
-                self.update_row(*row_of(item, self.selected, now))
+        for item, name in items:
+            was = before.get(item.id)
+            if full or was is None or was[0] is not item or was[1] != name:
+                self.update_row(*row_of(item, self.selected, now, name, self.own))
 
     def on_row_table_cursor_moved(self, event: RowTable.CursorMoved) -> None:
         event.stop()

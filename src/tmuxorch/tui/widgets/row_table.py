@@ -103,11 +103,15 @@ class RowTable(ScrollView, can_focus=True):
         return self._cells[key][self._column_index(column)]
 
     def set_rows(self, rows: Sequence[tuple[str, Cells]]) -> None:
-        """Hold these rows instead, the cursor kept on its row's key (or near where it was)."""
+        """Hold these rows instead, the cursor kept on its row's key (or near where it was). A
+        row whose cells are the same keeps its rendering: rows that only moved (an agent going
+        up the needs-you order moves the rows between) are painted, not rendered again."""
         current = self.current_key
         self._keys = [key for key, _ in rows]
         self._index = {key: n for n, key in enumerate(self._keys)}
-        self._cells = dict(rows)
+        before, self._cells = self._cells, dict(rows)
+        kept = self._strips.items()
+        self._strips = {k: s for k, s in kept if before.get(k) == self._cells.get(k)}
         self._fit_columns()
         if current in self._index:
             self._cursor = self._index[current]
@@ -119,10 +123,10 @@ class RowTable(ScrollView, can_focus=True):
         if self._cells[key] == cells:
             return
         self._cells[key] = cells
+        self._strips.pop(key, None)
         if any(self._cell_width(c) > w for c, w in zip(cells, self._widths, strict=True)):
             self._fit_columns()
             return
-        self._strips.pop(key, None)
         self._refresh_row(self._index[key])
 
     def update_cell(self, key: str, column: str, value: Cell) -> None:
@@ -199,12 +203,15 @@ class RowTable(ScrollView, can_focus=True):
         return cell.cell_len if isinstance(cell, Text) else Text(cell).cell_len
 
     def _fit_columns(self) -> None:
-        """Widths for the rows held (fixed ones stay), then every row drawn anew."""
+        """Widths for the rows held (fixed ones stay), then every row painted again (and
+        rendered again if a width changed)."""
+        before = list(self._widths)
         for n, column in enumerate(self.columns):
             if column.width is None:
                 cells = (self._cell_width(row[n]) for row in self._cells.values())
                 self._widths[n] = max([len(column.label), *cells])
-        self._strips.clear()
+        if self._widths != before:
+            self._strips.clear()
         self.virtual_size = Size(self._row_width(), len(self._keys) + 1)
         self.refresh()
 
