@@ -28,6 +28,7 @@ from tmuxorch.core.models import Pane, Receipt, Snapshot
 from tmuxorch.core.store.config import NotifyConfig
 from tmuxorch.core.targets import panes_of
 from tmuxorch.tui.attach import attach
+from tmuxorch.tui.cursor_pane import CursorPane
 from tmuxorch.tui.feed import FleetFeed
 from tmuxorch.tui.keymap import BINDINGS, key_rows, palette_commands
 from tmuxorch.tui.link_status import LinkStatus
@@ -65,9 +66,6 @@ from tmuxorch.usecases.events import event_text
 from tmuxorch.usecases.labels import describe, pane_label
 from tmuxorch.usecases.receipts import tally
 
-PREVIEW_LINES = 200
-ZOOMED_LINES = 2000
-"""Zoomed, the preview holds this much of the pane's history to scroll back through."""
 PREVIEW_INTERVAL = 0.5
 T = TypeVar("T")
 
@@ -104,7 +102,6 @@ class TmuxorchApp(App[None]):
         self._agent_notifications = AgentNotifications(self, backend, notify)  # None: none
         self.own: str | None = None
         """The pane this TUI runs in, if it is one of the fleet's: never a target."""
-        self._zoomed = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -125,6 +122,10 @@ class TmuxorchApp(App[None]):
         """Show the main screen, wire it up, and start following the fleet."""
         self._main = MainScreen(clock=self.clock)
         await self.push_screen(self._main)
+        self._cursor_pane = CursorPane(
+            self.backend, self._pane_under_cursor, lambda: self.own,
+            self._main.query_one(PanePreview), self._main.query_one(DetailStrip), self._say,
+        )  # fmt: skip
         if self._keymap:
             self.set_keymap(self._keymap)
         self._header.label = self.backend.label
@@ -184,24 +185,9 @@ class TmuxorchApp(App[None]):
     # -- the backend, in workers ---------------------------------------------------------
 
     async def refresh_preview(self) -> None:
-        """Capture the pane under the cursor (with colours) into the preview."""
-        try:
-            pane = self._pane_under_cursor()
-            preview = self._main.query_one(PanePreview)
-        except NoMatches:  # the app is exiting: its timer outlives the widgets
-            return
-        if pane is None or pane.id == self.own:  # the TUI itself would show itself, smaller
-            preview.content, preview.title = "", "" if pane is None else f"{pane.id}: this TUI"
-            return
-        try:
-            lines = ZOOMED_LINES if self._zoomed else PREVIEW_LINES
-            text = await self.backend.capture(pane.id, lines, colours=True)
-        except TmuxorchError:
-            return
-        if self._pane_under_cursor() != pane:
-            return  # the cursor moved on while this capture ran: a newer one shows that pane
-        preview.title = f"{pane.id} {pane.command}"
-        preview.content = text
+        """Capture the pane under the cursor into the preview (tui/cursor_pane.py)."""
+        with contextlib.suppress(NoMatches):  # the app is exiting: its timer outlives the widgets
+            await self._cursor_pane.refresh()
 
     # -- messages up ---------------------------------------------------------------------
 
@@ -366,8 +352,16 @@ class TmuxorchApp(App[None]):
         if not self._table.jump_to_needing():
             self.notify("No agent needs you (none is waiting or in error)")
 
+    @work(group="answer", exclusive=True)
+    async def action_answer(self, number: int) -> None:
+        with contextlib.suppress(NoMatches):  # as for the preview: the app may be exiting
+            await self._cursor_pane.answer(number)
+
+    def _say(self, line: str, done: bool) -> None:
+        self.notify(line, severity="information" if done else "warning")
+
     def action_zoom_preview(self) -> None:
-        self._zoomed = self._main.toggle_zoom()
+        self._cursor_pane.zoomed = self._main.toggle_zoom()
         if self.live:
             self.preview_row()  # with the history that goes with the new size, now
 

@@ -31,6 +31,10 @@ BINDINGS: list[Binding] = [
     Binding("j", "cursor_down", "Down", show=False, id="cursor_down"),
     Binding("k", "cursor_up", "Up", show=False, id="cursor_up"),
     Binding("q", "quit", "Quit", id="quit"),
+    *(
+        Binding(str(n), f"answer({n})", f"Answer {n}", show=False, id=f"answer_{n}")
+        for n in range(1, 6)
+    ),
 ]
 
 DESCRIPTIONS: dict[str, str] = {
@@ -52,6 +56,10 @@ DESCRIPTIONS: dict[str, str] = {
     "cursor_down": "Move down",
     "cursor_up": "Move up",
     "help": "Show all keys",
+    **{
+        f"answer_{n}": f"Answer choice {n} of the question the detail strip shows"
+        for n in range(1, 6)
+    },
     "quit": "Quit",
 }
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from rich.text import Text
 from textual.reactive import var
 
+from tmuxorch.core.agents.questions import Question
 from tmuxorch.core.models import Pane, Session, Snapshot, Window
 from tmuxorch.core.targets import resolve_target
 from tmuxorch.tui.widgets.line import Line
@@ -54,12 +55,25 @@ def _pane_line(pane: Pane, now: float) -> Text:
     return line
 
 
+def asks(question: Question) -> Text:
+    """`asks: Do you want to proceed?  1 Yes · 2 No  (press 1-2)`."""
+    line = Text("asks: ", "bold")
+    line.append(question.text)
+    for n, choice in enumerate(question.choices):
+        line.append("  " if n == 0 else " · ")
+        line.append(str(choice.number), "bold reverse")
+        line.append(f" {choice.label}")
+    line.append(f"  (press 1-{question.choices[-1].number})", "dim")
+    return line
+
+
 class DetailStrip(Line):
-    """Set `fleet` and `row_id`; it describes that row."""
+    """Set `fleet` and `row_id`; it describes that row, and `question`, what it asks."""
 
     # `var`s: the line repaints itself when its text changed, not on every model.
     fleet: var[Snapshot | None] = var(None, always_update=True)
     row_id: var[str | None] = var(None)
+    question: var[Question | None] = var(None)
 
     def __init__(self, clock: Callable[[], float] = time.time, **kwargs: object) -> None:
         super().__init__(**kwargs)
@@ -75,8 +89,14 @@ class DetailStrip(Line):
     def watch_row_id(self) -> None:
         self._render_line()
 
+    def watch_question(self) -> None:
+        self._render_line()
+
     def _render_line(self) -> None:
         if self.fleet is None or self.row_id is None:
             self.show("")
-        else:
-            self.show(describe(self.fleet, self.row_id, self.clock()))
+            return
+        line = describe(self.fleet, self.row_id, self.clock())
+        if self.question is not None:
+            line = Text("\n").join([line, asks(self.question)])
+        self.show(line)
