@@ -10,7 +10,7 @@ from rich.text import Text
 
 from tmuxorch.core.events import AgentStateChanged
 from tmuxorch.core.live import apply
-from tmuxorch.core.models import Receipt, Snapshot
+from tmuxorch.core.models import Receipt
 from tmuxorch.tui.app import TmuxorchApp
 from tmuxorch.tui.widgets.detail_strip import DetailStrip
 
@@ -26,27 +26,31 @@ ASKING = (
 )
 
 
+BUSY = AgentStateChanged(
+    pane_id="%1", window_id="@1", session_id="$0", kind="codex", state="busy",
+    previous="waiting", since=FIXED_TIME + 1, at=FIXED_TIME + 1,
+)  # fmt: skip
+
+
 class Asking(FakeBackend):
-    """%1 (codex, waiting) asks; once a key is pressed in it, it is busy."""
+    """%1 (codex, waiting) asks; once a key is pressed in it, it works (its screen, the
+    snapshots and the event stream say so, as the engine would)."""
+
+    answered = False
 
     async def capture(self, target: str, lines: int = 50, *, colours: bool = False) -> str:
         await super().capture(target, lines, colours=colours)
-        if target != "%1":
+        if target != "%1" or self.answered:
             return "$ "
         return ASKING if colours else Text.from_ansi(ASKING).plain  # as tmux gives either
 
     async def keys(self, targets: Sequence[str], keys: Sequence[str]) -> list[Receipt]:
         receipts = await super().keys(targets, keys)
-        self.fixed = self.after_keys(self.fixed)
+        self.answered = True
+        self.fixed = apply(self.fixed, [BUSY])
+        for subscription in self.subscriptions:
+            subscription.queue.put_nowait(BUSY)
         return receipts
-
-    @staticmethod
-    def after_keys(snapshot: Snapshot) -> Snapshot:
-        busy = AgentStateChanged(
-            pane_id="%1", window_id="@1", session_id="$0", kind="codex", state="busy",
-            previous="waiting", since=FIXED_TIME + 1, at=FIXED_TIME + 1,
-        )  # fmt: skip
-        return apply(snapshot, [busy])
 
 
 async def test_a_digit_answers_the_question_the_detail_strip_shows() -> None:
