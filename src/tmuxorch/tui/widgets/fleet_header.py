@@ -12,7 +12,7 @@ from textual.reactive import var
 from tmuxorch.core.models import Snapshot
 from tmuxorch.tui.fleet_order import oldest_wait
 from tmuxorch.tui.widgets.line import Line
-from tmuxorch.usecases.labels import STATE_BADGES, agents_by_state, duration
+from tmuxorch.usecases.labels import STATE_BADGES, agents_by_state, counted, duration
 
 
 class FleetHeader(Line):
@@ -63,7 +63,7 @@ class FleetHeader(Line):
             line.append(f"✓ {self.selected} selected  ", "bold cyan")
         if self.fleet is not None and self.fleet.tmux.running:
             counts = agents_by_state(self.fleet)
-            line.append(f"{sum(counts.values())} agents ")
+            line.append(f"{counted(sum(counts.values()), 'agent')} ")
             for state, count in counts.items():
                 symbol, style = STATE_BADGES[state]
                 line.append(f" {symbol} {count} {state}", style)
