@@ -121,8 +121,11 @@ def _window(process: Headless, server_pid: int, seconds: float) -> dict[str, Any
 
 
 def _first_pane_pattern(built: Fleet) -> bytes:
-    """A pane id of the fleet as the TUI writes it in the id column (not the prefix of another)."""
-    return re.escape(built.pane_ids()[0].encode()) + rb"(?!\d)"
+    """Any pane id of the fleet as the TUI writes it in the id column (not the prefix of
+    another): which agents the first screen holds depends on their states (needs-you order puts
+    the waiting ones first; one agent's row may well be below the screen for seconds)."""
+    ids = b"|".join(re.escape(pane.encode()) for pane in built.pane_ids())
+    return rb"(?:" + ids + rb")(?!\d)"
 
 
 def _measure_tui(built: Fleet, seconds: float) -> dict[str, Any]:

@@ -100,3 +100,4 @@ async def test_a_header_change_renders_the_header_alone() -> None:
         assert app.screen._compositor.render_partial_update() is not None
         assert "FleetTable" in rendered
         assert not {"MainScreen", "Horizontal", "Vertical"} & set(rendered)  # hidden behind
+        assert "PanePreview" not in rendered  # beside the row, on its lines, but unchanged

@@ -103,6 +103,26 @@ async def test_rows_that_only_moved_are_not_rendered_again() -> None:
         ]  # fmt: skip
 
 
+async def test_new_rows_repaint_only_the_lines_that_show_another_row() -> None:
+    """Rows moving down the needs-you order: the lines from the old place to the new one are
+    painted again, the lines above and below are not (nor the whole table, unless a row was
+    added, removed or a column width changed)."""
+    app = Host()
+    async with app.run_test() as pilot:
+        table = app.query_one(RowTable)
+        table.set_rows(rows(6))
+        table.move_cursor(5)
+        await pilot.pause()
+        seen = repaints(table)
+        moved = rows(6)
+        moved.insert(3, moved.pop(1))  # k1 goes down two places: k2, k3 move up
+        table.set_rows(moved)
+        assert sorted(set(seen)) == [2, 3, 4]  # rows 1-3 (under the header), not 0, 4, 5
+        seen.clear()
+        table.set_rows(rows(5))  # one row fewer: the whole table
+        assert "all" in seen
+
+
 async def test_the_cursor_stays_on_its_row_and_moves_by_keys() -> None:
     app = Host()
     async with app.run_test() as pilot:

@@ -7,7 +7,10 @@ event log (bottom lines): their union is the whole screen, so every such frame r
 screen (profiled: 6 ms per frame beside a working fleet, most of the TUI's time). Here the
 changed lines are split into bands of adjacent lines and each band renders only the widgets it
 crosses that nothing in front hides (containers behind their children are skipped), only on its
-lines — a state change then renders about ten lines, not the screen.
+lines, and only where a changed span meets it: a table row changing renders that row, not the
+preview beside it, whose cached lines Textual would otherwise walk, crop and divide again for a
+frame that never paints them (ChopsUpdate writes only the spans). A state change then renders a
+few lines, not the screen.
 
 This leans on Textual's private compositor (`_dirty_regions`, `_regions_to_spans`, `cuts`,
 `visible_widgets`, `ChopsUpdate`, and how `_render_chops` fills a line front to back), pinned by
@@ -53,8 +56,11 @@ class BandedCompositor(Compositor):
         chops: dict[int, dict[int, Strip | None]] = {
             y: dict.fromkeys(cuts[y][:-1]) for y in changed
         }
+        by_line: dict[int, list[tuple[int, int]]] = {}
+        for y, x1, x2 in spans:
+            by_line.setdefault(y, []).append((x1, x2))
         for first, end in bands(changed):
-            for region, strips in self._band_renders(first, end):
+            for region, strips in self._band_renders(first, end, by_line):
                 first_cut, last_cut = region.column_span
                 for y, strip in zip(region.line_range, strips, strict=False):  # as Textual
                     line = chops[y]
@@ -67,18 +73,27 @@ class BandedCompositor(Compositor):
         # ChopsUpdate reads only the changed lines' entries: mappings by line number will do.
         return ChopsUpdate(chops, spans, chop_ends)  # type: ignore[arg-type]
 
-    def _band_renders(self, first: int, end: int) -> Iterator[tuple[Region, list[Strip]]]:
+    def _band_renders(
+        self, first: int, end: int, spans: dict[int, list[tuple[int, int]]]
+    ) -> Iterator[tuple[Region, list[Strip]]]:
         """The part of the screen on lines [first, end) of each widget there that nothing in
-        front of it hides, with its strips for those lines only."""
+        front of it hides and a changed span (`spans`: (x1, x2) by line) meets, with its strips
+        for the lines from the first to the last it meets only."""
         band = Region(0, first, self.size.width, end - first)
         covered: dict[int, list[tuple[int, int]]] = {}
         for widget, (region, clip) in self.visible_widgets.items():  # front to back
-            shown = region.intersection(clip).intersection(band)
-            x, y, w, h = shown
+            x, y, w, h = region.intersection(clip).intersection(band)
             lines = range(y, y + h)
             if not (w and h) or all(_inside(covered.get(n, []), x, x + w) for n in lines):
                 continue
-            yield shown, widget.render_lines(Region(x - region.x, y - region.y, w, h))
+            met = [n for n in lines if any(a < x + w and x < b for a, b in spans.get(n, ()))]
+            if met:  # else it hides what is behind it, on lines nobody paints this frame
+                top, bottom = met[0], met[-1] + 1
+                shown = Region(x, top, w, bottom - top)
+                yield (
+                    shown,
+                    widget.render_lines(Region(x - region.x, top - region.y, w, shown.height)),
+                )
             for n in lines:
                 covered[n] = _merged([*covered.get(n, []), (x, x + w)])
 

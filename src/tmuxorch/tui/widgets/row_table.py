@@ -106,13 +106,18 @@ class RowTable(ScrollView, can_focus=True):
         """Hold these rows instead, the cursor kept on its row's key (or near where it was). A
         row whose cells are the same keeps its rendering: rows that only moved (an agent going
         up the needs-you order moves the rows between) are painted, not rendered again."""
-        current = self.current_key
+        current, keys_before = self.current_key, self._keys
         self._keys = [key for key, _ in rows]
         self._index = {key: n for n, key in enumerate(self._keys)}
         before, self._cells = self._cells, dict(rows)
         kept = self._strips.items()
         self._strips = {k: s for k, s in kept if before.get(k) == self._cells.get(k)}
-        self._fit_columns()
+        if self._fit_columns() or len(keys_before) != len(self._keys):
+            self.refresh()
+        else:  # the same lines: repaint those that show another row, or a changed one
+            for row, key in enumerate(self._keys):
+                if key != keys_before[row] or key not in self._strips:
+                    self._refresh_row(row)
         if current in self._index:
             self._cursor = self._index[current]
         self.move_cursor(min(self._cursor, max(0, len(self._keys) - 1)), force=True)
@@ -126,6 +131,7 @@ class RowTable(ScrollView, can_focus=True):
         self._strips.pop(key, None)
         if any(self._cell_width(c) > w for c, w in zip(cells, self._widths, strict=True)):
             self._fit_columns()
+            self.refresh()
             return
         self._refresh_row(self._index[key])
 
@@ -142,8 +148,9 @@ class RowTable(ScrollView, can_focus=True):
         if row == self._cursor and not force:
             return
         before, self._cursor = self._cursor, row
-        self._refresh_row(before)
-        self._refresh_row(row)
+        if row != before:  # forced onto the same line: whoever forced it repainted it
+            self._refresh_row(before)
+            self._refresh_row(row)
         self._scroll_to_cursor()
         if self.current_key != self._reported:
             self._reported = self.current_key
@@ -202,18 +209,19 @@ class RowTable(ScrollView, can_focus=True):
     def _cell_width(cell: Cell) -> int:
         return cell.cell_len if isinstance(cell, Text) else Text(cell).cell_len
 
-    def _fit_columns(self) -> None:
-        """Widths for the rows held (fixed ones stay), then every row painted again (and
-        rendered again if a width changed)."""
+    def _fit_columns(self) -> bool:
+        """Widths for the rows held (fixed ones stay); whether a width changed (then every
+        row is rendered again: the caller repaints them)."""
         before = list(self._widths)
         for n, column in enumerate(self.columns):
             if column.width is None:
                 cells = (self._cell_width(row[n]) for row in self._cells.values())
                 self._widths[n] = max([len(column.label), *cells])
-        if self._widths != before:
+        changed = self._widths != before
+        if changed:
             self._strips.clear()
         self.virtual_size = Size(self._row_width(), len(self._keys) + 1)
-        self.refresh()
+        return changed
 
     def _row_width(self) -> int:
         return sum(w + 2 * PADDING for w in self._widths)
