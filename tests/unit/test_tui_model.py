@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 
+from textual.geometry import Region
 from textual.pilot import Pilot
 
 from tmuxorch.core.events import (
@@ -138,19 +139,17 @@ def record_redraws(app: TmuxorchApp) -> list[object]:
     of the whole table)."""
     table = app._table
     redrawn: list[object] = []
-    refresh, refresh_line = table.refresh, table.refresh_line
+    refresh = table.refresh
 
-    def whole(*regions: object, **kw: object) -> object:
+    def recording(*regions: Region, **kw: bool) -> object:
         if not regions:
             redrawn.append("every row")
-        return refresh(*regions, **kw)  # type: ignore[arg-type]
+        top = int(table.scroll_offset.y)
+        for line in (y + top for region in regions for y in range(region.y, region.bottom)):
+            redrawn.append(table.keys[line - 1] if line else "the header")
+        return refresh(*regions, **kw)
 
-    def line(y: int) -> None:
-        redrawn.append(table.keys[y - 1] if y else "the header")
-        refresh_line(y)
-
-    table.refresh = whole  # type: ignore[method-assign]
-    table.refresh_line = line  # type: ignore[method-assign]
+    table.refresh = recording  # type: ignore[method-assign]
     return redrawn
 
 

@@ -48,7 +48,7 @@ def repaints(widget: RowTable | LineView) -> list[object]:
     refresh = widget.refresh
 
     def recording(*regions: Region, **kw: bool) -> object:
-        seen.extend([r.y for r in regions] if regions else ["all"])
+        seen.extend([y for r in regions for y in range(r.y, r.bottom)] if regions else ["all"])
         return refresh(*regions, **kw)
 
     widget.refresh = recording  # type: ignore[method-assign]

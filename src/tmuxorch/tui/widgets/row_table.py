@@ -10,7 +10,7 @@ columns are laid out again only when a cell no longer fits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -19,11 +19,12 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tmuxorch.tui.banded_compositor import bands
 from tmuxorch.tui.widgets.strips import strip_of
 
 Cell = Text | str
@@ -115,9 +116,11 @@ class RowTable(ScrollView, can_focus=True):
         if self._fit_columns() or len(keys_before) != len(self._keys):
             self.refresh()
         else:  # the same lines: repaint those that show another row, or a changed one
-            for row, key in enumerate(self._keys):
-                if key != keys_before[row] or key not in self._strips:
-                    self._refresh_row(row)
+            self._repaint(
+                row
+                for row, key in enumerate(self._keys)
+                if key != keys_before[row] or key not in self._strips
+            )
         if current in self._index:
             self._cursor = self._index[current]
         self.move_cursor(min(self._cursor, max(0, len(self._keys) - 1)), force=True)
@@ -149,8 +152,7 @@ class RowTable(ScrollView, can_focus=True):
             return
         before, self._cursor = self._cursor, row
         if row != before:  # forced onto the same line: whoever forced it repainted it
-            self._refresh_row(before)
-            self._refresh_row(row)
+            self._repaint((before, row))
         self._scroll_to_cursor()
         if self.current_key != self._reported:
             self._reported = self.current_key
@@ -227,8 +229,16 @@ class RowTable(ScrollView, can_focus=True):
         return sum(w + 2 * PADDING for w in self._widths)
 
     def _refresh_row(self, row: int) -> None:
-        if 0 <= row < len(self._keys):
-            self.refresh_line(row + 1)  # the header is line 0
+        self._repaint((row,))
+
+    def _repaint(self, rows: Iterable[int]) -> None:
+        """Repaint the lines of these rows, in one refresh: each refresh drops the widget's
+        cached styles and sizes (a row moving down the needs-you order repaints a dozen)."""
+        top, width = self.scroll_offset.y, max(self.virtual_size.width, self.size.width)
+        shown = (row + 1 for row in rows if 0 <= row < len(self._keys))  # under the header
+        regions = [Region(0, first - top, width, end - first) for first, end in bands(shown)]
+        if regions:
+            self.refresh(*regions)
 
     def _line(self, cells: Sequence[Cell]) -> Text:
         """The cells side by side, each cut or padded to its column."""
