@@ -15,6 +15,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 
+from tmuxorch.core.events import AgentStateChanged
 from tmuxorch.core.models import Snapshot
 from tmuxorch.tui.app import TmuxorchApp
 from tmuxorch.tui.screens.broadcast import BroadcastScreen
@@ -33,6 +34,9 @@ from ..tui_fakes import (
     no_agents_snapshot,
     no_tmux_snapshot,
 )
+from .test_tui_answer import Asking
+from .test_tui_model import push
+from .test_tui_needs_you import became
 
 Snap = Callable[..., bool]
 WIDE = (120, 36)
@@ -162,6 +166,48 @@ def test_zoomed_preview_80x24(snap_compare: Snap) -> None:
         await until(pilot, lambda: backend.ops("capture")[-1].args == ("%1", 2000))
 
     assert snap_compare(app, terminal_size=SMALL, run_before=with_preview(zoom))
+
+
+@SIZES
+def test_detail_strip_shows_the_question_and_its_choices(
+    snap_compare: Snap, size: tuple[int, int]
+) -> None:
+    """The waiting agent under the cursor: what it asks and its numbered choices, the keys
+    that pick them, under its one-line description."""
+    backend = Asking()
+    app = TmuxorchApp(backend, clock=lambda: FIXED_TIME)
+
+    async def asked(pilot: Pilot[None]) -> None:
+        strip = app._main.query_one(DetailStrip)
+        await until(pilot, lambda: "asks:" in strip.content.plain)
+        assert app._table.current_id == "%1"
+
+    assert snap_compare(app, terminal_size=size, run_before=with_preview(asked))
+    assert backend.ops("keys") == []  # shown, not answered
+
+
+def test_needs_you_order_with_the_oldest_wait(snap_compare: Snap) -> None:
+    """Two agents waiting (the one waiting longest first, the header counting from it), the
+    error, an agent idle after work above the busy one, then the tree of the rest. The clock
+    stands still: every duration is the same on every run."""
+    app, backend = make_app()
+
+    async def urgent(pilot: Pilot[None]) -> None:
+        waits = AgentStateChanged(
+            pane_id="%5", window_id="@4", session_id="$1", kind="claude", state="waiting",
+            previous="exited", since=FIXED_TIME - 10, at=FIXED_TIME - 10, source="hook",
+        )  # fmt: skip
+        push(
+            backend,
+            became("%2", "@2", "busy", "idle", FIXED_TIME - 20),
+            became("%2", "@2", "idle", "busy", FIXED_TIME - 5),
+            waits,
+        )
+        await until(pilot, lambda: len(app._event_log.lines) == 3)
+        await until(pilot, lambda: list(app._table.keys)[:5] == ["%1", "%5", "%3", "%2", "%0"])
+        assert "? 2 waiting (oldest 42s)" in app._header.content.plain
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(urgent))
 
 
 @SIZES
