@@ -13,14 +13,14 @@ from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import Input, Label, Static, TextArea
 
 from tmuxorch.core.events import AgentStateChanged
 from tmuxorch.core.models import Snapshot
 from tmuxorch.tui.app import TmuxorchApp
 from tmuxorch.tui.screens.broadcast import BroadcastScreen
 from tmuxorch.tui.screens.help import HelpScreen
-from tmuxorch.tui.screens.prompts import ConfirmScreen
+from tmuxorch.tui.screens.prompts import ConfirmScreen, RenameScreen, SpawnScreen
 from tmuxorch.tui.screens.send import SendScreen
 from tmuxorch.tui.widgets import fleet_table
 from tmuxorch.tui.widgets.detail_strip import DetailStrip
@@ -29,6 +29,7 @@ from tmuxorch.tui.widgets.fleet_table import FleetTable
 from ..conftest import until
 from ..tui_fakes import (
     FIXED_TIME,
+    SOCKET,
     FakeBackend,
     fleet_snapshot,
     no_agents_snapshot,
@@ -241,6 +242,51 @@ def test_kill_confirm(snap_compare: Snap) -> None:
 
     assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(kill))
     assert backend.ops("kill") == []  # asked, not done
+
+
+def test_spawn_dialog_takes_the_keys_typed_after_n(snap_compare: Snap) -> None:
+    """`n` then typing at once: the command field is first and has the keys."""
+    app, backend = make_app()
+
+    async def spawn(pilot: Pilot[None]) -> None:
+        await pilot.press("n", *"claude --resume")
+        await until(pilot, lambda: isinstance(app.screen, SpawnScreen))
+        field = app.screen.query_one("#command", Input)
+        await until(pilot, lambda: field.value == "claude --resume")
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=with_preview(spawn))
+    assert backend.ops("spawn") == []
+
+
+def test_rename_dialog_keeps_a_bad_name_and_says_why(snap_compare: Snap) -> None:
+    app, backend = make_app()
+
+    async def bad_name(pilot: Pilot[None]) -> None:
+        app._table.move_to_key("%0")  # the one row of window @0 (api)
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, RenameScreen))
+        app.screen.query_one("#name", Input).value = "a#(b)"
+        await pilot.press("enter")
+        error = app.screen.query_one("#error", Label)
+        await until(pilot, lambda: error.display)
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=with_preview(bad_name))
+    assert backend.ops("rename") == []
+
+
+def test_its_own_pane_is_marked(snap_compare: Snap, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run in pane %0 of the server it shows: its row says so, its preview is not itself."""
+    monkeypatch.setenv("TMUX", f"{SOCKET},4242,0")
+    monkeypatch.setenv("TMUX_PANE", "%0")
+    app, backend = make_app()
+
+    async def on_itself(pilot: Pilot[None]) -> None:
+        await until(pilot, lambda: app.own == "%0")
+        app._table.move_to_key("%0")
+        await app.refresh_preview()
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(on_itself))
+    assert "%0" not in {c.args[0] for c in backend.ops("capture")}
 
 
 @SIZES
