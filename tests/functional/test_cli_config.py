@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from tmuxorch.tui.app import TmuxorchApp
-from tmuxorch.tui.keymap import BINDINGS, check_keymap
+from tmuxorch.tui.keymap import BINDINGS, check_keymap, key_rows
 from tmuxorch.tui.screens.help import HelpScreen
 
 from ..conftest import TmuxFixture, until
@@ -97,8 +97,17 @@ async def test_the_help_lists_every_binding_id() -> None:
         text = re.sub(r"<[^>]+>", "", svg)  # the screen's text, cell after cell
         assert "Keys and their [keymap] ids" in text
         rows = list(app.key_descriptions())
-        assert {binding_id for _, binding_id, _ in rows} == {b.id for b in BINDINGS}
+        ungrouped = {b.id for b in BINDINGS if b.group is None}
+        assert {binding_id for _, binding_id, _ in rows} == ungrouped | {"answer_1-5"}
         for keys, binding_id, description in rows:
             row = rf"{re.escape(keys)}\s*{binding_id}\s*{re.escape(description[:30])}"
             assert re.search(row, text), (binding_id, keys)
         assert re.search(r"\^s\s*send\s*Send a message", text)  # the remap (ctrl+s) shows
+        assert re.search(r"1-5\s*answer_1-5\s*Answer the question with that choice", text)
+        assert "answer_2" not in text  # the five answer keys are one line
+
+
+def test_a_remapped_answer_key_shows_in_its_line() -> None:
+    rows = key_rows({"answer_3": "f3"}, lambda binding: binding.key)
+    [answer] = [row for row in rows if row[1].startswith("answer")]
+    assert answer == ("1, 2, f3, 4, 5", "answer_1-5", "Answer the question with that choice")

@@ -109,3 +109,46 @@ async def test_the_log_marks_an_agent_that_started_waiting() -> None:
         busy, waiting = (line.plain for line in log.lines)
         assert "needs you" not in busy
         assert "? needs you %0 sim busy → waiting" in waiting
+
+
+WORKED_IDLE = ["%1", "%3", "%2", "%0", "%5"]  # %2 idle after work: above the busy %0
+PLAIN_IDLE = ["%1", "%3", "%0", "%2", "%5"]
+
+
+async def test_idle_after_work_is_plain_idle_once_looked_at_until_it_works_again() -> None:
+    backend = FakeBackend()
+    async with make_app(backend).run_test() as pilot:
+        app = await started(pilot, backend)
+        table = app._table
+
+        def agents() -> list[str]:
+            return list(table.keys)[:5]
+
+        push(
+            backend,
+            became("%2", "@2", "busy", "idle", FIXED_TIME + 1),
+            became("%2", "@2", "idle", "busy", FIXED_TIME + 2),
+        )
+        await until(pilot, lambda: agents() == WORKED_IDLE)
+        await app.refresh_preview()  # the cursor rests on %1: %2 is still owed a look
+        assert agents() == WORKED_IDLE
+        assert table.current_id == "%1"
+        await pilot.press("j", "j")  # onto %2: its preview is shown
+        await until(pilot, lambda: agents() == PLAIN_IDLE)
+        assert table.current_id == "%2"  # the cursor went down with it
+        # looked at while it works: its idle after that is news again
+        push(backend, became("%2", "@2", "busy", "idle", FIXED_TIME + 3))
+        await until(pilot, lambda: "busy" in str(table.get_cell("%2", "state")))
+        await app.refresh_preview()
+        table.move_to_key("%1")
+        await app.refresh_preview()
+        push(backend, became("%2", "@2", "idle", "busy", FIXED_TIME + 4))
+        await until(pilot, lambda: agents() == WORKED_IDLE)
+        await app.refresh_preview()
+        assert agents() == WORKED_IDLE
+        # a broadcast to the idle agents sends to %2: it has been seen to
+        await pilot.press("b", *"next", "ctrl+s")
+        await until(pilot, lambda: backend.ops("send"))
+        assert backend.ops("send")[0].args[0] == ["%2"]
+        await until(pilot, lambda: agents() == PLAIN_IDLE)
+        assert table.current_id == "%1"  # nobody moved the cursor to it

@@ -240,3 +240,26 @@ async def test_enter_inside_another_server_says_why_it_cannot_switch(
 def test_the_way_back_after_a_switch(own: str | None, target: str, back: str) -> None:
     fleet = fleet_snapshot()
     assert way_back(fleet, own, fleet.panes_by_id[target]) == back
+
+
+async def test_home_and_end_go_to_the_first_and_last_rows() -> None:
+    backend = FakeBackend()
+    async with make_app(backend).run_test() as pilot:
+        app = await started(pilot, backend)
+        table = app._table
+        first, *_, last = table.keys
+        await pilot.press("end")
+        assert table.current_id == last == "%6"
+        await pilot.press("home")
+        assert table.current_id == first == "%1"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+async def test_nothing_shows_after_the_palette_key(size: tuple[int, int]) -> None:
+    """The footer ends with `^p palette` at the right edge: no key under it shows through."""
+    backend = FakeBackend()
+    async with make_app(backend).run_test(size=size) as pilot:
+        app = await started(pilot, backend)
+        await pilot.pause()
+        footer = app.screen._compositor.render_strips()[-1].text
+        assert footer.endswith("^p palette"), footer

@@ -13,13 +13,14 @@ from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import Input, Label, Static, TextArea
 
+from tmuxorch.core.events import AgentStateChanged
 from tmuxorch.core.models import Snapshot
 from tmuxorch.tui.app import TmuxorchApp
 from tmuxorch.tui.screens.broadcast import BroadcastScreen
 from tmuxorch.tui.screens.help import HelpScreen
-from tmuxorch.tui.screens.prompts import ConfirmScreen
+from tmuxorch.tui.screens.prompts import ConfirmScreen, RenameScreen, SpawnScreen
 from tmuxorch.tui.screens.send import SendScreen
 from tmuxorch.tui.widgets import fleet_table
 from tmuxorch.tui.widgets.detail_strip import DetailStrip
@@ -28,11 +29,15 @@ from tmuxorch.tui.widgets.fleet_table import FleetTable
 from ..conftest import until
 from ..tui_fakes import (
     FIXED_TIME,
+    SOCKET,
     FakeBackend,
     fleet_snapshot,
     no_agents_snapshot,
     no_tmux_snapshot,
 )
+from .test_tui_answer import Asking
+from .test_tui_model import push
+from .test_tui_needs_you import became
 
 Snap = Callable[..., bool]
 WIDE = (120, 36)
@@ -165,6 +170,48 @@ def test_zoomed_preview_80x24(snap_compare: Snap) -> None:
 
 
 @SIZES
+def test_detail_strip_shows_the_question_and_its_choices(
+    snap_compare: Snap, size: tuple[int, int]
+) -> None:
+    """The waiting agent under the cursor: what it asks and its numbered choices, the keys
+    that pick them, under its one-line description."""
+    backend = Asking()
+    app = TmuxorchApp(backend, clock=lambda: FIXED_TIME)
+
+    async def asked(pilot: Pilot[None]) -> None:
+        strip = app._main.query_one(DetailStrip)
+        await until(pilot, lambda: "asks:" in strip.content.plain)
+        assert app._table.current_id == "%1"
+
+    assert snap_compare(app, terminal_size=size, run_before=with_preview(asked))
+    assert backend.ops("keys") == []  # shown, not answered
+
+
+def test_needs_you_order_with_the_oldest_wait(snap_compare: Snap) -> None:
+    """Two agents waiting (the one waiting longest first, the header counting from it), the
+    error, an agent idle after work above the busy one, then the tree of the rest. The clock
+    stands still: every duration is the same on every run."""
+    app, backend = make_app()
+
+    async def urgent(pilot: Pilot[None]) -> None:
+        waits = AgentStateChanged(
+            pane_id="%5", window_id="@4", session_id="$1", kind="claude", state="waiting",
+            previous="exited", since=FIXED_TIME - 10, at=FIXED_TIME - 10, source="hook",
+        )  # fmt: skip
+        push(
+            backend,
+            became("%2", "@2", "busy", "idle", FIXED_TIME - 20),
+            became("%2", "@2", "idle", "busy", FIXED_TIME - 5),
+            waits,
+        )
+        await until(pilot, lambda: len(app._event_log.lines) == 3)
+        await until(pilot, lambda: list(app._table.keys)[:5] == ["%1", "%5", "%3", "%2", "%0"])
+        assert "? 2 waiting (oldest 42s)" in app._header.content.plain
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(urgent))
+
+
+@SIZES
 def test_send_dialog_with_receipts(snap_compare: Snap, size: tuple[int, int]) -> None:
     app, backend = make_app()
     assert snap_compare(app, terminal_size=size, run_before=with_preview(select_two_and_send))
@@ -195,6 +242,51 @@ def test_kill_confirm(snap_compare: Snap) -> None:
 
     assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(kill))
     assert backend.ops("kill") == []  # asked, not done
+
+
+def test_spawn_dialog_takes_the_keys_typed_after_n(snap_compare: Snap) -> None:
+    """`n` then typing at once: the command field is first and has the keys."""
+    app, backend = make_app()
+
+    async def spawn(pilot: Pilot[None]) -> None:
+        await pilot.press("n", *"claude --resume")
+        await until(pilot, lambda: isinstance(app.screen, SpawnScreen))
+        field = app.screen.query_one("#command", Input)
+        await until(pilot, lambda: field.value == "claude --resume")
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=with_preview(spawn))
+    assert backend.ops("spawn") == []
+
+
+def test_rename_dialog_keeps_a_bad_name_and_says_why(snap_compare: Snap) -> None:
+    app, backend = make_app()
+
+    async def bad_name(pilot: Pilot[None]) -> None:
+        app._table.move_to_key("%0")  # the one row of window @0 (api)
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, RenameScreen))
+        app.screen.query_one("#name", Input).value = "a#(b)"
+        await pilot.press("enter")
+        error = app.screen.query_one("#error", Label)
+        await until(pilot, lambda: error.display)
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=with_preview(bad_name))
+    assert backend.ops("rename") == []
+
+
+def test_its_own_pane_is_marked(snap_compare: Snap, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run in pane %0 of the server it shows: its row says so, its preview is not itself."""
+    monkeypatch.setenv("TMUX", f"{SOCKET},4242,0")
+    monkeypatch.setenv("TMUX_PANE", "%0")
+    app, backend = make_app()
+
+    async def on_itself(pilot: Pilot[None]) -> None:
+        await until(pilot, lambda: app.own == "%0")
+        app._table.move_to_key("%0")
+        await app.refresh_preview()
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=with_preview(on_itself))
+    assert "%0" not in {c.args[0] for c in backend.ops("capture")}
 
 
 @SIZES

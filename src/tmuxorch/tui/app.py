@@ -125,6 +125,7 @@ class TmuxorchApp(App[None]):
         self._cursor_pane = CursorPane(
             self.backend, self._pane_under_cursor, lambda: self.own,
             self._main.query_one(PanePreview), self._main.query_one(DetailStrip), self._say,
+            self._table.looked_at,
         )  # fmt: skip
         if self._keymap:
             self.set_keymap(self._keymap)
@@ -224,6 +225,7 @@ class TmuxorchApp(App[None]):
             return [Receipt(target=t, status="failed", detail=str(exc)) for t in targets]
 
         def done(receipts: list[Receipt]) -> str:
+            self._table.looked_at(*targets)  # who is sent to has been seen
             if dialog is self.screen and isinstance(dialog, SendScreen | BroadcastScreen):
                 dialog.receipts = receipts  # unless it was closed while the send ran
             return tally(op, receipts)

@@ -2,6 +2,7 @@
 second and on each move), and, when it is a waiting agent, the question it asks, read from that
 same capture (no capture of its own), shown in the detail strip and answered with the digit keys
 through usecases/answer.py (only while it waits and still asks the same; then it must move on).
+A pane shown is a pane looked at (`looked_at`): an agent idle after work stops asking for a look.
 """
 
 from __future__ import annotations
@@ -34,9 +35,11 @@ class CursorPane:
         preview: PanePreview,
         detail: DetailStrip,
         say: Callable[[str, bool], None],
+        looked_at: Callable[[str], None],
     ) -> None:
         self.backend, self.under_cursor, self.own = backend, under_cursor, own
         self.preview, self.detail, self.say = preview, detail, say
+        self.looked_at = looked_at
         self.zoomed = False
         self.asked: tuple[Pane, Question] | None = None
 
@@ -56,6 +59,7 @@ class CursorPane:
             return  # the cursor moved on while this capture ran: a newer one shows that pane
         self.preview.title = f"{pane.id} {pane.command}"
         self.preview.content = text
+        self.looked_at(pane.id)  # the user has seen it: its idle after work is no news now
         waiting = pane.agent is not None and pane.agent.state == "waiting"
         question = read_question(Text.from_ansi(text).plain) if waiting else None
         self._asks(None if question is None else (pane, question))

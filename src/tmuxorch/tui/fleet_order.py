@@ -2,7 +2,9 @@
 "needs you first".
 
 Needs-you order is a flat list of the agents, most urgent first: waiting > error > idle after
-work (idle, and seen busy since we started watching) > busy > idle > the rest; within a rank
+work (idle, seen busy since we started watching, and not looked at since: once its preview
+was shown, or it was sent to or answered, it is plain idle until it works again) > busy >
+idle > the rest; within a rank
 the one in its state the longest comes first. Flat, because grouping them under their sessions
 would put a busy agent of the first session above a waiting one of the second, which is what
 this order exists to prevent; each agent row names its place (`session:window`) instead. Below

@@ -1,13 +1,19 @@
 """The TUI's key bindings. Each has an id, so the config's `[keymap]` table can remap it
-(`send = "ctrl+s"`), and each is listed by `?` and in the footer."""
+(`send = "ctrl+s"`), and each is listed by `?` and in the footer; a group of bindings that do
+one thing with a number (the answer keys) is one line of `?`, made from the bindings themselves,
+so the line follows a remap."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.keys import REPLACED_KEYS, Keys, key_to_character
+
+ANSWER = Binding.Group("Answer the question with that choice")
+"""The digit keys: one line of `?` says what they do."""
 
 BINDINGS: list[Binding] = [
     # Help comes first: on a narrow terminal the footer cuts off the last keys, and `?` lists
@@ -32,7 +38,7 @@ BINDINGS: list[Binding] = [
     Binding("k", "cursor_up", "Up", show=False, id="cursor_up"),
     Binding("q", "quit", "Quit", id="quit"),
     *(
-        Binding(str(n), f"answer({n})", f"Answer {n}", show=False, id=f"answer_{n}")
+        Binding(str(n), f"answer({n})", f"Answer {n}", show=False, id=f"answer_{n}", group=ANSWER)
         for n in range(1, 6)
     ),
 ]
@@ -113,12 +119,38 @@ def check_keymap(keymap: Mapping[str, str]) -> None:
 def key_rows(
     keymap: Mapping[str, str], display: Callable[[Binding], str]
 ) -> Iterator[tuple[str, str, str]]:
-    """(keys, id, description) of every binding, remaps applied ([keymap] takes the id), the
-    keys as `display` shows them."""
-    for binding in BINDINGS:
+    """(keys, ids, description) of every binding, remaps applied ([keymap] takes the id), the
+    keys as `display` shows them; the bindings of a group are one row, where its first one is
+    (`1-5  answer_1-5  Answer the question with that choice`)."""
+    shown = [
+        (binding, display(binding.with_key(keymap.get(binding.id, binding.key))))
+        for binding in BINDINGS
+        if binding.id is not None
+    ]
+    done: set[Binding.Group] = set()
+    for binding, keys in shown:
         assert binding.id is not None
-        keys = display(binding.with_key(keymap.get(binding.id, binding.key)))
-        yield keys, binding.id, DESCRIPTIONS[binding.id]
+        if binding.group is None:
+            yield keys, binding.id, DESCRIPTIONS[binding.id]
+        elif binding.group not in done:
+            done.add(binding.group)
+            members = [(k, b.id or "") for b, k in shown if b.group == binding.group]
+            yield (
+                _span([k for k, _ in members]),
+                _span([i for _, i in members]),
+                binding.group.description,
+            )
+
+
+def _span(values: list[str]) -> str:
+    """`1-5` for `1 2 3 4 5`, `answer_1-5` for `answer_1 … answer_5`; a list when they are
+    not a run of numbers (a remapped key)."""
+    parts = [re.fullmatch(r"(.*?)(\d+)", value) for value in values]
+    if len(values) > 1 and all(parts) and len({p.group(1) for p in parts if p}) == 1:
+        numbers = [int(p.group(2)) for p in parts if p]
+        if numbers == list(range(numbers[0], numbers[0] + len(numbers))):
+            return f"{values[0]}-{numbers[-1]}"
+    return ", ".join(values)
 
 
 def palette_commands(run: Callable[[str], object]) -> Iterator[SystemCommand]:

@@ -1,6 +1,8 @@
 """One line about the row under the cursor: kind, state, for how long and where the state came
 from (hook, session file, title, screen), command, size, cwd
-(the cwd last: it is the long one, and on a narrow screen the strip is cut at its end)."""
+(the cwd last: it is the long one, and on a narrow screen the strip is cut at its end).
+For a waiting agent that asks a question, the question and its numbered choices come first,
+and the strip grows (`-asking`) so that the choices show even in a narrow column."""
 
 from __future__ import annotations
 
@@ -97,6 +99,7 @@ class DetailStrip(Line):
             self.show("")
             return
         line = describe(self.fleet, self.row_id, self.clock())
-        if self.question is not None:
-            line = Text("\n").join([line, asks(self.question)])
+        if self.question is not None:  # first, and the strip taller: the choices must show
+            line = Text("\n").join([asks(self.question), line])
+        self.set_class(self.question is not None, "-asking")
         self.show(line)

@@ -103,7 +103,8 @@ class FleetTable(RowTable):
         self._awaited: str | None = None
         """A row the cursor goes to once it is shown (a new agent, on its way as events)."""
         self._worked: frozenset[str] = frozenset()
-        """The agents seen busy since we started watching (their idle is idle after work)."""
+        """The agents seen busy since we started watching or last looked at (their idle is
+        idle after work)."""
 
     @property
     def current_id(self) -> str | None:
@@ -121,6 +122,15 @@ class FleetTable(RowTable):
         """This agent was busy (an event said it left busy, between two models shown): its
         idle is idle after work once the next model is shown."""
         self._worked |= {pane_id}
+
+    def looked_at(self, *pane_ids: str) -> None:
+        """The user saw these agents (the preview, a send, an answer): idle after work drops
+        to plain idle until they work again (one busy now is owed a look again at once:
+        `worked_now` counts it). Costs nothing for agents owed no look (the preview says so
+        twice a second)."""
+        if self._worked.intersection(pane_ids):
+            self._worked -= set(pane_ids)
+            self._refresh_rows()
 
     def move_to_key(self, key: str) -> bool:
         """Put the cursor on the row of `key`, if it is shown."""
