@@ -233,8 +233,11 @@ class RowTable(ScrollView, can_focus=True):
 
     def _repaint(self, rows: Iterable[int]) -> None:
         """Repaint the lines of these rows, in one refresh: each refresh drops the widget's
-        cached styles and sizes (a row moving down the needs-you order repaints a dozen)."""
-        top, width = self.scroll_offset.y, max(self.virtual_size.width, self.size.width)
+        cached styles and sizes (a row moving down the needs-you order repaints a dozen). Only
+        the lines' visible width: Textual's `refresh_line` marks the virtual width, which
+        reaches past the table onto its scrollbar and the preview beside it (clipped only by
+        the screen), and each frame rendered their lines too."""
+        top, width = self.scroll_offset.y, self.scrollable_content_region.width
         shown = (row + 1 for row in rows if 0 <= row < len(self._keys))  # under the header
         regions = [Region(0, first - top, width, end - first) for first, end in bands(shown)]
         if regions:
