@@ -13,7 +13,7 @@ same chain under asyncio (`core.tmux.fallback`).
 
 from __future__ import annotations
 
-import secrets
+import os
 import subprocess
 import tempfile
 import time
@@ -31,7 +31,8 @@ class Chain:
 
     def __init__(self, server: TmuxServer, commands: Sequence[Sequence[str]]) -> None:
         self.commands = commands
-        self._marker = f"tmuxorch-sep-{secrets.token_hex(8)}"
+        # os.urandom is what `secrets` draws from; `secrets` itself loads hmac and hashlib
+        self._marker = f"tmuxorch-sep-{os.urandom(8).hex()}"
         chained: list[Sequence[str]] = []
         for command in commands:
             chained += [command, ["display-message", "-p", self._marker]]
