@@ -17,8 +17,11 @@ Fleets: 16 and 201 idle panes (3 a window), and one simulated agent (tagged `sim
 for `capture`. Beside them: `tmux list-panes -a -F '#{pane_id}:#{pane_current_command}'` on the
 same fleet, `python -c pass` (the interpreter alone), and libtmux scripts doing the same job in a
 process of their own. `status --format tmux` is measured only when `tmuxorch status --help` lists
-`--format`. With a baseline (an earlier `--json` line; by default the one recorded before issue
-17's work), each target command's speed-up over it is printed too.
+`--format`; while `tmuxorch watch` runs on the 16-pane fleet, it is timed once more (read from
+the watcher's option). With a baseline (an earlier `--json` line; by default the last line of
+figures/cli-before.json: the tree before issue 17's work, 63ad93a, timed by this bench on the
+machine of that work; the line above it is the same tree on a slower machine), each target
+command's speed-up over it is printed too.
 """
 
 from __future__ import annotations
@@ -45,11 +48,14 @@ from bench.cli_jobs import (
     measure,
     tmuxorch_script,
     wait_prompt,
+    watcher,
 )
 from bench.fleet import Fleet, Shape, clean_environ, fleet, tmux_binary
 from bench.report import finish, one_record_arguments, print_targets, progress
 
 SIZES = (16, 201)
+KEPT = f"status_tmux_kept_{SIZES[0]}"
+"""`status --format tmux` while `tmuxorch watch` keeps the segment (read from its option)."""
 SEND_TEXT = "bench cli: hello agent"
 LIST_FORMAT = "#{pane_id}:#{pane_current_command}"
 DEFAULT_BASELINE = Path(__file__).parent / "figures" / "cli-before.json"
@@ -66,7 +72,11 @@ LIBTMUX_PEER = {
     "send": "libtmux_send",
 }
 """The libtmux script doing the same job as a target command, which the command must beat."""
-BASELINE_PEER = {"status_tmux_16": "status_json_16", "status_tmux_201": "status_json_201"}
+BASELINE_PEER = {
+    "status_tmux_16": "status_json_16",
+    "status_tmux_201": "status_json_201",
+    KEPT: "status_json_16",
+}
 """What a target is compared with when the baseline lacks it: before `--format tmux` existed,
 a status line had to run `status --json`."""
 SPEED_UP = 3.0
@@ -88,6 +98,7 @@ def _rows(panes: int | None) -> list[tuple[str, str]]:
         (f"list_panes_{panes}", f"tmux list-panes -a -F ({panes} panes)"),
         (f"status_json_{panes}", "tmuxorch status --json"),
         (f"status_tmux_{panes}", "tmuxorch status --format tmux"),
+        *([(KEPT, "  the same, a watcher running")] if panes == SIZES[0] else []),
         (f"libtmux_status_{panes}", "libtmux script: panes as JSON"),
     ]
 
@@ -139,6 +150,8 @@ def _measure_fleets(runs: int, script: Path, with_format: bool) -> dict[str, Run
         progress(f"cli: {panes} idle panes, {runs} runs of each job after a warm-up")
         with fleet(Shape(panes)) as built:
             found.update(measure(_fleet_jobs(built, script, with_format), runs))
+            if with_format and panes == SIZES[0]:
+                found.update(_measure_kept(built, script, runs))
     progress(f"cli: one simulated agent: send --no-enter and capture, {runs} runs")
     with agent_fleet(1, busy=4.0) as built:
         pane = built.pane_ids()[0]
@@ -146,6 +159,14 @@ def _measure_fleets(runs: int, script: Path, with_format: bool) -> dict[str, Run
         wait_prompt(built, pane, "", READY_TIMEOUT_S)
         found.update(measure(_agent_jobs(built, script), runs))
     return found
+
+
+def _measure_kept(built: Fleet, script: Path, runs: int) -> dict[str, Runs]:
+    """`status --format tmux` with a watcher running (its own round: with a watcher there, the
+    other `--format tmux` job would read the option too)."""
+    argv = [str(script), "-S", str(built.socket_path), "status", "--format", "tmux"]
+    with watcher(built, script):
+        return measure([Job(KEPT, dict(_rows(SIZES[0]))[KEPT], argv, built.private_env())], runs)
 
 
 def _ratio(numerator: float | None, denominator: float | None) -> float | None:

@@ -9,16 +9,18 @@ pane and text as arguments, never pasted into the code.
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.agentfleet import prompt_text
 from bench.fleet import Fleet
+from tmuxorch.core.tmux.hidden import is_hidden
 
 PROCESS_TIMEOUT_S = 60.0
 SETTLE_TIMEOUT_S = 10.0
@@ -172,3 +174,30 @@ def clear_prompt(built: Fleet, pane: str, sent: str) -> Callable[[], None]:
         wait_prompt(built, pane, "", SETTLE_TIMEOUT_S)
 
     return reset
+
+
+@contextlib.contextmanager
+def watcher(built: Fleet, script: Path) -> Iterator[None]:
+    """`tmuxorch watch` on the fleet, a keeper of `@tmuxorch-status` as a TUI or `serve` would
+    be, from the moment its hidden session exists until it is stopped (by its PID) on exit."""
+    process = subprocess.Popen(
+        [str(script), "-S", str(built.socket_path), "watch"], env=built.private_env(),
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + SETTLE_TIMEOUT_S
+        while not any(
+            is_hidden(n)
+            for n in built.tmux("list-sessions", "-F", "#{session_name}").stdout.split()
+        ):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("tmuxorch watch did not attach to the fleet")
+            time.sleep(_POLL_S)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(SETTLE_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

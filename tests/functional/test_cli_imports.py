@@ -80,7 +80,7 @@ async def test_send_loads_no_rendering_with_json(running_tmux: TmuxFixture, tmp_
     assert "tmuxorch.core.store.audit" in modules  # a change to tmux is audited
 
 
-async def test_a_status_bar_read_from_a_keeper_loads_no_pydantic_nor_engine(
+async def test_a_status_bar_read_from_a_keeper_loads_no_pydantic_asyncio_nor_engine(
     running_tmux: TmuxFixture, tmp_path: Path
 ) -> None:
     from tmuxorch.core.engine import Engine
@@ -97,4 +97,5 @@ async def test_a_status_bar_read_from_a_keeper_loads_no_pydantic_nor_engine(
     finally:
         await engine.close()
     assert loaded(modules, "pydantic", "tmuxorch.core.engine", "tmuxorch.core.models") == []
+    assert loaded(modules, "asyncio", "_hashlib") == []  # OpenSSL's library costs 10 ms to load
     assert "tmuxorch.core.status_segment" in modules

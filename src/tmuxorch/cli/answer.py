@@ -36,7 +36,7 @@ async def cmd_answer(args: argparse.Namespace, backend: Backend) -> int:
         print_json({
             "schema": "tmuxorch.answer/1", "pane": pane.id, "number": done.choice.number,
             "label": done.choice.label, "keys": list(done.choice.keys),
-            "receipt": done.receipt.model_dump(), "state": done.state,
+            "receipt": done.receipt.plain(), "state": done.state,
         })  # fmt: skip
     elif done.receipt.status != "delivered":
         print(f"{pane.id}: not answered: {done.receipt.status} {done.receipt.detail}".rstrip())

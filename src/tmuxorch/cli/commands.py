@@ -73,7 +73,7 @@ def report(
             {
                 "schema": "tmuxorch.receipts/1",
                 "op": op,
-                "receipts": [r.model_dump() for r in receipts],
+                "receipts": [r.plain() for r in receipts],
             }
         )
     else:
@@ -219,7 +219,7 @@ async def cmd_spawn(args: argparse.Namespace, backend: Backend) -> int:
         raise BadInputError("no command given (put it after --, or a shell line with --shell)")
     spawned = await backend.spawn(args.session, command, name=args.name, kind=args.kind)
     if args.json:
-        print_json(spawned.model_dump())
+        print_json(spawned.plain())
     else:
         print(f"spawned {spawned.pane_id} in window {spawned.window_id} of {spawned.session_id}")
     return 0

@@ -32,7 +32,7 @@ async def cmd_explain(args: argparse.Namespace, backend: Backend) -> int:
         raise BadInputError(f"{args.target!r} holds no agent pane")
     explained = [await backend.explain(pane.id) for pane in agents]
     if args.json:
-        print_json({"schema": SCHEMA, "agents": [e.model_dump(mode="json") for e in explained]})
+        print_json({"schema": SCHEMA, "agents": [e.plain() for e in explained]})
         return 0
     console = make_console()
     now = time.time()

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from tmuxorch.core.store.config import Settings
 
     Command = Callable[[argparse.Namespace, Backend | None], Awaitable[int]]
-    Early = Callable[[argparse.Namespace, None], Awaitable[int | None]]
+    Early = Callable[[argparse.Namespace], int | None]
 AUDITED = frozenset(
     {"send", "broadcast", "keys", "interrupt", "answer", "spawn", "kill", "rename", "demo", "tui"}
 )
@@ -35,9 +35,10 @@ LONG_LIVED = frozenset({"tui", "events", "monitor", "watch"})
 others run every batch as a plain `tmux` process: a control client's handshake is where tmux
 3.3a-3.6 can crash, and a one-shot command would handshake on every run."""
 BEFORE_BACKEND = {"status": "status_bar:kept_segment"}
-"""Commands that may be answered before a backend is opened (the engine and pydantic imported):
-their early handler returns the exit status, or None to go on (`status --format tmux` from the
-option a watcher keeps: a status bar runs it every few seconds)."""
+"""Commands that may be answered before a backend is opened (the engine, pydantic and asyncio
+imported): their early handler, a plain function, returns the exit status, or None to go on
+(`status --format tmux` from the option a watcher keeps: a status bar runs it every few
+seconds)."""
 NO_BACKEND = frozenset({"log", "serve", "token", "kinds", "hooks"})
 """Commands that open no backend: they read the store or files, (serve) build their own
 engine, or (hooks) edit an agent CLI's settings."""
@@ -137,10 +138,6 @@ def imported(spec: str) -> Any:
 async def _run(args: argparse.Namespace) -> int:
     import asyncio
 
-    if args.command in BEFORE_BACKEND:
-        early: Early = imported(BEFORE_BACKEND[args.command])
-        if (answered := await early(args, None)) is not None:
-            return answered
     from tmuxorch.core.store.config import load_settings
 
     settings = load_settings()  # for every command: a config named but missing is an error
@@ -214,6 +211,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             parser.error(f"'--' is not used by {args.command}")
     try:
+        if args.command in BEFORE_BACKEND:
+            early: Early = imported(BEFORE_BACKEND[args.command])
+            if (answered := early(args)) is not None:
+                return answered
         import asyncio
 
         if args.command == "tui":

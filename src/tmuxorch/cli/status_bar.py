@@ -1,6 +1,6 @@
 """`tmuxorch status --format tmux`, which a status bar runs every few seconds: answered from the
 option a watcher keeps (see core/status_segment.py) before any backend is opened, so a run that
-finds it loads neither pydantic nor the engine: one plain `tmux` process, no snapshot.
+finds it loads neither pydantic, asyncio nor the engine: one plain `tmux` process, no snapshot.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import argparse
 import sys
 
 
-async def kept_segment(args: argparse.Namespace, _backend: None) -> int | None:
+def kept_segment(args: argparse.Namespace) -> int | None:
     """Print the segment a live watcher keeps and return 0; None when there is none to read
     (no watcher, a TARGET, --connect), and the command goes on to compute it."""
     if args.format != "tmux" or args.target is not None or args.connect is not None:
@@ -17,7 +17,7 @@ async def kept_segment(args: argparse.Namespace, _backend: None) -> int | None:
     from tmuxorch.core.status_segment import read_kept
     from tmuxorch.core.tmux.server import TmuxServer
 
-    kept = await read_kept(TmuxServer.resolve(args.socket_name, args.socket_path), 2.0)
+    kept = read_kept(TmuxServer.resolve(args.socket_name, args.socket_path), 2.0)
     return None if kept is None else print_segment(kept)
 
 

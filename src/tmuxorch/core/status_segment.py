@@ -15,8 +15,8 @@ live. A keeper that is SIGKILLed cannot: its last value stays until the next kee
 the option only while some tmuxorch control client is attached (each has a hidden session,
 `_tmuxorch-<pid>-<n>`, that tmux destroys when it leaves), else it computes the segment itself.
 
-This module imports no pydantic at run time: `status --format tmux` reads the option with it and
-should start fast.
+This module imports neither pydantic nor asyncio at run time: `status --format tmux` reads the
+option with it and should start fast.
 """
 
 from __future__ import annotations
@@ -106,16 +106,16 @@ class SegmentKeeper:
         self._written = None
 
 
-async def read_kept(server: TmuxServer, timeout: float) -> str | None:
+def read_kept(server: TmuxServer, timeout: float) -> str | None:
     """The segment a live keeper keeps, in one plain `tmux` process (read-only, no control
-    client); None when no keeper is attached (none runs, or one was killed and left its last
-    value behind) or no server runs: the caller computes the segment then."""
-    from tmuxorch.core.tmux.fallback import run_chained
+    client, no event loop); None when no keeper is attached (none runs, or one was killed and
+    left its last value behind) or no server runs: the caller computes the segment then."""
+    from tmuxorch.core.tmux.chained import run_chained_now
 
     try:
         if not server.is_running():
             return None
-        names, value = await run_chained(server, [_SESSION_NAMES, _READ], timeout)
+        names, value = run_chained_now(server, [_SESSION_NAMES, _READ], timeout)
     except TmuxUnavailableError:  # gone as we asked: as good as no server
         return None
     if not names.ok or not value.ok or not any(is_hidden(n) for n in names.lines):

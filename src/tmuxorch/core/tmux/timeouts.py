@@ -7,7 +7,6 @@ watcher survived `cancel()` hung `close()` forever). `asyncio.timeout` does not 
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable
 from typing import TypeVar
@@ -17,6 +16,8 @@ T = TypeVar("T")
 
 async def within(seconds: float, awaitable: Awaitable[T]) -> T:
     """`await awaitable`, raising TimeoutError after `seconds`."""
+    import asyncio  # here: `no_answer` serves one-shot readers that load no asyncio
+
     async with asyncio.timeout(seconds):
         return await awaitable
 

@@ -1,0 +1,92 @@
+"""A batch of tmux commands as one chained `tmux` invocation: its argv and its results.
+
+tmux runs `a ; b ; c` in one process but concatenates their output and stops at the first
+failing command. So each command is followed by `display-message -p MARKER` (a constant with a
+random nonce, no format syntax in it), which splits the output per command; after a failure the
+caller runs the rest of the batch again from the next command.
+
+This module imports no asyncio: `run_chained_now` runs a batch with `subprocess`, for a one-shot
+reader whose whole process should cost little more than the interpreter (a status bar running
+`tmuxorch status --format tmux` every few seconds, issue 17). The engine's fallback runs the
+same chain under asyncio (`core.tmux.fallback`).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+
+from tmuxorch.core.errors import TmuxUnavailableError
+from tmuxorch.core.tmux.quoting import chained_argv
+from tmuxorch.core.tmux.results import CommandResult
+from tmuxorch.core.tmux.server import TmuxServer, tmux_binary, tmux_environ
+from tmuxorch.core.tmux.timeouts import no_answer
+
+
+class Chain:
+    """One `tmux` process's worth of a batch: the argv to run and how to read its output."""
+
+    def __init__(self, server: TmuxServer, commands: Sequence[Sequence[str]]) -> None:
+        self.commands = commands
+        # os.urandom is what `secrets` draws from; `secrets` itself loads hmac and hashlib
+        self._marker = f"tmuxorch-sep-{os.urandom(8).hex()}"
+        chained: list[Sequence[str]] = []
+        for command in commands:
+            chained += [command, ["display-message", "-p", self._marker]]
+        self.argv = [tmux_binary(), "-S", str(server.socket_path), *chained_argv(chained)]
+        self.environ = tmux_environ()
+
+    def results(self, stdout: bytes, stderr: bytes, returncode: int) -> list[CommandResult]:
+        """The results of the commands that ran: every one up to the first that failed (which
+        is included, with tmux's message); TmuxUnavailableError when no server answered."""
+        chunks = stdout.decode("utf-8", "replace").split(self._marker + "\n")
+        finished = chunks[:-1]  # the text after the last marker belongs to a command that failed
+        commands = self.commands
+        results = [
+            CommandResult(command[0], True, _lines(chunk))
+            for command, chunk in zip(commands, finished, strict=False)
+        ]
+        if len(results) < len(commands):
+            message = stderr.decode("utf-8", "replace").strip()
+            if returncode != 0 and _server_unreachable(message):
+                raise TmuxUnavailableError(message or "tmux server is not reachable")
+            results.append(CommandResult(commands[len(results)][0], False, (message or "failed",)))
+        return results
+
+
+def run_chained_now(
+    server: TmuxServer, commands: Sequence[Sequence[str]], timeout: float
+) -> list[CommandResult]:
+    """Every command, in order, in as few `tmux` processes as failures allow, each given
+    `timeout` seconds, without an event loop (the process waits: only for one-shot readers)."""
+    started = time.monotonic()
+    results: list[CommandResult] = []
+    while len(results) < len(commands):
+        chain = Chain(server, commands[len(results) :])
+        # Output goes to files, not pipes: tmux hands a client's stdio to the server, so a
+        # stopped server would keep a pipe open (see core.tmux.fallback).
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            try:
+                done = subprocess.run(
+                    chain.argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                    env=chain.environ, start_new_session=True, timeout=timeout, check=False,
+                )  # fmt: skip
+            except subprocess.TimeoutExpired:  # run() has killed and reaped it
+                raise TmuxUnavailableError(no_answer(started)) from None
+            out.seek(0)
+            err.seek(0)
+            results += chain.results(out.read(), err.read(), done.returncode)
+    return results
+
+
+def _lines(chunk: str) -> tuple[str, ...]:
+    """Split on newlines only, as control mode does (`str.splitlines` would also split on `\r`,
+    `\v`, `\x1c`-`\x1e`, which are text in a path or in captured pane output)."""
+    return tuple(chunk.split("\n")[:-1]) if chunk else ()
+
+
+def _server_unreachable(message: str) -> bool:
+    return message.startswith(("no server running", "error connecting", "server exited"))
