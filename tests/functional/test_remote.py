@@ -193,8 +193,15 @@ async def test_explain_says_why_an_agent_is_in_its_state(
         f"cat '{body}'; exec sleep 100000",
     ).strip()  # fmt: skip
     running_tmux.tmux("set-option", "-p", "-t", pane, "@tmuxorch-agent", "claude")
-    await wait_for(lambda: "trust" in running_tmux.tmux("capture-pane", "-p", "-t", pane))
+    last = body.read_text(encoding="utf-8").strip().splitlines()[-1].strip()
+    await wait_for(lambda: last in running_tmux.tmux("capture-pane", "-p", "-t", pane))
+    # The tag set above reaches the engine with its next sweep (under load, after the screen
+    # is whole): until then the pane may read `unknown`. What it settles on is the claim.
+    deadline = time.monotonic() + 10
     explained = await fleet.explain(pane)
+    while explained.agent.state == "unknown" and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        explained = await fleet.explain(pane)
     assert (explained.agent.state, explained.agent.source) == ("waiting", "screen")
     assert explained.screen_state == "waiting"
     assert "claude.waiting[" in explained.agent.reason
