@@ -155,9 +155,11 @@ class FleetTable(RowTable):
         """Once a second the durations move on: only the state cells whose text changed are
         updated (seconds tick, minutes and hours change seldom), nothing else is drawn again."""
         now = self.clock()
-        for key, (item, _) in self._shown.items():
-            if isinstance(item, Pane) and item.agent is not None:
-                self.update_cell(key, "state", state_cell(item, now))
+        self.update_rows(
+            (key, self.with_cell(key, "state", state_cell(item, now)))
+            for key, (item, _) in self._shown.items()
+            if isinstance(item, Pane) and item.agent is not None
+        )
 
     def watch_fleet(self) -> None:
         self._refresh_rows()
@@ -200,10 +202,11 @@ class FleetTable(RowTable):
             if self._awaited is not None:
                 self.move_to_soon(self._awaited)
             return
-        for item, name in items:
-            was = before.get(item.id)
-            if full or was is None or was[0] is not item or was[1] != name:
-                self.update_row(*row_of(item, self.selected, now, name, self.own))
+        self.update_rows(
+            row_of(item, self.selected, now, name, self.own)
+            for item, name in items
+            if full or (was := before.get(item.id)) is None or was[0] is not item or was[1] != name
+        )
 
     def on_row_table_cursor_moved(self, event: RowTable.CursorMoved) -> None:
         event.stop()

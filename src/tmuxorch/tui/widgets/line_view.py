@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -80,12 +80,17 @@ class LineView(ScrollView):
         return self.scroll_y >= self.max_scroll_y - 1
 
     def _resized(self, room: int, following: bool) -> None:
-        """What each line of the view holds changed: a repaint, a new height in lines (a
-        layout) only when `room` is not the height it has, and back to the end if it was."""
+        """What each line of the view holds changed: its lines repainted, and only when `room`
+        is not the height it has a new height in lines (a layout, which repaints the
+        scrollbars too) and back to the end if it was there. A line more in a log of the same
+        height repaints its lines only: the scrollbar did not move (a refresh of the whole
+        widget painted it too, once per event), and a view at its end stays there."""
         self._room = room
         size = Size(0, room)
-        if self.virtual_size != size:
-            self.virtual_size = size
+        if self.virtual_size == size:
+            self.refresh(Region(0, 0, *self.scrollable_content_region.size))
+            return
+        self.virtual_size = size
         self.refresh()
         if following:
             self.call_after_refresh(self.scroll_end, animate=False)

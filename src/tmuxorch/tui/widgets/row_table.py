@@ -43,8 +43,9 @@ class Column:
 
 
 class RowTable(ScrollView, can_focus=True):
-    """Set the rows with `set_rows`, change one with `update_row` or `update_cell`; posts
-    `CursorMoved` when the cursor lands on another row and `Activated` on a second click."""
+    """Set the rows with `set_rows`, change some with `update_rows` (or `update_row`,
+    `update_cell`); posts `CursorMoved` when the cursor lands on another row and `Activated`
+    on a second click."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"row-table--header", "row-table--cursor"}
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -126,22 +127,38 @@ class RowTable(ScrollView, can_focus=True):
         self.move_cursor(min(self._cursor, max(0, len(self._keys) - 1)), force=True)
 
     def update_row(self, key: str, cells: Cells) -> None:
-        """New cells for one row: that row is rendered again, or every row when a cell no
-        longer fits its column."""
-        if self._cells[key] == cells:
-            return
-        self._cells[key] = cells
-        self._strips.pop(key, None)
-        if any(self._cell_width(c) > w for c, w in zip(cells, self._widths, strict=True)):
+        """New cells for one row (see `update_rows`)."""
+        self.update_rows([(key, cells)])
+
+    def update_rows(self, rows: Iterable[tuple[str, Cells]]) -> None:
+        """New cells for some rows: those that changed are rendered again and repainted in one
+        refresh (each refresh drops the widget's cached styles and sizes: a second's tick
+        changes a dozen duration cells), or every row when a cell no longer fits."""
+        changed: list[str] = []
+        for key, cells in rows:
+            if self._cells[key] != cells:
+                self._cells[key] = cells
+                self._strips.pop(key, None)
+                changed.append(key)
+        widths = self._widths
+        if any(
+            self._cell_width(cell) > width
+            for key in changed
+            for cell, width in zip(self._cells[key], widths, strict=True)
+        ):
             self._fit_columns()
             self.refresh()
             return
-        self._refresh_row(self._index[key])
+        self._repaint(self._index[key] for key in changed)
 
-    def update_cell(self, key: str, column: str, value: Cell) -> None:
+    def with_cell(self, key: str, column: str, value: Cell) -> Cells:
+        """The cells of `key`'s row with one of them replaced (for `update_rows`)."""
         cells = list(self._cells[key])
         cells[self._column_index(column)] = value
-        self.update_row(key, tuple(cells))
+        return tuple(cells)
+
+    def update_cell(self, key: str, column: str, value: Cell) -> None:
+        self.update_row(key, self.with_cell(key, column, value))
 
     # -- the cursor ------------------------------------------------------------------------
 

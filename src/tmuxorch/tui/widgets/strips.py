@@ -29,5 +29,9 @@ def strip_of(console: Console, text: Text) -> Strip:
 
 
 def wrapped(console: Console, text: Text, width: int) -> list[Strip]:
-    """`text` wrapped to `width`, a strip per line."""
+    """`text` wrapped to `width`, a strip per line. A line that fits is that line: Rich's
+    wrapping splits it into words and joins them again (the header, shown anew on every state
+    change, spent most of its time there)."""
+    if text.cell_len <= width and "\n" not in text.plain and "\t" not in text.plain:
+        return [strip_of(console, text)]
     return [strip_of(console, line) for line in text.wrap(console, max(1, width))]
