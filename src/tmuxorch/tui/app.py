@@ -119,9 +119,17 @@ class TmuxorchApp(App[None]):
             gc.freeze()
 
     async def on_mount(self) -> None:
-        """Show the main screen, wire it up, and start following the fleet."""
+        """Start following the fleet, show the main screen meanwhile, and wire it up."""
         self._main = MainScreen(clock=self.clock)
+        link = LinkStatus(self.backend, self._main)
+        notes = self._agent_notifications
+        self._feed = FleetFeed(
+            self, self.backend, link, notes.fleet(self._show_fleet), notes.events(self._log_event)
+        )
+        if self.live:
+            self._feed.follow()  # which lists the fleet once the stream is on
         await self.push_screen(self._main)
+        self._feed.screen_up()
         self._cursor_pane = CursorPane(
             self.backend, self._pane_under_cursor, lambda: self.own,
             self._main.query_one(PanePreview), self._main.query_one(DetailStrip), self._say,
@@ -130,13 +138,7 @@ class TmuxorchApp(App[None]):
         if self._keymap:
             self.set_keymap(self._keymap)
         self._header.label = self.backend.label
-        link = LinkStatus(self.backend, self._main)
-        notes = self._agent_notifications
-        self._feed = FleetFeed(
-            self, self.backend, link, notes.fleet(self._show_fleet), notes.events(self._log_event)
-        )
         if self.live:
-            self._feed.follow()  # which lists the fleet once the stream is on
             self.set_interval(PREVIEW_INTERVAL, self.refresh_preview)
             if self.backend.connection_state is not None:  # a link to a remote fleet
                 self.set_interval(1.0, link.tick)

@@ -45,10 +45,17 @@ class FleetFeed:
     _show_due: bool = False
     _unlogged: list[Event] = field(default_factory=list)
     _shown: Snapshot | None = None
+    _screen_up: asyncio.Event = field(default_factory=asyncio.Event)
 
     def follow(self) -> None:
-        """Follow the event stream (which lists the fleet once it is on)."""
+        """Follow the event stream (which lists the fleet once it is on). Called before the
+        screen is up: subscribing (a control client's start, the first listing) runs while
+        the screen is built, and the stream is read once `screen_up()` says it can be shown."""
         self.app.run_worker(self._follow(), group="events", exclusive=True)
+
+    def screen_up(self) -> None:
+        """The screen the feed shows into is mounted."""
+        self._screen_up.set()
 
     def refresh(self) -> None:
         """List the fleet now, or right after the listing in flight."""
@@ -76,6 +83,7 @@ class FleetFeed:
         while True:
             try:
                 subscription = await self.backend.subscribe()
+                await self._screen_up.wait()
                 self.link.stream_up()
                 self.refresh()
                 dropped = subscription.dropped

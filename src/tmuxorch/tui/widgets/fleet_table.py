@@ -7,13 +7,14 @@ whose session, window or pane changed, and the cursor stays on the same one.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 
 from rich.text import Text
 from textual.reactive import var
 
-from tmuxorch.core.models import Pane, Snapshot, Window
+from tmuxorch.core.models import AgentState, Pane, Snapshot, Window
 from tmuxorch.tui.fleet_order import (
     Item,
     Shown,
@@ -75,11 +76,19 @@ def state_cell(pane: Pane, now: float) -> Text | str:
     """An agent pane's state and for how long (`● busy 12s`); empty for other panes."""
     if pane.agent is None:
         return ""
-    symbol, style = STATE_BADGES[pane.agent.state]
-    state = Text.assemble((f"{symbol} {pane.agent.state}", style))
-    if age := state_age(pane.agent, now):
-        state.append(f" {age}", "dim")
-    return state
+    return _state_text(pane.agent.state, state_age(pane.agent, now))
+
+
+@functools.lru_cache(maxsize=1024)
+def _state_text(state: AgentState, age: str) -> Text:
+    """One text per state and age, shared by every row that shows it: a second's tick
+    compares cells, and the same object compares at once (cells are copied before they are
+    cut to their column, never changed)."""
+    symbol, style = STATE_BADGES[state]
+    text = Text.assemble((f"{symbol} {state}", style))
+    if age:
+        text.append(f" {age}", "dim")
+    return text
 
 
 class FleetTable(RowTable):
@@ -195,18 +204,21 @@ class FleetTable(RowTable):
         before, self._shown = self._shown, {item.id: (item, name) for item, name in items}
         full, self._full = self._full, False
         now = self.clock()
-        if list(self._shown) != list(self.keys):
-            self.set_rows(
-                [row_of(item, self.selected, now, name, self.own) for item, name in items]
-            )
-            if self._awaited is not None:
-                self.move_to_soon(self._awaited)
-            return
-        self.update_rows(
-            row_of(item, self.selected, now, name, self.own)
+        changed = [
+            (item, name)
             for item, name in items
             if full or (was := before.get(item.id)) is None or was[0] is not item or was[1] != name
-        )
+        ]
+        rows = (row_of(item, self.selected, now, name, self.own) for item, name in changed)
+        if list(self._shown) == list(self.keys):
+            self.update_rows(rows)
+            return
+        # Another order or other rows: the rows of unchanged objects keep their cells (their
+        # durations as the last tick left them), only the changed ones are built again.
+        cells = self.all_cells() | dict(rows)
+        self.set_rows([(item.id, cells[item.id]) for item, _ in items])
+        if self._awaited is not None:
+            self.move_to_soon(self._awaited)
 
     def on_row_table_cursor_moved(self, event: RowTable.CursorMoved) -> None:
         event.stop()

@@ -101,6 +101,10 @@ class RowTable(ScrollView, can_focus=True):
         """The key of the row under the cursor."""
         return self._keys[self._cursor] if self._keys else None
 
+    def all_cells(self) -> dict[str, Cells]:
+        """Every row's cells, by key (a copy)."""
+        return dict(self._cells)
+
     def get_cell(self, key: str, column: str) -> Cell:
         return self._cells[key][self._column_index(column)]
 
