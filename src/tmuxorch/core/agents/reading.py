@@ -75,6 +75,14 @@ class ScreenReading:
     line: str
     region: tuple[str, ...]
 
+    @property
+    def reason(self) -> str:
+        """The rule and the line it matched; for a reading no rule made (a dead pane), its
+        line."""
+        if self.rule:
+            return f"{self.rule} matched {self.line!r}"
+        return self.line or "no screen rule matched"
+
 
 @dataclass(frozen=True)
 class AgentProfile:

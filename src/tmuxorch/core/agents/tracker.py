@@ -1,8 +1,9 @@
 """Agent detection and live state for a fleet: which panes are agents, and what each is doing.
 
-Only agent panes are read, all of them in one pipelined round trip: each one's screen, and its
-title and hook report (`#{pane_title}`, `@tmuxorch-hook`) in one `display-message`. A pane whose
-screen hash did not change since the last sweep is not read again. A new screen state must hold
+Only agent panes are read, in pipelined round trips: each one's screen, and its title and hook
+report (`#{pane_title}`, `@tmuxorch-hook`) in one `display-message`; a settled pane that printed
+nothing since its last capture is not captured again (core/agents/pane_reads.py). A screen
+whose hash did not change since the last sweep is not read again. A new screen state must hold
 for `debounce` seconds before it replaces the current one, so a spinner that blinks or a screen
 caught mid-redraw does not make the state flicker; the first observation of a pane is taken as
 it is. The agent's own precise reports (hook, session file, title) are weighed against the screen
@@ -24,6 +25,7 @@ from tmuxorch.core.agents.hook_events import ADVISORY, HOOKED, parse_report
 from tmuxorch.core.agents.pane_reads import (
     FEW_PANES,
     PaneMeta,
+    ScreenKeeper,
     capture_command,
     meta_command,
     read_live,
@@ -71,13 +73,6 @@ _SESSION_FILE_KINDS = frozenset({"claude"})
 """Kinds whose CLI keeps a session file `SessionFiles` reads (Claude Code's format)."""
 
 
-def _screen_reason(reading: ScreenReading) -> str:
-    """The rule and the line it matched; for a reading no rule made (a dead pane), its line."""
-    if reading.rule:
-        return f"{reading.rule} matched {reading.line!r}"
-    return reading.line or "no screen rule matched"
-
-
 class AgentTracker:
     """Keeps each agent pane's kind and debounced state; annotates snapshots with them."""
 
@@ -91,6 +86,7 @@ class AgentTracker:
         self.session_files = SessionFiles()
         self._listed: dict[str, Listed] = {}
         self._tracked: dict[str, PaneSources] = {}
+        self._kept = ScreenKeeper()
         self._memo: dict[int, tuple[object, object, object]] = {}
         """id of a listed object -> (that object, what its annotation depended on, the
         annotated object): see `_annotated`."""
@@ -148,7 +144,8 @@ class AgentTracker:
             del self._tracked[gone]
         live = [pid for pid in kinds if not panes[pid].dead]
         told = {pid for pid in live if self._told(kinds[pid])}
-        screens, metas = await read_live(self._run, live, told)
+        settled = [p for p in live if (t := self._tracked.get(p)) is not None and not t.candidate]
+        screens, metas = await read_live(self._run, live, told, self._kept, settled)
         filed = self._session_reports(kinds, panes, screens)
         now = time.time()
         changes: list[AgentStateChanged] = []
@@ -188,7 +185,7 @@ class AgentTracker:
         reading = self._reading(pane, pane.agent.kind, screen.lines)
         return Explanation(
             pane_id=pane_id, agent=pane.agent, screen_state=reading.state,
-            screen_reason=_screen_reason(reading),
+            screen_reason=reading.reason,
             region=tuple(sanitize(line) for line in reading.region),
             title=sanitize(meta.title), hook=sanitize(meta.hook),
         )  # fmt: skip
@@ -264,7 +261,7 @@ class AgentTracker:
         """A pane met for the first time: its screen as it is, a recorded `since` if the
         state is still the one a watcher recorded; reports newer than this look count later."""
         reading = self._reading(pane, kind, lines)
-        tracked = PaneSources(kind, reading.state, _screen_reason(reading), None, hash(lines))
+        tracked = PaneSources(kind, reading.state, reading.reason, None, hash(lines))
         for source, report in reports.items():
             tracked.note(report, source)
         tracked.verdict, _ = tracked.decide()
@@ -307,7 +304,7 @@ class AgentTracker:
         if held < self.debounce and reading.state != "exited":
             return
         tracked.screen, tracked.screen_since = reading.state, tracked.candidate_since
-        tracked.screen_reason = _screen_reason(reading)
+        tracked.screen_reason = reading.reason
         tracked.candidate = None
 
     async def _refresh_tags(self, snapshot: Snapshot) -> None:
