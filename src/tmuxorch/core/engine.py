@@ -58,8 +58,10 @@ class Engine:
         settings: Settings | None = None,
         persistent: bool = True,
     ) -> None:
-        """`persistent=False` for one-shot commands: no control client, a plain `tmux` process
-        per batch (they need no events, and a handshake is where tmux can crash)."""
+        """`persistent=False` for a command that does not watch tmux but needs an event loop
+        (kill's question, answer, demo; the others run core/oneshot.py's engine): no control
+        client, a plain `tmux` process per batch (no events are needed, and a handshake is
+        where tmux can crash)."""
         self.server = server
         self.debounce = debounce
         self.reconnect_interval = reconnect_interval

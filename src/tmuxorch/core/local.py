@@ -1,7 +1,9 @@
 """LocalBackend: the Backend for a tmux server on this machine, served by an embedded engine.
 
-The engine is any `LocalEngine`: what is done here and in the operations does not depend on
-how it runs tmux commands or waits (core/ops/driver.py).
+The engine is the long-lived one (core/engine.py: control mode, events, asyncio) or, for a
+one-shot command, the one-shot engine (core/oneshot.py: a plain `tmux` process per batch, no
+event loop); both are a `LocalEngine`, and everything here and in the operations is the same
+for either.
 
 Targets are tmux ids here: callers resolve TARGET strings against a snapshot first (DESIGN.md
 safety rule 2). Every operation that changes tmux is written to the audit log, with who asked.
@@ -73,8 +75,8 @@ def _audit_failed(op: str, exc: Exception) -> None:
 
 
 class LocalEngine(Driver, Protocol):
-    """What LocalBackend needs of its engine (core/engine.py's Engine): the operations'
-    driver, and snapshots, events and a lifetime."""
+    """What LocalBackend needs of its engine (core/engine.py's Engine, core/oneshot.py's
+    OneShotEngine): the operations' driver, and snapshots, events and a lifetime."""
 
     @property
     def server(self) -> TmuxServer: ...
