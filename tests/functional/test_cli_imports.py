@@ -61,7 +61,9 @@ def test_version_loads_nothing_of_the_engine(running_tmux: TmuxFixture, tmp_path
     assert loaded(modules, "tmuxorch") == ["tmuxorch", "tmuxorch.cli", "tmuxorch.cli.main"]
 
 
-@pytest.mark.parametrize("args", [("status", "--json"), ("capture", "%0", "--json")])
+@pytest.mark.parametrize(
+    "args", [("status", "--json"), ("capture", "%0", "--json"), ("status", "--format", "tmux")]
+)
 def test_a_look_loads_no_rendering_store_or_delivery(
     running_tmux: TmuxFixture, tmp_path: Path, args: tuple[str, ...]
 ) -> None:
