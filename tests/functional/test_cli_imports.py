@@ -61,7 +61,9 @@ def test_version_loads_nothing_of_the_engine(running_tmux: TmuxFixture, tmp_path
     assert loaded(modules, "tmuxorch") == ["tmuxorch", "tmuxorch.cli", "tmuxorch.cli.main"]
 
 
-@pytest.mark.parametrize("args", [("status", "--json"), ("capture", "%0", "--json")])
+@pytest.mark.parametrize(
+    "args", [("status", "--json"), ("capture", "%0", "--json"), ("status", "--format", "tmux")]
+)
 def test_a_look_loads_no_rendering_store_or_delivery(
     running_tmux: TmuxFixture, tmp_path: Path, args: tuple[str, ...]
 ) -> None:
@@ -69,7 +71,8 @@ def test_a_look_loads_no_rendering_store_or_delivery(
     assert loaded(modules, *EVERYWHERE_FORBIDDEN) == []
     assert loaded(modules, "rich", "sqlite3", "tmuxorch.core.store.audit") == []
     assert loaded(modules, "tmuxorch.usecases.broadcast", "tmuxorch.usecases.demo") == []
-    assert "tmuxorch.core.engine" in modules  # it did run the engine
+    assert loaded(modules, "asyncio", "tmuxorch.core.engine") == []
+    assert "tmuxorch.core.oneshot" in modules  # it did run the one-shot engine
 
 
 async def test_send_loads_no_rendering_with_json(running_tmux: TmuxFixture, tmp_path: Path) -> None:
@@ -78,6 +81,7 @@ async def test_send_loads_no_rendering_with_json(running_tmux: TmuxFixture, tmp_
     assert loaded(modules, *EVERYWHERE_FORBIDDEN) == []
     assert loaded(modules, "rich", "tmuxorch.cli.render", "tmuxorch.usecases.broadcast") == []
     assert "tmuxorch.core.store.audit" in modules  # a change to tmux is audited
+    assert loaded(modules, "asyncio", "tmuxorch.core.engine") == []
 
 
 async def test_a_status_bar_read_from_a_keeper_loads_no_pydantic_asyncio_nor_engine(

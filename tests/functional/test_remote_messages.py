@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from tmuxorch.core.errors import TmuxUnavailableError
-from tmuxorch.core.tmux.connection import ServerNotRunningError, TmuxConnection
+from tmuxorch.core.tmux.chained import ServerNotRunningError
+from tmuxorch.core.tmux.connection import TmuxConnection
 from tmuxorch.core.tmux.server import TmuxServer
 
 from ..conftest import TmuxFixture

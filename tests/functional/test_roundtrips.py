@@ -13,6 +13,7 @@ import pytest
 from tmuxorch.cli.commands import cmd_send
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.local import LocalBackend
+from tmuxorch.core.oneshot import OneShotEngine
 from tmuxorch.core.tmux.framing import Notification
 
 from ..conftest import TmuxFixture, wait_for
@@ -23,10 +24,20 @@ from .test_events import next_event
 class Batches:
     """Every batch the engine's connection sends to tmux, as lists of argv: counted where
     TmuxConnection.run hands a batch to its control client or to a plain `tmux` (callers that
-    hold the bound `run`, such as the agent tracker, are counted too)."""
+    hold the bound `run`, such as the agent tracker, are counted too); for a one-shot engine,
+    where it runs one as plain `tmux` processes."""
 
-    def __init__(self, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, engine: Engine | OneShotEngine, monkeypatch: pytest.MonkeyPatch) -> None:
         self.batches: list[list[list[str]]] = []
+        if isinstance(engine, OneShotEngine):
+            chained = engine._chained
+
+            def counted(commands: Sequence[Sequence[str]], **options: Any) -> Any:
+                self.batches.append([list(c) for c in commands])
+                return chained(commands, **options)
+
+            monkeypatch.setattr(engine, "_chained", counted)
+            return
         for door in ("_on_client", "_fallback"):
             monkeypatch.setattr(
                 engine.connection, door, self._counting(getattr(engine.connection, door))
@@ -126,16 +137,13 @@ async def test_a_cli_send_to_one_agent_lists_once_and_reads_that_agent_only(
     window = running_tmux.tmux(
         "display-message", "-p", "-t", target.pane, "#{session_name}:#{window_index}"
     ).strip()  # fmt: skip
-    engine = Engine(running_tmux.server, timeout=3.0, persistent=False)  # as `tmuxorch send`
+    engine = OneShotEngine(running_tmux.server, timeout=3.0)  # as `tmuxorch send`
     batches = Batches(engine, monkeypatch)
     args = argparse.Namespace(
         texts=[("message", "one listing")], stdin=False, targets=[window], no_enter=False,
         force=False, json=True,
     )  # fmt: skip
-    try:
-        assert await cmd_send(args, LocalBackend(engine)) == 0
-    finally:
-        await engine.close()
+    assert await cmd_send(args, LocalBackend(engine)) == 0
     assert batches.listings() == 1, batches.batches
     assert set(batches.captured()) == {target.pane}, batches.batches
     await wait_for(lambda: target.entries() == ["one listing"])

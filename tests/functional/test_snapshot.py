@@ -119,7 +119,7 @@ async def test_dead_pane_and_cwd_with_newline(engine: Engine, running_tmux: Tmux
     assert dead.dead_status == 7
     # The subscription value this listing implies is the one tmux gives (newlines made '?').
     (told,) = await engine.run([["display-message", "-p", WATCHED]])
-    assert engine._parser.watched == told.check().lines[0]
+    assert engine._listing.parser.watched == told.check().lines[0]
     assert "odd?dir" in told.lines[0]
 
 

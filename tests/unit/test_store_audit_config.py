@@ -23,7 +23,8 @@ from tmuxorch.core.store.config import (
     Settings,
     load_settings,
 )
-from tmuxorch.core.store.store import MIGRATIONS, Store, StoreError, split_statements
+from tmuxorch.core.store.migrations import MIGRATIONS
+from tmuxorch.core.store.store import Store, StoreError, split_statements
 
 
 @pytest.fixture(autouse=True)

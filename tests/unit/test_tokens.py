@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tmuxorch.core.errors import BadInputError
-from tmuxorch.core.store.store import MIGRATIONS, Store, split_statements
+from tmuxorch.core.store.migrations import MIGRATIONS
+from tmuxorch.core.store.store import Store, split_statements
 from tmuxorch.server import tokens as tokens_module
 from tmuxorch.server.tokens import TokenStore, hash_token, parse_duration
 

@@ -2,7 +2,9 @@
 
 Everything beyond the parser is imported on the path that needs it (a one-shot command runs in
 tens of milliseconds only if it does not load what other commands use): the handler named by the
-parser, the engine or the remote client, the store, the TUI.
+parser, the engine or the remote client, the store, the TUI. A one-shot command on a local
+server (ONE_SHOT) runs over the one-shot engine (core/oneshot.py) with no event loop at all:
+asyncio alone would cost it ~50 ms.
 
 Exit status (DESIGN.md): 0 ok, 1 an operation failed, 2 bad usage or input, 3 tmux unreachable.
 Errors are one line on stderr, never a traceback.
@@ -34,6 +36,14 @@ LONG_LIVED = frozenset({"tui", "events", "monitor", "watch"})
 """Commands that watch tmux, so attach a control client (serve builds its own engine). The
 others run every batch as a plain `tmux` process: a control client's handshake is where tmux
 3.3a-3.6 can crash, and a one-shot command would handshake on every run."""
+ONE_SHOT = frozenset(
+    {"status", "summary", "send", "broadcast", "keys", "interrupt", "capture", "explain",
+     "spawn", "rename"}
+)  # fmt: skip
+"""Commands that, on a local server, run over the one-shot engine: a plain `tmux` process per
+batch, waits that block, no asyncio. Their handlers then never suspend (`_run_now`). The
+others keep the engine and asyncio: what watches tmux, `--connect` (the link is asyncio's), and
+what waits on something else meanwhile (kill's question, answer, demo)."""
 BEFORE_BACKEND = {"status": "status_bar:kept_segment"}
 """Commands that may be answered before a backend is opened (the engine, pydantic and asyncio
 imported): their early handler, a plain function, returns the exit status, or None to go on
@@ -87,29 +97,38 @@ def take_texts(argv: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
 
 def open_backend(args: argparse.Namespace, settings: Settings) -> Backend:
     """The backend the global options ask for: a remote `tmuxorch serve` with --connect, else
-    a local tmux server. Only creating a session (spawn, demo) starts a local server."""
+    a local tmux server, over the one-shot engine for ONE_SHOT commands. Only creating a
+    session (spawn, demo) starts a local server."""
     if getattr(args, "connect", None) is not None:
         from tmuxorch.client.backend import RemoteBackend
         from tmuxorch.client.dialing import load_token
 
         return RemoteBackend(args.connect, load_token(args.token_file))
-    from tmuxorch.core.engine import Engine
-    from tmuxorch.core.local import LocalBackend
+    from tmuxorch.core.local import LocalBackend, LocalEngine
     from tmuxorch.core.tmux.server import TmuxServer
 
     server = TmuxServer.resolve(args.socket_name, args.socket_path)
-    engine = Engine(
-        server,
-        timeout=settings.command_timeout,
-        settings=settings,
-        persistent=args.command in LONG_LIVED,
-    )
+    one_shot = args.command in ONE_SHOT
+    engine: LocalEngine
+    if one_shot:
+        from tmuxorch.core.oneshot import OneShotEngine
+
+        engine = OneShotEngine(server, timeout=settings.command_timeout, settings=settings)
+    else:
+        from tmuxorch.core.engine import Engine
+
+        engine = Engine(
+            server,
+            timeout=settings.command_timeout,
+            settings=settings,
+            persistent=args.command in LONG_LIVED,
+        )
     if args.command not in AUDITED:
         return LocalBackend(engine, audit=None)
     from tmuxorch.core.store.audit import AuditLog
     from tmuxorch.core.store.store import Store
 
-    return LocalBackend(engine, audit=AuditLog(Store()))
+    return LocalBackend(engine, audit=AuditLog(Store(threads=not one_shot)))
 
 
 def run_tui(args: argparse.Namespace, settings: Settings) -> int:
@@ -136,8 +155,7 @@ def imported(spec: str) -> Any:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    import asyncio
-
+    """Run the command's handler with the backend it needs (none for NO_BACKEND)."""
     from tmuxorch.core.store.config import load_settings
 
     settings = load_settings()  # for every command: a config named but missing is an error
@@ -145,15 +163,37 @@ async def _run(args: argparse.Namespace) -> int:
     if args.command in NO_BACKEND:
         return await handler(args, None)
     backend = open_backend(args, settings)
-    stopped_by = _stop_on_signals() if args.command in LONG_LIVED else []
     try:
         return await handler(args, backend)
+    finally:
+        await backend.close()
+
+
+async def _run_watching(args: argparse.Namespace) -> int:
+    """`_run` for a command that watches tmux until stopped: SIGTERM and SIGHUP stop it."""
+    import asyncio
+
+    stopped_by = _stop_on_signals()
+    try:
+        return await _run(args)
     except asyncio.CancelledError:
         if not stopped_by:
             raise
         return 128 + stopped_by[0]
-    finally:
-        await backend.close()
+
+
+def _run_now(args: argparse.Namespace) -> int:
+    """`_run` without an event loop, for a ONE_SHOT command on a local server: its handler,
+    over the one-shot engine, never suspends, so one step runs it to the end. A handler that
+    suspends anyway awaits something of asyncio's: a bug, said at once rather than hung on."""
+    running = _run(args)
+    try:
+        running.send(None)
+    except StopIteration as done:
+        code: int = done.value
+        return code
+    running.close()  # its `finally` blocks run: the backend is closed
+    raise RuntimeError(f"{args.command} waited on an event loop, which a one-shot command has not")
 
 
 def _stop_on_signals() -> list[int]:
@@ -215,13 +255,15 @@ def main(argv: list[str] | None = None) -> int:
             early: Early = imported(BEFORE_BACKEND[args.command])
             if (answered := early(args)) is not None:
                 return answered
-        import asyncio
-
+        if args.command in ONE_SHOT and args.connect is None:
+            return _run_now(args)
         if args.command == "tui":
             from tmuxorch.core.store.config import load_settings
 
             return run_tui(args, load_settings())
-        return asyncio.run(_run(args))
+        import asyncio
+
+        return asyncio.run(_run_watching(args) if args.command in LONG_LIVED else _run(args))
     except TmuxorchError as exc:
         print(f"tmuxorch: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -25,29 +25,24 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 
 from tmuxorch.core.agents.doorbell import Doorbell
-from tmuxorch.core.agents.tracker import TAG_LISTING, AgentTracker, Sweep
+from tmuxorch.core.agents.listing import FleetListing
+from tmuxorch.core.agents.tracker import AgentTracker, Sweep
 from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
 from tmuxorch.core.events import Event, TmuxDown, TmuxUp
 from tmuxorch.core.live import apply, diff_snapshots
-from tmuxorch.core.models import Snapshot, TmuxInfo
+from tmuxorch.core.models import Snapshot
 from tmuxorch.core.status_segment import SegmentKeeper
 from tmuxorch.core.store.config import Settings
 from tmuxorch.core.streams import EventStream
-from tmuxorch.core.tmux.connection import ServerNotRunningError, TmuxConnection
+from tmuxorch.core.tmux.chained import ServerNotRunningError
+from tmuxorch.core.tmux.connection import TmuxConnection
 from tmuxorch.core.tmux.framing import Notification
 from tmuxorch.core.tmux.hidden import rescue
 from tmuxorch.core.tmux.results import Runner
 from tmuxorch.core.tmux.server import TmuxServer
-from tmuxorch.core.tmux.snapshot import (
-    LIST_SESSIONS,
-    WINDOW_ACTIVITY,
-    SnapshotParser,
-    empty_snapshot,
-)
+from tmuxorch.core.tmux.snapshot import empty_snapshot
 from tmuxorch.core.tmux.timeouts import within
 from tmuxorch.core.tmux.watched import STRUCTURE_NOTIFICATIONS, SUBSCRIPTION
-
-_VERSION = ["display-message", "-p", "#{version}"]
 
 
 class Engine:
@@ -63,8 +58,10 @@ class Engine:
         settings: Settings | None = None,
         persistent: bool = True,
     ) -> None:
-        """`persistent=False` for one-shot commands: no control client, a plain `tmux` process
-        per batch (they need no events, and a handshake is where tmux can crash)."""
+        """`persistent=False` for a command that does not watch tmux but needs an event loop
+        (kill's question, answer, demo; the others run core/oneshot.py's engine): no control
+        client, a plain `tmux` process per batch (no events are needed, and a handshake is
+        where tmux can crash)."""
         self.server = server
         self.debounce = debounce
         self.reconnect_interval = reconnect_interval
@@ -76,8 +73,6 @@ class Engine:
             on_disconnect=self._changed,
             on_change=self._changed,
         )
-        self._version: str | None = None
-        self._parser = SnapshotParser()
         self._streams: set[EventStream] = set()
         self._watcher: asyncio.Task[None] | None = None
         self._baseline: asyncio.Event | None = None
@@ -97,6 +92,7 @@ class Engine:
         self._background: set[asyncio.Future[None]] = set()
         self.agents = AgentTracker(self.connection.run, settings)
         """Agent detection and states; swept on an interval while anyone subscribes."""
+        self._listing = FleetListing(server, self.connection.run, self.agents)
         self._hooked = asyncio.Event()
         """Set when an agent's hook rang the doorbell: the sweeper sweeps at once."""
         self.doorbell = Doorbell(server.socket_path, self._hooked.set)
@@ -107,10 +103,7 @@ class Engine:
 
     def listing(self, *, activity: bool = False) -> list[Sequence[str]]:
         """The commands one snapshot sends (the benchmark's floor sends them too)."""
-        commands: list[Sequence[str]] = [LIST_SESSIONS, self._parser.list_panes]
-        if activity:
-            commands.append(WINDOW_ACTIVITY)
-        return commands
+        return self._listing.commands(activity=activity)
 
     @property
     def fresh(self) -> bool:
@@ -150,35 +143,11 @@ class Engine:
         return annotated
 
     async def _list(self, *, activity: bool = False, watched: bool = False) -> Snapshot:
-        """Ask tmux: the listing, and in the same round trip the version and the agent tags
-        when they are not known yet; `watched` (the watcher's listings) remembers the
-        subscription value it implies."""
-        commands = self.listing(activity=activity)
-        tags = len(commands) if self.agents.knows_no_pane else None
-        if tags is not None:
-            commands.append(TAG_LISTING)
-        if self._version is None:
-            commands.append(_VERSION)
-        try:
-            results = await self.connection.run(commands)
-        except ServerNotRunningError:
-            self._version = None  # the next server may be another tmux
-            return empty_snapshot(self._info(running=False))
-        if self._version is None and results[-1].ok and results[-1].lines:
-            self._version = results[-1].lines[0]
-        sessions, panes = results[0], results[1]
-        if not sessions.ok and sessions.error.startswith("no server running"):
-            return empty_snapshot(self._info(running=False))
-        snapshot = self._parser.parse(
-            sessions.check().lines,
-            panes.check().lines,
-            self._info(running=True),
-            results[2].check().lines if activity else (),
-        )
-        if tags is not None:
-            self.agents.take_tags(snapshot, results[tags].check())
-        if watched:
-            self._watched = self._parser.watched
+        """Ask tmux (core/agents/listing.py); `watched` (the watcher's listings) remembers the
+        subscription value the listing implies."""
+        snapshot = await self._listing.take(activity=activity)
+        if watched and snapshot.tmux.running:
+            self._watched = self._listing.parser.watched
         return snapshot
 
     @property
@@ -241,6 +210,11 @@ class Engine:
         self.doorbell.close()
         await self.connection.close()
 
+    async def sleep(self, seconds: float) -> None:
+        """The clock operations wait on (delivery's pause before Enter, its submit check):
+        the event loop's, so the engine's other work goes on meanwhile."""
+        await asyncio.sleep(seconds)
+
     async def __aenter__(self) -> Engine:
         return self
 
@@ -256,13 +230,6 @@ class Engine:
         for event in events:
             for stream in list(self._streams):
                 stream.put(event)
-
-    def _info(self, *, running: bool) -> TmuxInfo:
-        return TmuxInfo(
-            socket=str(self.server.socket_path),
-            version=self._version if running else None,
-            running=running,
-        )
 
     def _notified(self, notification: Notification) -> None:
         hidden = self.connection.hidden
@@ -321,7 +288,7 @@ class Engine:
             except TmuxUnavailableError as exc:
                 if self._live is None or self._live.tmux.running:
                     self.publish([TmuxDown(reason=str(exc))])
-                    self._reset(empty_snapshot(self._info(running=False)))
+                    self._reset(empty_snapshot(self._listing.info(running=False)))
                 self._baseline.set()
                 await asyncio.sleep(self.reconnect_interval)
                 continue
@@ -331,7 +298,7 @@ class Engine:
                 continue
             if self._restarted() and self._live is not None and self._live.tmux.running:
                 self.publish([TmuxDown(reason="the tmux server was restarted")])
-                self._reset(empty_snapshot(self._info(running=False)))
+                self._reset(empty_snapshot(self._listing.info(running=False)))
             if self._live is not None and not self._live.tmux.running:
                 self.publish([TmuxUp(version=current.tmux.version)])
                 self._reset(empty_snapshot(current.tmux))

@@ -1,4 +1,9 @@
-"""LocalBackend: the Backend for a tmux server on this machine, served by an embedded Engine.
+"""LocalBackend: the Backend for a tmux server on this machine, served by an embedded engine.
+
+The engine is the long-lived one (core/engine.py: control mode, events, asyncio) or, for a
+one-shot command, the one-shot engine (core/oneshot.py: a plain `tmux` process per batch, no
+event loop); both are a `LocalEngine`, and everything here and in the operations is the same
+for either.
 
 Targets are tmux ids here: callers resolve TARGET strings against a snapshot first (DESIGN.md
 safety rule 2). Every operation that changes tmux is written to the audit log, with who asked.
@@ -16,16 +21,17 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from tmuxorch.core.agents.tracker import Sweep
 from tmuxorch.core.backend import ConnectionState, EventSubscription
-from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import SpawnFailedError, TmuxorchError
 from tmuxorch.core.ids import require_id
 from tmuxorch.core.models import Explanation, Receipt, Snapshot, Spawned
 from tmuxorch.core.ops import operations
 from tmuxorch.core.ops.delivery import deliver
+from tmuxorch.core.ops.driver import Driver
+from tmuxorch.core.tmux.server import TmuxServer
 
 if TYPE_CHECKING:  # the store is opened (and imported) only by commands that change tmux
     from tmuxorch.core.store.audit import AuditLog
@@ -68,10 +74,38 @@ def _audit_failed(op: str, exc: Exception) -> None:
         collected.append(problem)
 
 
-class LocalBackend:
-    """The Backend for a tmux server on this machine, served by an embedded Engine."""
+class LocalEngine(Driver, Protocol):
+    """What LocalBackend needs of its engine (core/engine.py's Engine, core/oneshot.py's
+    OneShotEngine): the operations' driver, and snapshots, events and a lifetime."""
 
-    def __init__(self, engine: Engine, audit: AuditLog | None = None, actor: str | None = None):
+    @property
+    def server(self) -> TmuxServer: ...
+
+    @property
+    def generation(self) -> int:
+        """Changes whenever anything may have changed tmux."""
+        ...
+
+    @property
+    def watching(self) -> bool:
+        """True while the engine follows the server's events (its agents' states are kept)."""
+        ...
+
+    async def snapshot(self, *, activity: bool = False) -> Snapshot: ...
+
+    async def fleet(self, *, activity: bool = False, sweep: Sweep = "unseen") -> Snapshot: ...
+
+    async def subscribe(self) -> EventSubscription: ...
+
+    async def close(self) -> None: ...
+
+
+class LocalBackend:
+    """The Backend for a tmux server on this machine, served by an embedded engine."""
+
+    def __init__(
+        self, engine: LocalEngine, audit: AuditLog | None = None, actor: str | None = None
+    ):
         self.engine = engine
         self.audit = audit
         self._actor = actor

@@ -26,16 +26,15 @@ The promise: the exact text arrives in the pane that was meant and is submitted 
 
 from __future__ import annotations
 
-import asyncio
-import secrets
+import os
 import time
 from collections.abc import Sequence
 
 from tmuxorch.core.agents.pane_reads import capture_command
 from tmuxorch.core.agents.reading import AgentProfile
-from tmuxorch.core.engine import Engine
 from tmuxorch.core.errors import BadInputError
 from tmuxorch.core.models import AgentState, Confirmation, Receipt, ReceiptStatus, Snapshot
+from tmuxorch.core.ops.driver import Driver
 from tmuxorch.core.ops.submit_check import POLL, check_input, until_shown
 from tmuxorch.core.tmux.results import CommandResult
 
@@ -138,7 +137,7 @@ def typing_batch(
 
 
 async def run_for_panes(
-    engine: Engine, batch: Sequence[tuple[str | None, list[str]]]
+    engine: Driver, batch: Sequence[tuple[str | None, list[str]]]
 ) -> dict[str, str]:
     """Run a batch of commands, each for a pane (None: a shared paste buffer); the reason for
     each pane it failed for: its first error, input switched off (an `input_off_query` said
@@ -156,7 +155,7 @@ async def run_for_panes(
     return failed
 
 
-async def paste_bytes(engine: Engine, pane_ids: Sequence[str], data: str) -> list[Receipt]:
+async def paste_bytes(engine: Driver, pane_ids: Sequence[str], data: str) -> list[Receipt]:
     """Paste `data` unbracketed (the bytes typing it would send) into each pane: it reaches
     that pane's program only, whatever copy mode or `synchronize-panes` say."""
     batch = [(pid, input_off_query(pid)) for pid in pane_ids]
@@ -175,7 +174,7 @@ def receipts_for(pane_ids: Sequence[str], failed: dict[str, str]) -> list[Receip
 
 
 async def deliver(
-    engine: Engine,
+    engine: Driver,
     snapshot: Snapshot,
     pane_ids: Sequence[str],
     text: str,
@@ -204,7 +203,7 @@ def _noted(receipt: Receipt, note: str) -> Receipt:
 
 
 async def _type_and_submit(
-    engine: Engine,
+    engine: Driver,
     snapshot: Snapshot,
     pane_ids: Sequence[str],
     text: str,
@@ -269,7 +268,7 @@ async def _type_and_submit(
         if not pending:
             break
         # the pause agent CLIs need between text and Enter: the longest any target needs
-        await asyncio.sleep(max(delays[pid] for pid in pending))
+        await engine.sleep(max(delays[pid] for pid in pending))
         if attempt == 0 and tail:
             await until_shown(engine, pending, tail, shown, time.monotonic() + share)
         pressed = time.time()
@@ -287,7 +286,7 @@ async def _type_and_submit(
                 receipts[pane_id] = _submitted(pane_id, pane_id in busy, attempt, how)
             if not pending or time.monotonic() > deadline:
                 break
-            await asyncio.sleep(POLL)
+            await engine.sleep(POLL)
         if not tail:
             for pane_id in pending:
                 receipts[pane_id] = _submitted(pane_id, pane_id in busy, attempt, "none")
@@ -310,7 +309,7 @@ def _enter_delay(profile: AgentProfile | None, default: float) -> float:
 
 def _buffer() -> str:
     """A paste buffer name no other send (or user) uses."""
-    return f"tmuxorch-{secrets.token_hex(6)}"
+    return f"tmuxorch-{os.urandom(6).hex()}"  # `secrets` would load hashlib
 
 
 def _submitted(pane_id: str, was_busy: bool, attempt: int, how: Confirmation) -> Receipt:

@@ -4,12 +4,10 @@ before tmux sees it."""
 
 from __future__ import annotations
 
-import asyncio
 import shlex
 import sys
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from tmuxorch.core.agents.tracker import AGENT_OPTION
 from tmuxorch.core.errors import BadInputError, SpawnFailedError, TmuxCommandError
@@ -22,16 +20,14 @@ from tmuxorch.core.ops.delivery import (
     receipts_for,
     run_for_panes,
 )
+from tmuxorch.core.ops.driver import Driver
 from tmuxorch.core.sanitize import sanitize
 from tmuxorch.core.tmux.results import CommandResult
 from tmuxorch.core.tmux.snapshot import SEPARATOR
 
-if TYPE_CHECKING:
-    from tmuxorch.core.engine import Engine
-
 
 async def send_keys(
-    engine: Engine,
+    engine: Driver,
     snapshot: Snapshot,
     pane_ids: Sequence[str],
     keys: Sequence[str],
@@ -62,11 +58,12 @@ typed keys are repeated in every pane of a window with `synchronize-panes` on (i
 the neighbours too), and go to copy mode instead of the program."""
 
 
-async def interrupt(engine: Engine, snapshot: Snapshot, pane_ids: Sequence[str]) -> list[Receipt]:
+async def interrupt(engine: Driver, snapshot: Snapshot, pane_ids: Sequence[str]) -> list[Receipt]:
     """Stop what each agent is doing with the keys its CLI expects (its kind file's
     `interrupt`: Escape for Claude Code, Escape twice for opencode, C-c for aider and for
     plain panes), `interrupt_gap` seconds apart. Panes that take the same keys get them
-    together, each group at its own pace."""
+    together, each group at its own pace: every group's steps go on one timeline, run in
+    time order (waiting on the driver's clock, so it needs no event loop)."""
     groups: dict[tuple[tuple[str, ...], float], list[str]] = {}
     receipts: dict[str, Receipt] = {}
     for pane_id in dict.fromkeys(pane_ids):
@@ -78,39 +75,35 @@ async def interrupt(engine: Engine, snapshot: Snapshot, pane_ids: Sequence[str])
         keys = profile.interrupt_keys if profile else ("C-c",)
         gap = profile.interrupt_gap if profile else 0.0
         groups.setdefault((keys, gap), []).append(pane_id)
-    done = await asyncio.gather(
-        *(
-            _press_in_turn(engine, snapshot, panes, keys, gap)
-            for (keys, gap), panes in groups.items()
-        )
-    )
-    receipts.update((r.target, r) for group in done for r in group)
+    timeline = sorted(
+        ((index * gap, order, panes, step)
+         for order, ((keys, gap), panes) in enumerate(groups.items())
+         for index, step in enumerate([list(keys)] if gap == 0 else [[key] for key in keys])),
+        key=lambda planned: planned[:2],
+    )  # fmt: skip
+    started = time.monotonic()
+    for at, _, panes, step in timeline:
+        # a pane a step failed for gets no more keys, and its receipt says why
+        live = [pid for pid in panes if pid not in receipts or receipts[pid].status != "failed"]
+        if not live:
+            continue
+        if (wait := at - (time.monotonic() - started)) > 0:
+            await engine.sleep(wait)
+        receipts.update((r.target, r) for r in await _press(engine, snapshot, live, step))
     return [receipts[pane_id] for pane_id in dict.fromkeys(pane_ids)]
 
 
-async def _press_in_turn(
-    engine: Engine, snapshot: Snapshot, pane_ids: list[str], keys: Sequence[str], gap: float
+async def _press(
+    engine: Driver, snapshot: Snapshot, pane_ids: list[str], step: Sequence[str]
 ) -> list[Receipt]:
-    """`keys` into every pane, `gap` seconds apart (with no gap, in one write). Each step is
-    pasted as bytes when all its keys are in KEY_BYTES, else pressed out of copy mode; a pane
-    a step failed for gets no more keys, and its receipt says why."""
-    steps = [list(keys)] if gap == 0 else [[key] for key in keys]
-    receipts: dict[str, Receipt] = {}
-    for index, step in enumerate(steps):
-        live = [pid for pid in pane_ids if pid not in receipts or receipts[pid].status != "failed"]
-        if not live:
-            break
-        if index:
-            await asyncio.sleep(gap)
-        if all(key in KEY_BYTES for key in step):
-            sent = await paste_bytes(engine, live, "".join(KEY_BYTES[key] for key in step))
-        else:
-            sent = await send_keys(engine, snapshot, live, step, leave_mode=True)
-        receipts.update((r.target, r) for r in sent)
-    return [receipts[pane_id] for pane_id in pane_ids]
+    """One step of an interrupt: pasted as bytes when all its keys are in KEY_BYTES, else
+    pressed out of copy mode."""
+    if all(key in KEY_BYTES for key in step):
+        return await paste_bytes(engine, pane_ids, "".join(KEY_BYTES[key] for key in step))
+    return await send_keys(engine, snapshot, pane_ids, step, leave_mode=True)
 
 
-async def capture(engine: Engine, pane_id: str, lines: int = 50, *, colours: bool = False) -> str:
+async def capture(engine: Driver, pane_id: str, lines: int = 50, *, colours: bool = False) -> str:
     """The last `lines` lines of a pane (history included), sanitised; with `colours`, SGR colour
     sequences are kept for a renderer that parses them (nothing else survives)."""
     require_id(pane_id)
@@ -174,7 +167,7 @@ def shell_command(line: str) -> list[str]:
 
 
 async def spawn(
-    engine: Engine,
+    engine: Driver,
     snapshot: Snapshot,
     session: str,
     command: Sequence[str],
@@ -241,7 +234,7 @@ def _death(result: CommandResult) -> tuple[str, str] | None:
 
 
 async def _check_started(
-    engine: Engine, spawned: Spawned, command: Sequence[str], check: float
+    engine: Driver, spawned: Spawned, command: Sequence[str], check: float
 ) -> None:
     """Poll the new pane until it has run `check` seconds, then restore remain-on-exit (our
     window only). A pane that died by then is read (status, output) and its window killed."""
@@ -254,7 +247,7 @@ async def _check_started(
             break
         if death is not None:  # dead, status unknown: tmux may not have reaped the process
             await engine.run([REAP], idempotent=False)
-        await asyncio.sleep(0.05)
+        await engine.sleep(0.05)
     if death is None:
         restore = ["set-option", "-w", "-u", "-t", spawned.window_id, "remain-on-exit"]
         death = _death((await engine.run([restore, query], idempotent=False))[1])
@@ -274,14 +267,14 @@ async def _check_started(
     )
 
 
-async def kill(engine: Engine, target_id: str) -> None:
+async def kill(engine: Driver, target_id: str) -> None:
     """Kill a pane, window or session by id."""
     command = f"kill-{require_id(target_id)}"
     (result,) = await engine.run([[command, "-t", target_id]], idempotent=False)
     result.check()
 
 
-async def rename(engine: Engine, target_id: str, name: str) -> None:
+async def rename(engine: Driver, target_id: str, name: str) -> None:
     """Rename a window or session by id; the name is validated first."""
     kind = require_id(target_id)
     if kind == "pane":

@@ -9,7 +9,6 @@ CLI's `BeforeAgent`) after our Enter, that says so surely, paste summary or not.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 import unicodedata
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 
 from tmuxorch.core.agents.hook_events import REPORT_OPTION, SUBMITTED, parse_report
 from tmuxorch.core.agents.pane_reads import capture_command
-from tmuxorch.core.engine import Engine
+from tmuxorch.core.ops.driver import Driver
 from tmuxorch.core.tmux.results import CommandResult
 from tmuxorch.core.tmux.snapshot import SEPARATOR
 
@@ -37,7 +36,7 @@ class SubmitCheck:
 
 
 async def until_shown(
-    engine: Engine, pane_ids: Sequence[str], tail: str, pasted: Pasted, deadline: float
+    engine: Driver, pane_ids: Sequence[str], tail: str, pasted: Pasted, deadline: float
 ) -> None:
     """Wait until the text shows in every pane's input, or `deadline` (a program that does not
     echo, or shows a long paste as a summary it has no `pasted` pattern for, never shows it:
@@ -45,7 +44,7 @@ async def until_shown(
     while len((await check_input(engine, pane_ids, tail, pasted)).still) < len(pane_ids):
         if time.monotonic() > deadline:
             return
-        await asyncio.sleep(POLL)
+        await engine.sleep(POLL)
 
 
 Pasted = Mapping[str, re.Pattern[str]]
@@ -57,7 +56,7 @@ _CLOCK_SLACK = 0.05
 
 
 async def check_input(
-    engine: Engine, pane_ids: Sequence[str], tail: str, pasted: Pasted, since: float | None = None
+    engine: Driver, pane_ids: Sequence[str], tail: str, pasted: Pasted, since: float | None = None
 ) -> SubmitCheck:
     """Which panes' input still holds the message: the text just before the cursor still ends
     like it, or shows the pane's `pasted` summary (after a submit the cursor sits on an empty

@@ -26,7 +26,6 @@ tokens from, or writing audit rows to, a file nobody can see any more.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextlib
 import logging
@@ -41,6 +40,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from tmuxorch.core.errors import TmuxorchError
 from tmuxorch.core.store import paths
+from tmuxorch.core.store.migrations import MIGRATIONS
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -53,63 +53,6 @@ STORE_THREADS = 4
 log = logging.getLogger("tmuxorch.store")
 T = TypeVar("T")
 P = ParamSpec("P")
-
-# Append only. Each entry is a SQL script taking the schema from version (index) to index + 1.
-MIGRATIONS: list[str] = [
-    # 1: the audit log (core.audit). targets and receipts are JSON arrays: they are only ever read
-    # back whole, and JSON keeps receipts free to gain fields without a migration.
-    """
-    CREATE TABLE audit (
-        id          INTEGER PRIMARY KEY AUTOINCREMENT,
-        at          REAL    NOT NULL,
-        actor       TEXT    NOT NULL,
-        op          TEXT    NOT NULL,
-        targets     TEXT    NOT NULL,
-        receipts    TEXT    NOT NULL,
-        text        TEXT,
-        text_sha256 TEXT,
-        text_length INTEGER
-    );
-    CREATE INDEX audit_at ON audit (at);
-    CREATE INDEX audit_op ON audit (op, id);
-    """,
-    # 2: API tokens of `tmuxorch serve` (server.tokens). Only the SHA-256 of each token is kept;
-    # a name is unique among tokens that are not revoked, so a revoked name can be reused.
-    """
-    CREATE TABLE tokens (
-        id           INTEGER PRIMARY KEY AUTOINCREMENT,
-        name         TEXT    NOT NULL,
-        scope        TEXT    NOT NULL CHECK (scope IN ('read', 'control')),
-        token_sha256 TEXT    NOT NULL UNIQUE,
-        created      REAL    NOT NULL,
-        expires      REAL,
-        revoked      REAL,
-        last_used    REAL
-    );
-    CREATE UNIQUE INDEX tokens_live_name ON tokens (name) WHERE revoked IS NULL;
-    """,
-    # 3: a token's public id (the part of `tmo_<id>.<secret>` before the dot), by which it is
-    # found, so that its digest is then compared in constant time. Tokens made before have none
-    # and are still found by their digest (server.tokens).
-    """
-    ALTER TABLE tokens ADD COLUMN public_id TEXT;
-    CREATE UNIQUE INDEX tokens_public_id ON tokens (public_id);
-    """,
-    # 4: notifications claimed (core.store.claims): one row per agent state event notified, so
-    # that of several tmuxorch processes watching one tmux server only the first notifies it.
-    """
-    CREATE TABLE notified (
-        id     INTEGER PRIMARY KEY AUTOINCREMENT,
-        server TEXT    NOT NULL,
-        pane   TEXT    NOT NULL,
-        state  TEXT    NOT NULL,
-        since  REAL    NOT NULL,
-        at     REAL    NOT NULL,
-        pid    INTEGER NOT NULL
-    );
-    CREATE INDEX notified_key ON notified (server, pane, state, since);
-    """,
-]
 
 
 class StoreError(TmuxorchError):
@@ -147,10 +90,14 @@ class Store:
 
     `connect()` opens eagerly (so a bad file is reported at startup); otherwise the first query
     connects. Use as a context manager to close it deterministically. With `create=False` a
-    missing file is an error instead of a new empty database.
+    missing file is an error instead of a new empty database. With `threads=False` (a one-shot
+    process: no event loop to keep free, no asyncio to load) `run`/`run_write` call in place.
     """
 
-    def __init__(self, path: Path | str | None = None, *, create: bool = True) -> None:
+    def __init__(
+        self, path: Path | str | None = None, *, create: bool = True, threads: bool = True
+    ) -> None:
+        self._threads = threads
         self._default_location = path is None
         self._path = Path(path) if path is not None else paths.database_path()
         self._create = create
@@ -233,12 +180,19 @@ class Store:
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """`fn(...)` on a store thread: the event loop never waits for the database. For reads
         and writes that wait briefly (a token check)."""
-        return await asyncio.wrap_future(self.submit(fn, *args, **kwargs))
+        return await self._on("read", fn, *args, **kwargs)
 
     async def run_write(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """`fn(...)` on a thread of its own lane, for writes that may wait out another
         process's lock (BUSY_TIMEOUT): however many wait, `run`'s threads stay free."""
-        return await asyncio.wrap_future(self._pool("write").submit(fn, *args, **kwargs))
+        return await self._on("write", fn, *args, **kwargs)
+
+    async def _on(self, lane: str, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        if not self._threads:
+            return fn(*args, **kwargs)
+        import asyncio
+
+        return await asyncio.wrap_future(self._pool(lane).submit(fn, *args, **kwargs))
 
     def submit(
         self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs

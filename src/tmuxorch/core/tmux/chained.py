@@ -22,8 +22,55 @@ from collections.abc import Sequence
 from tmuxorch.core.errors import TmuxUnavailableError
 from tmuxorch.core.tmux.quoting import chained_argv
 from tmuxorch.core.tmux.results import CommandResult
-from tmuxorch.core.tmux.server import TmuxServer, tmux_binary, tmux_environ
+from tmuxorch.core.tmux.server import TmuxServer, process_stopped, tmux_binary, tmux_environ
 from tmuxorch.core.tmux.timeouts import no_answer
+
+
+class ServerNotRunningError(TmuxUnavailableError):
+    """No tmux server listens on the socket (and we were not asked to start one)."""
+
+
+class ServerStoppedError(TmuxUnavailableError):
+    """The tmux server process is stopped: it answers nothing until it is continued."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(
+            f"tmux server (pid {pid}) is stopped; it answers again once continued "
+            f"(kill -CONT {pid})"
+        )
+
+
+def running_server_pid(server: TmuxServer) -> int:
+    """The PID of the server on the socket; ServerNotRunningError when there is none,
+    ServerStoppedError when it is stopped (neither asks tmux anything)."""
+    pid = server.server_pid()
+    if pid is None:
+        raise ServerNotRunningError(f"no tmux server running on {server.socket_path}")
+    if process_stopped(pid):
+        raise ServerStoppedError(pid)
+    return pid
+
+
+def ready_to_chain(server: TmuxServer, *, start_server: bool) -> bool:
+    """Check the server before a chained batch runs: it must be running and not stopped,
+    unless the batch may start one (`start_server`), whose socket directory is then made.
+    Returns whether this batch starts the server (see `check_started`)."""
+    starting = start_server and not server.is_running()
+    if starting:
+        server.prepare_directory()
+    else:
+        running_server_pid(server)
+    return starting
+
+
+def check_started(server: TmuxServer, results: Sequence[CommandResult]) -> None:
+    """After a batch that was to start the server: tmux 3.3a exits 0 when it cannot create
+    its socket, so the server is looked for, and its absence said with tmux's message."""
+    if not server.is_running():
+        raise TmuxUnavailableError(
+            f"tmux could not start a server on {server.socket_path}: "
+            + (next((r.error for r in results if not r.ok), "") or "unknown error")
+        )
 
 
 class Chain:

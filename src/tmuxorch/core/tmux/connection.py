@@ -23,29 +23,21 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 
 from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
+from tmuxorch.core.tmux.chained import (
+    ServerNotRunningError,
+    ServerStoppedError,
+    check_started,
+    ready_to_chain,
+    running_server_pid,
+)
 from tmuxorch.core.tmux.control import ControlClient
 from tmuxorch.core.tmux.fallback import run_chained
 from tmuxorch.core.tmux.framing import Notification
 from tmuxorch.core.tmux.handshake_lock import HandshakeLock
 from tmuxorch.core.tmux.hidden import IDENTIFY_FORMAT, HiddenSession
 from tmuxorch.core.tmux.results import CommandResult
-from tmuxorch.core.tmux.server import TmuxServer, process_stopped
+from tmuxorch.core.tmux.server import TmuxServer
 from tmuxorch.core.tmux.timeouts import no_answer, within
-
-
-class ServerNotRunningError(TmuxUnavailableError):
-    """No tmux server listens on the socket (and we were not asked to start one)."""
-
-
-class ServerStoppedError(TmuxUnavailableError):
-    """The tmux server process is stopped: it answers nothing until it is continued."""
-
-    def __init__(self, pid: int) -> None:
-        super().__init__(
-            f"tmux server (pid {pid}) is stopped; it answers again once continued "
-            f"(kill -CONT {pid})"
-        )
-
 
 _EXITING = 1.0
 """Seconds a server that dropped our attaching control client is given to finish exiting."""
@@ -244,29 +236,17 @@ class TmuxConnection:
             await asyncio.sleep(0.02)  # a poll step: the exiting server removes its socket
 
     def _check_server(self) -> int:
-        pid = self.server.server_pid()
-        if pid is None:
-            raise ServerNotRunningError(f"no tmux server running on {self.server.socket_path}")
-        if process_stopped(pid):
-            raise ServerStoppedError(pid)
-        return pid
+        return running_server_pid(self.server)
 
     async def _fallback(
         self, commands: Sequence[Sequence[str]], started: float, *, start_server: bool = False
     ) -> list[CommandResult]:
-        starting = start_server and not self.server.is_running()
-        if starting:
-            self.server.prepare_directory()
-        else:
-            self._check_server()
+        starting = ready_to_chain(self.server, start_server=start_server)
         self.fallback_batches += 1
         self.processes_started += 1
         results = await run_chained(self.server, commands, self.timeout, started)
-        if starting and not self.server.is_running():  # tmux 3.3a exits 0 when it cannot
-            raise TmuxUnavailableError(  # create its socket
-                f"tmux could not start a server on {self.server.socket_path}: "
-                + (next((r.error for r in results if not r.ok), "") or "unknown error")
-            )
+        if starting:
+            check_started(self.server, results)
         return results
 
     def _client_exited(self, client: ControlClient) -> None:

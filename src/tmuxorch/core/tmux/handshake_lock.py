@@ -19,13 +19,11 @@ none.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import fcntl
-import hashlib
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 from tmuxorch.core.errors import TmuxUnavailableError
@@ -37,7 +35,9 @@ _POLL = 0.002
 
 class HandshakeLock:
     """The lock of one tmux server. `acquire()` returns a held lock to `release()` later (it
-    may be handed to whoever finishes the work); `held()` is the same as a context manager."""
+    may be handed to whoever finishes the work); `held()` is the same as a context manager.
+    `held_now()` waits for it by blocking the process: for a one-shot command, which has no
+    event loop (asyncio is imported only by the engine's waits)."""
 
     def __init__(self, server: TmuxServer) -> None:
         self.server = server
@@ -49,33 +49,59 @@ class HandshakeLock:
         beside = socket.parent / f".{socket.name}.tmuxorch-lock"
         if os.access(socket.parent, os.W_OK):
             return beside
+        import hashlib  # here: OpenSSL's library costs a one-shot command 10 ms to load
+
         digest = hashlib.sha256(str(socket).encode()).hexdigest()[:24]
         return data_dir() / "locks" / f"{digest}.lock"
 
     async def acquire(self, timeout: float) -> int:
         """Wait up to `timeout` seconds for the lock; return the descriptor that holds it."""
+        import asyncio
+
+        fd, deadline = self._open(timeout)
+        try:
+            while not self._took(fd, deadline, timeout):  # noqa: ASYNC110  # a file lock: no event to wait on
+                await asyncio.sleep(_POLL)
+        except BaseException:  # the wait failed or was cancelled
+            os.close(fd)
+            raise
+        return fd
+
+    def acquire_now(self, timeout: float) -> int:
+        """`acquire`, blocking the process while it waits."""
+        fd, deadline = self._open(timeout)
+        try:
+            while not self._took(fd, deadline, timeout):
+                time.sleep(_POLL)
+        except BaseException:  # the wait failed or was interrupted
+            os.close(fd)
+            raise
+        return fd
+
+    def _open(self, timeout: float) -> tuple[int, float]:
+        """The lock file's descriptor, and when a wait of `timeout` seconds for it ends."""
         path = self.path()
         try:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
         except OSError as exc:
             raise TmuxUnavailableError(f"cannot open the lock {path}: {exc.strerror}") from exc
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(fd)
-                    raise TmuxUnavailableError(
-                        f"another tmuxorch process kept tmux busy for {timeout:g} s "
-                        "(attaching to a stopped or slow tmux server?)"
-                    ) from None
-                await asyncio.sleep(_POLL)
-            except BaseException:
-                os.close(fd)
-                raise
+        return fd, time.monotonic() + timeout
+
+    @staticmethod
+    def _took(fd: int, deadline: float, timeout: float) -> bool:
+        """One try: True when the lock is held now, False to try again after a poll step;
+        past `deadline`, the wait fails, clearly (the caller closes the descriptor)."""
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise TmuxUnavailableError(
+                    f"another tmuxorch process kept tmux busy for {timeout:g} s "
+                    "(attaching to a stopped or slow tmux server?)"
+                ) from None
+            return False
 
     @staticmethod
     def release(fd: int | None) -> None:
@@ -88,6 +114,15 @@ class HandshakeLock:
     async def held(self, timeout: float) -> AsyncIterator[None]:
         """Hold the lock for the body of a `with`."""
         fd = await self.acquire(timeout)
+        try:
+            yield
+        finally:
+            self.release(fd)
+
+    @contextlib.contextmanager
+    def held_now(self, timeout: float) -> Iterator[None]:
+        """`held`, blocking the process while it waits."""
+        fd = self.acquire_now(timeout)
         try:
             yield
         finally:

@@ -34,7 +34,7 @@ walking them costs most of a millisecond.
 
 from __future__ import annotations
 
-import secrets
+import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -43,6 +43,8 @@ from tmuxorch.core.models import Pane, Session, Snapshot, TmuxInfo, Window
 from tmuxorch.core.tmux.hidden import PLACEHOLDER, is_hidden
 
 SEPARATOR = "\x1f"
+_MARKER_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+"""64 characters, so a random byte's low six bits pick one evenly (the URL-safe base64 set)."""
 
 
 def _format(*fields: str) -> str:
@@ -88,8 +90,10 @@ class SnapshotParser:
 
     def __init__(self) -> None:
         # Six characters (36 bits) tmux prints verbatim and no pane can predict; every byte of
-        # a pane line costs (see above), and a guess gets no feedback.
-        self._marker = secrets.token_urlsafe(8)[:6]
+        # a pane line costs (see above), and a guess gets no feedback. Drawn from os.urandom
+        # as `secrets` does, without `secrets` itself: it loads hashlib (OpenSSL's library),
+        # ~6 ms of every one-shot `status`.
+        self._marker = "".join(_MARKER_ALPHABET[byte & 63] for byte in os.urandom(6))
         self.list_panes = ["list-panes", "-a", "-F", self._marker + _PANE_FORMAT]
         """The pane listing this parser reads (its format carries the record marker)."""
         self._panes: dict[tuple[str, str], tuple[list[str], Pane]] = {}

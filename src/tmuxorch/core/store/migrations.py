@@ -1,0 +1,62 @@
+"""The database's schema history: what each version of the store adds to the one before.
+
+Kept apart from the store (core/store/store.py), which applies it: `MIGRATIONS[n]` upgrades a
+database from version n to n + 1 (`PRAGMA user_version`).
+"""
+
+# Append only. Each entry is a SQL script taking the schema from version (index) to index + 1.
+MIGRATIONS: list[str] = [
+    # 1: the audit log (core.audit). targets and receipts are JSON arrays: they are only ever read
+    # back whole, and JSON keeps receipts free to gain fields without a migration.
+    """
+    CREATE TABLE audit (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        at          REAL    NOT NULL,
+        actor       TEXT    NOT NULL,
+        op          TEXT    NOT NULL,
+        targets     TEXT    NOT NULL,
+        receipts    TEXT    NOT NULL,
+        text        TEXT,
+        text_sha256 TEXT,
+        text_length INTEGER
+    );
+    CREATE INDEX audit_at ON audit (at);
+    CREATE INDEX audit_op ON audit (op, id);
+    """,
+    # 2: API tokens of `tmuxorch serve` (server.tokens). Only the SHA-256 of each token is kept;
+    # a name is unique among tokens that are not revoked, so a revoked name can be reused.
+    """
+    CREATE TABLE tokens (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        name         TEXT    NOT NULL,
+        scope        TEXT    NOT NULL CHECK (scope IN ('read', 'control')),
+        token_sha256 TEXT    NOT NULL UNIQUE,
+        created      REAL    NOT NULL,
+        expires      REAL,
+        revoked      REAL,
+        last_used    REAL
+    );
+    CREATE UNIQUE INDEX tokens_live_name ON tokens (name) WHERE revoked IS NULL;
+    """,
+    # 3: a token's public id (the part of `tmo_<id>.<secret>` before the dot), by which it is
+    # found, so that its digest is then compared in constant time. Tokens made before have none
+    # and are still found by their digest (server.tokens).
+    """
+    ALTER TABLE tokens ADD COLUMN public_id TEXT;
+    CREATE UNIQUE INDEX tokens_public_id ON tokens (public_id);
+    """,
+    # 4: notifications claimed (core.store.claims): one row per agent state event notified, so
+    # that of several tmuxorch processes watching one tmux server only the first notifies it.
+    """
+    CREATE TABLE notified (
+        id     INTEGER PRIMARY KEY AUTOINCREMENT,
+        server TEXT    NOT NULL,
+        pane   TEXT    NOT NULL,
+        state  TEXT    NOT NULL,
+        since  REAL    NOT NULL,
+        at     REAL    NOT NULL,
+        pid    INTEGER NOT NULL
+    );
+    CREATE INDEX notified_key ON notified (server, pane, state, since);
+    """,
+]
