@@ -6,6 +6,7 @@ touched keep their objects, so the table redraws only what changed."""
 from __future__ import annotations
 
 import gc
+import time
 
 from textual.geometry import Region
 from textual.pilot import Pilot
@@ -23,6 +24,7 @@ from tmuxorch.core.events import (
     WindowRenamed,
 )
 from tmuxorch.tui.app import TmuxorchApp
+from tmuxorch.tui.screens.main import EARLY_TICK_S
 
 from ..conftest import until
 from ..tui_fakes import FIXED_TIME, FakeBackend, fleet_snapshot, no_agents_snapshot
@@ -219,3 +221,25 @@ async def test_the_real_tui_freezes_its_start_out_of_the_collectors_sight() -> N
     finally:
         gc.unfreeze()  # a test process runs many apps: give their objects back
     assert not TmuxorchApp(FakeBackend()).freeze_heap  # tests' apps never freeze
+
+
+async def test_a_model_shown_after_half_a_second_takes_the_durations_tick_with_it() -> None:
+    """The durations move on in the frame the model paints anyway, not in one of their own."""
+    now = [FIXED_TIME]
+    backend = FakeBackend()
+    app = TmuxorchApp(backend, clock=lambda: now[0])
+    async with app.run_test() as pilot:
+        await loaded(pilot, backend)
+        assert app._main._ticker is not None
+        app._main._ticker.pause()  # only the model's arrival ticks here
+        before = state_cell(app, "%1")
+        assert before.endswith("42s")  # waiting for 42 s
+        now[0] += 60
+        app._main._ticked = time.monotonic()  # just ticked: a model now does not tick
+        push(backend, WindowRenamed(window_id="@5", session_id="$1", old_name="notes", name="a"))
+        await until(pilot, lambda: "a" in name_cell(app, "@5"))
+        assert state_cell(app, "%1") == before
+        app._main._ticked = time.monotonic() - EARLY_TICK_S
+        push(backend, WindowRenamed(window_id="@5", session_id="$1", old_name="a", name="b"))
+        await until(pilot, lambda: "b" in name_cell(app, "@5"))
+        assert state_cell(app, "%1").endswith("1m")  # in the same update

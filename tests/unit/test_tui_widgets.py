@@ -7,6 +7,7 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 
 from tmuxorch.tui.widgets.event_log import EventLog
+from tmuxorch.tui.widgets.line import Line
 from tmuxorch.tui.widgets.line_view import LineView
 from tmuxorch.tui.widgets.pane_preview import PanePreview
 from tmuxorch.tui.widgets.row_table import Column, RowTable
@@ -23,7 +24,7 @@ def rows(count: int) -> list[tuple[str, tuple[str, ...]]]:
 class Host(App[None]):
     """One table, one preview and one log on a screen, each 10 lines high."""
 
-    CSS = "RowTable, PanePreview, EventLog { height: 10; }"
+    CSS = "RowTable, PanePreview, EventLog { height: 10; } Line { height: auto; padding: 0 1; }"
 
     def __init__(self) -> None:
         super().__init__()
@@ -34,6 +35,7 @@ class Host(App[None]):
         yield RowTable(COLUMNS)
         yield PanePreview()
         yield EventLog()
+        yield Line()
 
     def on_row_table_cursor_moved(self, message: RowTable.CursorMoved) -> None:
         self.moved.append(message.key)
@@ -42,7 +44,7 @@ class Host(App[None]):
         self.activated.append(message.key)
 
 
-def repaints(widget: RowTable | LineView) -> list[object]:
+def repaints(widget: RowTable | LineView | Line) -> list[object]:
     """The lines `widget` repaints from now on (by number; "all" for the whole widget)."""
     seen: list[object] = []
     refresh = widget.refresh
@@ -187,6 +189,22 @@ async def test_the_preview_repaints_the_lines_that_changed() -> None:
         assert [line.plain for line in preview.lines] == ["red", "still red"]
         colours = [line.spans[0].style.color for line in preview.lines]
         assert [c.number if c else None for c in colours] == [1, 1]  # red, both
+
+
+async def test_a_line_repaints_the_wrapped_lines_that_changed_only() -> None:
+    app = Host()
+    async with app.run_test(size=(40, 30)) as pilot:
+        line = app.query_one(Line)
+        line.show("x" * 30 + " idle for 5s")  # 38 columns inside the padding: two lines
+        await until(pilot, lambda: line.size.height == 2)
+        seen = repaints(line)
+        line.show("x" * 30 + " idle for 6s")
+        assert seen == [1]  # the second line only
+        assert [s.text.strip() for s in line._lines(38)] == ["x" * 30 + " idle", "for 6s"]
+        line.show("the same")  # one line fewer: a layout
+        assert seen == [1, "all"]
+        line.show("the same")
+        assert seen == [1, "all"]  # nothing changed, nothing painted
 
 
 async def test_the_log_keeps_its_last_lines_and_follows_the_end() -> None:

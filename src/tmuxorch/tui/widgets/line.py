@@ -1,5 +1,5 @@
-"""A short text (a line or a few, wrapped) that repaints only when it changed, and asks for a
-layout only when its number of lines changed (Textual's Line API).
+"""A short text (a line or a few, wrapped) that repaints only the lines that changed, and asks
+for a layout only when its number of lines changed (Textual's Line API).
 
 Why: `Static.update` always asks the screen for a new layout, which costs the compositor far more
 than the line itself (profiled on 24 demo agents: layout refreshes were a fifth of the TUI's
@@ -10,7 +10,7 @@ every model change and every second tick.
 from __future__ import annotations
 
 from rich.text import Text
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -36,9 +36,17 @@ class Line(Widget):
         text = content if isinstance(content, Text) else Text(content)
         if text == self._shown:
             return
-        before = len(self._lines(self.content_size.width))
+        width = self.content_size.width
+        before = self._lines(width)
         self._shown, self._strips = text, None
-        self.refresh(layout=len(self._lines(self.content_size.width)) != before)
+        after = self._lines(width)
+        if len(after) != len(before):
+            self.refresh(layout=True)
+            return
+        changed = [y for y, (old, new) in enumerate(zip(before, after, strict=True)) if old != new]
+        if changed:  # "idle for 5s" becoming "6s" repaints that line, not the strip's three
+            top = self.styles.gutter.top
+            self.refresh(*(Region(0, top + y, self.size.width, 1) for y in changed))
 
     def _lines(self, width: int) -> list[Strip]:
         if self._strips is None or width != self._strips_width:
