@@ -17,6 +17,7 @@ window): the agent is what one acts on, and the window adds nothing but a second
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from rich.text import Text
@@ -95,7 +96,14 @@ def _place(fleet: Snapshot, pane: Pane) -> Text:
     session = fleet.sessions_by_id[pane.session_id]
     window = fleet.windows_by_id[pane.window_id]
     place = f"{session.name}:{window.name}"
-    return Text(place if len(window.panes) == 1 else f"{place}.{pane.index}")
+    return _label(place if len(window.panes) == 1 else f"{place}.{pane.index}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _label(place: str) -> Text:
+    """One text per place, shared by every model that shows it (never changed: the table
+    copies a cell before it cuts it), so a new model's rows compare with the last at once."""
+    return Text(place)
 
 
 def needs_you_items(fleet: Snapshot, needle: str, worked: frozenset[str]) -> list[Item]:

@@ -204,11 +204,7 @@ class FleetTable(RowTable):
         before, self._shown = self._shown, {item.id: (item, name) for item, name in items}
         full, self._full = self._full, False
         now = self.clock()
-        changed = [
-            (item, name)
-            for item, name in items
-            if full or (was := before.get(item.id)) is None or was[0] is not item or was[1] != name
-        ]
+        changed = [(item, name) for item, name in items if full or _changed(before, item, name)]
         rows = (row_of(item, self.selected, now, name, self.own) for item, name in changed)
         if list(self._shown) == list(self.keys):
             self.update_rows(rows)
@@ -227,3 +223,10 @@ class FleetTable(RowTable):
     def on_row_table_activated(self, event: RowTable.Activated) -> None:
         event.stop()
         self.post_message(AttachRequested())
+
+
+def _changed(before: dict[str, Item], item: Shown, name: Text | None) -> bool:
+    """Does the row of `item` show something else than it did (`before`)? The same object
+    under the same name does not (names of agent rows are shared texts: `is` says so at once)."""
+    was = before.get(item.id)
+    return was is None or was[0] is not item or (was[1] is not name and was[1] != name)
