@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from tmuxorch.core.models import Frozen, Snapshot, TmuxInfo
+from dataclasses import dataclass
+
+from tmuxorch.core.frozen import Frozen
+from tmuxorch.core.models import Snapshot, TmuxInfo
 
 SUMMARY_SCHEMA = "tmuxorch.summary/1"
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Counts(Frozen):
     sessions: int
     windows: int
@@ -15,6 +19,7 @@ class Counts(Frozen):
     dead_panes: int
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class WindowActivity(Frozen):
     """A window and when it last had output."""
 
@@ -25,6 +30,7 @@ class WindowActivity(Frozen):
     activity: int
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SessionActivity(Frozen):
     """A session's size and last activity (the latest of its windows')."""
 
@@ -37,6 +43,7 @@ class SessionActivity(Frozen):
     activity: int
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Summary(Frozen):
     """The `tmuxorch.summary/1` document."""
 

@@ -1,0 +1,186 @@
+"""The base of core's immutable models: frozen stdlib dataclasses, with pydantic's schema on demand.
+
+A one-shot command (`status --json`, `capture`, `send`) builds a few hundred of these and prints
+them; importing pydantic and defining our models with it cost such a process more than all its
+tmux work (issue 17). So the models are dataclasses: built, copied and walked to JSON by plain
+Python here, and validated by pydantic only where a peer's or a file's data comes in (the
+protocol, the server and the client), which imports pydantic on first use through
+`__get_pydantic_core_schema__`. There they validate as pydantic models did: unknown keys are
+refused, except under the LENIENT context, where a newer peer's additions are dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Collection, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, cast, get_args, get_type_hints
+
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler, TypeAdapter
+    from pydantic_core import CoreSchema, core_schema
+
+LENIENT = "tmuxorch.lenient"
+"""A validation context key: `model_validate(data, context={LENIENT: True})` drops keys a model
+does not know instead of refusing them. Only a client reading a (possibly newer) server passes
+it; everything else (fixtures, requests from clients) keeps the strict refusal."""
+
+
+class _Shape:
+    """What the walks need of one model class, worked out once: its field names in order, and
+    which are floats (a float field given an int keeps its JSON float, as pydantic dumps it)."""
+
+    __slots__ = ("floats", "names")
+
+    def __init__(self, cls: type[Frozen]) -> None:
+        self.names = tuple(field.name for field in dataclasses.fields(cls))  # type: ignore[arg-type]
+        hints = get_type_hints(cls)
+        self.floats = frozenset(
+            name for name in self.names if hints[name] is float or float in get_args(hints[name])
+        )
+
+
+_SHAPES: dict[type[Frozen], _Shape] = {}
+_ADAPTERS: dict[type[Frozen], TypeAdapter[Any]] = {}
+
+
+def _shape(cls: type[Frozen]) -> _Shape:
+    shape = _SHAPES.get(cls)
+    if shape is None:
+        shape = _SHAPES[cls] = _Shape(cls)
+    return shape
+
+
+class Frozen:
+    """Base for immutable models. Each subclass is a `@dataclass(frozen=True, kw_only=True)`
+    (with `slots=True` unless it caches lookups), so equality, hashing and refusing assignment
+    are the dataclass's; the `model_*` methods keep the names the callers used with pydantic."""
+
+    __slots__ = ()
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+    """Read by pydantic: unknown keys are refused (by `_lenient_filter`, before the dataclass
+    sees them), so typos in fixtures fail loudly, and the JSON schema says so."""
+
+    if TYPE_CHECKING:
+
+        def __init__(self, **values: Any) -> None: ...
+
+    @classmethod
+    def model_construct(cls, **values: Any) -> Self:
+        """A model of trusted values (the engine's own): a dataclass checks nothing anyway."""
+        return cls(**values)
+
+    def model_copy(self, *, update: Mapping[str, Any]) -> Self:
+        """A copy with `update`'s fields replaced (cached lookups are not carried over)."""
+        return dataclasses.replace(self, **update)  # type: ignore[type-var]
+
+    def plain(self) -> dict[str, Any]:
+        """The model as JSON values, as pydantic's `model_dump(mode="json")` gives it (a test
+        holds the two together): these models hold only JSON values, tuples and other models."""
+        return self.model_dump(mode="json")
+
+    def model_dump(
+        self,
+        *,
+        mode: Literal["python", "json"] = "python",
+        exclude: Collection[str] = (),
+        exclude_none: bool = False,
+    ) -> dict[str, Any]:
+        """The fields as a dict, nested models as dicts too; in "json" mode tuples become lists
+        and a float field's int a float. `exclude` leaves out top-level fields, `exclude_none`
+        those that are None."""
+        as_json = mode == "json"
+        shape = _shape(type(self))
+        return {
+            name: float(value)
+            if as_json and type(value) is int and name in shape.floats
+            else _walk(value, as_json)
+            for name in shape.names
+            if name not in exclude
+            for value in (getattr(self, name),)
+            if value is not None or not exclude_none
+        }
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """The model's fields, in order (pydantic's `model_fields` keys)."""
+        return _shape(cls).names
+
+    @classmethod
+    def model_validate(cls, data: Any, *, context: dict[str, Any] | None = None) -> Self:
+        """`data` (a dict, say from JSON) validated by pydantic into this model: pydantic's
+        ValidationError when it does not fit; under LENIENT, unknown keys are dropped."""
+        adapter = _ADAPTERS.get(cls)
+        if adapter is None:
+            from pydantic import TypeAdapter
+
+            adapter = _ADAPTERS[cls] = TypeAdapter(cls)
+        model: Self = adapter.validate_python(data, context=context)
+        return model
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        """pydantic's own schema of this dataclass, its fields' validation wrapped in the
+        LENIENT key filter (inside, so errors and the JSON schema still name the class)."""
+        from pydantic_core import core_schema
+
+        schema = handler(source)
+        if schema["type"] != "dataclass":  # only a subclass without @dataclass gets here
+            raise TypeError(f"{cls.__name__} is not a dataclass")
+        schema = cast("core_schema.DataclassSchema", schema)
+        schema["schema"] = core_schema.with_info_wrap_validator_function(
+            _lenient_filter(cls), schema["schema"]
+        )
+        return schema
+
+
+def _lenient_filter(
+    cls: type[Frozen],
+) -> Callable[[Any, core_schema.ValidatorFunctionWrapHandler, core_schema.ValidationInfo], Any]:
+    """The validator that runs before a model's fields are: keys the model does not know are
+    dropped under LENIENT, else refused as pydantic refuses them for a model (`extra_forbidden`,
+    after the known keys' own errors), where a plain dataclass would say "Unexpected keyword
+    argument"."""
+    known = frozenset(_shape(cls).names)
+
+    def validate(
+        data: Any,
+        handler: core_schema.ValidatorFunctionWrapHandler,
+        info: core_schema.ValidationInfo,
+    ) -> Any:
+        if not isinstance(data, dict) or known.issuperset(data):
+            return handler(data)
+        given = {key: value for key, value in data.items() if key in known}
+        if info.context is not None and info.context.get(LENIENT):
+            return handler(given)
+        from pydantic_core import ValidationError
+
+        problems: list[Any] = []
+        try:
+            handler(given)
+        except ValidationError as error:
+            problems = [_as_init_detail(problem) for problem in error.errors()]
+        problems += [
+            {"type": "extra_forbidden", "loc": (key,), "input": value}
+            for key, value in data.items()
+            if key not in known
+        ]
+        raise ValidationError.from_exception_data(cls.__name__, problems)
+
+    return validate
+
+
+def _as_init_detail(problem: Any) -> dict[str, Any]:
+    """One of `ValidationError.errors()` in the form `from_exception_data` takes back."""
+    detail = {"type": problem["type"], "loc": problem["loc"], "input": problem["input"]}
+    if "ctx" in problem:
+        detail["ctx"] = problem["ctx"]
+    return detail
+
+
+def _walk(value: Any, as_json: bool) -> Any:
+    if isinstance(value, Frozen):
+        return value.model_dump(mode="json") if as_json else value.model_dump()
+    if isinstance(value, tuple | list):
+        items = [_walk(item, as_json) for item in value]
+        return items if as_json or type(value) is list else tuple(items)
+    return value
