@@ -12,8 +12,21 @@ refused, except under the LENIENT context, where a newer peer's additions are dr
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Callable, Collection, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, cast, get_args, get_type_hints
+from types import UnionType
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Literal,
+    Self,
+    Union,
+    cast,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
 if TYPE_CHECKING:
     from pydantic import GetCoreSchemaHandler, TypeAdapter
@@ -26,18 +39,36 @@ it; everything else (fixtures, requests from clients) keeps the strict refusal."
 
 
 class _Shape:
-    """What the walks need of one model class, worked out once: its field names in order, and
-    which are floats (a float field given an int keeps its JSON float, as pydantic dumps it)."""
+    """What the walks need of one model class, worked out once: its field names in order, a
+    getter of all their values at once, the fields that may hold a model or a container (the
+    others are JSON scalars, copied as they are), and the float ones (a float field given an
+    int keeps its JSON float, as pydantic dumps it)."""
 
-    __slots__ = ("floats", "known", "names")
+    __slots__ = ("floats", "known", "names", "values", "walked")
 
     def __init__(self, cls: type[Frozen]) -> None:
         self.names = tuple(field.name for field in dataclasses.fields(cls))  # type: ignore[arg-type]
         self.known = frozenset(self.names)
         hints = get_type_hints(cls)
-        self.floats = frozenset(
+        self.walked = tuple(name for name in self.names if not _is_scalar(hints[name]))
+        self.floats = tuple(
             name for name in self.names if hints[name] is float or float in get_args(hints[name])
         )
+        self.values: Callable[[Frozen], tuple[Any, ...]]
+        if len(self.names) > 1:
+            self.values = operator.attrgetter(*self.names)
+        else:
+            self.values = lambda model: tuple(getattr(model, name) for name in self.names)
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _is_scalar(hint: Any) -> bool:
+    """Whether a field of this type holds only JSON scalars (no model, no container)."""
+    if hint in _SCALARS or get_origin(hint) is Literal:
+        return True
+    return get_origin(hint) in (Union, UnionType) and all(_is_scalar(a) for a in get_args(hint))
 
 
 _SHAPES: dict[type[Frozen], _Shape] = {}
@@ -89,8 +120,16 @@ class Frozen:
 
     def plain(self) -> dict[str, Any]:
         """The model as JSON values, as pydantic's `model_dump(mode="json")` gives it (a test
-        holds the two together): these models hold only JSON values, tuples and other models."""
-        return self.model_dump(mode="json")
+        holds the two together): these models hold only JSON values, containers of them and
+        other models. The server encodes every event and snapshot with it."""
+        shape = _shape(type(self))
+        dumped = dict(zip(shape.names, shape.values(self), strict=True))
+        for name in shape.walked:
+            dumped[name] = _json_value(dumped[name])
+        for name in shape.floats:
+            if type(dumped[name]) is int:
+                dumped[name] = float(dumped[name])
+        return dumped
 
     def model_dump(
         self,
@@ -99,20 +138,22 @@ class Frozen:
         exclude: Collection[str] = (),
         exclude_none: bool = False,
     ) -> dict[str, Any]:
-        """The fields as a dict, nested models as dicts too; in "json" mode tuples become lists
-        and a float field's int a float. `exclude` leaves out top-level fields, `exclude_none`
-        those that are None."""
-        as_json = mode == "json"
-        shape = _shape(type(self))
-        return {
-            name: float(value)
-            if as_json and type(value) is int and name in shape.floats
-            else _walk(value, as_json)
-            for name in shape.names
-            if name not in exclude
-            for value in (getattr(self, name),)
-            if value is not None or not exclude_none
-        }
+        """The fields as a dict, nested models as dicts too; in "json" mode, as `plain()`.
+        `exclude` leaves out top-level fields, `exclude_none` those that are None."""
+        if mode == "json":
+            dumped = self.plain()
+        else:
+            shape = _shape(type(self))
+            dumped = dict(zip(shape.names, shape.values(self), strict=True))
+            for name in shape.walked:
+                dumped[name] = _python_value(dumped[name])
+        if exclude or exclude_none:
+            return {
+                name: value
+                for name, value in dumped.items()
+                if name not in exclude and (value is not None or not exclude_none)
+            }
+        return dumped
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
@@ -191,10 +232,23 @@ def _as_init_detail(problem: Any) -> dict[str, Any]:
     return detail
 
 
-def _walk(value: Any, as_json: bool) -> Any:
+def _json_value(value: Any) -> Any:
     if isinstance(value, Frozen):
-        return value.model_dump(mode="json") if as_json else value.model_dump()
+        return value.plain()
     if isinstance(value, tuple | list):
-        items = [_walk(item, as_json) for item in value]
-        return items if as_json or type(value) is list else tuple(items)
+        return [_json_value(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _json_value(item) for key, item in value.items()}
+    return value
+
+
+def _python_value(value: Any) -> Any:
+    if isinstance(value, Frozen):
+        return value.model_dump()
+    if isinstance(value, list):
+        return [_python_value(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_python_value(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _python_value(item) for key, item in value.items()}
     return value
