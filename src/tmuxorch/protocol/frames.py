@@ -129,32 +129,46 @@ def encode(frame: dict[str, Any]) -> bytes:
         return json.dumps(frame, separators=(",", ":"), allow_nan=False).encode()
 
 
+_SERIALIZERS: dict[type[Frozen], TypeAdapter[Any]] = {}
+
+
+def _dumped(model: Frozen, exclude: set[str] | None = None) -> dict[str, Any]:
+    """`model` as JSON values by pydantic's serializer: the same values as `Frozen.plain()`
+    (a test holds the two together), in a third less time for a big snapshot, and the server
+    has pydantic loaded anyway."""
+    adapter = _SERIALIZERS.get(type(model))
+    if adapter is None:
+        adapter = _SERIALIZERS[type(model)] = TypeAdapter(type(model))
+    dumped: dict[str, Any] = adapter.dump_python(model, mode="json", exclude=exclude)
+    return dumped
+
+
 def _carrying(frame: Frozen, key: str, payload: Frozen | dict[str, Any]) -> bytes:
     """`frame` (built with an empty `key`) encoded with `payload` dumped under `key`: the
     payload, a whole snapshot perhaps, is walked once instead of again inside the frame."""
-    dumped = frame.plain()
-    dumped[key] = payload if isinstance(payload, dict) else payload.plain()
+    dumped = _dumped(frame)
+    dumped[key] = payload if isinstance(payload, dict) else _dumped(payload)
     return encode(dumped)
 
 
 def hello_frame(scope: Scope, instance: str, seq: int) -> bytes:
-    return encode(Hello(scope=scope, instance=instance, seq=seq).plain())
+    return encode(_dumped(Hello(scope=scope, instance=instance, seq=seq)))
 
 
 def response_frame(request_id: int | None, result: Frozen, audit: str | None = None) -> bytes:
     """The response carrying an op's result model (and, when it could not be audited, why)."""
-    dumped = ResultResponse.model_construct(id=request_id, result={}).plain()
+    dumped = _dumped(ResultResponse.model_construct(id=request_id, result={}))
     if audit is None:
         del dumped["audit"]  # said only when there is something to say
     else:
         dumped["audit"] = audit
-    dumped["result"] = result.plain()
+    dumped["result"] = _dumped(result)
     return encode(dumped)
 
 
 def error_frame(request_id: int | None, code: ErrorCode, message: str) -> bytes:
     error = ErrorInfo(code=code, message=message)
-    return encode(ErrorResponse(id=request_id, error=error).plain())
+    return encode(_dumped(ErrorResponse(id=request_id, error=error)))
 
 
 def event_frame(seq: int, event: Event) -> bytes:
@@ -162,7 +176,7 @@ def event_frame(seq: int, event: Event) -> bytes:
     if isinstance(event, Resynced):
         return resync_frame(seq, event.reason, event.snapshot)
     frame = EventFrame.model_construct(seq=seq, event=event.event, data={})
-    return _carrying(frame, "data", event.data())
+    return _carrying(frame, "data", _dumped(event, exclude={"event"}))
 
 
 def resync_frame(seq: int, reason: str, snapshot: Snapshot) -> bytes:
