@@ -12,10 +12,10 @@ snapshot).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal, get_args
 
-from tmuxorch.core.frozen import Frozen
+from tmuxorch.core.frozen import Frozen, frozen_model
 from tmuxorch.core.models import (
     AgentState,
     Pane,
@@ -31,7 +31,7 @@ _NOT_BRIEF = frozenset({"event", "at", "session", "window", "pane", "snapshot"})
 too big for a line of text."""
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class EventBase(Frozen):
     """Common to every event: when the engine saw it."""
 
@@ -47,7 +47,7 @@ class EventBase(Frozen):
         return self.model_dump(mode="json", exclude=_NOT_BRIEF)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class _WindowEvent(EventBase):
     """About one window, in one session."""
 
@@ -55,7 +55,7 @@ class _WindowEvent(EventBase):
     session_id: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class _PaneEvent(EventBase):
     """About one pane, with where it is."""
 
@@ -64,7 +64,7 @@ class _PaneEvent(EventBase):
     session_id: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class SessionAdded(EventBase):
     event: Literal["session_added"] = "session_added"
     session_id: str
@@ -73,14 +73,14 @@ class SessionAdded(EventBase):
     """The new session with its windows and panes."""
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class SessionClosed(EventBase):
     event: Literal["session_closed"] = "session_closed"
     session_id: str
     name: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class SessionRenamed(EventBase):
     event: Literal["session_renamed"] = "session_renamed"
     session_id: str
@@ -88,7 +88,7 @@ class SessionRenamed(EventBase):
     name: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class SessionChanged(EventBase):
     """A session's clients changed (someone attached or detached)."""
 
@@ -99,7 +99,7 @@ class SessionChanged(EventBase):
     created: int
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class WindowAdded(_WindowEvent):
     event: Literal["window_added"] = "window_added"
     index: int
@@ -108,20 +108,20 @@ class WindowAdded(_WindowEvent):
     """The new window (in session `session_id`) with its panes."""
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class WindowClosed(_WindowEvent):
     event: Literal["window_closed"] = "window_closed"
     name: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class WindowRenamed(_WindowEvent):
     event: Literal["window_renamed"] = "window_renamed"
     old_name: str
     name: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class WindowChanged(_WindowEvent):
     """A window's place or look in one session changed: its index, whether it is the session's
     current window, its kind, its last activity. (A renamed window is `window_renamed`.)"""
@@ -133,19 +133,19 @@ class WindowChanged(_WindowEvent):
     activity: int | None
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class PaneAdded(_PaneEvent):
     event: Literal["pane_added"] = "pane_added"
     pane: Pane | None = None
     """The new pane."""
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class PaneClosed(_PaneEvent):
     event: Literal["pane_closed"] = "pane_closed"
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class PaneDied(_PaneEvent):
     event: Literal["pane_died"] = "pane_died"
     status: int | None
@@ -153,7 +153,7 @@ class PaneDied(_PaneEvent):
     """The pane as it is now, dead."""
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class PaneChanged(_PaneEvent):
     """Anything else about a pane changed: its foreground command, directory, size, process,
     index, active flag, agent, window (moved), or it came back to life (respawned)."""
@@ -162,7 +162,7 @@ class PaneChanged(_PaneEvent):
     pane: Pane
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class AgentStateChanged(_PaneEvent):
     """An agent's state settled on a new value (after the debounce)."""
 
@@ -175,19 +175,19 @@ class AgentStateChanged(_PaneEvent):
     reason: str = ""
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class TmuxDown(EventBase):
     event: Literal["tmux_down"] = "tmux_down"
     reason: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class TmuxUp(EventBase):
     event: Literal["tmux_up"] = "tmux_up"
     version: str | None
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class Resynced(EventBase):
     """The events since the last one cannot be told (a subscriber fell behind, a remote link
     missed frames the server no longer has): here is the whole fleet instead. A consumer that

@@ -21,8 +21,10 @@ from typing import (
     ClassVar,
     Literal,
     Self,
+    TypeVar,
     Union,
     cast,
+    dataclass_transform,
     get_args,
     get_origin,
     get_type_hints,
@@ -83,10 +85,31 @@ def _shape(cls: type[Frozen]) -> _Shape:
     return shape
 
 
+_M = TypeVar("_M", bound="Frozen")
+
+
+@dataclass_transform(
+    frozen_default=True, kw_only_default=True, field_specifiers=(dataclasses.field,)
+)
+def frozen_model(cls: type[_M]) -> type[_M]:
+    """Makes a Frozen subclass a frozen, keyword-only dataclass. Its `__eq__`, `__hash__` and
+    `__repr__` are Frozen's, the same as the dataclass's would be: a dataclass compiles each
+    method it writes, about 0.2 ms apiece here, and a one-shot command defines ~50 models. A
+    class without a docstring keeps none: the dataclass would write its signature there, with
+    `inspect` (0.3 ms a class), and pydantic's JSON schema leaves such a docstring out anyway."""
+    docless = cls.__doc__ is None
+    if docless:
+        cls.__doc__ = "-"
+    made = dataclasses.dataclass(frozen=True, kw_only=True, eq=False, repr=False)(cls)
+    if docless:
+        made.__doc__ = None
+    return made
+
+
 class Frozen:
-    """Base for immutable models. Each subclass is a `@dataclass(frozen=True, kw_only=True)`
-    (with `slots=True` unless it caches lookups), so equality, hashing and refusing assignment
-    are the dataclass's; the `model_*` methods keep the names the callers used with pydantic."""
+    """Base for immutable models, each made by `@frozen_model`: equal when of one class with
+    equal fields, hashed by them, refusing assignment (dataclasses.FrozenInstanceError); the
+    `model_*` methods keep the names the callers used with pydantic."""
 
     __slots__ = ()
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
@@ -96,6 +119,22 @@ class Frozen:
     if TYPE_CHECKING:
 
         def __init__(self, **values: Any) -> None: ...
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        values = _shape(type(self)).values
+        return bool(values(self) == values(other))
+
+    def __hash__(self) -> int:
+        return hash(_shape(type(self)).values(self))
+
+    def __repr__(self) -> str:
+        shape = _shape(type(self))
+        fields = ", ".join(
+            f"{name}={value!r}" for name, value in zip(shape.names, shape.values(self), strict=True)
+        )
+        return f"{type(self).__qualname__}({fields})"
 
     @classmethod
     def model_construct(cls, **values: Any) -> Self:

@@ -7,11 +7,10 @@ share between tasks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from tmuxorch.core.frozen import Frozen
+from tmuxorch.core.frozen import Frozen, frozen_model
 
 AgentState = Literal["busy", "waiting", "idle", "error", "exited", "unknown"]
 WindowKind = Literal["agent", "shell", "editor", "server", "monitor", "other"]
@@ -24,7 +23,7 @@ MAX_CAPTURE_LINES = 100_000
 """The most lines one capture returns: the engine enforces it and the wire protocol states it."""
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class AgentInfo(Frozen):
     """What we know about an agent pane: which CLI it is and what it is doing since when."""
 
@@ -38,7 +37,7 @@ class AgentInfo(Frozen):
     line it matched."""
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class Pane(Frozen):
     """One tmux pane. `command` is the foreground process name tmux reports."""
 
@@ -57,7 +56,7 @@ class Pane(Frozen):
     session_id: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class Window(Frozen):
     """One tmux window within one session (a linked window appears under each of its sessions)."""
 
@@ -72,7 +71,7 @@ class Window(Frozen):
     session_id: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class Session(Frozen):
     """One tmux session. `attached` counts clients other than tmuxorch's own."""
 
@@ -84,7 +83,7 @@ class Session(Frozen):
     attached_clients: int
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class TmuxInfo(Frozen):
     """Which server the snapshot is of, and whether it was running."""
 
@@ -96,7 +95,7 @@ class TmuxInfo(Frozen):
 STATUS_SCHEMA = "tmuxorch.status/1"
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen_model
 class Snapshot(Frozen):
     """All user-visible sessions, windows and panes of one server, with lookups by id."""
 
@@ -144,7 +143,7 @@ ReceiptStatus = Literal[
 Confirmation = Literal["hook", "screen", "none"]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class Receipt(Frozen):
     """What happened to the message in one target pane."""
 
@@ -157,7 +156,7 @@ class Receipt(Frozen):
     tell; None when nothing was submitted."""
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class Explanation(Frozen):
     """Why an agent pane is in its state (`tmuxorch explain`): the verdict with its source,
     what the screen alone says now and the region of it that was read, and the raw title and
@@ -172,7 +171,7 @@ class Explanation(Frozen):
     hook: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class Spawned(Frozen):
     """Where a spawned command runs."""
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from tmuxorch.core.frozen import Frozen
+from tmuxorch.core.frozen import Frozen, frozen_model
 from tmuxorch.core.models import Snapshot, TmuxInfo
 
 SUMMARY_SCHEMA = "tmuxorch.summary/1"
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class Counts(Frozen):
     sessions: int
     windows: int
@@ -19,7 +17,7 @@ class Counts(Frozen):
     dead_panes: int
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class WindowActivity(Frozen):
     """A window and when it last had output."""
 
@@ -30,7 +28,7 @@ class WindowActivity(Frozen):
     activity: int
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class SessionActivity(Frozen):
     """A session's size and last activity (the latest of its windows')."""
 
@@ -43,7 +41,7 @@ class SessionActivity(Frozen):
     activity: int
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class Summary(Frozen):
     """The `tmuxorch.summary/1` document."""
 

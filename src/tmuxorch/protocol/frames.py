@@ -10,14 +10,13 @@ subscriber), the client decodes it with `decode_frame`, which accepts keys a new
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import Discriminator, Tag, TypeAdapter
 
 from tmuxorch import __version__
 from tmuxorch.core.events import EVENT_TYPES, Event, Resynced
-from tmuxorch.core.frozen import LENIENT, Frozen
+from tmuxorch.core.frozen import LENIENT, Frozen, frozen_model
 from tmuxorch.core.models import Snapshot
 from tmuxorch.protocol.errors import ErrorCode
 from tmuxorch.protocol.results import StatusDocument
@@ -31,7 +30,7 @@ RESYNC = "resync"
 _LENIENT = {LENIENT: True}
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class Hello(Frozen):
     """The server's first frame. `instance` identifies this run of the server (seqs restart at
     1 in each run); `seq` is the last event seq so far."""
@@ -44,13 +43,13 @@ class Hello(Frozen):
     seq: int
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class ErrorInfo(Frozen):
     code: ErrorCode
     message: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class ResultResponse(Frozen):
     """The answer to the request with the same `id`: it ran, and `result` is the op's result
     model (see `results` in the schema)."""
@@ -65,7 +64,7 @@ class ResultResponse(Frozen):
     do not repeat the request because of this."""
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class ErrorResponse(Frozen):
     """The answer to the request with the same `id` (null when the id could not be read): it
     did not run, `error` says why."""
@@ -76,7 +75,7 @@ class ErrorResponse(Frozen):
     error: ErrorInfo
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class EventFrame(Frozen):
     """An event; `data` is the core event without its `event` key (see `events` in the schema),
     or for `resync`, a ResyncData."""
@@ -87,7 +86,7 @@ class EventFrame(Frozen):
     data: dict[str, Any]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class ResyncData(Frozen):
     """The data of a `resync` event: the fleet now, replacing whatever the client had; events
     with higher seqs follow (some may repeat changes the snapshot already shows: apply them by

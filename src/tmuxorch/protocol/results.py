@@ -5,14 +5,14 @@ for the schema in docs/protocol.md."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
 
-from tmuxorch.core.frozen import Frozen
+from tmuxorch.core.frozen import Frozen, frozen_model
 from tmuxorch.core.models import Explanation, Receipt, Snapshot, Spawned
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen_model
 class StatusDocument(Snapshot):
     """`snapshot`'s result: the `tmuxorch.status/1` document (as `tmuxorch status --json`)."""
 
@@ -32,7 +32,7 @@ class StatusDocument(Snapshot):
         )
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class SubscribeResult(Frozen):
     """Events with seq > `seq` follow; `replayed` of them were missed ones sent again. With
     `resync`, a `resync` event comes first instead."""
@@ -42,21 +42,21 @@ class SubscribeResult(Frozen):
     resync: bool
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class ReceiptsResult(Frozen):
     """The result of send, keys and interrupt: one receipt per target, in order."""
 
     receipts: list[Receipt]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class CaptureResult(Frozen):
     target: str
     lines: int
     text: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class PingResult(Frozen):
     time: float = field(default_factory=time.time)
     """The server's clock."""
@@ -64,7 +64,7 @@ class PingResult(Frozen):
     """The seq of the server's last event: how far a subscriber's `last_seq` is behind."""
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class Empty(Frozen):
     """The result of ops that have nothing to say but that they ran (kill, rename,
     unsubscribe): `{}`."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from tmuxorch.core.constraints import Check, Limits
-from tmuxorch.core.frozen import Frozen
+from tmuxorch.core.frozen import Frozen, frozen_model
 from tmuxorch.core.names import is_key
 from tmuxorch.core.store.config import (
     ConfigError,
@@ -72,7 +72,7 @@ def _entry(value: object) -> str | Include:
 Entry = Annotated[str | Include, Check(_entry, mode="plain")]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class Region(Frozen):
     """The lines of the screen the patterns read: the last `tail_lines` non-empty ones, then
     only those after the last line matching `after_last` (a rule line), then only those above
@@ -84,7 +84,7 @@ class Region(Frozen):
     above: Regex | None = None
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class Submit(Frozen):
     """How a message is submitted."""
 
@@ -97,7 +97,7 @@ class Submit(Frozen):
     `[Pasted text #1 +3 lines]`): while it is there, the message was not submitted."""
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class Title(Frozen):
     """Regexes on the pane title (`#{pane_title}`, which the CLI sets), per state."""
 
@@ -106,7 +106,7 @@ class Title(Frozen):
     idle: list[Regex] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class PatternFile(Frozen):
     """A `_<name>.toml` file: pattern lists only, for kinds to include."""
 
@@ -117,7 +117,7 @@ class PatternFile(Frozen):
     idle: list[Regex] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class KindFile(Frozen):
     """A `<kind>.toml` file."""
 

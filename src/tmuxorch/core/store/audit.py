@@ -22,11 +22,10 @@ import json
 import os
 import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec
 
 from tmuxorch.core.errors import BadInputError
-from tmuxorch.core.frozen import Frozen
+from tmuxorch.core.frozen import Frozen, frozen_model
 from tmuxorch.core.store.store import Store
 
 TEXT_PREVIEW_CHARS = 500
@@ -34,7 +33,7 @@ TEXT_PREVIEW_CHARS = 500
 P = ParamSpec("P")
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class AuditEntry(Frozen):
     """One recorded change. `text` is a preview; `text_sha256`/`text_length` describe the whole."""
 

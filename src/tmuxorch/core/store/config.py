@@ -32,13 +32,13 @@ import json
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_type_hints
 
 from tmuxorch.core.constraints import Check, Limits
 from tmuxorch.core.errors import TmuxorchError
-from tmuxorch.core.frozen import Frozen
+from tmuxorch.core.frozen import Frozen, frozen_model
 from tmuxorch.core.models import AgentState
 from tmuxorch.core.store import paths
 
@@ -71,7 +71,7 @@ Seconds = Annotated[float, Limits(allow_inf_nan=False)]
 # Tables in the file are Frozen: unknown keys are errors, so a typo is not silently ignored.
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class AgentProfileConfig(Frozen):
     """Overrides for one agent kind's profile (its kind file, see core.agents.catalog); None
     keeps the file's value for that field.
@@ -90,7 +90,7 @@ class AgentProfileConfig(Frozen):
     interrupt_gap: Annotated[Seconds, Limits(ge=0, le=5)] | None = None
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class RuleConfig(Frozen):
     """A user rule: panes matching every given regex (search, not full match) are `kind` agents."""
 
@@ -124,7 +124,7 @@ _DEFAULT_STATES: list[AgentState] = ["waiting", "error"]
 _DEFAULT_OSC: list[Osc] = [9, 777]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class NotifyConfig(Frozen):
     """`[notify]`: which agent state changes reach the user, and how (usecases/notifier.py).
 
@@ -154,7 +154,7 @@ class NotifyConfig(Frozen):
     webhook_retries: Annotated[int, Limits(ge=0, le=10)] = 2
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen_model
 class Settings(Frozen):
     """Everything configurable; `Settings()` is the defaults. Read the user's through
     load_settings(), which gives errors as ConfigError."""
