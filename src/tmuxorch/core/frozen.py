@@ -111,7 +111,6 @@ class Frozen:
     equal fields, hashed by them, refusing assignment (dataclasses.FrozenInstanceError); the
     `model_*` methods keep the names the callers used with pydantic."""
 
-    __slots__ = ()
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
     """Read by pydantic: unknown keys are refused (by `_lenient_filter`, before the dataclass
     sees them), so typos in fixtures fail loudly, and the JSON schema says so."""
@@ -160,7 +159,7 @@ class Frozen:
     def plain(self) -> dict[str, Any]:
         """The model as JSON values, as pydantic's `model_dump(mode="json")` gives it (a test
         holds the two together): these models hold only JSON values, containers of them and
-        other models. The server encodes every event and snapshot with it."""
+        other models. What one-shot commands print, with no pydantic loaded."""
         shape = _shape(type(self))
         dumped = dict(zip(shape.names, shape.values(self), strict=True))
         for name in shape.walked:
