@@ -1,11 +1,14 @@
 """The CLI's JSON documents are walked from the models (`Frozen.plain`) rather than dumped by
-pydantic's serializer, which a one-shot command would build first (issue 17): they must stay
-byte for byte what `model_dump(mode="json")` gives."""
+pydantic's serializer, which a one-shot command would import and build first (issue 17): they
+must stay byte for byte what pydantic's `dump_python(mode="json")` of the same model gives."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter
 
 from tmuxorch.core.engine import Engine
 from tmuxorch.core.local import LocalBackend
@@ -19,6 +22,10 @@ def same_json(ours: object, pydantic_s: object) -> None:
     assert json.dumps(ours, ensure_ascii=False) == json.dumps(pydantic_s, ensure_ascii=False)
 
 
+def pydantics_dump(model: Any) -> Any:
+    return TypeAdapter(type(model)).dump_python(model, mode="json")
+
+
 async def test_the_status_document_is_pydantics_dump(
     running_tmux: TmuxFixture, engine: Engine, tmp_path: Path
 ) -> None:
@@ -29,7 +36,7 @@ async def test_the_status_document_is_pydantics_dump(
     assert snapshot.sessions[0].windows  # there is a tree to walk
     same_json(
         snapshot.to_status_document(),
-        {"schema": STATUS_SCHEMA, **snapshot.model_dump(mode="json")},
+        {"schema": STATUS_SCHEMA, **pydantics_dump(snapshot)},
     )
 
 
@@ -38,11 +45,11 @@ async def test_receipts_are_pydantics_dump(running_tmux: TmuxFixture, engine: En
     receipts = await LocalBackend(engine).send([snapshot.panes()[0].id], "x", enter=False)
     assert receipts
     for receipt in [*receipts, Receipt(target="%9", status="failed", detail="gone")]:
-        same_json(receipt.plain(), receipt.model_dump(mode="json"))
+        same_json(receipt.plain(), pydantics_dump(receipt))
 
 
 def test_a_float_field_holding_an_int_is_a_json_float() -> None:
     info = AgentInfo.model_construct(kind="sim", state="idle", since=5, source="screen", reason="")
-    assert json.dumps(info.plain()) == json.dumps(info.model_dump(mode="json"))
+    assert json.dumps(info.plain()) == json.dumps(pydantics_dump(info))
     assert info.plain()["since"] == 5.0
     assert isinstance(info.plain()["since"], float)

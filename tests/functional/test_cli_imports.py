@@ -22,12 +22,15 @@ EVERYWHERE_FORBIDDEN = (
     "tmuxorch.server",
     "tmuxorch.client",
     "tmuxorch.protocol",
+    "pydantic",
+    "pydantic_core",
     "pydantic_settings",
     "tomlkit",
     "libtmux",
 )
 """What no one-shot command loads: the TUI, the WebSocket server and client, the hooks' TOML
-editor, and the settings library (the config is read with tomllib)."""
+editor, pydantic (core's models are dataclasses; it checks only a config file that exists)
+and the settings library (the config is read with tomllib)."""
 
 RUN_AND_LIST = (
     "import json, sys\n"

@@ -10,7 +10,7 @@ import pytest
 
 from tmuxorch.cli.main import main
 from tmuxorch.core.agents.catalog import builtin_files, kind_profiles
-from tmuxorch.core.agents.kindfile import parse_kind
+from tmuxorch.core.agents.kindfile import parse_kind, parse_patterns
 from tmuxorch.core.agents.profiles import load_profiles
 from tmuxorch.core.store.config import ConfigError, load_settings
 
@@ -201,6 +201,20 @@ def test_the_kinds_command_lists_and_shows(
     assert capsys.readouterr().err == (
         f"tmuxorch: {folder / 'mybot.toml'}: idle: Input should be a valid list (got 3)\n"
     )
+
+
+def test_every_builtin_file_is_what_the_kind_file_schema_makes_of_it() -> None:
+    """The package's own kind and pattern files are built without validation at run time
+    (issue 17): each one, validated as a user's file is, gives the very same model."""
+    from importlib import resources
+
+    folder = resources.files("tmuxorch.core.agents") / "kinds"
+    files = [entry for entry in folder.iterdir() if entry.name.endswith(".toml")]
+    assert len(files) > len(KINDS)  # the kinds and their pattern files
+    for entry in files:
+        text, label = entry.read_text(encoding="utf-8"), f"kinds/{entry.name}"
+        parse = parse_patterns if entry.name.startswith("_") else parse_kind
+        assert parse(text, label, trusted=True) == parse(text, label), label
 
 
 def test_every_builtin_pattern_compiles() -> None:

@@ -33,7 +33,8 @@ from tmuxorch.client.link import Link, LinkOptions
 from tmuxorch.client.subscription import EventFeed, RemoteSubscription
 from tmuxorch.core.backend import ConnectionState
 from tmuxorch.core.errors import BadInputError, TmuxorchError
-from tmuxorch.core.models import Explanation, Frozen, Receipt, Snapshot, Spawned
+from tmuxorch.core.frozen import Frozen
+from tmuxorch.core.models import Explanation, Receipt, Snapshot, Spawned
 from tmuxorch.protocol.errors import RemoteOperationError
 from tmuxorch.protocol.frames import EventFrame, read_result
 from tmuxorch.protocol.results import (

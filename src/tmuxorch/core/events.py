@@ -12,13 +12,12 @@ snapshot).
 from __future__ import annotations
 
 import time
-from typing import Annotated, Literal
+from dataclasses import field
+from typing import Literal, get_args
 
-from pydantic import Field
-
+from tmuxorch.core.frozen import Frozen, frozen_model
 from tmuxorch.core.models import (
     AgentState,
-    Frozen,
     Pane,
     Session,
     Snapshot,
@@ -27,25 +26,28 @@ from tmuxorch.core.models import (
     WindowKind,
 )
 
-_CARRIED = frozenset({"session", "window", "pane", "snapshot"})
-"""Fields holding whole objects, for models kept in step; too big for a line of text."""
+_NOT_BRIEF = frozenset({"event", "at", "session", "window", "pane", "snapshot"})
+"""The discriminator, the time, and the fields holding whole objects (for models kept in step):
+too big for a line of text."""
 
 
+@frozen_model
 class EventBase(Frozen):
     """Common to every event: when the engine saw it."""
 
-    at: float = Field(default_factory=time.time)
+    at: float = field(default_factory=time.time)
 
     def data(self) -> dict[str, object]:
         """The event's payload without its discriminator (the `data` of a WebSocket frame)."""
-        return self.model_dump(mode="json", exclude={"event"})
+        return self.model_dump(mode="json", exclude=("event",))
 
     def brief(self) -> dict[str, object]:
         """The payload without its time and the objects it carries: what one line of text
         about the event shows."""
-        return self.model_dump(mode="json", exclude={"event", "at", *_CARRIED})
+        return self.model_dump(mode="json", exclude=_NOT_BRIEF)
 
 
+@frozen_model
 class _WindowEvent(EventBase):
     """About one window, in one session."""
 
@@ -53,6 +55,7 @@ class _WindowEvent(EventBase):
     session_id: str
 
 
+@frozen_model
 class _PaneEvent(EventBase):
     """About one pane, with where it is."""
 
@@ -61,6 +64,7 @@ class _PaneEvent(EventBase):
     session_id: str
 
 
+@frozen_model
 class SessionAdded(EventBase):
     event: Literal["session_added"] = "session_added"
     session_id: str
@@ -69,12 +73,14 @@ class SessionAdded(EventBase):
     """The new session with its windows and panes."""
 
 
+@frozen_model
 class SessionClosed(EventBase):
     event: Literal["session_closed"] = "session_closed"
     session_id: str
     name: str
 
 
+@frozen_model
 class SessionRenamed(EventBase):
     event: Literal["session_renamed"] = "session_renamed"
     session_id: str
@@ -82,6 +88,7 @@ class SessionRenamed(EventBase):
     name: str
 
 
+@frozen_model
 class SessionChanged(EventBase):
     """A session's clients changed (someone attached or detached)."""
 
@@ -92,6 +99,7 @@ class SessionChanged(EventBase):
     created: int
 
 
+@frozen_model
 class WindowAdded(_WindowEvent):
     event: Literal["window_added"] = "window_added"
     index: int
@@ -100,17 +108,20 @@ class WindowAdded(_WindowEvent):
     """The new window (in session `session_id`) with its panes."""
 
 
+@frozen_model
 class WindowClosed(_WindowEvent):
     event: Literal["window_closed"] = "window_closed"
     name: str
 
 
+@frozen_model
 class WindowRenamed(_WindowEvent):
     event: Literal["window_renamed"] = "window_renamed"
     old_name: str
     name: str
 
 
+@frozen_model
 class WindowChanged(_WindowEvent):
     """A window's place or look in one session changed: its index, whether it is the session's
     current window, its kind, its last activity. (A renamed window is `window_renamed`.)"""
@@ -122,16 +133,19 @@ class WindowChanged(_WindowEvent):
     activity: int | None
 
 
+@frozen_model
 class PaneAdded(_PaneEvent):
     event: Literal["pane_added"] = "pane_added"
     pane: Pane | None = None
     """The new pane."""
 
 
+@frozen_model
 class PaneClosed(_PaneEvent):
     event: Literal["pane_closed"] = "pane_closed"
 
 
+@frozen_model
 class PaneDied(_PaneEvent):
     event: Literal["pane_died"] = "pane_died"
     status: int | None
@@ -139,6 +153,7 @@ class PaneDied(_PaneEvent):
     """The pane as it is now, dead."""
 
 
+@frozen_model
 class PaneChanged(_PaneEvent):
     """Anything else about a pane changed: its foreground command, directory, size, process,
     index, active flag, agent, window (moved), or it came back to life (respawned)."""
@@ -147,6 +162,7 @@ class PaneChanged(_PaneEvent):
     pane: Pane
 
 
+@frozen_model
 class AgentStateChanged(_PaneEvent):
     """An agent's state settled on a new value (after the debounce)."""
 
@@ -159,16 +175,19 @@ class AgentStateChanged(_PaneEvent):
     reason: str = ""
 
 
+@frozen_model
 class TmuxDown(EventBase):
     event: Literal["tmux_down"] = "tmux_down"
     reason: str
 
 
+@frozen_model
 class TmuxUp(EventBase):
     event: Literal["tmux_up"] = "tmux_up"
     version: str | None
 
 
+@frozen_model
 class Resynced(EventBase):
     """The events since the last one cannot be told (a subscriber fell behind, a remote link
     missed frames the server no longer has): here is the whole fleet instead. A consumer that
@@ -179,7 +198,7 @@ class Resynced(EventBase):
     snapshot: Snapshot
 
 
-Event = Annotated[
+Event = (
     SessionAdded
     | SessionClosed
     | SessionRenamed
@@ -195,6 +214,12 @@ Event = Annotated[
     | AgentStateChanged
     | TmuxDown
     | TmuxUp
-    | Resynced,
-    Field(discriminator="event"),
-]
+    | Resynced
+)
+"""Any event; its `event` field says which (the discriminator of the wire's `events` schema)."""
+
+EVENT_TYPES: dict[str, type[EventBase]] = {
+    cls.__dataclass_fields__["event"].default: cls for cls in get_args(Event)
+}
+"""Each event class by its `event` name (a frame's `data` lacks the key: its name picks the
+class)."""

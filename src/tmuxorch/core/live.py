@@ -17,6 +17,7 @@ consumer can skip redrawing what is the same object as before.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from tmuxorch.core.events import (
     AgentStateChanged,
@@ -118,13 +119,15 @@ def _pane_events(old: Snapshot, new: Snapshot) -> Iterable[Event]:
     before, windows_before = old.panes_by_id, old.windows_by_id
     for pid, pane in new.panes_by_id.items():
         was = before.get(pid)
-        ids = {"pane_id": pid, "window_id": pane.window_id, "session_id": pane.session_id}
+        ids: dict[str, Any] = {
+            "pane_id": pid, "window_id": pane.window_id, "session_id": pane.session_id
+        }  # fmt: skip
         if was is None:
             if pane.window_id in windows_before:  # else its new window or session carries it
                 yield PaneAdded(**ids, pane=pane)
         elif pane.dead and not was.dead:
             yield PaneDied(**ids, status=pane.dead_status, pane=pane)
-        elif was is not pane and _pane_fields(was) != _pane_fields(pane):
+        elif was is not pane and not _same_but_session(was, pane):
             yield PaneChanged(**ids, pane=pane)
     windows_after = new.windows_by_id
     for pid, pane in before.items():
@@ -132,11 +135,10 @@ def _pane_events(old: Snapshot, new: Snapshot) -> Iterable[Event]:
             yield PaneClosed(pane_id=pid, window_id=pane.window_id, session_id=pane.session_id)
 
 
-def _pane_fields(pane: Pane) -> dict[str, object]:
-    """A pane's fields but its session (each copy of a linked window names its own)."""
-    fields = dict(pane.__dict__)
-    del fields["session_id"]
-    return fields
+def _same_but_session(was: Pane, pane: Pane) -> bool:
+    """Whether two panes differ in nothing but their session (each copy of a linked window
+    names its own)."""
+    return was.model_copy(update={"session_id": pane.session_id}) == pane
 
 
 def apply(snapshot: Snapshot, events: Iterable[Event]) -> Snapshot:

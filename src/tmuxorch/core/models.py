@@ -1,4 +1,4 @@
-"""The fleet as frozen pydantic models keyed by tmux's stable ids (`$N`, `@N`, `%N`).
+"""The fleet as frozen models keyed by tmux's stable ids (`$N`, `@N`, `%N`).
 
 A Snapshot is an immutable picture of one tmux server at one moment. Everything the user sees
 (CLI, TUI, WebSocket clients) is derived from snapshots, so they are cheap to compare and safe to
@@ -8,15 +8,9 @@ share between tasks.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, ClassVar, Literal, get_args
+from typing import Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    ModelWrapValidatorHandler,
-    ValidationInfo,
-    model_validator,
-)
+from tmuxorch.core.frozen import Frozen, frozen_model
 
 AgentState = Literal["busy", "waiting", "idle", "error", "exited", "unknown"]
 WindowKind = Literal["agent", "shell", "editor", "server", "monitor", "other"]
@@ -25,76 +19,11 @@ StateSource = Literal["hook", "session-file", "title", "screen", "tmux"]
 the terminal title it sets, our reading of its screen, or tmux itself (a dead pane)."""
 
 
-LENIENT = "tmuxorch.lenient"
-"""A validation context key: `model_validate(data, context={LENIENT: True})` drops keys a model
-does not know instead of refusing them. Only a client reading a (possibly newer) server passes
-it; everything else (fixtures, requests from clients) keeps the strict refusal."""
-
 MAX_CAPTURE_LINES = 100_000
 """The most lines one capture returns: the engine enforces it and the wire protocol states it."""
 
 
-class Frozen(BaseModel):
-    """Base for immutable models; extra keys are refused so typos in fixtures fail loudly, except
-    under the LENIENT context (forward compatibility: a newer peer may add keys)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
-    _known_keys: ClassVar[frozenset[str] | None] = None
-    _float_fields: ClassVar[frozenset[str] | None] = None
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _drop_unknown_keys_when_lenient(
-        cls, data: Any, handler: ModelWrapValidatorHandler[Any], info: ValidationInfo
-    ) -> Any:
-        context = info.context
-        if context is not None and context.get(LENIENT) and isinstance(data, dict):
-            known = cls.__dict__.get("_known_keys") or cls._remember_keys()
-            if not known.issuperset(data):
-                data = {key: value for key, value in data.items() if key in known}
-        return handler(data)
-
-    @classmethod
-    def _remember_keys(cls) -> frozenset[str]:
-        known = frozenset(cls.model_fields) | {
-            field.alias for field in cls.model_fields.values() if field.alias is not None
-        }
-        cls._known_keys = known
-        return known
-
-    def plain(self) -> dict[str, Any]:
-        """The model as `model_dump(mode="json")` gives it, walked without pydantic's serializer.
-        The models defer their schema, and the serializer a first dump builds costs a one-shot
-        `status --json` more than all of tmux's work (80 ms of 210 here, issue 17). These models
-        hold only JSON values, tuples and other models; a float field keeps its JSON float."""
-        floats = type(self).__dict__.get("_float_fields")
-        if floats is None:
-            floats = type(self)._remember_floats()
-        return {
-            name: float(value) if name in floats and type(value) is int else _plain(value)
-            for name in type(self).model_fields
-            for value in (getattr(self, name),)
-        }
-
-    @classmethod
-    def _remember_floats(cls) -> frozenset[str]:
-        floats = frozenset(
-            name
-            for name, field in cls.model_fields.items()
-            if field.annotation is float or float in get_args(field.annotation)
-        )
-        cls._float_fields = floats
-        return floats
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Frozen):
-        return value.plain()
-    if isinstance(value, tuple | list):
-        return [_plain(item) for item in value]
-    return value
-
-
+@frozen_model
 class AgentInfo(Frozen):
     """What we know about an agent pane: which CLI it is and what it is doing since when."""
 
@@ -108,6 +37,7 @@ class AgentInfo(Frozen):
     line it matched."""
 
 
+@frozen_model
 class Pane(Frozen):
     """One tmux pane. `command` is the foreground process name tmux reports."""
 
@@ -126,6 +56,7 @@ class Pane(Frozen):
     session_id: str
 
 
+@frozen_model
 class Window(Frozen):
     """One tmux window within one session (a linked window appears under each of its sessions)."""
 
@@ -140,6 +71,7 @@ class Window(Frozen):
     session_id: str
 
 
+@frozen_model
 class Session(Frozen):
     """One tmux session. `attached` counts clients other than tmuxorch's own."""
 
@@ -151,6 +83,7 @@ class Session(Frozen):
     attached_clients: int
 
 
+@frozen_model
 class TmuxInfo(Frozen):
     """Which server the snapshot is of, and whether it was running."""
 
@@ -162,6 +95,7 @@ class TmuxInfo(Frozen):
 STATUS_SCHEMA = "tmuxorch.status/1"
 
 
+@frozen_model
 class Snapshot(Frozen):
     """All user-visible sessions, windows and panes of one server, with lookups by id."""
 
@@ -209,6 +143,7 @@ ReceiptStatus = Literal[
 Confirmation = Literal["hook", "screen", "none"]
 
 
+@frozen_model
 class Receipt(Frozen):
     """What happened to the message in one target pane."""
 
@@ -221,6 +156,7 @@ class Receipt(Frozen):
     tell; None when nothing was submitted."""
 
 
+@frozen_model
 class Explanation(Frozen):
     """Why an agent pane is in its state (`tmuxorch explain`): the verdict with its source,
     what the screen alone says now and the region of it that was read, and the raw title and
@@ -235,6 +171,7 @@ class Explanation(Frozen):
     hook: str
 
 
+@frozen_model
 class Spawned(Frozen):
     """Where a spawned command runs."""
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from tmuxorch.core.models import Frozen, Snapshot, TmuxInfo
+from tmuxorch.core.frozen import Frozen, frozen_model
+from tmuxorch.core.models import Snapshot, TmuxInfo
 
 SUMMARY_SCHEMA = "tmuxorch.summary/1"
 
 
+@frozen_model
 class Counts(Frozen):
     sessions: int
     windows: int
@@ -15,6 +17,7 @@ class Counts(Frozen):
     dead_panes: int
 
 
+@frozen_model
 class WindowActivity(Frozen):
     """A window and when it last had output."""
 
@@ -25,6 +28,7 @@ class WindowActivity(Frozen):
     activity: int
 
 
+@frozen_model
 class SessionActivity(Frozen):
     """A session's size and last activity (the latest of its windows')."""
 
@@ -37,6 +41,7 @@ class SessionActivity(Frozen):
     activity: int
 
 
+@frozen_model
 class Summary(Frozen):
     """The `tmuxorch.summary/1` document."""
 

@@ -1,5 +1,6 @@
 """The WebSocket protocol (DESIGN.md), the one wire contract of the server and the client:
-pydantic models and pure functions, no I/O.
+models pydantic validates (requests are pydantic models; results and frames are core's frozen
+dataclasses, core/frozen.py) and pure functions, no I/O.
 
 - `scopes`: what a token may do; `requests`: what clients send and its two-step parsing;
 - `results`: each op's result model; `frames`: hello, response, event and resync frames, their

@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 from pydantic_core import from_json
 
 from tmuxorch.core.errors import BadInputError
-from tmuxorch.core.models import MAX_CAPTURE_LINES, Frozen
+from tmuxorch.core.models import MAX_CAPTURE_LINES
 from tmuxorch.protocol.errors import ProtocolError
 from tmuxorch.protocol.scopes import OPS
 
@@ -51,7 +51,7 @@ ClientRequestId = Annotated[str, StringConstraints(pattern=_CLIENT_ID)]
 """A client's name for one change it asks for (a UUID, say), sent again with a retry."""
 
 
-class _Model(Frozen):
+class _Model(BaseModel):
     # strict: JSON types are taken as they are (no "7" for 7, no true for 1); extra keys are
     # errors, so a misspelt parameter is reported instead of silently ignored.
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, defer_build=True)

@@ -5,17 +5,18 @@ for the schema in docs/protocol.md."""
 from __future__ import annotations
 
 import time
+from dataclasses import field
 from typing import Any, Literal
 
-from pydantic import Field
+from tmuxorch.core.frozen import Frozen, frozen_model
+from tmuxorch.core.models import Explanation, Receipt, Snapshot, Spawned
 
-from tmuxorch.core.models import Explanation, Frozen, Receipt, Snapshot, Spawned
 
-
+@frozen_model
 class StatusDocument(Snapshot):
     """`snapshot`'s result: the `tmuxorch.status/1` document (as `tmuxorch status --json`)."""
 
-    schema_name: Literal["tmuxorch.status/1"] = Field(default="tmuxorch.status/1", alias="schema")
+    schema: Literal["tmuxorch.status/1"] = "tmuxorch.status/1"
 
     @classmethod
     def of(cls, snapshot: Snapshot) -> StatusDocument:
@@ -31,6 +32,7 @@ class StatusDocument(Snapshot):
         )
 
 
+@frozen_model
 class SubscribeResult(Frozen):
     """Events with seq > `seq` follow; `replayed` of them were missed ones sent again. With
     `resync`, a `resync` event comes first instead."""
@@ -40,25 +42,29 @@ class SubscribeResult(Frozen):
     resync: bool
 
 
+@frozen_model
 class ReceiptsResult(Frozen):
     """The result of send, keys and interrupt: one receipt per target, in order."""
 
     receipts: list[Receipt]
 
 
+@frozen_model
 class CaptureResult(Frozen):
     target: str
     lines: int
     text: str
 
 
+@frozen_model
 class PingResult(Frozen):
-    time: float = Field(default_factory=time.time)
+    time: float = field(default_factory=time.time)
     """The server's clock."""
     seq: int
     """The seq of the server's last event: how far a subscriber's `last_seq` is behind."""
 
 
+@frozen_model
 class Empty(Frozen):
     """The result of ops that have nothing to say but that they ran (kill, rename,
     unsubscribe): `{}`."""
@@ -83,7 +89,9 @@ RESULT_MODELS: dict[str, type[Frozen]] = {
 
 def results_schema() -> dict[str, Any]:
     """Each op's result as a JSON schema, for docs/protocol.md."""
+    from pydantic import TypeAdapter
+
     return {
-        op: model.model_json_schema(by_alias=True, mode="serialization")
+        op: TypeAdapter(model).json_schema(mode="serialization")
         for op, model in RESULT_MODELS.items()
     }

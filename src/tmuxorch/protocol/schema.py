@@ -16,7 +16,7 @@ from tmuxorch.protocol.results import results_schema
 
 def _wire_events_schema() -> dict[str, Any]:
     """The core events as event frames carry them: a resync has its own data (ResyncData)."""
-    choices = tuple(cls for cls in get_args(get_args(Event)[0]) if cls is not Resynced)
+    choices = tuple(cls for cls in get_args(Event) if cls is not Resynced)
     union: Any = choices[0]
     for cls in choices[1:]:
         union = union | cls
@@ -31,7 +31,7 @@ def json_schema() -> dict[str, Any]:
         "server_frame": SERVER_FRAME_ADAPTER.json_schema(),
         "results": results_schema(),
         "events": _wire_events_schema(),
-        "resync": ResyncData.model_json_schema(by_alias=True, mode="serialization"),
+        "resync": TypeAdapter(ResyncData).json_schema(mode="serialization"),
     }
 
 

@@ -20,8 +20,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from tmuxorch.core.errors import TmuxUnavailableError
+from tmuxorch.core.frozen import Frozen
 from tmuxorch.core.local import audit_problems
-from tmuxorch.core.models import Frozen
 from tmuxorch.protocol.errors import ProtocolError
 from tmuxorch.protocol.requests import Request
 

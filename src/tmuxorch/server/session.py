@@ -56,7 +56,7 @@ from tmuxorch.server.hub import Outbox
 from tmuxorch.server.tokens import TokenInfo
 
 if TYPE_CHECKING:
-    from tmuxorch.core.models import Frozen
+    from tmuxorch.core.frozen import Frozen
     from tmuxorch.server.listener import TmuxorchServer
 
 log = logging.getLogger("tmuxorch.server")

@@ -8,29 +8,22 @@ only pattern lists, which a kind's list takes in with `{ include = "_<name>" }`.
 
 Every mistake is a ConfigError whose one line names the file and the key
 (`kinds/codex.toml: busy[2]: invalid regex ...`): a pattern that does not compile would
-otherwise surface as an agent whose state is silently never read.
+otherwise surface as an agent whose state is silently never read. A user's file is checked by
+pydantic against these models; the package's own are trusted data, built as they are (a test
+checks every one of them), so an engine that reads only those never imports pydantic (issue 17).
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
-from typing import Annotated, Literal, TypeVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    PlainValidator,
-    ValidationError,
-    ValidationInfo,
-)
-
+from tmuxorch.core.constraints import Check, Limits
+from tmuxorch.core.frozen import Frozen, frozen_model
 from tmuxorch.core.names import is_key
 from tmuxorch.core.store.config import (
-    TRUSTED,
     ConfigError,
     NonEmpty,
     Regex,
@@ -38,6 +31,9 @@ from tmuxorch.core.store.config import (
     check_regex,
     format_validation_error,
 )
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 STATE_GROUPS = ("waiting", "idle_first", "busy", "error", "idle")
 """The pattern lists of a kind, in the order they are tried (see reading.py)."""
@@ -49,11 +45,7 @@ def _check_key(key: str) -> str:
     return key
 
 
-KeyName = Annotated[str, AfterValidator(_check_key)]
-
-
-class _Table(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+KeyName = Annotated[str, Check(_check_key)]
 
 
 @dataclass(frozen=True)
@@ -66,10 +58,10 @@ class Include:
 _INCLUDE_NAME = re.compile(r"_[A-Za-z0-9_-]+")
 
 
-def _entry(value: object, info: ValidationInfo) -> str | Include:
+def _entry(value: object) -> str | Include:
     """One entry of a pattern list: a regex, or an include of a pattern file's list."""
     if isinstance(value, str):
-        return value if info.context and info.context.get(TRUSTED) else check_regex(value)
+        return check_regex(value)
     if isinstance(value, dict) and set(value) == {"include"}:
         name = value["include"]
         if isinstance(name, str) and _INCLUDE_NAME.fullmatch(name):
@@ -77,24 +69,26 @@ def _entry(value: object, info: ValidationInfo) -> str | Include:
     raise ValueError('expected a regex or { include = "_<pattern file>" }')
 
 
-Entry = Annotated[str | Include, PlainValidator(_entry)]
+Entry = Annotated[str | Include, Check(_entry, mode="plain")]
 
 
-class Region(_Table):
+@frozen_model
+class Region(Frozen):
     """The lines of the screen the patterns read: the last `tail_lines` non-empty ones, then
     only those after the last line matching `after_last` (a rule line), then only those above
     the last line matching `above` (a prompt box's top). A regex that matches no line there
     leaves the region as it was."""
 
-    tail_lines: Annotated[int, Field(ge=1)] = 25
+    tail_lines: Annotated[int, Limits(ge=1)] = 25
     after_last: Regex | None = None
     above: Regex | None = None
 
 
-class Submit(_Table):
+@frozen_model
+class Submit(Frozen):
     """How a message is submitted."""
 
-    enter_delay: Annotated[Seconds, Field(ge=0, le=5)] | None = None
+    enter_delay: Annotated[Seconds, Limits(ge=0, le=5)] | None = None
     """Seconds between the text and Enter; unset, the config's `enter_delay`."""
     multi_line: Literal["paste"] = "paste"
     """How a message of several lines goes: one bracketed paste (the only way yet)."""
@@ -103,69 +97,93 @@ class Submit(_Table):
     `[Pasted text #1 +3 lines]`): while it is there, the message was not submitted."""
 
 
-class Title(_Table):
+@frozen_model
+class Title(Frozen):
     """Regexes on the pane title (`#{pane_title}`, which the CLI sets), per state."""
 
-    waiting: list[Regex] = []
-    busy: list[Regex] = []
-    idle: list[Regex] = []
+    waiting: list[Regex] = field(default_factory=list)
+    busy: list[Regex] = field(default_factory=list)
+    idle: list[Regex] = field(default_factory=list)
 
 
-class PatternFile(_Table):
+@frozen_model
+class PatternFile(Frozen):
     """A `_<name>.toml` file: pattern lists only, for kinds to include."""
 
-    waiting: list[Regex] = []
-    idle_first: list[Regex] = []
-    busy: list[Regex] = []
-    error: list[Regex] = []
-    idle: list[Regex] = []
+    waiting: list[Regex] = field(default_factory=list)
+    idle_first: list[Regex] = field(default_factory=list)
+    busy: list[Regex] = field(default_factory=list)
+    error: list[Regex] = field(default_factory=list)
+    idle: list[Regex] = field(default_factory=list)
 
 
-class KindFile(_Table):
+@frozen_model
+class KindFile(Frozen):
     """A `<kind>.toml` file."""
 
-    processes: list[NonEmpty] = []
+    processes: list[NonEmpty] = field(default_factory=list)
     """Process names (or npm package paths, `@scope/name`) that make a pane this kind."""
-    waiting: list[Entry] = []
-    idle_first: list[Entry] = []
-    busy: list[Entry] = []
-    error: list[Entry] = []
-    idle: list[Entry] = []
-    region: Region = Region()
-    interrupt: list[KeyName] = ["C-c"]
-    interrupt_gap: Annotated[Seconds, Field(ge=0, le=5)] = 0.0
+    waiting: list[Entry] = field(default_factory=list)
+    idle_first: list[Entry] = field(default_factory=list)
+    busy: list[Entry] = field(default_factory=list)
+    error: list[Entry] = field(default_factory=list)
+    idle: list[Entry] = field(default_factory=list)
+    region: Region = field(default_factory=Region)
+    interrupt: list[KeyName] = field(default_factory=lambda: ["C-c"])
+    interrupt_gap: Annotated[Seconds, Limits(ge=0, le=5)] = 0.0
     """Seconds between the interrupt keys (opencode reads two quick ESCs as one Alt-Escape)."""
-    submit: Submit = Submit()
-    title: Title = Title()
+    submit: Submit = field(default_factory=Submit)
+    title: Title = field(default_factory=Title)
 
 
 def parse_kind(text: str, label: str, *, trusted: bool = False) -> KindFile:
     """The kind file `text`, read from `label` (what errors name it); a `trusted` one (the
-    package's own) has its regexes compiled when first used, not now."""
-    return _parse(KindFile, text, label, trusted)
+    package's own) is built as it is, its regexes compiled when first used."""
+    if trusted:
+        return _trusted_kind(tomllib.loads(text))
+    return _parse(KindFile, text, label)
 
 
 def parse_patterns(text: str, label: str, *, trusted: bool = False) -> PatternFile:
     """The pattern file `text`, read from `label`."""
-    return _parse(PatternFile, text, label, trusted)
+    if trusted:
+        return PatternFile(**tomllib.loads(text))
+    return _parse(PatternFile, text, label)
 
 
-_M = TypeVar("_M", bound=BaseModel)
+_TABLES: dict[str, type[Frozen]] = {"region": Region, "submit": Submit, "title": Title}
 
 
-def _parse(model: type[_M], text: str, label: str, trusted: bool) -> _M:
+def _trusted_kind(data: dict[str, Any]) -> KindFile:
+    """A kind file's content as its model, unchecked: what pydantic would make of a valid one
+    (tables as their models, `{ include = ... }` as Include)."""
+    values: dict[str, Any] = {
+        key: _TABLES[key](**v) if key in _TABLES else v for key, v in data.items()
+    }
+    for group in STATE_GROUPS:
+        if group in values:
+            values[group] = [e if isinstance(e, str) else Include(**e) for e in values[group]]
+    return KindFile(**values)
+
+
+_M = TypeVar("_M", bound=Frozen)
+
+
+def _parse(model: type[_M], text: str, label: str) -> _M:
+    from pydantic import ValidationError
+
     try:
-        return model.model_validate(tomllib.loads(text), context={TRUSTED: trusted})
+        return model.model_validate(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{label}: invalid TOML: {exc}") from None
     except ValidationError as exc:
         raise ConfigError(f"{label}: {_readable(exc, model)}") from None
 
 
-def _readable(exc: ValidationError, model: type[BaseModel]) -> str:
+def _readable(exc: ValidationError, model: type[Frozen]) -> str:
     """The errors of one file, with a pattern list's entry reported once (not once per member
     of `Entry`) and an unknown top-level key told what the keys are."""
     message = format_validation_error(exc)
     if "unknown key" in message and any(len(e["loc"]) == 1 for e in exc.errors()):
-        message += f" (the keys are {', '.join(model.model_fields)})"
+        message += f" (the keys are {', '.join(model.field_names())})"
     return message

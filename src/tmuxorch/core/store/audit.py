@@ -24,22 +24,18 @@ import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, Concatenate, ParamSpec
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter
-
 from tmuxorch.core.errors import BadInputError
+from tmuxorch.core.frozen import Frozen, frozen_model
 from tmuxorch.core.store.store import Store
 
 TEXT_PREVIEW_CHARS = 500
 
-_RECEIPTS = TypeAdapter(list[dict[str, Any]])
-_TARGETS = TypeAdapter(list[str])
 P = ParamSpec("P")
 
 
-class AuditEntry(BaseModel):
+@frozen_model
+class AuditEntry(Frozen):
     """One recorded change. `text` is a preview; `text_sha256`/`text_length` describe the whole."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     id: int
     at: float
@@ -61,6 +57,11 @@ def local_actor() -> str:
     with contextlib.suppress(Exception):
         return getpass.getuser()
     return f"uid:{os.getuid()}"
+
+
+def _json(value: list[Any]) -> str:
+    """A column's JSON, compact and UTF-8 as the rows written before have it."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _storable(text: str) -> str:
@@ -96,8 +97,8 @@ class AuditLog:
         """Append one entry and return it as stored (with its id and timestamp)."""
         if not op:
             raise BadInputError("audit: op must not be empty")
-        targets_json = _TARGETS.dump_json(list(targets)).decode()
-        receipts_json = _RECEIPTS.dump_json([dict(r) for r in receipts]).decode()
+        targets_json = _json(list(targets))
+        receipts_json = _json([dict(r) for r in receipts])
         preview: str | None = None
         digest: str | None = None
         length: int | None = None

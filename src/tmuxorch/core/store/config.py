@@ -20,6 +20,10 @@ in an environment variable is a worse way to write them.
 A mistake in the file is reported as a ConfigError (exit status 2) whose one-line message names
 the file, the key and what is wrong: a regex that does not compile here would otherwise surface
 much later, as an agent whose state is silently never detected.
+
+The settings are frozen dataclasses of their defaults: with no file (and no TMUXORCH_ value) they
+are built as they are, and pydantic, which checks a file against the fields' annotations, is
+imported only when there is one to check (issue 17).
 """
 
 from __future__ import annotations
@@ -28,22 +32,18 @@ import json
 import os
 import re
 import tomllib
+from dataclasses import field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_type_hints
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    model_validator,
-)
-
+from tmuxorch.core.constraints import Check, Limits
 from tmuxorch.core.errors import TmuxorchError
+from tmuxorch.core.frozen import Frozen, frozen_model
 from tmuxorch.core.models import AgentState
 from tmuxorch.core.store import paths
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 ENV_PREFIX = "TMUXORCH_"
 CONFIG_ENV = "TMUXORCH_CONFIG"
@@ -64,27 +64,15 @@ def check_regex(pattern: str) -> str:
     return pattern
 
 
-TRUSTED = "tmuxorch.trusted"
-"""Validation context key: the patterns are the package's own (its kind files, which a test
-compiles), so they are compiled when first used rather than at load (issue 17)."""
+Regex = Annotated[str, Check(check_regex)]
+NonEmpty = Annotated[str, Limits(min_length=1)]
+Seconds = Annotated[float, Limits(allow_inf_nan=False)]
+
+# Tables in the file are Frozen: unknown keys are errors, so a typo is not silently ignored.
 
 
-def _regex_field(pattern: str, info: ValidationInfo) -> str:
-    return pattern if info.context and info.context.get(TRUSTED) else check_regex(pattern)
-
-
-Regex = Annotated[str, AfterValidator(_regex_field)]
-NonEmpty = Annotated[str, Field(min_length=1)]
-Seconds = Annotated[float, Field(allow_inf_nan=False)]
-
-
-class _Section(BaseModel):
-    """Tables in the file: frozen, and unknown keys are errors so a typo is not silently ignored."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
-
-
-class AgentProfileConfig(_Section):
+@frozen_model
+class AgentProfileConfig(Frozen):
     """Overrides for one agent kind's profile (its kind file, see core.agents.catalog); None
     keeps the file's value for that field.
 
@@ -99,10 +87,11 @@ class AgentProfileConfig(_Section):
     error: list[Regex] | None = None
     idle_first: list[Regex] | None = None
     interrupt_keys: list[NonEmpty] | None = None
-    interrupt_gap: Annotated[Seconds, Field(ge=0, le=5)] | None = None
+    interrupt_gap: Annotated[Seconds, Limits(ge=0, le=5)] | None = None
 
 
-class RuleConfig(_Section):
+@frozen_model
+class RuleConfig(Frozen):
     """A user rule: panes matching every given regex (search, not full match) are `kind` agents."""
 
     kind: NonEmpty
@@ -111,12 +100,10 @@ class RuleConfig(_Section):
     session_name: Regex | None = None
     cwd: Regex | None = None
 
-    @model_validator(mode="after")
-    def _needs_a_matcher(self) -> RuleConfig:
+    def __post_init__(self) -> None:
         # A rule with no matcher would turn every pane into an agent: certainly a mistake.
         if all(m is None for m in (self.command, self.window_name, self.session_name, self.cwd)):
             raise ValueError("a rule needs at least one of command, window_name, session_name, cwd")
-        return self
 
 
 _CLOCK = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
@@ -137,7 +124,8 @@ _DEFAULT_STATES: list[AgentState] = ["waiting", "error"]
 _DEFAULT_OSC: list[Osc] = [9, 777]
 
 
-class NotifyConfig(_Section):
+@frozen_model
+class NotifyConfig(Frozen):
     """`[notify]`: which agent state changes reach the user, and how (usecases/notifier.py).
 
     An event is notified once the agent has *stayed* in one of `states` for `min_seconds`, by
@@ -146,50 +134,49 @@ class NotifyConfig(_Section):
     """
 
     enabled: bool = True
-    states: list[AgentState] = Field(default_factory=lambda: _DEFAULT_STATES.copy())
-    kinds: list[NonEmpty] = Field(default_factory=list)
-    sessions: list[NonEmpty] = Field(default_factory=list)
-    quiet_hours: Annotated[str | None, AfterValidator(_check_quiet_hours)] = None
-    min_seconds: Annotated[Seconds, Field(ge=0, le=3600)] = 3.0
+    states: list[AgentState] = field(default_factory=_DEFAULT_STATES.copy)
+    kinds: list[NonEmpty] = field(default_factory=list)
+    sessions: list[NonEmpty] = field(default_factory=list)
+    quiet_hours: Annotated[str | None, Check(_check_quiet_hours)] = None
+    min_seconds: Annotated[Seconds, Limits(ge=0, le=3600)] = 3.0
     bell: bool = True
     """The TUI rings its terminal's bell."""
-    osc: list[Osc] = Field(default_factory=lambda: _DEFAULT_OSC.copy())
+    osc: list[Osc] = field(default_factory=_DEFAULT_OSC.copy)
     """The terminal notifications the TUI sends (tui/notifications.py)."""
     desktop: bool | Literal["auto"] = "auto"
     """notify-send where there is a session bus; "auto": unless the process sends a terminal
     notification (the TUI with `osc`), which most terminals already make a desktop one."""
-    hook: list[NonEmpty] = Field(default_factory=list)
+    hook: list[NonEmpty] = field(default_factory=list)
     """A command (argv, never a shell line) given the event as JSON on stdin and TMUXORCH_*."""
-    hook_timeout: Annotated[Seconds, Field(gt=0, le=600)] = 10.0
-    webhook: Annotated[str, Field(pattern=r"^https?://[^\s]+$")] | None = None
-    webhook_timeout: Annotated[Seconds, Field(gt=0, le=120)] = 5.0
-    webhook_retries: Annotated[int, Field(ge=0, le=10)] = 2
+    hook_timeout: Annotated[Seconds, Limits(gt=0, le=600)] = 10.0
+    webhook: Annotated[str, Limits(pattern=r"^https?://[^\s]+$")] | None = None
+    webhook_timeout: Annotated[Seconds, Limits(gt=0, le=120)] = 5.0
+    webhook_retries: Annotated[int, Limits(ge=0, le=10)] = 2
 
 
-class Settings(BaseModel):
+@frozen_model
+class Settings(Frozen):
     """Everything configurable; `Settings()` is the defaults. Read the user's through
     load_settings(), which gives errors as ConfigError."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    agents: dict[NonEmpty, AgentProfileConfig] = field(default_factory=dict)
+    rules: list[RuleConfig] = field(default_factory=list)
+    keymap: dict[NonEmpty, NonEmpty] = field(default_factory=dict)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
 
-    agents: dict[NonEmpty, AgentProfileConfig] = Field(default_factory=dict)
-    rules: list[RuleConfig] = Field(default_factory=list)
-    keymap: dict[NonEmpty, NonEmpty] = Field(default_factory=dict)
-    notify: NotifyConfig = Field(default_factory=NotifyConfig.model_construct)
-
-    state_interval: Annotated[Seconds, Field(gt=0)] = 0.25
-    state_debounce: Annotated[Seconds, Field(ge=0)] = 0.3
-    enter_delay: Annotated[Seconds, Field(ge=0)] = 0.08
-    submit_timeout: Annotated[Seconds, Field(gt=0)] = 1.0
-    command_timeout: Annotated[Seconds, Field(gt=0)] = 5.0
+    state_interval: Annotated[Seconds, Limits(gt=0)] = 0.25
+    state_debounce: Annotated[Seconds, Limits(ge=0)] = 0.3
+    enter_delay: Annotated[Seconds, Limits(ge=0)] = 0.08
+    submit_timeout: Annotated[Seconds, Limits(gt=0)] = 1.0
+    command_timeout: Annotated[Seconds, Limits(gt=0)] = 5.0
 
     @classmethod
     def env_fields(cls) -> frozenset[str]:
         """Top-level fields an environment variable may set: the scalar ones."""
         return frozenset(
             name
-            for name, info in cls.model_fields.items()
-            if info.annotation in (float, int, str, bool)
+            for name, annotation in get_type_hints(cls).items()
+            if annotation in (float, int, str, bool)
         )
 
 
@@ -214,17 +201,20 @@ def load_settings(path: Path | None = None) -> Settings:
         raise ConfigError(f"{config_file}{named}: {problem}")
     try:
         given = {**_read_file(config_file), **_environment_overrides()}
-        if not given:  # the defaults, valid by construction: no schema to build (issue 17)
-            return Settings.model_construct()
-        return Settings.model_validate(given)
-    except ValidationError as exc:
-        raise ConfigError(f"{config_file}: {format_validation_error(exc)}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{config_file}: invalid TOML: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{config_file}: not UTF-8 text: {exc.reason}") from None
     except OSError as exc:
         raise ConfigError(f"{config_file}: cannot read: {exc.strerror or exc}") from None
+    if not given:  # the defaults, valid by construction: nothing to check, no pydantic
+        return Settings()
+    from pydantic import ValidationError
+
+    try:
+        return Settings.model_validate(given)
+    except ValidationError as exc:
+        raise ConfigError(f"{config_file}: {format_validation_error(exc)}") from None
 
 
 def _read_file(path: Path) -> dict[str, Any]:

@@ -26,7 +26,7 @@ path comes last and keeps any separator or newline it contains; a command holdin
 can only push text into the path of its own record, never into another one.
 
 Parsing reuses the model objects of lines that did not change since the previous snapshot: in a
-steady fleet almost every line is unchanged, and building pydantic objects would otherwise cost
+steady fleet almost every line is unchanged, and building them again would otherwise cost
 as much as tmux's answer. When no line changed at all (the usual case between two looks at a
 quiet server), the previous sessions are reused whole: comparing 500 lines costs microseconds,
 walking them costs most of a millisecond.

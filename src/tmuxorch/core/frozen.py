@@ -1,0 +1,292 @@
+"""The base of core's immutable models: frozen stdlib dataclasses, with pydantic's schema on demand.
+
+A one-shot command (`status --json`, `capture`, `send`) builds a few hundred of these and prints
+them; importing pydantic and defining our models with it cost such a process more than all its
+tmux work (issue 17). So the models are dataclasses: built, copied and walked to JSON by plain
+Python here, and validated by pydantic only where a peer's or a file's data comes in (the
+protocol, the server and the client), which imports pydantic on first use through
+`__get_pydantic_core_schema__`. There they validate as pydantic models did: unknown keys are
+refused, except under the LENIENT context, where a newer peer's additions are dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import operator
+from collections.abc import Callable, Collection, Mapping
+from types import UnionType
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Literal,
+    Self,
+    TypeVar,
+    Union,
+    cast,
+    dataclass_transform,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
+
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler, TypeAdapter
+    from pydantic_core import CoreSchema, core_schema
+
+LENIENT = "tmuxorch.lenient"
+"""A validation context key: `model_validate(data, context={LENIENT: True})` drops keys a model
+does not know instead of refusing them. Only a client reading a (possibly newer) server passes
+it; everything else (fixtures, requests from clients) keeps the strict refusal."""
+
+
+class _Shape:
+    """What the walks need of one model class, worked out once: its field names in order, a
+    getter of all their values at once, the fields that may hold a model or a container (the
+    others are JSON scalars, copied as they are), and the float ones (a float field given an
+    int keeps its JSON float, as pydantic dumps it)."""
+
+    __slots__ = ("floats", "known", "names", "values", "walked")
+
+    def __init__(self, cls: type[Frozen]) -> None:
+        self.names = tuple(field.name for field in dataclasses.fields(cls))  # type: ignore[arg-type]
+        self.known = frozenset(self.names)
+        hints = get_type_hints(cls)
+        self.walked = tuple(name for name in self.names if not _is_scalar(hints[name]))
+        self.floats = tuple(
+            name for name in self.names if hints[name] is float or float in get_args(hints[name])
+        )
+        self.values: Callable[[Frozen], tuple[Any, ...]]
+        if len(self.names) > 1:
+            self.values = operator.attrgetter(*self.names)
+        else:
+            self.values = lambda model: tuple(getattr(model, name) for name in self.names)
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _is_scalar(hint: Any) -> bool:
+    """Whether a field of this type holds only JSON scalars (no model, no container)."""
+    if hint in _SCALARS or get_origin(hint) is Literal:
+        return True
+    return get_origin(hint) in (Union, UnionType) and all(_is_scalar(a) for a in get_args(hint))
+
+
+_SHAPES: dict[type[Frozen], _Shape] = {}
+_set_field = object.__setattr__  # what a frozen dataclass's own __init__ sets fields with
+_ADAPTERS: dict[type[Frozen], TypeAdapter[Any]] = {}
+
+
+def _shape(cls: type[Frozen]) -> _Shape:
+    shape = _SHAPES.get(cls)
+    if shape is None:
+        shape = _SHAPES[cls] = _Shape(cls)
+    return shape
+
+
+_M = TypeVar("_M", bound="Frozen")
+
+
+@dataclass_transform(
+    frozen_default=True, kw_only_default=True, field_specifiers=(dataclasses.field,)
+)
+def frozen_model(cls: type[_M]) -> type[_M]:
+    """Makes a Frozen subclass a frozen, keyword-only dataclass. Its `__eq__`, `__hash__` and
+    `__repr__` are Frozen's, the same as the dataclass's would be: a dataclass compiles each
+    method it writes, about 0.2 ms apiece here, and a one-shot command defines ~50 models. A
+    class without a docstring keeps none: the dataclass would write its signature there, with
+    `inspect` (0.3 ms a class), and pydantic's JSON schema leaves such a docstring out anyway."""
+    docless = cls.__doc__ is None
+    if docless:
+        cls.__doc__ = "-"
+    made = dataclasses.dataclass(frozen=True, kw_only=True, eq=False, repr=False)(cls)
+    if docless:
+        made.__doc__ = None
+    return made
+
+
+class Frozen:
+    """Base for immutable models, each made by `@frozen_model`: equal when of one class with
+    equal fields, hashed by them, refusing assignment (dataclasses.FrozenInstanceError); the
+    `model_*` methods keep the names the callers used with pydantic."""
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+    """Read by pydantic: unknown keys are refused (by `_lenient_filter`, before the dataclass
+    sees them), so typos in fixtures fail loudly, and the JSON schema says so."""
+
+    if TYPE_CHECKING:
+
+        def __init__(self, **values: Any) -> None: ...
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        values = _shape(type(self)).values
+        return bool(values(self) == values(other))
+
+    def __hash__(self) -> int:
+        return hash(_shape(type(self)).values(self))
+
+    def __repr__(self) -> str:
+        shape = _shape(type(self))
+        fields = ", ".join(
+            f"{name}={value!r}" for name, value in zip(shape.names, shape.values(self), strict=True)
+        )
+        return f"{type(self).__qualname__}({fields})"
+
+    @classmethod
+    def model_construct(cls, **values: Any) -> Self:
+        """A model of trusted values (the engine's own): a dataclass checks nothing anyway."""
+        return cls(**values)
+
+    def model_copy(self, *, update: Mapping[str, Any]) -> Self:
+        """A copy with `update`'s fields replaced (cached lookups are not carried over). Set
+        field by field, as pydantic's copy was, rather than through `__init__` again (the
+        tracker copies panes every sweep: half the time of `dataclasses.replace`)."""
+        shape = _shape(type(self))
+        if not shape.known.issuperset(update):
+            raise TypeError(
+                f"{type(self).__name__} has no field {sorted(set(update) - shape.known)}"
+            )
+        copy = object.__new__(type(self))
+        for name in shape.names:
+            _set_field(copy, name, getattr(self, name))
+        for name, value in update.items():
+            _set_field(copy, name, value)
+        return copy
+
+    def plain(self) -> dict[str, Any]:
+        """The model as JSON values, as pydantic's `model_dump(mode="json")` gives it (a test
+        holds the two together): these models hold only JSON values, containers of them and
+        other models. What one-shot commands print, with no pydantic loaded."""
+        shape = _shape(type(self))
+        dumped = dict(zip(shape.names, shape.values(self), strict=True))
+        for name in shape.walked:
+            dumped[name] = _json_value(dumped[name])
+        for name in shape.floats:
+            if type(dumped[name]) is int:
+                dumped[name] = float(dumped[name])
+        return dumped
+
+    def model_dump(
+        self,
+        *,
+        mode: Literal["python", "json"] = "python",
+        exclude: Collection[str] = (),
+        exclude_none: bool = False,
+    ) -> dict[str, Any]:
+        """The fields as a dict, nested models as dicts too; in "json" mode, as `plain()`.
+        `exclude` leaves out top-level fields, `exclude_none` those that are None."""
+        if mode == "json":
+            dumped = self.plain()
+        else:
+            shape = _shape(type(self))
+            dumped = dict(zip(shape.names, shape.values(self), strict=True))
+            for name in shape.walked:
+                dumped[name] = _python_value(dumped[name])
+        if exclude or exclude_none:
+            return {
+                name: value
+                for name, value in dumped.items()
+                if name not in exclude and (value is not None or not exclude_none)
+            }
+        return dumped
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """The model's fields, in order (pydantic's `model_fields` keys)."""
+        return _shape(cls).names
+
+    @classmethod
+    def model_validate(cls, data: Any, *, context: dict[str, Any] | None = None) -> Self:
+        """`data` (a dict, say from JSON) validated by pydantic into this model: pydantic's
+        ValidationError when it does not fit; under LENIENT, unknown keys are dropped."""
+        adapter = _ADAPTERS.get(cls)
+        if adapter is None:
+            from pydantic import TypeAdapter
+
+            adapter = _ADAPTERS[cls] = TypeAdapter(cls)
+        model: Self = adapter.validate_python(data, context=context)
+        return model
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        """pydantic's own schema of this dataclass, its fields' validation wrapped in the
+        LENIENT key filter (inside, so errors and the JSON schema still name the class)."""
+        from pydantic_core import core_schema
+
+        schema = handler(source)
+        if schema["type"] != "dataclass":  # only a subclass without @dataclass gets here
+            raise TypeError(f"{cls.__name__} is not a dataclass")
+        schema = cast("core_schema.DataclassSchema", schema)
+        schema["schema"] = core_schema.with_info_wrap_validator_function(
+            _lenient_filter(cls), schema["schema"]
+        )
+        return schema
+
+
+def _lenient_filter(
+    cls: type[Frozen],
+) -> Callable[[Any, core_schema.ValidatorFunctionWrapHandler, core_schema.ValidationInfo], Any]:
+    """The validator that runs before a model's fields are: keys the model does not know are
+    dropped under LENIENT, else refused as pydantic refuses them for a model (`extra_forbidden`,
+    after the known keys' own errors), where a plain dataclass would say "Unexpected keyword
+    argument"."""
+    known = _shape(cls).known
+
+    def validate(
+        data: Any,
+        handler: core_schema.ValidatorFunctionWrapHandler,
+        info: core_schema.ValidationInfo,
+    ) -> Any:
+        if not isinstance(data, dict) or known.issuperset(data):
+            return handler(data)
+        given = {key: value for key, value in data.items() if key in known}
+        if info.context is not None and info.context.get(LENIENT):
+            return handler(given)
+        from pydantic_core import ValidationError
+
+        problems: list[Any] = []
+        try:
+            handler(given)
+        except ValidationError as error:
+            problems = [_as_init_detail(problem) for problem in error.errors()]
+        problems += [
+            {"type": "extra_forbidden", "loc": (key,), "input": value}
+            for key, value in data.items()
+            if key not in known
+        ]
+        raise ValidationError.from_exception_data(cls.__name__, problems)
+
+    return validate
+
+
+def _as_init_detail(problem: Any) -> dict[str, Any]:
+    """One of `ValidationError.errors()` in the form `from_exception_data` takes back."""
+    detail = {"type": problem["type"], "loc": problem["loc"], "input": problem["input"]}
+    if "ctx" in problem:
+        detail["ctx"] = problem["ctx"]
+    return detail
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Frozen):
+        return value.plain()
+    if isinstance(value, tuple | list):
+        return [_json_value(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _json_value(item) for key, item in value.items()}
+    return value
+
+
+def _python_value(value: Any) -> Any:
+    if isinstance(value, Frozen):
+        return value.model_dump()
+    if isinstance(value, list):
+        return [_python_value(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_python_value(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _python_value(item) for key, item in value.items()}
+    return value

@@ -1,0 +1,76 @@
+"""Core's models are frozen dataclasses that keep the pydantic manners their callers relied on
+(core/frozen.py, issue 17): equal by value, hashable, refusing assignment, copied with an
+update, walked to JSON, and validated by pydantic only on demand (strict, or lenient for a
+newer peer)."""
+
+from __future__ import annotations
+
+from dataclasses import FrozenInstanceError
+
+import pytest
+from pydantic import ValidationError
+
+from tmuxorch.core.events import EVENT_TYPES, PaneChanged
+from tmuxorch.core.frozen import LENIENT
+from tmuxorch.core.models import AgentInfo, Pane, Snapshot, TmuxInfo
+
+
+def pane(**changes: object) -> Pane:
+    fields: dict[str, object] = {
+        "id": "%1", "index": 0, "active": True, "pid": 7, "command": "sh", "cwd": "/",
+        "dead": False, "width": 80, "height": 24, "window_id": "@1", "session_id": "$1",
+    }  # fmt: skip
+    return Pane(**{**fields, **changes})  # type: ignore[arg-type]
+
+
+def test_models_are_values_that_refuse_assignment() -> None:
+    assert pane() == pane()
+    assert hash(pane()) == hash(pane())
+    assert pane() != pane(width=81)
+    with pytest.raises(FrozenInstanceError):
+        pane().width = 3  # type: ignore[misc]
+
+
+def test_a_copy_takes_its_update_and_refuses_an_unknown_field() -> None:
+    info = AgentInfo(kind="sim", state="idle")
+    copy = pane().model_copy(update={"agent": info})
+    assert copy == pane(agent=info)
+    assert copy.agent is info
+    with pytest.raises(TypeError, match=r"Pane has no field \['agnet'\]"):
+        pane().model_copy(update={"agnet": info})
+
+
+def test_a_copied_snapshot_does_not_carry_the_lookups_of_the_original() -> None:
+    snapshot = Snapshot(
+        tmux=TmuxInfo(socket="s", version=None, running=False), sessions=(), taken_at=1.0
+    )
+    assert snapshot.panes_by_id == {}
+    copy = snapshot.model_copy(update={"taken_at": 2.0})
+    assert "panes_by_id" not in vars(copy)
+    assert copy.taken_at == 2.0
+
+
+def test_json_walk_and_python_dump() -> None:
+    info = AgentInfo(kind="sim", since=5)
+    assert info.plain() == {
+        "kind": "sim", "state": "unknown", "since": 5.0, "source": "screen", "reason": ""
+    }  # fmt: skip
+    assert type(info.plain()["since"]) is float
+    assert type(info.model_dump()["since"]) is int
+    assert info.model_dump(exclude=("reason",), exclude_none=True) == {
+        "kind": "sim", "state": "unknown", "since": 5, "source": "screen"
+    }  # fmt: skip
+
+
+def test_pydantic_validates_strictly_unless_lenient() -> None:
+    data = {**pane().plain(), "future": 1}
+    with pytest.raises(
+        ValidationError, match="1 validation error for Pane\nfuture\n  Extra inputs"
+    ):
+        Pane.model_validate(data)
+    assert Pane.model_validate(data, context={LENIENT: True}) == pane()
+    nested = {"pane_id": "%1", "window_id": "@1", "session_id": "$1", "pane": data}
+    with pytest.raises(ValidationError, match=r"pane\.future"):
+        PaneChanged.model_validate(nested)
+    assert PaneChanged.model_validate(nested, context={LENIENT: True}).pane == pane()
+    assert EVENT_TYPES["pane_changed"] is PaneChanged
