@@ -12,8 +12,6 @@ of the rest are tried.
 
 from __future__ import annotations
 
-import difflib
-
 from tmuxorch.core.errors import AmbiguousTargetError, TargetNotFoundError, TmuxUnavailableError
 from tmuxorch.core.ids import id_kind
 from tmuxorch.core.models import Pane, Session, Snapshot, Window
@@ -147,4 +145,6 @@ def _all_target_names(snapshot: Snapshot) -> list[str]:
 def _suggest(snapshot: Snapshot, target: str) -> list[str]:
     if target[:1] in ("%", "@", "$"):
         return []
+    import difflib  # only for a target that was not found
+
     return difflib.get_close_matches(target, _all_target_names(snapshot), n=3, cutoff=0.6)
