@@ -225,6 +225,7 @@ class Walker:
         if receipt.returncode != 0:
             self.result.notes.append(
                 f"send {text.split()[0]}: rc {receipt.returncode} {receipt.stderr.strip()}"
+                f" {receipt.stdout.strip()}"  # the receipts say why
             )
         self.sent = time.time()
         return index, t
