@@ -66,14 +66,17 @@ class KeptScreen:
 
 @dataclass
 class ScreenKeeper:
-    """The screens of the last captures, and when every screen was last captured."""
+    """The screens of the last captures, and when every screen was last captured
+    (`time.monotonic()`)."""
 
     screens: dict[str, KeptScreen] = field(default_factory=dict)
     full_at: float = -math.inf
 
-    def reusable(self, settled: Iterable[str], now: float) -> dict[str, KeptScreen]:
-        """The kept screens of `settled` panes a sweep at `now` may reuse: none when a full
-        sweep is due (which it then is, from now)."""
+    def reusable(self, settled: Iterable[str]) -> dict[str, KeptScreen]:
+        """The kept screens of `settled` panes a sweep now may reuse: none when a full sweep is
+        due (which it then is, from now). Timed on the monotonic clock: a wall clock set back
+        must not put the full sweeps off."""
+        now = time.monotonic()
         if now - self.full_at >= FULL_SWEEP_S:
             self.full_at = now
             return {}
@@ -103,7 +106,7 @@ async def read_live(
     kept: dict[str, KeptScreen] = {}
     if keeper is not None:
         keeper.forget(set(keeper.screens) - set(live))
-        kept = keeper.reusable(settled, asked_at)
+        kept = keeper.reusable(settled)
     metas: dict[str, PaneMeta] = {}
     quiet: set[str] = set()
     asking = [pid for pid in live if pid in told]
