@@ -107,3 +107,12 @@ async def test_a_status_bar_read_from_a_keeper_loads_no_pydantic_asyncio_nor_eng
     assert loaded(modules, "pydantic", "tmuxorch.core.engine", "tmuxorch.core.models") == []
     assert loaded(modules, "asyncio", "_hashlib") == []  # OpenSSL's library costs 10 ms to load
     assert "tmuxorch.core.status_segment" in modules
+
+
+def test_the_human_tree_loads_rich_but_not_what_other_commands_print(
+    running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    modules = modules_after(running_tmux, tmp_path, "status")
+    assert "rich.tree" in modules  # it did print the tree
+    assert loaded(modules, "tmuxorch.usecases.broadcast", "tmuxorch.core.store.audit") == []
+    assert loaded(modules, "tmuxorch.core.summary", "tmuxorch.usecases.events") == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -16,14 +17,15 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from tmuxorch.core.events import Event
-from tmuxorch.core.models import AgentState, Pane, Receipt, Snapshot, TmuxInfo, Window
-from tmuxorch.core.store.audit import AuditEntry
-from tmuxorch.core.summary import Summary
-from tmuxorch.usecases.broadcast import BroadcastPlan
-from tmuxorch.usecases.events import event_text
 from tmuxorch.usecases.labels import STATE_BADGES, ago, counted, pane_label
 from tmuxorch.usecases.receipts import RECEIPT_STYLES
+
+if TYPE_CHECKING:  # types only: `send` and `status` print without loading broadcast or audit
+    from tmuxorch.core.events import Event
+    from tmuxorch.core.models import AgentState, Pane, Receipt, Snapshot, TmuxInfo, Window
+    from tmuxorch.core.store.audit import AuditEntry
+    from tmuxorch.core.summary import Summary
+    from tmuxorch.usecases.broadcast import BroadcastPlan
 
 
 def state_badge(state: AgentState) -> str:
@@ -164,6 +166,8 @@ def plan_table(snapshot: Snapshot, plan: BroadcastPlan) -> Table:
 
 def event_line(event: Event) -> Text:
     """One event as a timestamped line (the words are the TUI's event log's)."""
+    from tmuxorch.usecases.events import event_text  # for `events` and `watch` only
+
     stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
     return Text.assemble((stamp, "dim"), " ", event_text(event))
 
