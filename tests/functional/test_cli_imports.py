@@ -116,3 +116,17 @@ def test_the_human_tree_loads_rich_but_not_what_other_commands_print(
     assert "rich.tree" in modules  # it did print the tree
     assert loaded(modules, "tmuxorch.usecases.broadcast", "tmuxorch.core.store.audit") == []
     assert loaded(modules, "tmuxorch.core.summary", "tmuxorch.usecases.events") == []
+
+
+def test_the_tuis_start_loads_no_http_client_or_pydantic() -> None:
+    """Its first frame waits for every import: a webhook's HTTP client waits for a webhook."""
+    code = (
+        "import sys, tmuxorch.cli.main, tmuxorch.tui.app, tmuxorch.core.local\n"
+        "print(' '.join(sorted(n for n in sys.modules if n.split('.')[0] in"
+        " ('pydantic', 'pydantic_core', 'http') or n == 'urllib.request')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert "tmuxorch" not in result.stderr
+    assert result.stdout.split() == []

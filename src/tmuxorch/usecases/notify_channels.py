@@ -15,7 +15,6 @@ import os
 import shutil
 import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Sequence
 
 from tmuxorch import __version__
@@ -83,7 +82,10 @@ def hook_channel(argv: Sequence[str], timeout: float) -> Channel:
 def post_json(url: str, body: bytes, timeout: float) -> None:
     """One HTTP POST (blocking: run in a thread); raises urllib's errors. A URL's userinfo
     (`https://user:password@host/…`, as ntfy accepts) becomes basic authentication: urllib
-    would take it for part of the host."""
+    would take it for part of the host. urllib.request (with http.client, ~10 ms) is imported
+    for the first POST, not by every watcher that may never send one."""
+    import urllib.request
+
     parts = urllib.parse.urlsplit(url)
     headers = {"Content-Type": "application/json", "User-Agent": f"tmuxorch/{__version__}"}
     if parts.username is not None:
