@@ -50,6 +50,8 @@ from tmuxorch.core.models import (
     TmuxInfo,
     Window,
 )
+from tmuxorch.core.schedules.records import Schedule, ScheduleList
+from tmuxorch.core.schedules.when import Trigger
 from tmuxorch.protocol.errors import (
     ERROR_TABLE,
     ForbiddenError,
@@ -173,6 +175,12 @@ def test_hello_round_trip_and_version() -> None:
     assert frame.protocol == PROTOCOL_VERSION
 
 
+SCHEDULE = Schedule(
+    id=4, server="/tmp/tmux-1/default", targets=("%1", "%2"), text="status report, please",
+    trigger=Trigger(kind="every", due=100.0, every=1800.0), created=50.0, next_due=1900.0,
+    fires=1, last_fired=100.5, receipts=(Receipt(target="%1", status="delivered"),),
+    remaining=("%2",),
+)  # fmt: skip
 RESULTS: dict[str, Any] = {
     "snapshot": StatusDocument.of(fleet()),
     "subscribe": SubscribeResult(seq=3, replayed=1, resync=False),
@@ -194,6 +202,9 @@ RESULTS: dict[str, Any] = {
     "kill": Empty(),
     "rename": Empty(),
     "ping": PingResult(time=5.0, seq=12),
+    "schedule.add": SCHEDULE,
+    "schedule.list": ScheduleList(schedules=(SCHEDULE,), running=True),
+    "schedule.cancel": SCHEDULE.model_copy(update={"state": "cancelled", "ended": 9.0}),
 }
 
 

@@ -28,13 +28,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"tmuxorch: {message}\n")
 
 
-def _message_options(parser: argparse.ArgumentParser) -> None:
+def _text_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-m", "--message", help="the text to send (whatever it starts with)")
     parser.add_argument("-f", "--file", help="read the text from FILE")
     parser.add_argument(
         "--stdin", action="store_true", help="read the text from stdin (a lone - does too)"
     )
     parser.set_defaults(texts=[])
+
+
+def _message_options(parser: argparse.ArgumentParser) -> None:
+    _text_options(parser)
     parser.add_argument(
         "--force", action="store_true", help="send even to agents awaiting approval or unrecognised"
     )
@@ -232,7 +236,39 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = token_sub.add_parser("revoke", help="revoke a token by name")
     revoke.add_argument("name", metavar="NAME")
     _hooks_parser(add)
+    _schedule_parser(add)
     return parser
+
+
+def _schedule_parser(add: Add) -> None:
+    """`schedule add|list|cancel`: messages sent later (core/schedules)."""
+    schedule = add("schedule", "schedule:cmd_schedule", "send a message later: check-ins, cron")
+    schedule.set_defaults(texts=[])
+    actions = schedule.add_subparsers(
+        dest="schedule_command", metavar="ACTION", required=True, parser_class=_Parser
+    )
+    new = actions.add_parser(
+        "add", help="send TEXT to TARGET... at a time, on a timer, a cron line or when idle"
+    )
+    new.add_argument("targets", nargs="+", metavar="TARGET")
+    _text_options(new)
+    when = new.add_mutually_exclusive_group(required=True)
+    when.add_argument("--in", dest="in_", metavar="DURATION", help="once, after 90s, 30m, 1h30m")
+    when.add_argument("--at", metavar="TIME", help="once, at 14:30 today or 2026-12-24 09:00")
+    when.add_argument("--every", metavar="DURATION", help="again and again, every 1h")
+    when.add_argument("--cron", metavar="LINE", help="on a cron line, e.g. '0 9 * * 1-5'")
+    when.add_argument(
+        "--when-idle", nargs="?", const="", metavar="AGENT",
+        help="once each target is idle; with AGENT: once AGENT goes idle",
+    )  # fmt: skip
+    new.add_argument("--timeout", metavar="DURATION", help="--when-idle gives up after this")
+    new.add_argument("--json", action="store_true", help="the schedule as JSON")
+    listing = actions.add_parser("list", help="pending schedules and those ended today")
+    listing.add_argument("--all", action="store_true", help="every schedule, however old")
+    listing.add_argument("--json", action="store_true", help="the tmuxorch.schedules/1 document")
+    cancel = actions.add_parser("cancel", help="cancel a pending schedule")
+    cancel.add_argument("schedule_id", type=positive, metavar="ID")
+    cancel.add_argument("--json", action="store_true", help="the schedule as JSON")
 
 
 def _kinds_parser(add: Add) -> None:

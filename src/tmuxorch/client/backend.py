@@ -35,6 +35,8 @@ from tmuxorch.core.backend import ConnectionState
 from tmuxorch.core.errors import BadInputError, TmuxorchError
 from tmuxorch.core.frozen import Frozen
 from tmuxorch.core.models import Explanation, Receipt, Snapshot, Spawned
+from tmuxorch.core.schedules.records import Schedule, ScheduleList
+from tmuxorch.core.schedules.when import Trigger
 from tmuxorch.protocol.errors import RemoteOperationError
 from tmuxorch.protocol.frames import EventFrame, read_result
 from tmuxorch.protocol.results import (
@@ -192,6 +194,21 @@ class RemoteBackend:
 
     async def kill(self, target: str) -> None:
         await self._change(Empty, "kill", {"target": target})
+
+    @property
+    def schedule_server(self) -> str | None:
+        return None  # the remote `tmuxorch serve` runs its fleet's schedules
+
+    async def schedule_add(self, targets: Sequence[str], text: str, trigger: Trigger) -> Schedule:
+        params = {"targets": list(targets), "text": text, "trigger": trigger.plain()}
+        return await self._change(Schedule, "schedule.add", params)
+
+    async def schedules(self, *, everything: bool = False) -> ScheduleList:
+        params = {"everything": True} if everything else {}
+        return await self._call(ScheduleList, "schedule.list", params, retry=True)
+
+    async def schedule_cancel(self, schedule_id: int) -> Schedule:
+        return await self._change(Schedule, "schedule.cancel", {"schedule": schedule_id})
 
     async def rename(self, target: str, name: str) -> None:
         await self._change(Empty, "rename", {"target": target, "name": name})

@@ -34,6 +34,9 @@ from tmuxorch.core.ops.driver import Driver
 from tmuxorch.core.tmux.server import TmuxServer
 
 if TYPE_CHECKING:  # the store is opened (and imported) only by commands that change tmux
+    from tmuxorch.core.schedules.book import ScheduleBook
+    from tmuxorch.core.schedules.records import Schedule, ScheduleList
+    from tmuxorch.core.schedules.when import Trigger
     from tmuxorch.core.store.audit import AuditLog
 
 RESOLVED_REUSE = 2.0
@@ -112,6 +115,7 @@ class LocalBackend:
         self.settings = engine.agents.settings
         self._recent: tuple[int, float, Snapshot] | None = None
         """(engine generation, monotonic time, snapshot) of the last snapshot handed out."""
+        self._book: ScheduleBook | None = None
 
     @property
     def label(self) -> str:
@@ -124,6 +128,10 @@ class LocalBackend:
     @property
     def latency(self) -> float | None:
         return None
+
+    @property
+    def schedule_server(self) -> str | None:
+        return self.label
 
     def attach_argv(self, pane_id: str, *, switch: bool = False) -> list[str] | None:
         """`tmux` showing `pane_id`: `switch` moves the current tmux client over (tmuxorch runs
@@ -207,6 +215,48 @@ class LocalBackend:
     async def rename(self, target: str, name: str) -> None:
         await operations.rename(self.engine, target, name)
         await self._record("rename", [target], [], name)
+
+    async def schedule_add(self, targets: Sequence[str], text: str, trigger: Trigger) -> Schedule:
+        from tmuxorch.core.errors import BadInputError
+        from tmuxorch.core.schedules.when import checked
+
+        now = time.time()
+        checked(trigger, now)
+        fleet = await self.engine.fleet(sweep="none")
+        for pane_id in [*targets, *([trigger.watch] if trigger.watch else [])]:
+            if require_id(pane_id) != "pane" or pane_id not in fleet.panes_by_id:
+                raise BadInputError(f"no such pane: {pane_id}")
+        if not targets:
+            raise BadInputError("a schedule needs at least one target")
+        book = self._schedule_book()
+        added = await book.store.run_write(book.add, self.label, targets, text, trigger, now)
+        await self._record("schedule.add", targets, [], text)
+        return added
+
+    async def schedules(self, *, everything: bool = False) -> ScheduleList:
+        from tmuxorch.core.schedules.records import ScheduleList
+        from tmuxorch.core.store.runner_lock import someone_runs
+
+        book = self._schedule_book()
+        found = await book.store.run(book.listed, self.label, everything=everything)
+        return ScheduleList(
+            schedules=tuple(found), running=someone_runs(book.store.path, self.label)
+        )
+
+    async def schedule_cancel(self, schedule_id: int) -> Schedule:
+        book = self._schedule_book()
+        cancelled = await book.store.run_write(book.cancel, self.label, schedule_id, time.time())
+        await self._record("schedule.cancel", cancelled.targets, [], f"schedule {schedule_id}")
+        return cancelled
+
+    def _schedule_book(self) -> ScheduleBook:
+        """The schedules in the audit log's store (the user's database when there is none)."""
+        if self._book is None:
+            from tmuxorch.core.schedules.book import ScheduleBook
+            from tmuxorch.core.store.store import Store
+
+            self._book = ScheduleBook(self.audit.store if self.audit is not None else Store())
+        return self._book
 
     async def close(self) -> None:
         await self.engine.close()

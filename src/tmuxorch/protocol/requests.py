@@ -20,6 +20,7 @@ from pydantic_core import from_json
 
 from tmuxorch.core.errors import BadInputError
 from tmuxorch.core.models import MAX_CAPTURE_LINES
+from tmuxorch.core.schedules.when import Trigger
 from tmuxorch.protocol.errors import ProtocolError
 from tmuxorch.protocol.scopes import OPS
 
@@ -159,12 +160,28 @@ class RenameRequest(_Change):
     name: ShortText
 
 
-class ScheduleRequest(_Request):
-    """Schedules (check-ins) are not built yet: answered `unsupported`. Their parameters are
-    not defined yet either, so any are accepted."""
+class ScheduleAddRequest(_Change):
+    """Send `text` to each pane later, when `trigger` says (a time, an interval, a cron line,
+    an agent being idle); the trigger is checked as `schedule add` checks it."""
 
-    model_config = ConfigDict(extra="allow")
-    op: Literal["schedule.add", "schedule.list", "schedule.cancel"]
+    op: Literal["schedule.add"]
+    targets: Targets
+    text: Annotated[str, StringConstraints(min_length=1)]
+    trigger: Trigger
+
+
+class ScheduleListRequest(_Request):
+    """The fleet's schedules: pending and ended in the last day (`everything`: all)."""
+
+    op: Literal["schedule.list"]
+    everything: bool = False
+
+
+class ScheduleCancelRequest(_Change):
+    """Cancel a pending schedule by its number."""
+
+    op: Literal["schedule.cancel"]
+    schedule: Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class PingRequest(_Request):
@@ -183,7 +200,9 @@ Request = Annotated[
     | SpawnRequest
     | KillRequest
     | RenameRequest
-    | ScheduleRequest
+    | ScheduleAddRequest
+    | ScheduleListRequest
+    | ScheduleCancelRequest
     | PingRequest,
     Field(discriminator="op"),
 ]

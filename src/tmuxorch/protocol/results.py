@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from tmuxorch.core.frozen import Frozen, frozen_model
 from tmuxorch.core.models import Explanation, Receipt, Snapshot, Spawned
+from tmuxorch.core.schedules.records import Schedule, ScheduleList
 
 
 @frozen_model
@@ -82,9 +83,12 @@ RESULT_MODELS: dict[str, type[Frozen]] = {
     "spawn": Spawned,
     "kill": Empty,
     "rename": Empty,
+    "schedule.add": Schedule,
+    "schedule.list": ScheduleList,
+    "schedule.cancel": Schedule,
     "ping": PingResult,
 }
-"""The result model of every op that has one (schedules are `unsupported` for now)."""
+"""The result model of every op."""
 
 
 def results_schema() -> dict[str, Any]:

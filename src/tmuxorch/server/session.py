@@ -24,7 +24,7 @@ from websockets.protocol import State
 
 from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
 from tmuxorch.protocol import frames
-from tmuxorch.protocol.errors import ProtocolError, UnsupportedError, code_for
+from tmuxorch.protocol.errors import ProtocolError, code_for
 from tmuxorch.protocol.requests import (
     CaptureRequest,
     ExplainRequest,
@@ -34,7 +34,9 @@ from tmuxorch.protocol.requests import (
     PingRequest,
     RenameRequest,
     Request,
-    ScheduleRequest,
+    ScheduleAddRequest,
+    ScheduleCancelRequest,
+    ScheduleListRequest,
     SendRequest,
     SnapshotRequest,
     SpawnRequest,
@@ -66,7 +68,7 @@ REVOKED = CloseCode.POLICY_VIOLATION
 REQUEST_GRACE = 15.0
 """Seconds the requests of a closed connection may take to finish before they are cancelled."""
 NEEDS_TMUX = frozenset(
-    {"send", "keys", "interrupt", "spawn", "capture", "explain", "kill", "rename"}
+    {"send", "keys", "interrupt", "spawn", "capture", "explain", "kill", "rename", "schedule.add"}
 )
 """Ops answered `tmux_unavailable` at once while tmux is down (spawn would start a server)."""
 
@@ -253,10 +255,12 @@ class ClientSession:
                     self._hub.detach(self.outbox)
                     self.subscribed = False
                 return Empty()
-            case ScheduleRequest(op=op):
-                raise UnsupportedError(
-                    f"{op}: schedules are not available yet in this version of tmuxorch serve"
-                )
+            case ScheduleAddRequest(targets=targets, text=text, trigger=trigger):
+                return await backend.schedule_add(targets, text, trigger)
+            case ScheduleListRequest(everything=everything):
+                return await backend.schedules(everything=everything)
+            case ScheduleCancelRequest(schedule=schedule_id):
+                return await backend.schedule_cancel(schedule_id)
             case CaptureRequest():
                 return await self._capture(request)
             case ExplainRequest(target=target):

@@ -59,4 +59,27 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX notified_key ON notified (server, pane, state, since);
     """,
+    # 5: schedules (core.schedules.book): messages to send later, on a timer, a cron line or an
+    # agent going idle. targets, trigger, remaining and receipts are JSON, read back whole.
+    """
+    CREATE TABLE schedules (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        server     TEXT    NOT NULL,
+        targets    TEXT    NOT NULL,
+        text       TEXT    NOT NULL,
+        trigger    TEXT    NOT NULL,
+        created    REAL    NOT NULL,
+        state      TEXT    NOT NULL
+                   CHECK (state IN ('pending', 'done', 'failed', 'cancelled')),
+        next_due   REAL,
+        fires      INTEGER NOT NULL DEFAULT 0,
+        last_fired REAL,
+        late       INTEGER NOT NULL DEFAULT 0,
+        remaining  TEXT    NOT NULL DEFAULT '[]',
+        receipts   TEXT    NOT NULL DEFAULT '[]',
+        reason     TEXT    NOT NULL DEFAULT '',
+        ended      REAL
+    );
+    CREATE INDEX schedules_pending ON schedules (server, state, next_due);
+    """,
 ]
