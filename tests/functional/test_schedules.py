@@ -18,17 +18,18 @@ from tmuxorch.core.schedules.records import Schedule
 from tmuxorch.core.schedules.when import Trigger
 from tmuxorch.core.store.audit import AuditLog
 from tmuxorch.core.store.store import Store
-from tmuxorch.usecases.schedule_runner import ScheduleRunner
+from tmuxorch.usecases.runner import Runner
+from tmuxorch.usecases.schedule_duty import ScheduleDuty
 
 from ..conftest import TmuxFixture, reap, wait_for
 from ..simfleet import SimAgent, start_agent
 
 
 @pytest.fixture
-async def runner(backend: LocalBackend) -> AsyncIterator[ScheduleRunner]:
+async def runner(backend: LocalBackend) -> AsyncIterator[Runner]:
     """A runner in this process (what the TUI runs), on the test's own store."""
     store = Store()
-    running = ScheduleRunner(backend, backend.label, store)
+    running = schedule_runner(backend, store)
     task = asyncio.create_task(running.run())
     await wait_for(lambda: running.running)
     try:
@@ -38,6 +39,11 @@ async def runner(backend: LocalBackend) -> AsyncIterator[ScheduleRunner]:
         with pytest.raises(asyncio.CancelledError):
             await task
         store.close()
+
+
+def schedule_runner(backend: LocalBackend, store: Store) -> Runner:
+    duty = ScheduleDuty(backend, backend.label, store, report=print)
+    return Runner(backend, backend.label, store, [duty])
 
 
 async def schedule(backend: LocalBackend, schedule_id: int) -> Schedule:
@@ -114,7 +120,7 @@ async def test_one_due_while_nothing_ran_fires_once_at_the_next_start_marked_lat
     await asyncio.sleep(LATE_WAIT)
     assert (await backend.schedules()).running is False
     store = Store()
-    running = ScheduleRunner(backend, backend.label, store)
+    running = schedule_runner(backend, store)
     task = asyncio.create_task(running.run())
     try:
         found = await ended(backend, added.id)
@@ -135,7 +141,7 @@ LATE_WAIT = 2.5
 
 
 async def test_a_waiting_agent_is_skipped_then_sent_to_once_it_is_idle(
-    backend: LocalBackend, runner: ScheduleRunner, running_tmux: TmuxFixture, tmp_path: Path
+    backend: LocalBackend, runner: Runner, running_tmux: TmuxFixture, tmp_path: Path
 ) -> None:
     agent = await start_agent(running_tmux, tmp_path, "--busy", "0")
     ask(agent)
@@ -160,7 +166,7 @@ def ask(agent: SimAgent) -> None:
 
 
 async def test_a_target_gone_marks_the_schedule_failed_with_the_reason(
-    backend: LocalBackend, runner: ScheduleRunner, running_tmux: TmuxFixture, tmp_path: Path
+    backend: LocalBackend, runner: Runner, running_tmux: TmuxFixture, tmp_path: Path
 ) -> None:
     agent = await start_agent(running_tmux, tmp_path)
     added = await backend.schedule_add(
@@ -174,7 +180,7 @@ async def test_a_target_gone_marks_the_schedule_failed_with_the_reason(
 
 
 async def test_when_idle_of_another_agent_fires_after_it_worked(
-    backend: LocalBackend, runner: ScheduleRunner, running_tmux: TmuxFixture, tmp_path: Path
+    backend: LocalBackend, runner: Runner, running_tmux: TmuxFixture, tmp_path: Path
 ) -> None:
     worker = await start_agent(running_tmux, tmp_path, "--busy", "1", name="backend")
     tester = await start_agent(running_tmux, tmp_path, name="tester")
@@ -192,7 +198,7 @@ async def test_when_idle_of_another_agent_fires_after_it_worked(
 
 
 async def test_cancel_stops_a_pending_schedule_before_it_fires(
-    backend: LocalBackend, runner: ScheduleRunner, running_tmux: TmuxFixture, tmp_path: Path
+    backend: LocalBackend, runner: Runner, running_tmux: TmuxFixture, tmp_path: Path
 ) -> None:
     agent = await start_agent(running_tmux, tmp_path)
     added = await backend.schedule_add(

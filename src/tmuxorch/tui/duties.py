@@ -1,5 +1,5 @@
 """What the TUI does for the fleet besides showing it: notify (tui/notifications.py) and, for
-a fleet on this machine, run its schedules (usecases/schedule_runner.py: only one watching
+a fleet on this machine, run its schedules (usecases/runner.py: only one watching
 process does at a time, the TUI perhaps). Started with the live feed, stopped on exit."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from textual.app import App
 from tmuxorch.core.backend import Backend
 from tmuxorch.core.store.config import NotifyConfig
 from tmuxorch.tui.notifications import AgentNotifications
-from tmuxorch.usecases.schedule_runner import start_schedules, stop_schedules
+from tmuxorch.usecases.runner import start_runner, stop_runner
 
 
 class Duties:
@@ -22,11 +22,11 @@ class Duties:
 
     def start(self) -> None:
         """Run the fleet's schedules here once no other process does (a failure is a toast)."""
-        self._scheduling = start_schedules(self._backend, self._report)
+        self._scheduling = start_runner(self._backend, self._report)
 
     def _report(self, line: str) -> None:
         self._app.notify(line, severity="warning", timeout=8)
 
     async def close(self) -> None:
-        await stop_schedules(self._scheduling)
+        await stop_runner(self._scheduling)
         await self.notes.close()

@@ -1,6 +1,6 @@
 """What one look at a due or watched schedule does: send now, wait on, retry, or give up.
 
-Kept apart from the runner (usecases/schedule_runner.py: when to look) so the rules are a
+Kept apart from the runner (usecases/runner.py: when to look) so the rules are a
 plain function of the schedule, the fleet and the clock. Every message goes through the
 Backend's `send`, the same delivery path, receipts and audit as `tmuxorch send`: an agent that
 is waiting or unknown is skipped by it (never typed into) and retried here later.
