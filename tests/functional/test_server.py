@@ -185,6 +185,10 @@ async def test_read_token_is_forbidden_every_mutating_op(
         "rename": {"target": "$0", "name": "owned"},
         "schedule.add": {},
         "schedule.cancel": {},
+        "queue.add": {"text": "x"},
+        "queue.cancel": {"task": 1},
+        "queue.pause": {},
+        "queue.resume": {},
     }
     assert set(params) == MUTATING_OPS
     async with srv.client(srv.read) as client:
@@ -198,6 +202,7 @@ async def test_read_token_is_forbidden_every_mutating_op(
         assert "text" in await client.ok("capture", target=pane, lines=5)
         assert (await client.ok("subscribe"))["resync"] is False
         assert (await client.ok("schedule.list"))["schedules"] == []
+        assert (await client.ok("queue.list"))["tasks"] == []
     assert panes(running_tmux) == before
     assert AuditLog(srv.store).entries() == []
 

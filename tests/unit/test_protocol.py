@@ -52,6 +52,7 @@ from tmuxorch.core.models import (
 )
 from tmuxorch.core.schedules.records import Schedule, ScheduleList
 from tmuxorch.core.schedules.when import Trigger
+from tmuxorch.core.tasks.records import Task, TaskList
 from tmuxorch.protocol.errors import (
     ERROR_TABLE,
     ForbiddenError,
@@ -181,6 +182,11 @@ SCHEDULE = Schedule(
     fires=1, last_fired=100.5, receipts=(Receipt(target="%1", status="delivered"),),
     remaining=("%2",),
 )  # fmt: skip
+TASK = Task(
+    id=2, server="/tmp/tmux-1/default", text="write the docs", created=50.0, kind="claude",
+    session="$1", agents=("%1",), priority=3, state="running", agent="%1", dispatched=60.0,
+    receipts=(Receipt(target="%1", status="delivered", confirmed="screen"),),
+)  # fmt: skip
 RESULTS: dict[str, Any] = {
     "snapshot": StatusDocument.of(fleet()),
     "subscribe": SubscribeResult(seq=3, replayed=1, resync=False),
@@ -205,6 +211,11 @@ RESULTS: dict[str, Any] = {
     "schedule.add": SCHEDULE,
     "schedule.list": ScheduleList(schedules=(SCHEDULE,), running=True),
     "schedule.cancel": SCHEDULE.model_copy(update={"state": "cancelled", "ended": 9.0}),
+    "queue.add": TASK,
+    "queue.list": TaskList(tasks=(TASK,), paused=False, running=True),
+    "queue.cancel": TASK.model_copy(update={"state": "cancelled", "finished": 9.0}),
+    "queue.pause": TaskList(tasks=(), paused=True, running=False),
+    "queue.resume": TaskList(tasks=(), paused=False, running=False),
 }
 
 

@@ -237,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("name", metavar="NAME")
     _hooks_parser(add)
     _schedule_parser(add)
+    _queue_parser(add)
     return parser
 
 
@@ -312,3 +313,32 @@ def _hooks_parser(add: Add) -> None:
             )  # fmt: skip
         if name == "status":
             action.add_argument("--json", action="store_true", help="one JSON document")
+
+
+def _queue_parser(add: Add) -> None:
+    """`queue add|list|cancel|pause|resume`: tasks for whichever matching agent is idle."""
+    queue = add("queue", "queue:cmd_queue", "tasks handed to idle agents, one at a time each")
+    queue.set_defaults(texts=[])
+    actions = queue.add_subparsers(
+        dest="queue_command", metavar="ACTION", required=True, parser_class=_Parser
+    )
+    new = actions.add_parser("add", help="queue a task for the next matching idle agent")
+    _text_options(new)
+    new.add_argument("--kind", metavar="KIND", help="only an agent of this kind (claude, codex…)")
+    new.add_argument("--session", metavar="SESSION", help="only an agent in this session")
+    new.add_argument(
+        "--agent", dest="agents", action="append", default=[], metavar="TARGET",
+        help="only one of these agents (repeat it; a window or session means its agents)",
+    )  # fmt: skip
+    new.add_argument(
+        "--priority", type=int, default=0, metavar="N", help="higher first (default 0, -1000-1000)"
+    )
+    new.add_argument("--json", action="store_true", help="the task as JSON")
+    listing = actions.add_parser("list", help="open tasks and those ended today")
+    listing.add_argument("--all", action="store_true", help="every task, however old")
+    listing.add_argument("--json", action="store_true", help="the tmuxorch.queue/1 document")
+    cancel = actions.add_parser("cancel", help="cancel a pending task")
+    cancel.add_argument("task_id", type=positive, metavar="ID")
+    cancel.add_argument("--json", action="store_true", help="the task as JSON")
+    for action, what in (("pause", "stop handing out tasks"), ("resume", "hand out tasks again")):
+        actions.add_parser(action, help=what).add_argument("--json", action="store_true")

@@ -17,6 +17,7 @@ from tmuxorch.core.events import Event
 from tmuxorch.core.models import Explanation, Receipt, Snapshot, Spawned
 from tmuxorch.core.schedules.records import Schedule, ScheduleList
 from tmuxorch.core.schedules.when import Trigger
+from tmuxorch.core.tasks.records import Task, TaskList
 
 ConnectionState = Literal["disconnected", "connecting", "live", "reconnecting", "refused", "closed"]
 """Where a link to a remote fleet is; a local backend has no link (None)."""
@@ -125,6 +126,26 @@ class Backend(Protocol):
 
     async def schedule_cancel(self, schedule_id: int) -> Schedule:
         """Cancel a pending schedule."""
+        ...
+
+    async def queue_add(
+        self, text: str, *, kind: str | None = None, session: str | None = None,
+        agents: Sequence[str] = (), priority: int = 0,
+    ) -> Task:  # fmt: skip
+        """Queue a task for the next idle agent that matches (`session`, `agents`: ids)."""
+        ...
+
+    async def queue(self, *, everything: bool = False) -> TaskList:
+        """The fleet's task queue (open tasks and those ended in the last day; all with
+        `everything`), whether it is paused, whether a process runs it now."""
+        ...
+
+    async def queue_cancel(self, task_id: int) -> Task:
+        """Cancel a pending task."""
+        ...
+
+    async def queue_pause(self, paused: bool) -> TaskList:
+        """Stop (or go on) handing out tasks; running ones are followed all the same."""
         ...
 
     async def close(self) -> None:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from tmuxorch.core.frozen import Frozen, frozen_model
 from tmuxorch.core.models import Explanation, Receipt, Snapshot, Spawned
 from tmuxorch.core.schedules.records import Schedule, ScheduleList
+from tmuxorch.core.tasks.records import Task, TaskList
 
 
 @frozen_model
@@ -86,6 +87,11 @@ RESULT_MODELS: dict[str, type[Frozen]] = {
     "schedule.add": Schedule,
     "schedule.list": ScheduleList,
     "schedule.cancel": Schedule,
+    "queue.add": Task,
+    "queue.list": TaskList,
+    "queue.cancel": Task,
+    "queue.pause": TaskList,
+    "queue.resume": TaskList,
     "ping": PingResult,
 }
 """The result model of every op."""

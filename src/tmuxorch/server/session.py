@@ -32,6 +32,10 @@ from tmuxorch.protocol.requests import (
     KeysRequest,
     KillRequest,
     PingRequest,
+    QueueAddRequest,
+    QueueCancelRequest,
+    QueueListRequest,
+    QueuePauseRequest,
     RenameRequest,
     Request,
     ScheduleAddRequest,
@@ -68,7 +72,18 @@ REVOKED = CloseCode.POLICY_VIOLATION
 REQUEST_GRACE = 15.0
 """Seconds the requests of a closed connection may take to finish before they are cancelled."""
 NEEDS_TMUX = frozenset(
-    {"send", "keys", "interrupt", "spawn", "capture", "explain", "kill", "rename", "schedule.add"}
+    {
+        "send",
+        "keys",
+        "interrupt",
+        "spawn",
+        "capture",
+        "explain",
+        "kill",
+        "rename",
+        "schedule.add",
+        "queue.add",
+    }
 )
 """Ops answered `tmux_unavailable` at once while tmux is down (spawn would start a server)."""
 
@@ -261,6 +276,17 @@ class ClientSession:
                 return await backend.schedules(everything=everything)
             case ScheduleCancelRequest(schedule=schedule_id):
                 return await backend.schedule_cancel(schedule_id)
+            case QueueAddRequest():
+                return await backend.queue_add(
+                    request.text, kind=request.kind, session=request.session,
+                    agents=request.agents, priority=request.priority,
+                )  # fmt: skip
+            case QueueListRequest(everything=everything):
+                return await backend.queue(everything=everything)
+            case QueueCancelRequest(task=task_id):
+                return await backend.queue_cancel(task_id)
+            case QueuePauseRequest(op=op):
+                return await backend.queue_pause(op == "queue.pause")
             case CaptureRequest():
                 return await self._capture(request)
             case ExplainRequest(target=target):

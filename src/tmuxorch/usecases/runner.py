@@ -54,6 +54,14 @@ class Duty(Protocol):
         """Do what can be done now; anything written is read back at the next reload."""
         ...
 
+    def attach(self, wake: Callable[[], None]) -> None:
+        """`wake()` makes the runner read the store again and look (work done off its loop)."""
+        ...
+
+    async def close(self) -> None:
+        """Stop what it still does on its own."""
+        ...
+
 
 class Runner:
     """Runs `duties` for the server `backend` drives; `run` until cancelled."""
@@ -87,18 +95,22 @@ class Runner:
     async def _serve(self) -> None:
         doorbell = Doorbell(bell_path(self.store.path), self._rung)
         doorbell.listen()
+        for duty in self.duties:
+            duty.attach(self._rung)
         subscription = await self.backend.subscribe()
         following = asyncio.create_task(self._follow(subscription))
         try:
             while True:
+                self._wake.clear()  # before the pass: a ring during it is not lost
                 await self._pass()
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._sleep())
         finally:
             following.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await following
+            for duty in self.duties:
+                await duty.close()
             await subscription.close()
             doorbell.close()
 
@@ -114,6 +126,8 @@ class Runner:
 
     def _sleep(self) -> float:
         now = self._clock()
+        if any(duty.ready(now) for duty in self.duties):
+            return 0.0  # a duty has more to do at once (a task ended: its agent is free)
         dues = [d for duty in self.duties if (d := duty.due(now)) is not None]
         return MAX_SLEEP_S if not dues else min(MAX_SLEEP_S, max(0.0, min(dues) - now))
 
@@ -147,11 +161,15 @@ def start_runner(backend: Backend, report: Callable[[str], None]) -> asyncio.Tas
 
 
 async def _run_then_close(backend: Backend, server: str, report: Callable[[str], None]) -> None:
+    from tmuxorch.usecases.queue_duty import QueueDuty
     from tmuxorch.usecases.schedule_duty import ScheduleDuty
 
     store = Store()
     try:
-        duties = [ScheduleDuty(backend, server, store, report)]
+        duties: list[Duty] = [
+            ScheduleDuty(backend, server, store, report),
+            QueueDuty(backend, server, store, report),
+        ]
         await Runner(backend, server, store, duties).run()
     finally:
         store.close()

@@ -32,6 +32,12 @@ class ScheduleDuty:
         """Pane id -> the schedules an event about it may let fire."""
         self._look: set[int] = set()
 
+    def attach(self, wake: Callable[[], None]) -> None:
+        pass  # it sends within its pass
+
+    async def close(self) -> None:
+        pass
+
     async def reload(self) -> None:
         found = await self.book.store.run(self.book.pending, self.server)
         self._pending = {s.id: s for s in found}
