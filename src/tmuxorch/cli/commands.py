@@ -217,7 +217,16 @@ async def cmd_spawn(args: argparse.Namespace, backend: Backend) -> int:
     command = shell_command(args.shell) if args.shell is not None else list(args.argv)
     if not command:
         raise BadInputError("no command given (put it after --, or a shell line with --shell)")
-    spawned = await backend.spawn(args.session, command, name=args.name, kind=args.kind)
+    restart = None
+    if args.max_restarts is not None and args.restart is None:
+        raise BadInputError("--max-restarts goes with --restart")
+    if args.restart is not None:
+        from tmuxorch.core.restart_policy import RestartPolicy
+
+        restart = RestartPolicy(when=args.restart, max_restarts=args.max_restarts)
+    spawned = await backend.spawn(
+        args.session, command, name=args.name, kind=args.kind, restart=restart
+    )
     if args.json:
         print_json(spawned.plain())
     else:

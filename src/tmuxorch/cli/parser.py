@@ -163,6 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
     spawn.add_argument(
         "--shell", metavar="LINE", help="run LINE through sh -c (a command after -- never is)"
     )
+    spawn.add_argument(
+        "--restart", choices=("on-failure", "always"),
+        help="start it again in its pane when it exits (on-failure: not after status 0)",
+    )  # fmt: skip
+    spawn.add_argument(
+        "--max-restarts", type=int, metavar="N", help="with --restart: at most N times"
+    )
     spawn.add_argument("argv", nargs="*", metavar="-- COMMAND", help="the command, after --")
     spawn.set_defaults(argv=[])
 

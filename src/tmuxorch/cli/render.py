@@ -83,6 +83,8 @@ def _pane_brief(pane: Pane) -> str:
         text += f" [bold]{escape(pane.agent.kind)}[/] {state_badge(pane.agent.state)}"
     if pane.dead:
         text += f" [red]dead (exit {pane.dead_status})[/]"
+    if pane.restarts:
+        text += f" [yellow]restarted {pane.restarts}x[/]"
     return text
 
 

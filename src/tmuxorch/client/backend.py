@@ -35,6 +35,7 @@ from tmuxorch.core.backend import ConnectionState
 from tmuxorch.core.errors import BadInputError, TmuxorchError
 from tmuxorch.core.frozen import Frozen
 from tmuxorch.core.models import Explanation, Receipt, Snapshot, Spawned
+from tmuxorch.core.restart_policy import RestartPolicy, Revival
 from tmuxorch.core.schedules.records import Schedule, ScheduleList
 from tmuxorch.core.schedules.when import Trigger
 from tmuxorch.core.tasks.records import Task, TaskList
@@ -182,8 +183,9 @@ class RemoteBackend:
         return await self._call(Explanation, "explain", {"target": target}, retry=True)
 
     async def spawn(
-        self, session: str, command: Sequence[str], *, name: str | None, kind: str | None
-    ) -> Spawned:
+        self, session: str, command: Sequence[str], *, name: str | None, kind: str | None,
+        restart: RestartPolicy | None = None,
+    ) -> Spawned:  # fmt: skip
         if not command or not any(command):
             raise BadInputError("no command given (put it after --)")
         params: dict[str, Any] = {"session": session, "command": list(command)}
@@ -191,7 +193,12 @@ class RemoteBackend:
             params["name"] = name
         if kind is not None:
             params["kind"] = kind
+        if restart is not None:
+            params["restart"] = restart.plain()
         return await self._change(Spawned, "spawn", params)
+
+    async def revive(self, pane_id: str) -> Revival:
+        raise BadInputError("restarts are done on the host, by the `tmuxorch serve` there")
 
     async def kill(self, target: str) -> None:
         await self._change(Empty, "kill", {"target": target})

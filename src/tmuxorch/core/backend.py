@@ -15,6 +15,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 from tmuxorch.core.events import Event
 from tmuxorch.core.models import Explanation, Receipt, Snapshot, Spawned
+from tmuxorch.core.restart_policy import RestartPolicy, Revival
 from tmuxorch.core.schedules.records import Schedule, ScheduleList
 from tmuxorch.core.schedules.when import Trigger
 from tmuxorch.core.tasks.records import Task, TaskList
@@ -102,9 +103,16 @@ class Backend(Protocol):
         ...
 
     async def spawn(
-        self, session: str, command: Sequence[str], *, name: str | None, kind: str | None
-    ) -> Spawned:
-        """Start `command` in a new window of `session`, tagged as an agent of `kind`."""
+        self, session: str, command: Sequence[str], *, name: str | None, kind: str | None,
+        restart: RestartPolicy | None = None,
+    ) -> Spawned:  # fmt: skip
+        """Start `command` in a new window of `session`, tagged as an agent of `kind`; with
+        `restart`, started again in that pane when it exits (core/ops/restarts.py)."""
+        ...
+
+    async def revive(self, pane_id: str) -> Revival:
+        """Start a dead pane's command again if its restart policy says so (the runner's
+        restarts duty calls it); else say why not."""
         ...
 
     async def kill(self, target: str) -> None:

@@ -34,6 +34,7 @@ from tmuxorch.core.ops.driver import Driver
 from tmuxorch.core.tmux.server import TmuxServer
 
 if TYPE_CHECKING:  # the store is opened (and imported) only by commands that change tmux
+    from tmuxorch.core.restart_policy import RestartPolicy, Revival
     from tmuxorch.core.schedules.book import ScheduleBook
     from tmuxorch.core.schedules.records import Schedule, ScheduleList
     from tmuxorch.core.schedules.when import Trigger
@@ -196,8 +197,9 @@ class LocalBackend:
         return await self.engine.agents.explain(await self.snapshot(), target)
 
     async def spawn(
-        self, session: str, command: Sequence[str], *, name: str | None, kind: str | None
-    ) -> Spawned:
+        self, session: str, command: Sequence[str], *, name: str | None, kind: str | None,
+        restart: RestartPolicy | None = None,
+    ) -> Spawned:  # fmt: skip
         argv = json.dumps(list(command), ensure_ascii=False)  # audited as the argv it is
         try:
             spawned = await operations.spawn(
@@ -208,8 +210,31 @@ class LocalBackend:
             failed = Receipt(target=exc.pane_id, status="failed", detail=str(exc))
             await self._record("spawn", [exc.pane_id], [failed], argv)
             raise
+        if restart is not None:
+            await self._keep_restarting(spawned, restart, command)
         await self._record("spawn", [spawned.pane_id], [], argv)
         return spawned
+
+    async def _keep_restarting(
+        self, spawned: Spawned, policy: RestartPolicy, command: Sequence[str]
+    ) -> None:
+        from tmuxorch.core.ops.restarts import policy_commands
+
+        fleet = await self.engine.fleet(sweep="none")
+        pane = fleet.panes_by_id.get(spawned.pane_id)
+        cwd = pane.cwd if pane is not None else "/"
+        setup = policy_commands(spawned, policy, operations.host_command(command), cwd)
+        for result in await self.engine.run(setup, idempotent=False):
+            result.check()
+
+    async def revive(self, pane_id: str) -> Revival:
+        from tmuxorch.core.ops.restarts import revive
+
+        require_id(pane_id)
+        revival = await revive(self.engine, pane_id)
+        if revival.restarted:
+            await self._record("restart", [pane_id], [], f"restart {revival.restarts}")
+        return revival
 
     async def kill(self, target: str) -> None:
         await operations.kill(self.engine, target)

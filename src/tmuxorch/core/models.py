@@ -54,6 +54,8 @@ class Pane(Frozen):
     dead_status: int | None = None
     window_id: str
     session_id: str
+    restarts: int = 0
+    """How many times its restart policy started it again (`spawn --restart`)."""
 
 
 @frozen_model

@@ -20,6 +20,7 @@ from pydantic_core import from_json
 
 from tmuxorch.core.errors import BadInputError
 from tmuxorch.core.models import MAX_CAPTURE_LINES
+from tmuxorch.core.restart_policy import RestartPolicy
 from tmuxorch.core.schedules.when import Trigger
 from tmuxorch.protocol.errors import ProtocolError
 from tmuxorch.protocol.scopes import OPS
@@ -145,6 +146,7 @@ class SpawnRequest(_Change):
     name: ShortText | None = None
     kind: ShortText | None = None
     command: Annotated[list[str], Field(min_length=1, max_length=MAX_ARGV)]
+    restart: RestartPolicy | None = None
 
 
 class KillRequest(_Change):

@@ -300,7 +300,9 @@ class ClientSession:
             case InterruptRequest(targets=targets):
                 return ReceiptsResult(receipts=await backend.interrupt(targets))
             case SpawnRequest(session=session, command=command, name=name, kind=kind):
-                return await backend.spawn(session, command, name=name, kind=kind)
+                return await backend.spawn(
+                    session, command, name=name, kind=kind, restart=request.restart
+                )
             case KillRequest(target=target):
                 await backend.kill(target)
                 return Empty()

@@ -1,6 +1,6 @@
 """The runner: in whichever tmuxorch process watches a tmux server (the TUI, `serve`,
 `tmuxorch watch`), does what was left to be done over time for that server (its duties: the
-schedules, the task queue), exactly one process at a time.
+schedules, the task queue, restarts), exactly one process at a time.
 
 Only the holder of the server's runner lock (core/store/runner_lock.py) runs; the others wait
 for the lock, which passes on the moment its holder exits. The holder sleeps until the
@@ -162,6 +162,7 @@ def start_runner(backend: Backend, report: Callable[[str], None]) -> asyncio.Tas
 
 async def _run_then_close(backend: Backend, server: str, report: Callable[[str], None]) -> None:
     from tmuxorch.usecases.queue_duty import QueueDuty
+    from tmuxorch.usecases.restart_duty import RestartDuty
     from tmuxorch.usecases.schedule_duty import ScheduleDuty
 
     store = Store()
@@ -169,6 +170,7 @@ async def _run_then_close(backend: Backend, server: str, report: Callable[[str],
         duties: list[Duty] = [
             ScheduleDuty(backend, server, store, report),
             QueueDuty(backend, server, store, report),
+            RestartDuty(backend, server, store, report),
         ]
         await Runner(backend, server, store, duties).run()
     finally:
