@@ -5,13 +5,13 @@ newer peer)."""
 
 from __future__ import annotations
 
-from dataclasses import FrozenInstanceError
+from dataclasses import FrozenInstanceError, field
 
 import pytest
 from pydantic import ValidationError
 
 from tmuxorch.core.events import EVENT_TYPES, PaneChanged
-from tmuxorch.core.frozen import LENIENT
+from tmuxorch.core.frozen import LENIENT, Frozen, frozen_model
 from tmuxorch.core.models import AgentInfo, Pane, Snapshot, TmuxInfo
 
 
@@ -29,6 +29,33 @@ def test_models_are_values_that_refuse_assignment() -> None:
     assert pane() != pane(width=81)
     with pytest.raises(FrozenInstanceError):
         pane().width = 3  # type: ignore[misc]
+
+
+def test_init_is_a_keyword_only_dataclass_init_compiled_on_the_first_instance() -> None:
+    @frozen_model
+    class Made(Frozen):
+        name: str
+        tags: list[str] = field(default_factory=list)
+        size: int = 1
+
+        def __post_init__(self) -> None:
+            if self.size < 0:
+                raise ValueError("negative")
+
+    assert Made.__init__.__qualname__.startswith("_first_init")  # nothing compiled yet
+    made = Made(name="a")
+    assert Made.__init__.__qualname__.endswith("Made.__init__")
+    assert (made.name, made.tags, made.size) == ("a", [], 1)
+    assert Made(name="b").tags is not made.tags  # a fresh value of the factory each time
+    assert Made(name="a", tags=["x"], size=2).tags == ["x"]
+    with pytest.raises(TypeError, match="positional"):
+        Made("a")  # type: ignore[misc]
+    with pytest.raises(TypeError, match="name"):
+        Made()  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="negative"):
+        Made(name="a", size=-1)
+    with pytest.raises(FrozenInstanceError):
+        del made.name
 
 
 def test_a_copy_takes_its_update_and_refuses_an_unknown_field() -> None:
