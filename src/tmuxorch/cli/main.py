@@ -60,6 +60,25 @@ GLOBAL_VALUE_OPTIONS = frozenset({"-L", "-S", "--connect", "--token-file"})
 TEXT_OPTIONS = {"-m": "message", "--message": "message", "-f": "file", "--file": "file"}
 
 
+def plainly_named(argv: list[str]) -> str | None:
+    """The command argv names when all before it are global options spelled in full (`-S PATH`,
+    `-SPATH`, `--connect=URL`): the parser then needs no other command's (`build_parser`'s
+    `only`). None for anything else (no command, `-h`, an abbreviation such as `--conn`, a
+    word that is no command), which the whole parser answers, help and errors as ever."""
+    from tmuxorch.cli.parser import COMMANDS
+
+    at = 0
+    while at < len(argv) and argv[at].startswith("-"):
+        token = argv[at]
+        if token in GLOBAL_VALUE_OPTIONS:
+            at += 2
+        elif token[:2] in ("-L", "-S") or token.partition("=")[0] in GLOBAL_VALUE_OPTIONS:
+            at += 1
+        else:
+            return None
+    return argv[at] if at < len(argv) and argv[at] in COMMANDS else None
+
+
 def take_texts(argv: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     """Take send/broadcast's `-m TEXT` / `-f FILE` (and `--message=TEXT`, `-mTEXT`) out of
     `argv` before argparse sees it, as ("message" | "file", value) pairs, and turn a lone `-`
@@ -231,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     if "--" in argv:
         cut = argv.index("--")
         argv, after = argv[:cut], argv[cut + 1 :]
-    parser = build_parser()
+    parser = build_parser(plainly_named(argv))
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args([*argv, "tui"])
