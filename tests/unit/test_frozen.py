@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from tmuxorch.core.events import EVENT_TYPES, PaneChanged
-from tmuxorch.core.frozen import LENIENT, Frozen, frozen_model
+from tmuxorch.core.frozen import LENIENT, Frozen, frozen_model, frozen_record
 from tmuxorch.core.models import AgentInfo, Pane, Snapshot, TmuxInfo
 
 
@@ -56,6 +56,23 @@ def test_init_is_a_keyword_only_dataclass_init_compiled_on_the_first_instance() 
         Made(name="a", size=-1)
     with pytest.raises(FrozenInstanceError):
         del made.name
+
+
+def test_a_record_takes_its_fields_by_position_too() -> None:
+    @frozen_record
+    class Made(Frozen):
+        name: str
+        size: int = 1
+
+    assert Made("a") == Made(name="a", size=1)
+    assert Made("a", 2).size == 2
+    assert Made.__match_args__ == ("name", "size")
+    assert (
+        repr(Made("a"))
+        == "test_a_record_takes_its_fields_by_position_too.<locals>.Made(name='a', size=1)"
+    )
+    with pytest.raises(FrozenInstanceError):
+        Made("a").size = 3  # type: ignore[misc]
 
 
 def test_a_copy_takes_its_update_and_refuses_an_unknown_field() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import operator
 from collections.abc import Callable, Collection, Mapping
+from functools import cached_property
 from types import UnionType
 from typing import (
     TYPE_CHECKING,
@@ -44,23 +45,31 @@ class _Shape:
     """What the walks need of one model class, worked out once: its field names in order, a
     getter of all their values at once, the fields that may hold a model or a container (the
     others are JSON scalars, copied as they are), and the float ones (a float field given an
-    int keeps its JSON float, as pydantic dumps it)."""
-
-    __slots__ = ("floats", "known", "names", "values", "walked")
+    int keeps its JSON float, as pydantic dumps it). Those two read the fields' types, on the
+    first walk: comparing and hashing need only the names (and a record's types may name
+    what its module imports only for type checking)."""
 
     def __init__(self, cls: type[Frozen]) -> None:
+        self.cls = cls
         self.names = tuple(field.name for field in dataclasses.fields(cls))  # type: ignore[arg-type]
         self.known = frozenset(self.names)
-        hints = get_type_hints(cls)
-        self.walked = tuple(name for name in self.names if not _is_scalar(hints[name]))
-        self.floats = tuple(
-            name for name in self.names if hints[name] is float or float in get_args(hints[name])
-        )
         self.values: Callable[[Frozen], tuple[Any, ...]]
         if len(self.names) > 1:
             self.values = operator.attrgetter(*self.names)
         else:
             self.values = lambda model: tuple(getattr(model, name) for name in self.names)
+
+    @cached_property
+    def walked(self) -> tuple[str, ...]:
+        hints = get_type_hints(self.cls)
+        return tuple(name for name in self.names if not _is_scalar(hints[name]))
+
+    @cached_property
+    def floats(self) -> tuple[str, ...]:
+        hints = get_type_hints(self.cls)
+        return tuple(
+            name for name in self.names if hints[name] is float or float in get_args(hints[name])
+        )
 
 
 _SCALARS = (str, int, float, bool, type(None))
@@ -93,17 +102,29 @@ _M = TypeVar("_M", bound="Frozen")
 )
 def frozen_model(cls: type[_M]) -> type[_M]:
     """Makes a Frozen subclass a frozen, keyword-only dataclass, for a tenth of what the
-    dataclass decorator costs (~30 us instead of ~300: a one-shot command defines ~40 models).
-    The dataclass writes no method: each would be compiled at import, ~0.1 ms apiece. Frozen
-    supplies `__eq__`, `__hash__` and `__repr__` once for all and refuses assignment as a
-    frozen dataclass does; `__init__` is compiled on the class's first instance (`_first_init`),
-    so a process pays only for the models it builds. A class without a docstring keeps none:
-    the dataclass would write its signature there, with `inspect` (0.3 ms a class), and
-    pydantic's JSON schema leaves such a docstring out anyway."""
+    dataclass decorator costs (~30 us instead of ~300-450: a one-shot command defines ~60 of
+    them). The dataclass writes no method: each would be compiled at import, ~0.1 ms apiece.
+    Frozen supplies `__eq__`, `__hash__` and `__repr__` once for all and refuses assignment as
+    a frozen dataclass does; `__init__` is compiled on the class's first instance
+    (`_first_init`), so a process pays only for the classes it builds. A class without a
+    docstring keeps none: the dataclass would write its signature there, with `inspect` (0.3 ms
+    a class), and pydantic's JSON schema leaves such a docstring out anyway."""
+    return _made(cls, kw_only=True)
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
+def frozen_record(cls: type[_M]) -> type[_M]:
+    """`frozen_model` whose fields may be given by position too, in order, as a plain frozen
+    dataclass's are: for core's own values (a report, a command's result), built positionally
+    where they are made and never validated."""
+    return _made(cls, kw_only=False)
+
+
+def _made(cls: type[_M], *, kw_only: bool) -> type[_M]:
     docless = cls.__doc__ is None
     if docless:
         cls.__doc__ = "-"
-    made = dataclasses.dataclass(kw_only=True, init=False, eq=False, repr=False)(cls)
+    made = dataclasses.dataclass(kw_only=kw_only, init=False, eq=False, repr=False)(cls)
     if docless:
         made.__doc__ = None
     made.__init__ = _first_init(made)  # type: ignore[method-assign]
@@ -122,28 +143,27 @@ def _first_init(cls: type[Frozen]) -> Callable[..., None]:
 
 
 def _compiled_init(cls: type[Frozen]) -> Callable[..., None]:
-    """The `__init__` a frozen, keyword-only dataclass writes: every field a keyword (its
-    default, or a factory's value when not given), set past `__setattr__`, then
+    """The `__init__` a frozen dataclass writes: each field a parameter (keyword-only ones after
+    a `*`) with its default, or a factory's value when not given, set past `__setattr__`; then
     `__post_init__` if the class has one."""
     scope: dict[str, Any] = {"__set": _set_field, "__missing": dataclasses.MISSING}
-    params, lines = [], []
+    positional, keywords, lines = ["self"], ["*"], []
     for spec in dataclasses.fields(cls):  # type: ignore[arg-type]
         name = spec.name
-        value = name
+        value, param = name, name
         if spec.default is not dataclasses.MISSING:
             scope[f"__default_{name}"] = spec.default
-            params.append(f"{name}=__default_{name}")
+            param = f"{name}=__default_{name}"
         elif spec.default_factory is not dataclasses.MISSING:
             scope[f"__factory_{name}"] = spec.default_factory
-            params.append(f"{name}=__missing")
+            param = f"{name}=__missing"
             value = f"__factory_{name}() if {name} is __missing else {name}"
-        else:
-            params.append(name)
+        (keywords if spec.kw_only else positional).append(param)
         lines.append(f"__set(self, {name!r}, {value})")
     if hasattr(cls, "__post_init__"):
         lines.append("self.__post_init__()")
-    star = ", *, " if params else ""
-    source = f"def __init__(self{star}{', '.join(params)}):\n " + "\n ".join(lines or ["pass"])
+    params = ", ".join(positional + (keywords if len(keywords) > 1 else []))
+    source = f"def __init__({params}):\n " + "\n ".join(lines or ["pass"])
     exec(source, scope)  # as dataclasses does: our fields' names, no input
     init: Callable[..., None] = scope["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
@@ -151,9 +171,10 @@ def _compiled_init(cls: type[Frozen]) -> Callable[..., None]:
 
 
 class Frozen:
-    """Base for immutable models, each made by `@frozen_model`: equal when of one class with
-    equal fields, hashed by them, refusing assignment (dataclasses.FrozenInstanceError); the
-    `model_*` methods keep the names the callers used with pydantic."""
+    """Base for immutable models, each made by `@frozen_model` (or `@frozen_record`): equal
+    when of one class with equal fields, hashed by them, refusing assignment
+    (dataclasses.FrozenInstanceError); the `model_*` methods keep the names the callers used
+    with pydantic."""
 
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
     """Read by pydantic: unknown keys are refused (by `_lenient_filter`, before the dataclass

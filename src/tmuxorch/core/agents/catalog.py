@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -27,6 +26,7 @@ from tmuxorch.core.agents.kindfile import (
 )
 from tmuxorch.core.agents.reading import AgentProfile, Rule, ScreenRegion
 from tmuxorch.core.errors import BadInputError
+from tmuxorch.core.frozen import Frozen, frozen_record
 from tmuxorch.core.models import AgentState
 from tmuxorch.core.names import validate_kind
 from tmuxorch.core.store.config import ConfigError, resolve_config_path
@@ -34,8 +34,8 @@ from tmuxorch.core.store.config import ConfigError, resolve_config_path
 BUILTIN = "builtin"
 
 
-@dataclass(frozen=True)
-class KindFiles:
+@frozen_record
+class KindFiles(Frozen):
     """The kind files and pattern files of one place (the package, or a user's directory)."""
 
     kinds: Mapping[str, tuple[str, KindFile]]

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from tmuxorch.core.constraints import Check, Limits
-from tmuxorch.core.frozen import Frozen, frozen_model
+from tmuxorch.core.frozen import Frozen, frozen_model, frozen_record
 from tmuxorch.core.names import is_key
 from tmuxorch.core.store.config import (
     ConfigError,
@@ -48,8 +48,8 @@ def _check_key(key: str) -> str:
 KeyName = Annotated[str, Check(_check_key)]
 
 
-@dataclass(frozen=True)
-class Include:
+@frozen_record
+class Include(Frozen):
     """`{ include = "_generic" }` in a pattern list: that file's list of the same state here."""
 
     include: str

@@ -20,6 +20,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tmuxorch.core.agents.hook_events import REPORT_OPTION
+from tmuxorch.core.frozen import Frozen, frozen_record
 from tmuxorch.core.tmux.results import CommandResult, Runner
 from tmuxorch.core.tmux.snapshot import SEPARATOR
 
@@ -43,8 +44,8 @@ def meta_command(pane_id: str) -> list[str]:
     return ["display-message", "-p", "-t", pane_id, _META_FORMAT]
 
 
-@dataclass(frozen=True)
-class PaneMeta:
+@frozen_record
+class PaneMeta(Frozen):
     """A pane's title and the raw value of its hook report."""
 
     title: str = ""
@@ -56,8 +57,8 @@ class PaneMeta:
         return cls(title, hook)
 
 
-@dataclass(frozen=True)
-class KeptScreen:
+@frozen_record
+class KeptScreen(Frozen):
     """A screen captured, and the wall-clock time just before it was asked for."""
 
     lines: tuple[str, ...]

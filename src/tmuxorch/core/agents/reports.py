@@ -22,14 +22,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tmuxorch.core.agents.profiles import ScreenReading
+from tmuxorch.core.frozen import Frozen, frozen_record
 from tmuxorch.core.models import AgentState, StateSource
 
 PRECISION: tuple[StateSource, ...] = ("hook", "session-file", "title")
 """Precise sources, most precise first (a tie in time goes to the first)."""
 
 
-@dataclass(frozen=True)
-class Report:
+@frozen_record
+class Report(Frozen):
     """What one precise source says: the state, why, and since when (the agent's own clock
     where it gives one, else when we first read it)."""
 
@@ -39,8 +40,8 @@ class Report:
     at: float
 
 
-@dataclass(frozen=True)
-class Verdict:
+@frozen_record
+class Verdict(Frozen):
     """The state we publish, where it came from and why."""
 
     state: AgentState

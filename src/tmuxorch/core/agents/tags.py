@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import get_args
 
+from tmuxorch.core.frozen import Frozen, frozen_record
 from tmuxorch.core.models import AgentState
 from tmuxorch.core.tmux.snapshot import SEPARATOR
 
@@ -27,8 +27,8 @@ TAG_LISTING = ["list-panes", "-a", "-F", TAG_FORMAT]
 _STATES: tuple[AgentState, ...] = get_args(AgentState)
 
 
-@dataclass(frozen=True)
-class Listed:
+@frozen_record
+class Listed(Frozen):
     """What `TAG_FORMAT` says of one pane."""
 
     tag: str = ""

@@ -22,8 +22,8 @@ import itertools
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from tmuxorch.core.frozen import Frozen, frozen_record
 from tmuxorch.core.tmux.results import Runner
 
 PLACEHOLDER = "_tmuxorch"
@@ -59,8 +59,8 @@ IDENTIFY_FORMAT = SEPARATOR.join(
 )
 
 
-@dataclass(frozen=True)
-class HiddenSession:
+@frozen_record
+class HiddenSession(Frozen):
     """The hidden session of one control client, by id: what it may hold and nothing else."""
 
     name: str

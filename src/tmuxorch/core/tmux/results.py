@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from tmuxorch.core.errors import TmuxCommandError
+from tmuxorch.core.frozen import Frozen, frozen_record
 
 
-@dataclass(frozen=True, slots=True)
-class CommandResult:
+@frozen_record
+class CommandResult(Frozen):
     """Output lines of one command, or the error tmux gave for it."""
 
     command: str
