@@ -49,6 +49,10 @@ BEFORE_BACKEND = {"status": "status_bar:kept_segment"}
 imported): their early handler, a plain function, returns the exit status, or None to go on
 (`status --format tmux` from the option a watcher keeps: a status bar runs it every few
 seconds)."""
+STATUS_BAR_READ = (["status", "--format", "tmux"], ["status", "--format=tmux"])
+"""What a status bar runs (after `-S PATH` or `-L NAME` at most): answered from a watcher's
+option before argparse is imported and the parser built (cli/status_bar.py), as BEFORE_BACKEND
+would after them; anything else about it goes the regular way."""
 NO_BACKEND = frozenset({"log", "serve", "token", "kinds", "hooks"})
 """Commands that open no backend: they read the store or files, (serve) build their own
 engine, or (hooks) edit an agent CLI's settings."""
@@ -60,13 +64,11 @@ GLOBAL_VALUE_OPTIONS = frozenset({"-L", "-S", "--connect", "--token-file"})
 TEXT_OPTIONS = {"-m": "message", "--message": "message", "-f": "file", "--file": "file"}
 
 
-def plainly_named(argv: list[str]) -> str | None:
-    """The command argv names when all before it are global options spelled in full (`-S PATH`,
-    `-SPATH`, `--connect=URL`): the parser then needs no other command's (`build_parser`'s
-    `only`). None for anything else (no command, `-h`, an abbreviation such as `--conn`, a
-    word that is no command), which the whole parser answers, help and errors as ever."""
-    from tmuxorch.cli.parser import COMMANDS
-
+def command_at(argv: list[str]) -> int | None:
+    """Where argv's command is when all before it are global options spelled in full (`-S
+    PATH`, `-SPATH`, `--connect=URL`): the parser then needs no other command's (`build_parser`'s
+    `only`). None for anything else (no command, `-h`, an abbreviation such as `--conn`),
+    which the whole parser answers, help and errors as ever."""
     at = 0
     while at < len(argv) and argv[at].startswith("-"):
         token = argv[at]
@@ -76,7 +78,7 @@ def plainly_named(argv: list[str]) -> str | None:
             at += 1
         else:
             return None
-    return argv[at] if at < len(argv) and argv[at] in COMMANDS else None
+    return at if at < len(argv) else None
 
 
 def take_texts(argv: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
@@ -241,7 +243,13 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"tmuxorch {__version__}")
         return 0
-    from tmuxorch.cli.parser import build_parser
+    at = command_at(argv)
+    if at is not None and argv[at:] in STATUS_BAR_READ:
+        from tmuxorch.cli.status_bar import plain_kept_segment
+
+        if (answered := plain_kept_segment(argv[:at])) is not None:
+            return answered
+    from tmuxorch.cli.parser import COMMANDS, build_parser
     from tmuxorch.core.errors import TmuxorchError
 
     argv, texts = take_texts(argv)
@@ -250,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     if "--" in argv:
         cut = argv.index("--")
         argv, after = argv[:cut], argv[cut + 1 :]
-    parser = build_parser(plainly_named(argv))
+    parser = build_parser(argv[at] if at is not None and argv[at] in COMMANDS else None)
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args([*argv, "tui"])
