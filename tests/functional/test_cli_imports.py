@@ -75,6 +75,7 @@ def test_a_look_loads_no_rendering_store_or_delivery(
     assert loaded(modules, "rich", "sqlite3", "tmuxorch.core.store.audit") == []
     assert loaded(modules, "difflib") == []  # no target to suggest for
     assert loaded(modules, "logging") == []  # it logs only an audit write that failed
+    assert loaded(modules, "importlib.resources", "zipfile") == []  # kind files: a directory
     assert loaded(modules, "tmuxorch.usecases.broadcast", "tmuxorch.usecases.demo") == []
     assert loaded(modules, "asyncio", "tmuxorch.core.engine") == []
     assert "tmuxorch.core.oneshot" in modules  # it did run the one-shot engine

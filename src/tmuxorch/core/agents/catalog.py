@@ -1,7 +1,8 @@
 """The kind files in effect: the built-in ones shipped in the package, and the user's.
 
-The built-in files are core/agents/kinds/<kind>.toml, read with importlib.resources (so a
-zipped or installed package works the same). A user's `<config dir>/kinds/<kind>.toml` (the
+The built-in files are core/agents/kinds/<kind>.toml, read from the package's directory (where
+pip installs them as files): through importlib.resources, the readers it sets up cost every
+status or send ~6 ms (issue 17). A user's `<config dir>/kinds/<kind>.toml` (the
 config dir is where the config file is) replaces the built-in kind of that name or adds one;
 a user's `_<name>.toml` pattern file replaces the built-in one of that name for every kind that
 includes it. A CLI that changes its screen is fixed by a data file, not by a release.
@@ -12,8 +13,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from tmuxorch.core.agents.kindfile import (
@@ -49,8 +48,8 @@ def user_kinds_dir() -> Path:
     return resolve_config_path().parent / "kinds"
 
 
-def _builtin_folder() -> Traversable:
-    return resources.files("tmuxorch.core.agents") / "kinds"
+def _builtin_folder() -> Path:
+    return Path(__file__).with_name("kinds")
 
 
 @functools.cache
@@ -88,7 +87,7 @@ def user_files(folder: Path) -> KindFiles:
     )
 
 
-def _read_all(entries: Iterable[tuple[str, str, Traversable]], *, trusted: bool) -> KindFiles:
+def _read_all(entries: Iterable[tuple[str, str, Path]], *, trusted: bool) -> KindFiles:
     kinds: dict[str, tuple[str, KindFile]] = {}
     patterns: dict[str, PatternFile] = {}
     for name, label, entry in entries:
