@@ -10,7 +10,7 @@ import io
 
 import pytest
 
-from tmuxorch.cli.main import main, plainly_named
+from tmuxorch.cli.main import command_at, main
 from tmuxorch.cli.parser import COMMANDS, build_parser
 
 SAMPLES = [
@@ -23,6 +23,12 @@ SAMPLES = [
     ["answer", "%1", "0"], ["serve", "--port", "70000"], ["hooks"], ["status", "-L", "x"],
 ]  # fmt: skip
 """Command lines that parse, and (from `status --bogus` on) ones that are usage errors."""
+
+
+def plainly_named(argv: list[str]) -> str | None:
+    """The command cli/main.py builds the parser of alone."""
+    at = command_at(argv)
+    return argv[at] if at is not None and argv[at] in COMMANDS else None
 
 
 def outcome(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[object, str, str]:

@@ -5,13 +5,15 @@ newer peer)."""
 
 from __future__ import annotations
 
-from dataclasses import FrozenInstanceError, field
+import dataclasses
+from dataclasses import FrozenInstanceError
+from typing import ClassVar
 
 import pytest
 from pydantic import ValidationError
 
 from tmuxorch.core.events import EVENT_TYPES, PaneChanged
-from tmuxorch.core.frozen import LENIENT, Frozen, frozen_model, frozen_record
+from tmuxorch.core.frozen import LENIENT, Frozen, field, frozen_model, frozen_record
 from tmuxorch.core.models import AgentInfo, Pane, Snapshot, TmuxInfo
 
 
@@ -73,6 +75,37 @@ def test_a_record_takes_its_fields_by_position_too() -> None:
     )
     with pytest.raises(FrozenInstanceError):
         Made("a").size = 3  # type: ignore[misc]
+
+
+def test_fields_follow_the_dataclass_rules_and_pydantic_gets_a_stdlib_dataclass() -> None:
+    @frozen_model
+    class Base(Frozen):
+        kind: str
+        shared: ClassVar[int] = 3
+        size: int = 1
+
+    @frozen_model
+    class Made(Base):
+        size: int = 2  # keeps its place, takes the new default
+        tags: list[str] = field(default_factory=list)
+
+    assert Made.field_names() == ("kind", "size", "tags")
+    assert Made(kind="a").size == 2
+    assert not hasattr(Made, "tags")  # as a dataclass leaves no class attribute for it
+    assert Made.model_validate({"kind": "a", "tags": ["x"]}) == Made(kind="a", tags=["x"])
+    assert [f.name for f in dataclasses.fields(Made)] == ["kind", "size", "tags"]  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"use tmuxorch\.core\.fields\.field"):
+
+        @frozen_model
+        class Stdlib(Frozen):
+            tags: list[str] = dataclasses.field(default_factory=list)
+
+    with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
+
+        @frozen_record
+        class Order(Frozen):
+            a: int = 0
+            b: int
 
 
 def test_a_copy_takes_its_update_and_refuses_an_unknown_field() -> None:

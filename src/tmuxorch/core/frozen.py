@@ -1,17 +1,17 @@
-"""The base of core's immutable models: frozen stdlib dataclasses, with pydantic's schema on demand.
+"""The base of core's immutable models: frozen dataclasses, with pydantic's schema on demand.
 
 A one-shot command (`status --json`, `capture`, `send`) builds a few hundred of these and prints
 them; importing pydantic and defining our models with it cost such a process more than all its
-tmux work (issue 17). So the models are dataclasses: built, copied and walked to JSON by plain
-Python here, and validated by pydantic only where a peer's or a file's data comes in (the
-protocol, the server and the client), which imports pydantic on first use through
+tmux work (issue 17). So the models are dataclasses (by the rules of the stdlib's, made by
+core/fields.py without its machinery): built, copied and walked to JSON by plain Python here,
+and validated by pydantic only where a peer's or a file's data comes in (the protocol, the
+server and the client), which imports pydantic on first use through
 `__get_pydantic_core_schema__`. There they validate as pydantic models did: unknown keys are
 refused, except under the LENIENT context, where a newer peer's additions are dropped.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import operator
 from collections.abc import Callable, Collection, Mapping
 from functools import cached_property
@@ -22,14 +22,16 @@ from typing import (
     ClassVar,
     Literal,
     Self,
-    TypeVar,
     Union,
     cast,
-    dataclass_transform,
     get_args,
     get_origin,
     get_type_hints,
 )
+
+from tmuxorch.core.fields import as_dataclass, field, fields, frozen_model, frozen_record
+
+__all__ = ["LENIENT", "Frozen", "field", "frozen_model", "frozen_record"]
 
 if TYPE_CHECKING:
     from pydantic import GetCoreSchemaHandler, TypeAdapter
@@ -51,7 +53,7 @@ class _Shape:
 
     def __init__(self, cls: type[Frozen]) -> None:
         self.cls = cls
-        self.names = tuple(field.name for field in dataclasses.fields(cls))  # type: ignore[arg-type]
+        self.names = tuple(spec.name for spec in fields(cls))
         self.known = frozenset(self.names)
         self.values: Callable[[Frozen], tuple[Any, ...]]
         if len(self.names) > 1:
@@ -94,82 +96,6 @@ def _shape(cls: type[Frozen]) -> _Shape:
     return shape
 
 
-_M = TypeVar("_M", bound="Frozen")
-
-
-@dataclass_transform(
-    frozen_default=True, kw_only_default=True, field_specifiers=(dataclasses.field,)
-)
-def frozen_model(cls: type[_M]) -> type[_M]:
-    """Makes a Frozen subclass a frozen, keyword-only dataclass, for a tenth of what the
-    dataclass decorator costs (~30 us instead of ~300-450: a one-shot command defines ~60 of
-    them). The dataclass writes no method: each would be compiled at import, ~0.1 ms apiece.
-    Frozen supplies `__eq__`, `__hash__` and `__repr__` once for all and refuses assignment as
-    a frozen dataclass does; `__init__` is compiled on the class's first instance
-    (`_first_init`), so a process pays only for the classes it builds. A class without a
-    docstring keeps none: the dataclass would write its signature there, with `inspect` (0.3 ms
-    a class), and pydantic's JSON schema leaves such a docstring out anyway."""
-    return _made(cls, kw_only=True)
-
-
-@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
-def frozen_record(cls: type[_M]) -> type[_M]:
-    """`frozen_model` whose fields may be given by position too, in order, as a plain frozen
-    dataclass's are: for core's own values (a report, a command's result), built positionally
-    where they are made and never validated."""
-    return _made(cls, kw_only=False)
-
-
-def _made(cls: type[_M], *, kw_only: bool) -> type[_M]:
-    docless = cls.__doc__ is None
-    if docless:
-        cls.__doc__ = "-"
-    made = dataclasses.dataclass(kw_only=kw_only, init=False, eq=False, repr=False)(cls)
-    if docless:
-        made.__doc__ = None
-    made.__init__ = _first_init(made)  # type: ignore[method-assign]
-    return made
-
-
-def _first_init(cls: type[Frozen]) -> Callable[..., None]:
-    """A stand-in `__init__` that compiles the class's own, puts it in its place, and runs it."""
-
-    def __init__(self: Frozen, *args: Any, **values: Any) -> None:
-        init = _compiled_init(cls)
-        cls.__init__ = init  # type: ignore[method-assign]
-        init(self, *args, **values)
-
-    return __init__
-
-
-def _compiled_init(cls: type[Frozen]) -> Callable[..., None]:
-    """The `__init__` a frozen dataclass writes: each field a parameter (keyword-only ones after
-    a `*`) with its default, or a factory's value when not given, set past `__setattr__`; then
-    `__post_init__` if the class has one."""
-    scope: dict[str, Any] = {"__set": _set_field, "__missing": dataclasses.MISSING}
-    positional, keywords, lines = ["self"], ["*"], []
-    for spec in dataclasses.fields(cls):  # type: ignore[arg-type]
-        name = spec.name
-        value, param = name, name
-        if spec.default is not dataclasses.MISSING:
-            scope[f"__default_{name}"] = spec.default
-            param = f"{name}=__default_{name}"
-        elif spec.default_factory is not dataclasses.MISSING:
-            scope[f"__factory_{name}"] = spec.default_factory
-            param = f"{name}=__missing"
-            value = f"__factory_{name}() if {name} is __missing else {name}"
-        (keywords if spec.kw_only else positional).append(param)
-        lines.append(f"__set(self, {name!r}, {value})")
-    if hasattr(cls, "__post_init__"):
-        lines.append("self.__post_init__()")
-    params = ", ".join(positional + (keywords if len(keywords) > 1 else []))
-    source = f"def __init__({params}):\n " + "\n ".join(lines or ["pass"])
-    exec(source, scope)  # as dataclasses does: our fields' names, no input
-    init: Callable[..., None] = scope["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    return init
-
-
 class Frozen:
     """Base for immutable models, each made by `@frozen_model` (or `@frozen_record`): equal
     when of one class with equal fields, hashed by them, refusing assignment
@@ -185,10 +111,14 @@ class Frozen:
         def __init__(self, **values: Any) -> None: ...
 
     def __setattr__(self, name: str, value: Any) -> None:
-        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+        from dataclasses import FrozenInstanceError
+
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
 
     def __delattr__(self, name: str) -> None:
-        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+        from dataclasses import FrozenInstanceError
+
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -287,6 +217,7 @@ class Frozen:
         LENIENT key filter (inside, so errors and the JSON schema still name the class)."""
         from pydantic_core import core_schema
 
+        as_dataclass(cls)
         schema = handler(source)
         if schema["type"] != "dataclass":  # only a subclass without @dataclass gets here
             raise TypeError(f"{cls.__name__} is not a dataclass")

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import field
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from tmuxorch.core.constraints import Check, Limits
-from tmuxorch.core.frozen import Frozen, frozen_model, frozen_record
+from tmuxorch.core.frozen import Frozen, field, frozen_model, frozen_record
 from tmuxorch.core.names import is_key
 from tmuxorch.core.store.config import (
     ConfigError,

@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 
 from tmuxorch.core.agents.hook_events import REPORT_OPTION
 from tmuxorch.core.frozen import Frozen, frozen_record
@@ -65,13 +64,13 @@ class KeptScreen(Frozen):
     asked_at: float
 
 
-@dataclass
 class ScreenKeeper:
     """The screens of the last captures, and when every screen was last captured
     (`time.monotonic()`)."""
 
-    screens: dict[str, KeptScreen] = field(default_factory=dict)
-    full_at: float = -math.inf
+    def __init__(self, full_at: float = -math.inf) -> None:
+        self.screens: dict[str, KeptScreen] = {}
+        self.full_at = full_at
 
     def reusable(self, settled: Iterable[str]) -> dict[str, KeptScreen]:
         """The kept screens of `settled` panes a sweep now may reuse: none when a full sweep is

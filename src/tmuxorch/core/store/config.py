@@ -32,13 +32,12 @@ import json
 import os
 import re
 import tomllib
-from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_type_hints
 
 from tmuxorch.core.constraints import Check, Limits
 from tmuxorch.core.errors import TmuxorchError
-from tmuxorch.core.frozen import Frozen, frozen_model
+from tmuxorch.core.frozen import Frozen, field, frozen_model
 from tmuxorch.core.models import AgentState
 from tmuxorch.core.store import paths
 
