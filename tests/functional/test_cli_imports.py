@@ -111,6 +111,7 @@ async def test_a_status_bar_read_from_a_keeper_loads_no_pydantic_asyncio_nor_eng
         await engine.close()
     assert loaded(modules, "pydantic", "tmuxorch.core.engine", "tmuxorch.core.models") == []
     assert loaded(modules, "asyncio", "_hashlib") == []  # OpenSSL's library costs 10 ms to load
+    assert loaded(modules, "argparse", "typing", "dataclasses") == []  # interpreter + 1 tmux
     assert "tmuxorch.core.status_segment" in modules
 
 

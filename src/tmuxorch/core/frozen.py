@@ -15,25 +15,15 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Collection, Mapping
 from functools import cached_property
-from types import UnionType
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    ClassVar,
-    Literal,
-    Self,
-    Union,
-    cast,
-    get_args,
-    get_origin,
-    get_type_hints,
-)
 
 from tmuxorch.core.fields import as_dataclass, field, fields, frozen_model, frozen_record
 
 __all__ = ["LENIENT", "Frozen", "field", "frozen_model", "frozen_record"]
 
+TYPE_CHECKING = False  # typing is imported on a model's first walk (a status-bar read has none)
 if TYPE_CHECKING:
+    from typing import Any, Literal, Self
+
     from pydantic import GetCoreSchemaHandler, TypeAdapter
     from pydantic_core import CoreSchema, core_schema
 
@@ -63,11 +53,15 @@ class _Shape:
 
     @cached_property
     def walked(self) -> tuple[str, ...]:
+        from typing import get_type_hints
+
         hints = get_type_hints(self.cls)
         return tuple(name for name in self.names if not _is_scalar(hints[name]))
 
     @cached_property
     def floats(self) -> tuple[str, ...]:
+        from typing import get_args, get_type_hints
+
         hints = get_type_hints(self.cls)
         return tuple(
             name for name in self.names if hints[name] is float or float in get_args(hints[name])
@@ -79,6 +73,9 @@ _SCALARS = (str, int, float, bool, type(None))
 
 def _is_scalar(hint: Any) -> bool:
     """Whether a field of this type holds only JSON scalars (no model, no container)."""
+    from types import UnionType
+    from typing import Literal, Union, get_args, get_origin
+
     if hint in _SCALARS or get_origin(hint) is Literal:
         return True
     return get_origin(hint) in (Union, UnionType) and all(_is_scalar(a) for a in get_args(hint))
@@ -102,9 +99,10 @@ class Frozen:
     (dataclasses.FrozenInstanceError); the `model_*` methods keep the names the callers used
     with pydantic."""
 
-    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+    __pydantic_config__ = {"extra": "forbid"}  # noqa: RUF012  # read only
     """Read by pydantic: unknown keys are refused (by `_lenient_filter`, before the dataclass
-    sees them), so typos in fixtures fail loudly, and the JSON schema says so."""
+    sees them), so typos in fixtures fail loudly, and the JSON schema says so. Not annotated:
+    `get_type_hints` of every model would evaluate the annotation (typing is not imported)."""
 
     if TYPE_CHECKING:
 
@@ -221,6 +219,8 @@ class Frozen:
         schema = handler(source)
         if schema["type"] != "dataclass":  # only a subclass without @dataclass gets here
             raise TypeError(f"{cls.__name__} is not a dataclass")
+        from typing import cast
+
         schema = cast("core_schema.DataclassSchema", schema)
         schema["schema"] = core_schema.with_info_wrap_validator_function(
             _lenient_filter(cls), schema["schema"]

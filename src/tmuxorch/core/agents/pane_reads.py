@@ -17,11 +17,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from tmuxorch.core.agents.hook_events import REPORT_OPTION
 from tmuxorch.core.frozen import Frozen, frozen_record
-from tmuxorch.core.tmux.results import CommandResult, Runner
+from tmuxorch.core.tmux.results import CommandResult
 from tmuxorch.core.tmux.snapshot import SEPARATOR
+
+if TYPE_CHECKING:
+    from tmuxorch.core.tmux.results import Runner
 
 FEW_PANES = 16
 """Up to this many panes, ask for each by id; beyond, one listing of the whole server is

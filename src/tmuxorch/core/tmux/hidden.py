@@ -24,7 +24,10 @@ import re
 from collections.abc import Sequence
 
 from tmuxorch.core.frozen import Frozen, frozen_record
-from tmuxorch.core.tmux.results import Runner
+
+TYPE_CHECKING = False  # typing costs a status-bar read ~3 ms (cli/status_bar.py)
+if TYPE_CHECKING:
+    from tmuxorch.core.tmux.results import Runner
 
 PLACEHOLDER = "_tmuxorch"
 """Name of the window each hidden session is created with."""
