@@ -76,6 +76,7 @@ def test_a_look_loads_no_rendering_store_or_delivery(
     assert loaded(modules, "difflib") == []  # no target to suggest for
     assert loaded(modules, "logging") == []  # it logs only an audit write that failed
     assert loaded(modules, "importlib.resources", "zipfile") == []  # kind files: a directory
+    assert loaded(modules, "tomllib") == []  # no config file; built-in kinds from their JSON
     assert loaded(modules, "dataclasses", "inspect") == []  # core/fields.py makes the models
     assert loaded(modules, "tmuxorch.usecases.broadcast", "tmuxorch.usecases.demo") == []
     assert loaded(modules, "asyncio", "tmuxorch.core.engine") == []
@@ -89,7 +90,7 @@ async def test_send_loads_no_rendering_with_json(running_tmux: TmuxFixture, tmp_
     assert loaded(modules, "rich", "tmuxorch.cli.render", "tmuxorch.usecases.broadcast") == []
     assert "tmuxorch.core.store.audit" in modules  # a change to tmux is audited
     assert loaded(modules, "logging", "concurrent") == []  # in place, no store threads
-    assert loaded(modules, "dataclasses", "inspect") == []
+    assert loaded(modules, "dataclasses", "inspect", "tomllib") == []
     assert loaded(modules, "asyncio", "tmuxorch.core.engine") == []
 
 
