@@ -94,6 +94,15 @@ async def test_send_loads_no_rendering_with_json(running_tmux: TmuxFixture, tmp_
     assert loaded(modules, "asyncio", "tmuxorch.core.engine") == []
 
 
+async def test_send_to_a_pipe_prints_its_receipts_without_rich(
+    running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "0")
+    modules = modules_after(running_tmux, tmp_path, "send", agent.pane, "-m", "hi")
+    assert "tmuxorch.cli.plain_table" in modules
+    assert loaded(modules, "rich", "tmuxorch.cli.render") == []
+
+
 async def test_a_status_bar_read_from_a_keeper_loads_no_pydantic_asyncio_nor_engine(
     running_tmux: TmuxFixture, tmp_path: Path
 ) -> None:
