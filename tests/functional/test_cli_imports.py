@@ -90,7 +90,7 @@ async def test_send_loads_no_rendering_with_json(running_tmux: TmuxFixture, tmp_
     assert loaded(modules, "rich", "tmuxorch.cli.render", "tmuxorch.usecases.broadcast") == []
     assert "tmuxorch.core.store.audit" in modules  # a change to tmux is audited
     assert loaded(modules, "logging", "concurrent") == []  # in place, no store threads
-    assert loaded(modules, "dataclasses", "inspect", "tomllib") == []
+    assert loaded(modules, "dataclasses", "inspect", "tomllib", "_hashlib") == []  # no OpenSSL
     assert loaded(modules, "asyncio", "tmuxorch.core.engine") == []
 
 
