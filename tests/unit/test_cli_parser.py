@@ -71,3 +71,19 @@ def test_the_whole_parser_still_answers_help_and_unknown_commands() -> None:
         main(["nosuchcmd"])
     assert exit.value.code == 2
     assert "invalid choice: 'nosuchcmd' (choose from 'tui', 'status'," in err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("options", "socket"),
+    [
+        ([], (None, None)), (["-S", "/s"], (None, "/s")), (["-S/s"], (None, "/s")),
+        (["-L", "x"], ("x", None)), (["-Lx"], ("x", None)), (["-S", "-x"], None),
+        (["-S=/s"], None), (["-L", "a", "-S", "b"], None), (["--connect", "ws://h"], None),
+    ],
+)  # fmt: skip
+def test_a_status_bar_read_takes_only_the_socket_options_argparse_would_read_so(
+    options: list[str], socket: tuple[str | None, str | None] | None
+) -> None:
+    from tmuxorch.cli.status_bar import plain_socket
+
+    assert plain_socket(options) == socket

@@ -12,6 +12,7 @@ Errors are one line on stderr, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -52,7 +53,8 @@ seconds)."""
 STATUS_BAR_READ = (["status", "--format", "tmux"], ["status", "--format=tmux"])
 """What a status bar runs (after `-S PATH` or `-L NAME` at most): answered from a watcher's
 option before argparse is imported and the parser built (cli/status_bar.py), as BEFORE_BACKEND
-would after them; anything else about it goes the regular way."""
+would after them. With none kept the regular path computes it without asking again; anything
+else (a failure included) goes the regular way."""
 NO_BACKEND = frozenset({"log", "serve", "token", "kinds", "hooks"})
 """Commands that open no backend: they read the store or files, (serve) build their own
 engine, or (hooks) edit an agent CLI's settings."""
@@ -244,11 +246,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tmuxorch {__version__}")
         return 0
     at = command_at(argv)
+    asked = False  # whether a watcher's option was read already (and none kept)
     if at is not None and argv[at:] in STATUS_BAR_READ:
-        from tmuxorch.cli.status_bar import plain_kept_segment
+        from tmuxorch.cli.status_bar import plain_socket, print_kept
 
-        if (answered := plain_kept_segment(argv[:at])) is not None:
-            return answered
+        if (socket := plain_socket(argv[:at])) is not None:
+            try:
+                with contextlib.suppress(Exception):  # the regular path says what went wrong
+                    if (answered := print_kept(*socket)) is not None:
+                        return answered
+                    asked = True
+            except KeyboardInterrupt:
+                return 130
     from tmuxorch.cli.parser import COMMANDS, build_parser
     from tmuxorch.core.errors import TmuxorchError
 
@@ -278,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             parser.error(f"'--' is not used by {args.command}")
     try:
-        if args.command in BEFORE_BACKEND:
+        if args.command in BEFORE_BACKEND and not asked:
             early: Early = imported(BEFORE_BACKEND[args.command])
             if (answered := early(args)) is not None:
                 return answered

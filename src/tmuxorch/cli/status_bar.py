@@ -17,34 +17,29 @@ def kept_segment(args: argparse.Namespace) -> int | None:
     (no watcher, a TARGET, --connect), and the command goes on to compute it."""
     if args.format != "tmux" or args.target is not None or args.connect is not None:
         return None
-    return _print_kept(args.socket_name, args.socket_path)
+    return print_kept(args.socket_name, args.socket_path)
 
 
-def plain_kept_segment(options: list[str]) -> int | None:
-    """`kept_segment` for `tmuxorch [-S PATH | -L NAME] status --format tmux`, read before
-    argparse is imported (`options`: what came before `status`). None when there is no
-    segment kept, and for anything it does not take as argparse would (other options, a
-    value starting with `-` or `=`) or that fails: the regular path then parses, reads again
-    and answers, errors included, the regular way."""
+def plain_socket(options: list[str]) -> tuple[str | None, str | None] | None:
+    """(-L NAME, -S PATH) from what came before `status` in `tmuxorch [-S PATH | -L NAME]
+    status --format tmux`, read before argparse is imported (cli/main.py); None for anything
+    it would not read as argparse does (other options, a value starting with `-` or `=`)."""
     if len(options) == 2 and options[0] in ("-L", "-S"):
         flag, value = options
     elif len(options) == 1 and options[0][:2] in ("-L", "-S") and len(options[0]) > 2:
         flag, value = options[0][:2], options[0][2:]
     elif not options:
-        flag, value = "", None
+        return None, None
     else:
         return None
-    if value is not None and value[:1] in ("-", "="):
+    if value[:1] in ("-", "="):
         return None
-    try:
-        return _print_kept(value if flag == "-L" else None, value if flag == "-S" else None)
-    except KeyboardInterrupt:
-        return 130  # as main() answers it
-    except Exception:  # the regular path says what went wrong
-        return None
+    return (value, None) if flag == "-L" else (None, value)
 
 
-def _print_kept(socket_name: str | None, socket_path: str | None) -> int | None:
+def print_kept(socket_name: str | None, socket_path: str | None) -> int | None:
+    """Print the segment a live watcher keeps on this server and return 0; None when none is
+    kept (or no server runs)."""
     from tmuxorch.core.status_segment import read_kept
     from tmuxorch.core.tmux.server import TmuxServer
 
