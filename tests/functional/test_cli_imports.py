@@ -77,6 +77,7 @@ def test_a_look_loads_no_rendering_store_or_delivery(
     assert loaded(modules, "logging") == []  # it logs only an audit write that failed
     assert loaded(modules, "importlib.resources", "zipfile") == []  # kind files: a directory
     assert loaded(modules, "tomllib") == []  # no config file; built-in kinds from their JSON
+    assert loaded(modules, "shlex") == []  # start commands are read of dead panes only
     assert loaded(modules, "dataclasses", "inspect") == []  # core/fields.py makes the models
     assert loaded(modules, "tmuxorch.usecases.broadcast", "tmuxorch.usecases.demo") == []
     assert loaded(modules, "asyncio", "tmuxorch.core.engine") == []

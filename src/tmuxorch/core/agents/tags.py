@@ -8,7 +8,6 @@ process exited and what it was started with.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
 from typing import get_args
 
@@ -50,7 +49,12 @@ def parse_listed(fields: Sequence[str]) -> Listed:
 
 def _start_argv(command: str) -> tuple[str, ...]:
     """The argv of `pane_start_command` (tmux quotes each argument); one argument is a command
-    tmux ran through `sh -c`, so it is split once more."""
+    tmux ran through `sh -c`, so it is split once more. Listed for dead panes only: a fleet
+    with none imports no shlex (issue 17)."""
+    if not command:
+        return ()
+    import shlex
+
     try:
         argv = shlex.split(command)
         if len(argv) == 1:
