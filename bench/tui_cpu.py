@@ -221,10 +221,11 @@ def _targets(record: dict[str, Any]) -> list[tuple[str, str, bool]]:
     first = phases["working"]["tui"]["first_frame_s"]
     # The issue names 50 and 200 agents; another count is held to the nearest of the two.
     limit = WORKING_TARGET[200 if agents >= 125 else 50]
+    idle_note = "" if agents == 50 else " (the issue's is at 50 agents)"
     return [
         (f"{agents} working agents: TUI <= {limit:g} % of a core", f"{working:.2f} %",
          working <= limit),
-        (f"{agents} idle agents: TUI <= {IDLE_TARGET:g} % of a core", f"{idle:.2f} %",
+        (f"{agents} idle agents: TUI <= {IDLE_TARGET:g} % of a core{idle_note}", f"{idle:.2f} %",
          idle <= IDLE_TARGET),
         (f"first frame with {agents} agents <= {FIRST_FRAME_TARGET_S:g} s", f"{first:.3f} s",
          first <= FIRST_FRAME_TARGET_S),

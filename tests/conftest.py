@@ -204,6 +204,15 @@ def reap(process: subprocess.Popen[bytes] | subprocess.Popen[str], timeout: floa
         process.wait()
 
 
+@pytest.fixture(autouse=True)
+def private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process's data and config directories are the test's own: a TUI or a runner in
+    the test process opens the store (schedules, claims) there, never in the user's."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+
+
 @pytest.fixture
 def tmux() -> Iterator[TmuxFixture]:
     """A private tmux server (not started: call `.start()`).

@@ -187,6 +187,7 @@ class FakeBackend:
 
     connection_state = None
     latency = None
+    schedule_server = None
 
     def attach_argv(self, pane_id: str, *, switch: bool = False) -> list[str] | None:
         self.calls.append(Call("attach_argv", (pane_id,), {"switch": switch}))

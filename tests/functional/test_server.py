@@ -185,6 +185,10 @@ async def test_read_token_is_forbidden_every_mutating_op(
         "rename": {"target": "$0", "name": "owned"},
         "schedule.add": {},
         "schedule.cancel": {},
+        "queue.add": {"text": "x"},
+        "queue.cancel": {"task": 1},
+        "queue.pause": {},
+        "queue.resume": {},
     }
     assert set(params) == MUTATING_OPS
     async with srv.client(srv.read) as client:
@@ -197,7 +201,8 @@ async def test_read_token_is_forbidden_every_mutating_op(
         assert (await client.ok("snapshot"))["schema"] == "tmuxorch.status/1"
         assert "text" in await client.ok("capture", target=pane, lines=5)
         assert (await client.ok("subscribe"))["resync"] is False
-        assert await client.error("schedule.list") == "unsupported"
+        assert (await client.ok("schedule.list"))["schedules"] == []
+        assert (await client.ok("queue.list"))["tasks"] == []
     assert panes(running_tmux) == before
     assert AuditLog(srv.store).entries() == []
 
@@ -225,6 +230,35 @@ async def test_control_token_drives_tmux_and_is_audited_by_name(
     assert {e.actor for e in entries} == {"ctl"}
 
 
+async def test_schedules_over_the_wire_are_checked_stored_listed_and_cancelled(
+    srv: Served,
+) -> None:
+    pane = srv.engine.last_snapshot.panes()[0].id  # type: ignore[union-attr]
+    soon = {"kind": "in", "due": time.time() + 3600}
+    async with srv.client() as client:
+        added = await client.ok("schedule.add", targets=[pane], text="report", trigger=soon)
+        assert added["state"] == "pending"
+        assert added["targets"] == [pane]
+        listed = await client.ok("schedule.list")
+        assert [s["id"] for s in listed["schedules"]] == [added["id"]]
+        past = {"kind": "at", "due": time.time() - 5}
+        assert await client.error("schedule.add", targets=[pane], text="x", trigger=past) == (
+            "bad_request"
+        )
+        mixed = {"kind": "in", "due": time.time() + 60, "cron": "* * * * *"}
+        assert await client.error("schedule.add", targets=[pane], text="x", trigger=mixed) == (
+            "bad_request"
+        )
+        assert await client.error("schedule.add", targets=["%999"], text="x", trigger=soon) == (
+            "bad_request"
+        )
+        cancelled = await client.ok("schedule.cancel", schedule=added["id"])
+        assert cancelled["state"] == "cancelled"
+        assert await client.error("schedule.cancel", schedule=added["id"]) == "bad_request"
+    ops = [e.op for e in AuditLog(srv.store).entries()]
+    assert sorted(ops) == ["schedule.add", "schedule.cancel"]
+
+
 async def test_errors_are_responses_with_codes(srv: Served) -> None:
     async with srv.client() as client:
         assert await client.error("frobnicate") == "unknown_op"
@@ -237,7 +271,7 @@ async def test_errors_are_responses_with_codes(srv: Served) -> None:
         assert await client.error("rename", target="$0", name="a#{host}") == "bad_request"
         assert await client.error("rename", target="%0", name="x") == "bad_request"
         assert await client.error("snapshot", extra=True) == "bad_request"
-        assert await client.error("schedule.add", when="1h") == "unsupported"
+        assert await client.error("schedule.add", when="1h") == "bad_request"
         for raw in ("not json", "[1, 2]", '{"type": "event"}', '{"type": "request", "id": 5}'):
             await client.send_raw(raw)
             response = await client.response(None if "id" not in raw else 5)

@@ -50,6 +50,9 @@ from tmuxorch.core.models import (
     TmuxInfo,
     Window,
 )
+from tmuxorch.core.schedules.records import Schedule, ScheduleList
+from tmuxorch.core.schedules.when import Trigger
+from tmuxorch.core.tasks.records import Task, TaskList
 from tmuxorch.protocol.errors import (
     ERROR_TABLE,
     ForbiddenError,
@@ -173,6 +176,17 @@ def test_hello_round_trip_and_version() -> None:
     assert frame.protocol == PROTOCOL_VERSION
 
 
+SCHEDULE = Schedule(
+    id=4, server="/tmp/tmux-1/default", targets=("%1", "%2"), text="status report, please",
+    trigger=Trigger(kind="every", due=100.0, every=1800.0), created=50.0, next_due=1900.0,
+    fires=1, last_fired=100.5, receipts=(Receipt(target="%1", status="delivered"),),
+    remaining=("%2",),
+)  # fmt: skip
+TASK = Task(
+    id=2, server="/tmp/tmux-1/default", text="write the docs", created=50.0, kind="claude",
+    session="$1", agents=("%1",), priority=3, state="running", agent="%1", dispatched=60.0,
+    receipts=(Receipt(target="%1", status="delivered", confirmed="screen"),),
+)  # fmt: skip
 RESULTS: dict[str, Any] = {
     "snapshot": StatusDocument.of(fleet()),
     "subscribe": SubscribeResult(seq=3, replayed=1, resync=False),
@@ -194,6 +208,14 @@ RESULTS: dict[str, Any] = {
     "kill": Empty(),
     "rename": Empty(),
     "ping": PingResult(time=5.0, seq=12),
+    "schedule.add": SCHEDULE,
+    "schedule.list": ScheduleList(schedules=(SCHEDULE,), running=True),
+    "schedule.cancel": SCHEDULE.model_copy(update={"state": "cancelled", "ended": 9.0}),
+    "queue.add": TASK,
+    "queue.list": TaskList(tasks=(TASK,), paused=False, running=True),
+    "queue.cancel": TASK.model_copy(update={"state": "cancelled", "finished": 9.0}),
+    "queue.pause": TaskList(tasks=(), paused=True, running=False),
+    "queue.resume": TaskList(tasks=(), paused=False, running=False),
 }
 
 

@@ -29,8 +29,9 @@ if TYPE_CHECKING:
     Command = Callable[[argparse.Namespace, Backend | None], Awaitable[int]]
     Early = Callable[[argparse.Namespace], int | None]
 AUDITED = frozenset(
-    {"send", "broadcast", "keys", "interrupt", "answer", "spawn", "kill", "rename", "demo", "tui"}
-)
+    {"send", "broadcast", "keys", "interrupt", "answer", "spawn", "kill", "rename", "demo", "tui",
+     "watch", "schedule", "queue"}
+)  # fmt: skip
 """Commands that can change tmux: what they do goes to the audit log (the store is opened on
 the first write, so a TUI that changes nothing costs nothing)."""
 LONG_LIVED = frozenset({"tui", "events", "monitor", "watch"})
@@ -39,7 +40,7 @@ others run every batch as a plain `tmux` process: a control client's handshake i
 3.3a-3.6 can crash, and a one-shot command would handshake on every run."""
 ONE_SHOT = frozenset(
     {"status", "summary", "send", "broadcast", "keys", "interrupt", "capture", "explain",
-     "spawn", "rename"}
+     "spawn", "rename", "schedule", "queue"}
 )  # fmt: skip
 """Commands that, on a local server, run over the one-shot engine: a plain `tmux` process per
 batch, waits that block, no asyncio. Their handlers then never suspend (`_run_now`). The
@@ -60,7 +61,7 @@ NO_BACKEND = frozenset({"log", "serve", "token", "kinds", "hooks"})
 engine, or (hooks) edit an agent CLI's settings."""
 
 
-MESSAGE_COMMANDS = frozenset({"send", "broadcast"})
+MESSAGE_COMMANDS = frozenset({"send", "broadcast", "schedule", "queue"})
 GLOBAL_VALUE_OPTIONS = frozenset({"-L", "-S", "--connect", "--token-file"})
 """The global options that take a value: what comes before the command name."""
 TEXT_OPTIONS = {"-m": "message", "--message": "message", "-f": "file", "--file": "file"}

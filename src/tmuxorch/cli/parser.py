@@ -26,13 +26,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"tmuxorch: {message}\n")
 
 
-def _message_options(parser: argparse.ArgumentParser) -> None:
+def _text_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-m", "--message", help="the text to send (whatever it starts with)")
     parser.add_argument("-f", "--file", help="read the text from FILE")
     parser.add_argument(
         "--stdin", action="store_true", help="read the text from stdin (a lone - does too)"
     )
     parser.set_defaults(texts=[])
+
+
+def _message_options(parser: argparse.ArgumentParser) -> None:
+    _text_options(parser)
     parser.add_argument(
         "--force", action="store_true", help="send even to agents awaiting approval or unrecognised"
     )
@@ -326,3 +330,63 @@ def _hooks(hooks: argparse.ArgumentParser) -> None:
             )  # fmt: skip
         if name == "status":
             action.add_argument("--json", action="store_true", help="one JSON document")
+
+
+@command("schedule", "schedule:cmd_schedule", "send a message later: check-ins, cron")
+def _schedule(schedule: argparse.ArgumentParser) -> None:
+    """`schedule add|list|cancel`: messages sent later (core/schedules)."""
+    schedule.set_defaults(texts=[])
+    actions = schedule.add_subparsers(
+        dest="schedule_command", metavar="ACTION", required=True, parser_class=_Parser
+    )
+    new = actions.add_parser(
+        "add", help="send TEXT to TARGET... at a time, on a timer, a cron line or when idle"
+    )
+    new.add_argument("targets", nargs="+", metavar="TARGET")
+    _text_options(new)
+    when = new.add_mutually_exclusive_group(required=True)
+    when.add_argument("--in", dest="in_", metavar="DURATION", help="once, after 90s, 30m, 1h30m")
+    when.add_argument("--at", metavar="TIME", help="once, at 14:30 today or 2026-12-24 09:00")
+    when.add_argument("--every", metavar="DURATION", help="again and again, every 1h")
+    when.add_argument("--cron", metavar="LINE", help="on a cron line, e.g. '0 9 * * 1-5'")
+    when.add_argument(
+        "--when-idle", nargs="?", const="", metavar="AGENT",
+        help="once each target is idle; with AGENT: once AGENT goes idle",
+    )  # fmt: skip
+    new.add_argument("--timeout", metavar="DURATION", help="--when-idle gives up after this")
+    new.add_argument("--json", action="store_true", help="the schedule as JSON")
+    listing = actions.add_parser("list", help="pending schedules and those ended today")
+    listing.add_argument("--all", action="store_true", help="every schedule, however old")
+    listing.add_argument("--json", action="store_true", help="the tmuxorch.schedules/1 document")
+    cancel = actions.add_parser("cancel", help="cancel a pending schedule")
+    cancel.add_argument("schedule_id", type=positive, metavar="ID")
+    cancel.add_argument("--json", action="store_true", help="the schedule as JSON")
+
+
+@command("queue", "queue:cmd_queue", "tasks handed to idle agents, one at a time each")
+def _queue(queue: argparse.ArgumentParser) -> None:
+    """`queue add|list|cancel|pause|resume`: tasks for whichever matching agent is idle."""
+    queue.set_defaults(texts=[])
+    actions = queue.add_subparsers(
+        dest="queue_command", metavar="ACTION", required=True, parser_class=_Parser
+    )
+    new = actions.add_parser("add", help="queue a task for the next matching idle agent")
+    _text_options(new)
+    new.add_argument("--kind", metavar="KIND", help="only an agent of this kind (claude, codex…)")
+    new.add_argument("--session", metavar="SESSION", help="only an agent in this session")
+    new.add_argument(
+        "--agent", dest="agents", action="append", default=[], metavar="TARGET",
+        help="only one of these agents (repeat it; a window or session means its agents)",
+    )  # fmt: skip
+    new.add_argument(
+        "--priority", type=int, default=0, metavar="N", help="higher first (default 0, -1000-1000)"
+    )
+    new.add_argument("--json", action="store_true", help="the task as JSON")
+    listing = actions.add_parser("list", help="open tasks and those ended today")
+    listing.add_argument("--all", action="store_true", help="every task, however old")
+    listing.add_argument("--json", action="store_true", help="the tmuxorch.queue/1 document")
+    cancel = actions.add_parser("cancel", help="cancel a pending task")
+    cancel.add_argument("task_id", type=positive, metavar="ID")
+    cancel.add_argument("--json", action="store_true", help="the task as JSON")
+    for action, what in (("pause", "stop handing out tasks"), ("resume", "hand out tasks again")):
+        actions.add_parser(action, help=what).add_argument("--json", action="store_true")

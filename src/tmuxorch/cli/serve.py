@@ -29,6 +29,7 @@ async def cmd_serve(args: argparse.Namespace, _backend: Backend | None) -> int:
     from tmuxorch.server.listener import TmuxorchServer, serve_until_signalled
     from tmuxorch.server.options import ServerOptions, tls_context
     from tmuxorch.server.tokens import TokenStore
+    from tmuxorch.usecases.runner import start_runner, stop_runner
 
     limits = {}
     if args.max_connections_per_token is not None:
@@ -61,12 +62,16 @@ async def cmd_serve(args: argparse.Namespace, _backend: Backend | None) -> int:
         engine = Engine(tmux, timeout=settings.command_timeout, settings=settings)
         audit = AuditLog(store)
         notifying = _notifying(settings.notify, LocalBackend(engine), store)
+        scheduling = start_runner(
+            LocalBackend(engine, audit, actor="schedules"), logging.getLogger("tmuxorch").warning
+        )
         try:
             server = TmuxorchServer(
                 lambda actor: LocalBackend(engine, audit, actor=actor), tokens, options=options
             )
             await serve_until_signalled(server, ready)
         finally:
+            await stop_runner(scheduling)
             if notifying is not None:
                 notifying.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

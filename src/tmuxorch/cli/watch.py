@@ -58,11 +58,13 @@ async def cmd_watch(_args: argparse.Namespace, backend: Backend) -> int:
     from tmuxorch.core.store.store import Store
     from tmuxorch.usecases.notifier import Notifier
     from tmuxorch.usecases.notify_channels import channels
+    from tmuxorch.usecases.runner import start_runner, stop_runner
 
     config = load_settings().notify
     store = Store()  # opened on the first claim: a watcher that notifies nothing never opens it
     notifier = Notifier(config, backend, store, channels(config), report=_report)
     subscription = await backend.subscribe()
+    scheduling = start_runner(backend, _report)
     if notifier.active:  # the agents already waiting when we start count too
         notifier.seed(await backend.snapshot())
     print(
@@ -76,6 +78,7 @@ async def cmd_watch(_args: argparse.Namespace, backend: Backend) -> int:
                 react(event)
             notifier.feed(event)
     finally:
+        await stop_runner(scheduling)
         await notifier.close()
         await subscription.close()
         store.close()

@@ -35,6 +35,9 @@ from tmuxorch.core.backend import ConnectionState
 from tmuxorch.core.errors import BadInputError, TmuxorchError
 from tmuxorch.core.frozen import Frozen
 from tmuxorch.core.models import Explanation, Receipt, Snapshot, Spawned
+from tmuxorch.core.schedules.records import Schedule, ScheduleList
+from tmuxorch.core.schedules.when import Trigger
+from tmuxorch.core.tasks.records import Task, TaskList
 from tmuxorch.protocol.errors import RemoteOperationError
 from tmuxorch.protocol.frames import EventFrame, read_result
 from tmuxorch.protocol.results import (
@@ -192,6 +195,40 @@ class RemoteBackend:
 
     async def kill(self, target: str) -> None:
         await self._change(Empty, "kill", {"target": target})
+
+    @property
+    def schedule_server(self) -> str | None:
+        return None  # the remote `tmuxorch serve` runs its fleet's schedules
+
+    async def schedule_add(self, targets: Sequence[str], text: str, trigger: Trigger) -> Schedule:
+        params = {"targets": list(targets), "text": text, "trigger": trigger.plain()}
+        return await self._change(Schedule, "schedule.add", params)
+
+    async def schedules(self, *, everything: bool = False) -> ScheduleList:
+        params = {"everything": True} if everything else {}
+        return await self._call(ScheduleList, "schedule.list", params, retry=True)
+
+    async def schedule_cancel(self, schedule_id: int) -> Schedule:
+        return await self._change(Schedule, "schedule.cancel", {"schedule": schedule_id})
+
+    async def queue_add(
+        self, text: str, *, kind: str | None = None, session: str | None = None,
+        agents: Sequence[str] = (), priority: int = 0,
+    ) -> Task:  # fmt: skip
+        given = {"kind": kind, "session": session, "agents": list(agents) or None,
+                 "priority": priority or None}  # fmt: skip
+        params = {"text": text, **{k: v for k, v in given.items() if v is not None}}
+        return await self._change(Task, "queue.add", params)
+
+    async def queue(self, *, everything: bool = False) -> TaskList:
+        params = {"everything": True} if everything else {}
+        return await self._call(TaskList, "queue.list", params, retry=True)
+
+    async def queue_cancel(self, task_id: int) -> Task:
+        return await self._change(Task, "queue.cancel", {"task": task_id})
+
+    async def queue_pause(self, paused: bool) -> TaskList:
+        return await self._change(TaskList, "queue.pause" if paused else "queue.resume", {})
 
     async def rename(self, target: str, name: str) -> None:
         await self._change(Empty, "rename", {"target": target, "name": name})

@@ -15,6 +15,9 @@ from typing import Literal, Protocol, runtime_checkable
 
 from tmuxorch.core.events import Event
 from tmuxorch.core.models import Explanation, Receipt, Snapshot, Spawned
+from tmuxorch.core.schedules.records import Schedule, ScheduleList
+from tmuxorch.core.schedules.when import Trigger
+from tmuxorch.core.tasks.records import Task, TaskList
 
 ConnectionState = Literal["disconnected", "connecting", "live", "reconnecting", "refused", "closed"]
 """Where a link to a remote fleet is; a local backend has no link (None)."""
@@ -56,6 +59,13 @@ class Backend(Protocol):
         """The command that puts the user's terminal on `pane_id` (a tmux attach for a local
         fleet; `switch` moves the tmux client tmuxorch runs in instead), or None when this
         backend cannot attach (a remote fleet)."""
+        ...
+
+    @property
+    def schedule_server(self) -> str | None:
+        """The key of this fleet's schedules in this machine's store (the tmux socket) when the
+        fleet is on this machine, so a process watching it runs them; None for a remote fleet,
+        whose own `tmuxorch serve` runs them."""
         ...
 
     async def snapshot(self, *, activity: bool = False, states: bool = True) -> Snapshot:
@@ -103,6 +113,39 @@ class Backend(Protocol):
 
     async def rename(self, target: str, name: str) -> None:
         """Rename a window or session by id."""
+        ...
+
+    async def schedule_add(self, targets: Sequence[str], text: str, trigger: Trigger) -> Schedule:
+        """Store a schedule: `text` to the panes `targets` (ids) when `trigger` says."""
+        ...
+
+    async def schedules(self, *, everything: bool = False) -> ScheduleList:
+        """The fleet's schedules (pending and lately ended; all with `everything`), and whether
+        a process runs them now."""
+        ...
+
+    async def schedule_cancel(self, schedule_id: int) -> Schedule:
+        """Cancel a pending schedule."""
+        ...
+
+    async def queue_add(
+        self, text: str, *, kind: str | None = None, session: str | None = None,
+        agents: Sequence[str] = (), priority: int = 0,
+    ) -> Task:  # fmt: skip
+        """Queue a task for the next idle agent that matches (`session`, `agents`: ids)."""
+        ...
+
+    async def queue(self, *, everything: bool = False) -> TaskList:
+        """The fleet's task queue (open tasks and those ended in the last day; all with
+        `everything`), whether it is paused, whether a process runs it now."""
+        ...
+
+    async def queue_cancel(self, task_id: int) -> Task:
+        """Cancel a pending task."""
+        ...
+
+    async def queue_pause(self, paused: bool) -> TaskList:
+        """Stop (or go on) handing out tasks; running ones are followed all the same."""
         ...
 
     async def close(self) -> None:

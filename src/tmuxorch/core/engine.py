@@ -25,7 +25,7 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING
 
-from tmuxorch.core.agents.doorbell import Doorbell
+from tmuxorch.core.agents.doorbell import Doorbell, doorbell_path
 from tmuxorch.core.agents.listing import FleetListing
 from tmuxorch.core.agents.tracker import AgentTracker, Sweep
 from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
@@ -98,7 +98,7 @@ class Engine:
         self._listing = FleetListing(server, self.connection.run, self.agents)
         self._hooked = asyncio.Event()
         """Set when an agent's hook rang the doorbell: the sweeper sweeps at once."""
-        self.doorbell = Doorbell(server.socket_path, self._hooked.set)
+        self.doorbell = Doorbell(doorbell_path(server.socket_path), self._hooked.set)
         self.status = SegmentKeeper(self.connection.run)
         """Keeps `@tmuxorch-status` (core/status_segment.py) while anyone subscribes."""
 

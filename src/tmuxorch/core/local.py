@@ -33,7 +33,13 @@ from tmuxorch.core.ops.driver import Driver
 from tmuxorch.core.tmux.server import TmuxServer
 
 if TYPE_CHECKING:  # the store is opened (and imported) only by commands that change tmux
+    from tmuxorch.core.schedules.book import ScheduleBook
+    from tmuxorch.core.schedules.records import Schedule, ScheduleList
+    from tmuxorch.core.schedules.when import Trigger
     from tmuxorch.core.store.audit import AuditLog
+    from tmuxorch.core.store.store import Store
+    from tmuxorch.core.tasks.book import TaskBook
+    from tmuxorch.core.tasks.records import Task, TaskList
 
 RESOLVED_REUSE = 2.0
 """Seconds a snapshot handed out stays good enough for `send`/`interrupt` on panes it holds:
@@ -113,6 +119,7 @@ class LocalBackend:
         self.settings = engine.agents.settings
         self._recent: tuple[int, float, Snapshot] | None = None
         """(engine generation, monotonic time, snapshot) of the last snapshot handed out."""
+        self._own_store: Store | None = None
 
     @property
     def label(self) -> str:
@@ -125,6 +132,10 @@ class LocalBackend:
     @property
     def latency(self) -> float | None:
         return None
+
+    @property
+    def schedule_server(self) -> str | None:
+        return self.label
 
     def attach_argv(self, pane_id: str, *, switch: bool = False) -> list[str] | None:
         """`tmux` showing `pane_id`: `switch` moves the current tmux client over (tmuxorch runs
@@ -208,6 +219,107 @@ class LocalBackend:
     async def rename(self, target: str, name: str) -> None:
         await operations.rename(self.engine, target, name)
         await self._record("rename", [target], [], name)
+
+    async def schedule_add(self, targets: Sequence[str], text: str, trigger: Trigger) -> Schedule:
+        from tmuxorch.core.errors import BadInputError
+        from tmuxorch.core.schedules.when import checked
+
+        now = time.time()
+        checked(trigger, now)
+        fleet = await self.engine.fleet(sweep="none")
+        for pane_id in [*targets, *([trigger.watch] if trigger.watch else [])]:
+            if require_id(pane_id) != "pane" or pane_id not in fleet.panes_by_id:
+                raise BadInputError(f"no such pane: {pane_id}")
+        if not targets:
+            raise BadInputError("a schedule needs at least one target")
+        book = self._schedule_book()
+        added = await book.store.run_write(book.add, self.label, targets, text, trigger, now)
+        await self._record("schedule.add", targets, [], text)
+        return added
+
+    async def schedules(self, *, everything: bool = False) -> ScheduleList:
+        from tmuxorch.core.schedules.records import ScheduleList
+        from tmuxorch.core.store.runner_lock import someone_runs
+
+        book = self._schedule_book()
+        found = await book.store.run(book.listed, self.label, everything=everything)
+        return ScheduleList(
+            schedules=tuple(found), running=someone_runs(book.store.path, self.label)
+        )
+
+    async def schedule_cancel(self, schedule_id: int) -> Schedule:
+        book = self._schedule_book()
+        cancelled = await book.store.run_write(book.cancel, self.label, schedule_id, time.time())
+        await self._record("schedule.cancel", cancelled.targets, [], f"schedule {schedule_id}")
+        return cancelled
+
+    def _schedule_book(self) -> ScheduleBook:
+        from tmuxorch.core.schedules.book import ScheduleBook
+
+        return ScheduleBook(self._store())
+
+    def _task_book(self) -> TaskBook:
+        from tmuxorch.core.tasks.book import TaskBook
+
+        return TaskBook(self._store())
+
+    def _store(self) -> Store:
+        """The audit log's store (the user's database when there is none): schedules and the
+        queue are kept beside it."""
+        if self._own_store is None:
+            from tmuxorch.core.store.store import Store
+
+            self._own_store = self.audit.store if self.audit is not None else Store()
+        return self._own_store
+
+    async def queue_add(
+        self, text: str, *, kind: str | None = None, session: str | None = None,
+        agents: Sequence[str] = (), priority: int = 0,
+    ) -> Task:  # fmt: skip
+        from tmuxorch.core.errors import BadInputError
+        from tmuxorch.core.ops.delivery import validate_message
+
+        validate_message(text)
+        if kind is not None and kind not in self.engine.agents.profiles:
+            known = ", ".join(sorted(self.engine.agents.profiles))
+            raise BadInputError(f"unknown kind {kind!r} (one of {known})")
+        fleet = await self.engine.fleet(sweep="none")
+        if session is not None and (require_id(session) != "session" or not any(
+            s.id == session for s in fleet.sessions
+        )):  # fmt: skip
+            raise BadInputError(f"no such session: {session}")
+        for pane_id in agents:
+            if require_id(pane_id) != "pane" or pane_id not in fleet.panes_by_id:
+                raise BadInputError(f"no such pane: {pane_id}")
+        book = self._task_book()
+        added = await book.store.run_write(
+            book.add, self.label, text, kind=kind, session=session, agents=agents,
+            priority=priority, now=time.time(),
+        )  # fmt: skip
+        await self._record("queue.add", list(agents), [], text)
+        return added
+
+    async def queue(self, *, everything: bool = False) -> TaskList:
+        from tmuxorch.core.store.runner_lock import someone_runs
+        from tmuxorch.core.tasks.records import TaskList
+
+        book = self._task_book()
+        found = await book.store.run(book.listed, self.label, everything=everything)
+        paused = await book.store.run(book.paused, self.label)
+        running = someone_runs(book.store.path, self.label)
+        return TaskList(tasks=tuple(found), paused=paused, running=running)
+
+    async def queue_cancel(self, task_id: int) -> Task:
+        book = self._task_book()
+        cancelled = await book.store.run_write(book.cancel, self.label, task_id, time.time())
+        await self._record("queue.cancel", list(cancelled.agents), [], f"task {task_id}")
+        return cancelled
+
+    async def queue_pause(self, paused: bool) -> TaskList:
+        book = self._task_book()
+        await book.store.run_write(book.pause, self.label, paused)
+        await self._record("queue.pause" if paused else "queue.resume", [], [])
+        return await self.queue()
 
     async def close(self) -> None:
         await self.engine.close()

@@ -20,6 +20,7 @@ from pydantic_core import from_json
 
 from tmuxorch.core.errors import BadInputError
 from tmuxorch.core.models import MAX_CAPTURE_LINES
+from tmuxorch.core.schedules.when import Trigger
 from tmuxorch.protocol.errors import ProtocolError
 from tmuxorch.protocol.scopes import OPS
 
@@ -32,11 +33,13 @@ _NUMBER = r"(?:0|[1-9][0-9]{0,8})"  # as tmux prints it: no sign, no leading zer
 _PANE_ID = rf"^%{_NUMBER}$"
 _NAMED_ID = rf"^[@$]{_NUMBER}$"
 _ANY_ID = rf"^[%@$]{_NUMBER}$"
+_SESSION_ID = rf"^\${_NUMBER}$"
 _CLIENT_ID = r"^[A-Za-z0-9._:-]{1,64}$"
 _ID_PROBLEMS = {
     _PANE_ID: "not a pane id: give %N (resolve names to ids with a snapshot first)",
     _NAMED_ID: "not a window or session id: give @N or $N",
     _ANY_ID: "not a tmux id: give %N, @N or $N",
+    _SESSION_ID: "not a session id: give $N",
     _CLIENT_ID: "1 to 64 letters, digits or . _ : -",
 }
 PaneId = Annotated[str, StringConstraints(pattern=_PANE_ID)]
@@ -159,12 +162,60 @@ class RenameRequest(_Change):
     name: ShortText
 
 
-class ScheduleRequest(_Request):
-    """Schedules (check-ins) are not built yet: answered `unsupported`. Their parameters are
-    not defined yet either, so any are accepted."""
+class ScheduleAddRequest(_Change):
+    """Send `text` to each pane later, when `trigger` says (a time, an interval, a cron line,
+    an agent being idle); the trigger is checked as `schedule add` checks it."""
 
-    model_config = ConfigDict(extra="allow")
-    op: Literal["schedule.add", "schedule.list", "schedule.cancel"]
+    op: Literal["schedule.add"]
+    targets: Targets
+    text: Annotated[str, StringConstraints(min_length=1)]
+    trigger: Trigger
+
+
+class ScheduleListRequest(_Request):
+    """The fleet's schedules: pending and ended in the last day (`everything`: all)."""
+
+    op: Literal["schedule.list"]
+    everything: bool = False
+
+
+class ScheduleCancelRequest(_Change):
+    """Cancel a pending schedule by its number."""
+
+    op: Literal["schedule.cancel"]
+    schedule: Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class QueueAddRequest(_Change):
+    """Queue `text` for the next idle agent of `kind`, in `session`, among `agents` (each
+    only when given); higher `priority` first."""
+
+    op: Literal["queue.add"]
+    text: Annotated[str, StringConstraints(min_length=1)]
+    kind: ShortText | None = None
+    session: Annotated[str, StringConstraints(pattern=_SESSION_ID)] | None = None
+    agents: Annotated[list[PaneId], Field(max_length=MAX_TARGETS)] = []
+    priority: Annotated[int, Field(ge=-1000, le=1000)] = 0
+
+
+class QueueListRequest(_Request):
+    """The fleet's queue: open tasks and those ended in the last day (`everything`: all)."""
+
+    op: Literal["queue.list"]
+    everything: bool = False
+
+
+class QueueCancelRequest(_Change):
+    """Cancel a pending task by its number."""
+
+    op: Literal["queue.cancel"]
+    task: Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class QueuePauseRequest(_Change):
+    """Stop (`queue.pause`) or go on (`queue.resume`) handing out tasks."""
+
+    op: Literal["queue.pause", "queue.resume"]
 
 
 class PingRequest(_Request):
@@ -183,7 +234,13 @@ Request = Annotated[
     | SpawnRequest
     | KillRequest
     | RenameRequest
-    | ScheduleRequest
+    | ScheduleAddRequest
+    | ScheduleListRequest
+    | ScheduleCancelRequest
+    | QueueAddRequest
+    | QueueListRequest
+    | QueueCancelRequest
+    | QueuePauseRequest
     | PingRequest,
     Field(discriminator="op"),
 ]

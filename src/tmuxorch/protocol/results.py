@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from tmuxorch.core.frozen import Frozen, field, frozen_model
 from tmuxorch.core.models import Explanation, Receipt, Snapshot, Spawned
+from tmuxorch.core.schedules.records import Schedule, ScheduleList
+from tmuxorch.core.tasks.records import Task, TaskList
 
 
 @frozen_model
@@ -81,9 +83,17 @@ RESULT_MODELS: dict[str, type[Frozen]] = {
     "spawn": Spawned,
     "kill": Empty,
     "rename": Empty,
+    "schedule.add": Schedule,
+    "schedule.list": ScheduleList,
+    "schedule.cancel": Schedule,
+    "queue.add": Task,
+    "queue.list": TaskList,
+    "queue.cancel": Task,
+    "queue.pause": TaskList,
+    "queue.resume": TaskList,
     "ping": PingResult,
 }
-"""The result model of every op that has one (schedules are `unsupported` for now)."""
+"""The result model of every op."""
 
 
 def results_schema() -> dict[str, Any]:

@@ -13,12 +13,14 @@ Scope = Literal["read", "control"]
 SCOPES: tuple[Scope, ...] = ("read", "control")
 
 READ_OPS = frozenset(
-    {"snapshot", "subscribe", "unsubscribe", "capture", "explain", "ping", "schedule.list"}
-)
+    {"snapshot", "subscribe", "unsubscribe", "capture", "explain", "ping", "schedule.list",
+     "queue.list"}
+)  # fmt: skip
 """What a `read` token may do. Everything else changes tmux and needs `control`."""
 MUTATING_OPS = frozenset(
-    {"send", "keys", "interrupt", "spawn", "kill", "rename", "schedule.add", "schedule.cancel"}
-)
+    {"send", "keys", "interrupt", "spawn", "kill", "rename", "schedule.add", "schedule.cancel",
+     "queue.add", "queue.cancel", "queue.pause", "queue.resume"}
+)  # fmt: skip
 OPS = READ_OPS | MUTATING_OPS
 
 

@@ -24,7 +24,7 @@ from websockets.protocol import State
 
 from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
 from tmuxorch.protocol import frames
-from tmuxorch.protocol.errors import ProtocolError, UnsupportedError, code_for
+from tmuxorch.protocol.errors import ProtocolError, code_for
 from tmuxorch.protocol.requests import (
     CaptureRequest,
     ExplainRequest,
@@ -32,9 +32,15 @@ from tmuxorch.protocol.requests import (
     KeysRequest,
     KillRequest,
     PingRequest,
+    QueueAddRequest,
+    QueueCancelRequest,
+    QueueListRequest,
+    QueuePauseRequest,
     RenameRequest,
     Request,
-    ScheduleRequest,
+    ScheduleAddRequest,
+    ScheduleCancelRequest,
+    ScheduleListRequest,
     SendRequest,
     SnapshotRequest,
     SpawnRequest,
@@ -66,7 +72,18 @@ REVOKED = CloseCode.POLICY_VIOLATION
 REQUEST_GRACE = 15.0
 """Seconds the requests of a closed connection may take to finish before they are cancelled."""
 NEEDS_TMUX = frozenset(
-    {"send", "keys", "interrupt", "spawn", "capture", "explain", "kill", "rename"}
+    {
+        "send",
+        "keys",
+        "interrupt",
+        "spawn",
+        "capture",
+        "explain",
+        "kill",
+        "rename",
+        "schedule.add",
+        "queue.add",
+    }
 )
 """Ops answered `tmux_unavailable` at once while tmux is down (spawn would start a server)."""
 
@@ -253,10 +270,23 @@ class ClientSession:
                     self._hub.detach(self.outbox)
                     self.subscribed = False
                 return Empty()
-            case ScheduleRequest(op=op):
-                raise UnsupportedError(
-                    f"{op}: schedules are not available yet in this version of tmuxorch serve"
-                )
+            case ScheduleAddRequest(targets=targets, text=text, trigger=trigger):
+                return await backend.schedule_add(targets, text, trigger)
+            case ScheduleListRequest(everything=everything):
+                return await backend.schedules(everything=everything)
+            case ScheduleCancelRequest(schedule=schedule_id):
+                return await backend.schedule_cancel(schedule_id)
+            case QueueAddRequest():
+                return await backend.queue_add(
+                    request.text, kind=request.kind, session=request.session,
+                    agents=request.agents, priority=request.priority,
+                )  # fmt: skip
+            case QueueListRequest(everything=everything):
+                return await backend.queue(everything=everything)
+            case QueueCancelRequest(task=task_id):
+                return await backend.queue_cancel(task_id)
+            case QueuePauseRequest(op=op):
+                return await backend.queue_pause(op == "queue.pause")
             case CaptureRequest():
                 return await self._capture(request)
             case ExplainRequest(target=target):

@@ -29,6 +29,7 @@ from tmuxorch.core.store.config import NotifyConfig
 from tmuxorch.core.targets import panes_of
 from tmuxorch.tui.attach import attach
 from tmuxorch.tui.cursor_pane import CursorPane
+from tmuxorch.tui.duties import Duties
 from tmuxorch.tui.feed import FleetFeed
 from tmuxorch.tui.keymap import BINDINGS, key_rows, palette_commands
 from tmuxorch.tui.link_status import LinkStatus
@@ -39,7 +40,6 @@ from tmuxorch.tui.messages import (
     RowHighlighted,
     SendRequested,
 )
-from tmuxorch.tui.notifications import AgentNotifications
 from tmuxorch.tui.screens.broadcast import BroadcastScreen
 from tmuxorch.tui.screens.help import HelpScreen
 from tmuxorch.tui.screens.main import MainScreen
@@ -99,14 +99,14 @@ class TmuxorchApp(App[None]):
         self.live = live
         self.freeze_heap = freeze_heap
         self._keymap = dict(keymap or {})
-        self._agent_notifications = AgentNotifications(self, backend, notify)  # None: none
+        self._duties = Duties(self, backend, notify)
         self.own: str | None = None
         """The pane this TUI runs in, if it is one of the fleet's: never a target."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def on_unmount(self) -> None:
-        await self._agent_notifications.close()
+        await self._duties.close()
         await self.backend.close()
 
     def on_ready(self) -> None:
@@ -122,12 +122,13 @@ class TmuxorchApp(App[None]):
         """Start following the fleet, show the main screen meanwhile, and wire it up."""
         self._main = MainScreen(clock=self.clock)
         link = LinkStatus(self.backend, self._main)
-        notes = self._agent_notifications
+        notes = self._duties.notes
         self._feed = FleetFeed(
             self, self.backend, link, notes.fleet(self._show_fleet), notes.events(self._log_event)
         )
         if self.live:
             self._feed.follow()  # which lists the fleet once the stream is on
+            self._duties.start()
         await self.push_screen(self._main)
         self._feed.screen_up()
         self._cursor_pane = CursorPane(

@@ -43,10 +43,11 @@ def _libc() -> ctypes.CDLL | None:
 
 
 class Doorbell:
-    """Calls `ring` whenever the doorbell file of one server is written."""
+    """Calls `ring` whenever one file is written: a server's hook doorbell (`doorbell_path`),
+    or the schedules' (core/schedules/bell.py)."""
 
-    def __init__(self, socket_path: Path, ring: Callable[[], None]) -> None:
-        self.path = doorbell_path(socket_path)
+    def __init__(self, path: Path, ring: Callable[[], None]) -> None:
+        self.path = path
         self._ring = ring
         self._fd: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

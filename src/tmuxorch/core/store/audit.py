@@ -100,6 +100,11 @@ class AuditLog:
     def __init__(self, store: Store) -> None:
         self._store = store
 
+    @property
+    def store(self) -> Store:
+        """The store the log writes to (the schedules are kept there too)."""
+        return self._store
+
     def record(
         self,
         actor: str,

@@ -59,4 +59,54 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX notified_key ON notified (server, pane, state, since);
     """,
+    # 5: schedules (core.schedules.book): messages to send later, on a timer, a cron line or an
+    # agent going idle. targets, trigger, remaining and receipts are JSON, read back whole.
+    """
+    CREATE TABLE schedules (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        server     TEXT    NOT NULL,
+        targets    TEXT    NOT NULL,
+        text       TEXT    NOT NULL,
+        trigger    TEXT    NOT NULL,
+        created    REAL    NOT NULL,
+        state      TEXT    NOT NULL
+                   CHECK (state IN ('pending', 'done', 'failed', 'cancelled')),
+        next_due   REAL,
+        fires      INTEGER NOT NULL DEFAULT 0,
+        last_fired REAL,
+        late       INTEGER NOT NULL DEFAULT 0,
+        remaining  TEXT    NOT NULL DEFAULT '[]',
+        receipts   TEXT    NOT NULL DEFAULT '[]',
+        reason     TEXT    NOT NULL DEFAULT '',
+        ended      REAL
+    );
+    CREATE INDEX schedules_pending ON schedules (server, state, next_due);
+    """,
+    # 6: the task queue (core.tasks.book): tasks handed to idle agents one at a time, and
+    # whether a server's queue is paused. agents and receipts are JSON, read back whole.
+    """
+    CREATE TABLE tasks (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        server     TEXT    NOT NULL,
+        text       TEXT    NOT NULL,
+        created    REAL    NOT NULL,
+        kind       TEXT,
+        session    TEXT,
+        agents     TEXT    NOT NULL DEFAULT '[]',
+        priority   INTEGER NOT NULL DEFAULT 0,
+        state      TEXT    NOT NULL
+                   CHECK (state IN ('pending', 'running', 'done', 'failed', 'cancelled')),
+        agent      TEXT,
+        dispatched REAL,
+        started    REAL,
+        finished   REAL,
+        receipts   TEXT    NOT NULL DEFAULT '[]',
+        reason     TEXT    NOT NULL DEFAULT ''
+    );
+    CREATE INDEX tasks_open ON tasks (server, state, priority, id);
+    CREATE TABLE queues (
+        server TEXT PRIMARY KEY,
+        paused INTEGER NOT NULL DEFAULT 0
+    );
+    """,
 ]

@@ -1,0 +1,1 @@
+"""Schedules: messages sent later, on a timer, a cron line or an agent going idle (issue 14)."""
