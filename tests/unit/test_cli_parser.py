@@ -87,3 +87,12 @@ def test_a_status_bar_read_takes_only_the_socket_options_argparse_would_read_so(
     from tmuxorch.cli.status_bar import plain_socket
 
     assert plain_socket(options) == socket
+
+
+def test_a_cut_before_the_command_is_still_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit:
+        main(["-S", "--", "status"])  # `--` is split off before parsing: argv is ["-S"] then
+    assert exit.value.code == 2
+    assert "argument -S: expected one argument" in capsys.readouterr().err

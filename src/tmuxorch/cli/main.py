@@ -268,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     if "--" in argv:
         cut = argv.index("--")
         argv, after = argv[:cut], argv[cut + 1 :]
+    at = command_at(argv)  # again: a `--` may have cut argv short of it (`-S -- status`)
     parser = build_parser(argv[at] if at is not None and argv[at] in COMMANDS else None)
     args = parser.parse_args(argv)
     if args.command is None:
