@@ -11,7 +11,19 @@ import signal
 import sys
 from types import FrameType, ModuleType
 
-from bench import attack, broadcast, chaos, cli, events, fanout, snapshot, states, tui, tui_cpu
+from bench import (
+    attack,
+    broadcast,
+    chaos,
+    cli,
+    events,
+    fanout,
+    queue,
+    snapshot,
+    states,
+    tui,
+    tui_cpu,
+)
 
 BENCHMARKS: dict[str, ModuleType] = {
     "snapshot": snapshot,
@@ -24,6 +36,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "chaos": chaos,
     "attack": attack,
     "cli": cli,
+    "queue": queue,
 }
 DEFAULT = "snapshot"
 
