@@ -74,6 +74,11 @@ def test_a_look_loads_no_rendering_store_or_delivery(
     assert loaded(modules, *EVERYWHERE_FORBIDDEN) == []
     assert loaded(modules, "rich", "sqlite3", "tmuxorch.core.store.audit") == []
     assert loaded(modules, "difflib") == []  # no target to suggest for
+    assert loaded(modules, "logging") == []  # it logs only an audit write that failed
+    assert loaded(modules, "importlib.resources", "zipfile") == []  # kind files: a directory
+    assert loaded(modules, "tomllib") == []  # no config file; built-in kinds from their JSON
+    assert loaded(modules, "shlex") == []  # start commands are read of dead panes only
+    assert loaded(modules, "dataclasses", "inspect") == []  # core/fields.py makes the models
     assert loaded(modules, "tmuxorch.usecases.broadcast", "tmuxorch.usecases.demo") == []
     assert loaded(modules, "asyncio", "tmuxorch.core.engine") == []
     assert "tmuxorch.core.oneshot" in modules  # it did run the one-shot engine
@@ -85,7 +90,18 @@ async def test_send_loads_no_rendering_with_json(running_tmux: TmuxFixture, tmp_
     assert loaded(modules, *EVERYWHERE_FORBIDDEN) == []
     assert loaded(modules, "rich", "tmuxorch.cli.render", "tmuxorch.usecases.broadcast") == []
     assert "tmuxorch.core.store.audit" in modules  # a change to tmux is audited
+    assert loaded(modules, "logging", "concurrent") == []  # in place, no store threads
+    assert loaded(modules, "dataclasses", "inspect", "tomllib", "_hashlib") == []  # no OpenSSL
     assert loaded(modules, "asyncio", "tmuxorch.core.engine") == []
+
+
+async def test_send_to_a_pipe_prints_its_receipts_without_rich(
+    running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "0")
+    modules = modules_after(running_tmux, tmp_path, "send", agent.pane, "-m", "hi")
+    assert "tmuxorch.cli.plain_table" in modules
+    assert loaded(modules, "rich", "tmuxorch.cli.render") == []
 
 
 async def test_a_status_bar_read_from_a_keeper_loads_no_pydantic_asyncio_nor_engine(
@@ -106,6 +122,7 @@ async def test_a_status_bar_read_from_a_keeper_loads_no_pydantic_asyncio_nor_eng
         await engine.close()
     assert loaded(modules, "pydantic", "tmuxorch.core.engine", "tmuxorch.core.models") == []
     assert loaded(modules, "asyncio", "_hashlib") == []  # OpenSSL's library costs 10 ms to load
+    assert loaded(modules, "argparse", "typing", "dataclasses") == []  # interpreter + 1 tmux
     assert "tmuxorch.core.status_segment" in modules
 
 

@@ -5,13 +5,15 @@ newer peer)."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import FrozenInstanceError
+from typing import ClassVar
 
 import pytest
 from pydantic import ValidationError
 
 from tmuxorch.core.events import EVENT_TYPES, PaneChanged
-from tmuxorch.core.frozen import LENIENT
+from tmuxorch.core.frozen import LENIENT, Frozen, field, frozen_model, frozen_record
 from tmuxorch.core.models import AgentInfo, Pane, Snapshot, TmuxInfo
 
 
@@ -29,6 +31,81 @@ def test_models_are_values_that_refuse_assignment() -> None:
     assert pane() != pane(width=81)
     with pytest.raises(FrozenInstanceError):
         pane().width = 3  # type: ignore[misc]
+
+
+def test_init_is_a_keyword_only_dataclass_init_compiled_on_the_first_instance() -> None:
+    @frozen_model
+    class Made(Frozen):
+        name: str
+        tags: list[str] = field(default_factory=list)
+        size: int = 1
+
+        def __post_init__(self) -> None:
+            if self.size < 0:
+                raise ValueError("negative")
+
+    assert Made.__init__.__qualname__.startswith("_first_init")  # nothing compiled yet
+    made = Made(name="a")
+    assert Made.__init__.__qualname__.endswith("Made.__init__")
+    assert (made.name, made.tags, made.size) == ("a", [], 1)
+    assert Made(name="b").tags is not made.tags  # a fresh value of the factory each time
+    assert Made(name="a", tags=["x"], size=2).tags == ["x"]
+    with pytest.raises(TypeError, match="positional"):
+        Made("a")  # type: ignore[misc]
+    with pytest.raises(TypeError, match="name"):
+        Made()  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="negative"):
+        Made(name="a", size=-1)
+    with pytest.raises(FrozenInstanceError):
+        del made.name
+
+
+def test_a_record_takes_its_fields_by_position_too() -> None:
+    @frozen_record
+    class Made(Frozen):
+        name: str
+        size: int = 1
+
+    assert Made("a") == Made(name="a", size=1)
+    assert Made("a", 2).size == 2
+    assert Made.__match_args__ == ("name", "size")
+    assert (
+        repr(Made("a"))
+        == "test_a_record_takes_its_fields_by_position_too.<locals>.Made(name='a', size=1)"
+    )
+    with pytest.raises(FrozenInstanceError):
+        Made("a").size = 3  # type: ignore[misc]
+
+
+def test_fields_follow_the_dataclass_rules_and_pydantic_gets_a_stdlib_dataclass() -> None:
+    @frozen_model
+    class Base(Frozen):
+        kind: str
+        shared: ClassVar[int] = 3
+        size: int = 1
+
+    @frozen_model
+    class Made(Base):
+        size: int = 2  # keeps its place, takes the new default
+        tags: list[str] = field(default_factory=list)
+
+    assert Made.field_names() == ("kind", "size", "tags")
+    assert Made(kind="a").size == 2
+    assert not hasattr(Made, "tags")  # as a dataclass leaves no class attribute for it
+    assert Made.model_validate({"kind": "a", "tags": ["x"]}) == Made(kind="a", tags=["x"])
+    assert [f.name for f in dataclasses.fields(Made)] == ["kind", "size", "tags"]  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"use tmuxorch\.core\.fields\.field"):
+
+        @frozen_model
+        class Stdlib(Frozen):
+            tags: list[str] = dataclasses.field(default_factory=list)
+
+    with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
+
+        @frozen_record
+        class Order(Frozen):
+            a: int = 0
+            b: int
 
 
 def test_a_copy_takes_its_update_and_refuses_an_unknown_field() -> None:

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from tmuxorch.cli.main import main
-from tmuxorch.core.agents.catalog import builtin_files, kind_profiles
+from tmuxorch.core.agents.catalog import (
+    BUILTIN_JSON,
+    builtin_files,
+    builtin_folder,
+    builtin_json,
+    kind_profiles,
+)
 from tmuxorch.core.agents.kindfile import parse_kind, parse_patterns
 from tmuxorch.core.agents.profiles import load_profiles
 from tmuxorch.core.store.config import ConfigError, load_settings
@@ -206,15 +212,20 @@ def test_the_kinds_command_lists_and_shows(
 def test_every_builtin_file_is_what_the_kind_file_schema_makes_of_it() -> None:
     """The package's own kind and pattern files are built without validation at run time
     (issue 17): each one, validated as a user's file is, gives the very same model."""
-    from importlib import resources
+    files = builtin_files()
+    assert len(files.kinds) + len(files.patterns) > len(KINDS)  # kinds and pattern files
+    for name, (label, kind) in files.kinds.items():
+        text = (builtin_folder() / f"{name}.toml").read_text(encoding="utf-8")
+        assert kind == parse_kind(text, label), label
+    for name, patterns in files.patterns.items():
+        text = (builtin_folder() / f"{name}.toml").read_text(encoding="utf-8")
+        assert patterns == parse_patterns(text, name), name
 
-    folder = resources.files("tmuxorch.core.agents") / "kinds"
-    files = [entry for entry in folder.iterdir() if entry.name.endswith(".toml")]
-    assert len(files) > len(KINDS)  # the kinds and their pattern files
-    for entry in files:
-        text, label = entry.read_text(encoding="utf-8"), f"kinds/{entry.name}"
-        parse = parse_patterns if entry.name.startswith("_") else parse_kind
-        assert parse(text, label, trusted=True) == parse(text, label), label
+
+def test_the_builtin_kinds_json_is_the_kind_files() -> None:
+    """A run reads the built-in kinds from kinds/builtin.json, not the TOML (issue 17)."""
+    written = (builtin_folder() / BUILTIN_JSON).read_text(encoding="utf-8")
+    assert written == builtin_json(), "run: python scripts/refresh_builtin_kinds.py"
 
 
 def test_every_builtin_pattern_compiles() -> None:

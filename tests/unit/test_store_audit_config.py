@@ -191,6 +191,7 @@ def test_audit_roundtrip_newest_first_and_serialisable(tmp_path: Path) -> None:
     assert entries[1].text is None
     assert entries[1].text_sha256 is None
     assert entries[1].text_length is None
+    assert entries[0].text_sha256 == hashlib.sha256(b"hello").hexdigest()
     assert entries[0].receipts[1] == {"target": "%4", "status": "queued"}
     assert entries[0].targets == ["%3", "%4"]
     dumped = entries[0].model_dump(mode="json")

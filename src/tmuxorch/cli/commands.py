@@ -66,7 +66,8 @@ def report(
     args: argparse.Namespace, op: str, snapshot: Snapshot, receipts: Sequence[Receipt]
 ) -> int:
     """Print receipts (table or JSON); exit 1 unless every target got its message."""
-    from tmuxorch.usecases.receipts import all_delivered
+    from tmuxorch.cli.plain_table import plain_table
+    from tmuxorch.usecases.receipts import RECEIPT_COLUMNS, all_delivered, receipt_rows
 
     if args.json:
         print_json(
@@ -76,6 +77,8 @@ def report(
                 "receipts": [r.plain() for r in receipts],
             }
         )
+    elif text := plain_table("Receipts", RECEIPT_COLUMNS, receipt_rows(snapshot, receipts)):
+        sys.stdout.write(text)
     else:
         from tmuxorch.cli.render import make_console, receipts_table
 

@@ -12,6 +12,7 @@ Errors are one line on stderr, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -50,6 +51,11 @@ BEFORE_BACKEND = {"status": "status_bar:kept_segment"}
 imported): their early handler, a plain function, returns the exit status, or None to go on
 (`status --format tmux` from the option a watcher keeps: a status bar runs it every few
 seconds)."""
+STATUS_BAR_READ = (["status", "--format", "tmux"], ["status", "--format=tmux"])
+"""What a status bar runs (after `-S PATH` or `-L NAME` at most): answered from a watcher's
+option before argparse is imported and the parser built (cli/status_bar.py), as BEFORE_BACKEND
+would after them. With none kept the regular path computes it without asking again; anything
+else (a failure included) goes the regular way."""
 NO_BACKEND = frozenset({"log", "serve", "token", "kinds", "hooks"})
 """Commands that open no backend: they read the store or files, (serve) build their own
 engine, or (hooks) edit an agent CLI's settings."""
@@ -59,6 +65,23 @@ MESSAGE_COMMANDS = frozenset({"send", "broadcast", "schedule", "queue"})
 GLOBAL_VALUE_OPTIONS = frozenset({"-L", "-S", "--connect", "--token-file"})
 """The global options that take a value: what comes before the command name."""
 TEXT_OPTIONS = {"-m": "message", "--message": "message", "-f": "file", "--file": "file"}
+
+
+def command_at(argv: list[str]) -> int | None:
+    """Where argv's command is when all before it are global options spelled in full (`-S
+    PATH`, `-SPATH`, `--connect=URL`): the parser then needs no other command's (`build_parser`'s
+    `only`). None for anything else (no command, `-h`, an abbreviation such as `--conn`),
+    which the whole parser answers, help and errors as ever."""
+    at = 0
+    while at < len(argv) and argv[at].startswith("-"):
+        token = argv[at]
+        if token in GLOBAL_VALUE_OPTIONS:
+            at += 2
+        elif token[:2] in ("-L", "-S") or token.partition("=")[0] in GLOBAL_VALUE_OPTIONS:
+            at += 1
+        else:
+            return None
+    return at if at < len(argv) else None
 
 
 def take_texts(argv: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
@@ -223,7 +246,20 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"tmuxorch {__version__}")
         return 0
-    from tmuxorch.cli.parser import build_parser
+    at = command_at(argv)
+    asked = False  # whether a watcher's option was read already (and none kept)
+    if at is not None and argv[at:] in STATUS_BAR_READ:
+        from tmuxorch.cli.status_bar import plain_socket, print_kept
+
+        if (socket := plain_socket(argv[:at])) is not None:
+            try:
+                with contextlib.suppress(Exception):  # the regular path says what went wrong
+                    if (answered := print_kept(*socket)) is not None:
+                        return answered
+                    asked = True
+            except KeyboardInterrupt:
+                return 130
+    from tmuxorch.cli.parser import COMMANDS, build_parser
     from tmuxorch.core.errors import TmuxorchError
 
     argv, texts = take_texts(argv)
@@ -232,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     if "--" in argv:
         cut = argv.index("--")
         argv, after = argv[:cut], argv[cut + 1 :]
-    parser = build_parser()
+    at = command_at(argv)  # again: a `--` may have cut argv short of it (`-S -- status`)
+    parser = build_parser(argv[at] if at is not None and argv[at] in COMMANDS else None)
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args([*argv, "tui"])
@@ -252,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             parser.error(f"'--' is not used by {args.command}")
     try:
-        if args.command in BEFORE_BACKEND:
+        if args.command in BEFORE_BACKEND and not asked:
             early: Early = imported(BEFORE_BACKEND[args.command])
             if (answered := early(args)) is not None:
                 return answered

@@ -14,10 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tmuxorch import __version__
-from tmuxorch.core.agents.hook_events import HOOKED
 
 STATES = ("busy", "waiting", "idle", "error", "exited", "unknown")
-Add = Callable[[str, str, str], argparse.ArgumentParser]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,7 +57,29 @@ def positive(text: str) -> int:
     return int(text)
 
 
-def build_parser() -> argparse.ArgumentParser:
+Arguments = Callable[[argparse.ArgumentParser], None]
+COMMANDS: dict[str, tuple[str | None, str, Arguments | None]] = {
+    "tui": (None, "the full-screen TUI (the default with no command)", None),
+}
+"""Every command, in the order help lists them: its handler ("module:function" of tmuxorch.cli;
+none for the TUI, which cli/main.py runs itself), its help, and what adds its arguments."""
+
+
+def command(name: str, handler: str, help_text: str) -> Callable[[Arguments], Arguments]:
+    """Registers a command's arguments in COMMANDS."""
+
+    def register(arguments: Arguments) -> Arguments:
+        COMMANDS[name] = (handler, help_text, arguments)
+        return arguments
+
+    return register
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `only` (a name in COMMANDS), the global options and that
+    command alone. A command's parse, help and errors are the same either way (cli/main.py
+    takes `only` when argv names the command plainly): what it saves is building the other
+    commands' parsers, a few ms of every run (issue 17)."""
     parser = _Parser(
         prog="tmuxorch",
         description="See, understand and drive a fleet of AI coding agents running in tmux.",
@@ -76,15 +96,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="the token for --connect: first line of FILE (default: $TMUXORCH_TOKEN)",
     )  # fmt: skip
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (handler, help_text, arguments) in COMMANDS.items():
+        if only is not None and name != only:
+            continue
+        command = sub.add_parser(name, help=help_text, description=help_text if handler else None)
+        if handler is not None:
+            command.set_defaults(handler=handler)
+        if arguments is not None:
+            arguments(command)
+    return parser
 
-    def add(name: str, handler: str, help_text: str) -> argparse.ArgumentParser:
-        command = sub.add_parser(name, help=help_text, description=help_text)
-        command.set_defaults(handler=handler)
-        return command
 
-    sub.add_parser("tui", help="the full-screen TUI (the default with no command)")
-
-    status = add("status", "commands:cmd_status", "the fleet as a tree of sessions, windows, panes")
+@command("status", "commands:cmd_status", "the fleet as a tree of sessions, windows, panes")
+def _status(status: argparse.ArgumentParser) -> None:
     status.add_argument("target", nargs="?", metavar="TARGET", help="only this session/window/pane")
     status.add_argument("--detailed", action="store_true", help="pid, cwd and size of every pane")
     output = status.add_mutually_exclusive_group()
@@ -95,17 +119,21 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--json", dest="format", action="store_const", const="json",
                         help="the tmuxorch.status/1 document (--format json)")  # fmt: skip
 
-    summary = add("summary", "commands:cmd_summary", "counts and activity report")
+
+@command("summary", "commands:cmd_summary", "counts and activity report")
+def _summary(summary: argparse.ArgumentParser) -> None:
     summary.add_argument("--json", action="store_true", help="the tmuxorch.summary/1 document")
 
-    send = add("send", "commands:cmd_send", "type a message into agents and submit it once")
+
+@command("send", "commands:cmd_send", "type a message into agents and submit it once")
+def _send(send: argparse.ArgumentParser) -> None:
     send.add_argument("targets", nargs="+", metavar="TARGET")
     _message_options(send)
     send.add_argument("--no-enter", action="store_true", help="type the text but do not submit")
 
-    broadcast = add(
-        "broadcast", "commands:cmd_broadcast", "send one message to every matching agent"
-    )
+
+@command("broadcast", "commands:cmd_broadcast", "send one message to every matching agent")
+def _broadcast(broadcast: argparse.ArgumentParser) -> None:
     broadcast.add_argument("--kind", action="append", help="only agents of this kind (repeatable)")
     broadcast.add_argument("--state", action="append", choices=STATES, help="only in this state")
     broadcast.add_argument("--session", action="append", help="only in this session")
@@ -114,20 +142,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _message_options(broadcast)
 
-    keys = add("keys", "commands:cmd_keys", "press named keys: keys TARGET... KEY... (e.g. C-c)")
+
+@command("keys", "commands:cmd_keys", "press named keys: keys TARGET... KEY... (e.g. C-c)")
+def _keys(keys: argparse.ArgumentParser) -> None:
     keys.add_argument("items", nargs="+", metavar="TARGET... KEY...")
     keys.add_argument("--json", action="store_true", help="receipts as JSON")
 
-    interrupt = add(
-        "interrupt", "commands:cmd_interrupt", "interrupt agents (Escape / C-c by kind)"
-    )
+
+@command("interrupt", "commands:cmd_interrupt", "interrupt agents (Escape / C-c by kind)")
+def _interrupt(interrupt: argparse.ArgumentParser) -> None:
     interrupt.add_argument("targets", nargs="+", metavar="TARGET")
     interrupt.add_argument("--json", action="store_true", help="receipts as JSON")
 
-    answer = add(
-        "answer", "answer:cmd_answer",
-        "a waiting agent's question: show it and its choices, or pick one (answer TARGET N)",
-    )  # fmt: skip
+
+@command(
+    "answer",
+    "answer:cmd_answer",
+    "a waiting agent's question: show it and its choices, or pick one (answer TARGET N)",
+)
+def _answer(answer: argparse.ArgumentParser) -> None:
     answer.add_argument(
         "target", metavar="TARGET", help="an agent pane (or a window/session of one)"
     )
@@ -138,24 +171,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     answer.add_argument("--json", action="store_true", help="tmuxorch.question/1 or answer/1")
 
-    capture = add("capture", "commands:cmd_capture", "print the last lines of a pane, sanitised")
+
+@command("capture", "commands:cmd_capture", "print the last lines of a pane, sanitised")
+def _capture(capture: argparse.ArgumentParser) -> None:
     capture.add_argument("target", metavar="TARGET")
     capture.add_argument("--lines", "-n", type=int, default=50, help="how many lines (default 50)")
     capture.add_argument("--json", action="store_true")
 
-    explained = add(
-        "explain",
-        "explain:cmd_explain",
-        "why an agent is in its state: source, reason, screen read",
-    )
+
+@command(
+    "explain",
+    "explain:cmd_explain",
+    "why an agent is in its state: source, reason, screen read",
+)
+def _explain(explained: argparse.ArgumentParser) -> None:
     explained.add_argument("target", metavar="TARGET", help="an agent pane, or a window/session")
     explained.add_argument("--json", action="store_true", help="the tmuxorch.explain/1 document")
 
-    spawn = add(
-        "spawn",
-        "commands:cmd_spawn",
-        "start a command in a new window: spawn SESSION -- CMD... (an argv, no shell)",
-    )
+
+@command(
+    "spawn",
+    "commands:cmd_spawn",
+    "start a command in a new window: spawn SESSION -- CMD... (an argv, no shell)",
+)
+def _spawn(spawn: argparse.ArgumentParser) -> None:
     spawn.add_argument("session", metavar="SESSION", help="created when it does not exist")
     spawn.add_argument("--name", help="window name")
     spawn.add_argument("--kind", help="tag the pane as an agent of this kind (e.g. claude)")
@@ -173,42 +212,67 @@ def build_parser() -> argparse.ArgumentParser:
     spawn.add_argument("argv", nargs="*", metavar="-- COMMAND", help="the command, after --")
     spawn.set_defaults(argv=[])
 
-    kill = add("kill", "commands:cmd_kill", "kill a pane, window or session (asks first)")
+
+@command("kill", "commands:cmd_kill", "kill a pane, window or session (asks first)")
+def _kill(kill: argparse.ArgumentParser) -> None:
     kill.add_argument("target", metavar="TARGET")
     kill.add_argument("--yes", "-y", action="store_true", help="do not ask")
 
-    rename = add("rename", "commands:cmd_rename", "rename a window or session")
+
+@command("rename", "commands:cmd_rename", "rename a window or session")
+def _rename(rename: argparse.ArgumentParser) -> None:
     rename.add_argument("target", metavar="TARGET")
     rename.add_argument("name", metavar="NEWNAME")
 
-    events = add("events", "commands:cmd_events", "live event stream (NDJSON with --json)")
+
+@command("events", "commands:cmd_events", "live event stream (NDJSON with --json)")
+def _events(events: argparse.ArgumentParser) -> None:
     events.add_argument("--json", action="store_true", help="one JSON object per line")
 
-    watch = add("monitor", "monitor:cmd_monitor", "live dashboard of the event stream")
-    watch.add_argument(
+
+@command("monitor", "monitor:cmd_monitor", "live dashboard of the event stream")
+def _monitor(monitor: argparse.ArgumentParser) -> None:
+    monitor.add_argument(
         "--interval", type=float, default=2.0, help="seconds between snapshots (default 2)"
     )
 
-    add(
-        "watch",
-        "watch:cmd_watch",
-        "keep @tmuxorch-status current for status bars, print state changes",
-    )
 
-    demo = add("demo", "commands:cmd_demo", "start a fleet of simulated agents to try tmuxorch on")
+COMMANDS["watch"] = (
+    "watch:cmd_watch",
+    "keep @tmuxorch-status current for status bars, print state changes",
+    None,
+)
+
+
+@command("demo", "commands:cmd_demo", "start a fleet of simulated agents to try tmuxorch on")
+def _demo(demo: argparse.ArgumentParser) -> None:
     demo.add_argument("--agents", type=int, default=6, help="how many (1-50, default 6)")
     demo.add_argument("--session", default="tmuxorch-demo", help="session name")
 
-    log = add("log", "commands:cmd_log", "the audit log of every change made to tmux")
+
+@command("log", "commands:cmd_log", "the audit log of every change made to tmux")
+def _log(log: argparse.ArgumentParser) -> None:
     log.add_argument("--limit", type=int, default=50, help="how many entries (default 50)")
     log.add_argument("--op", help="only this operation (send, kill, …)")
     log.add_argument("--json", action="store_true", help="one JSON object per line")
 
-    _kinds_parser(add)
 
-    serve_parser = add(
-        "serve", "serve:cmd_serve", "serve this fleet over an authenticated WebSocket"
-    )
+@command("kinds", "kinds:cmd_kinds", "the agent kinds, where each came from, what each reads")
+def _kinds(kinds: argparse.ArgumentParser) -> None:
+    """`kinds` and `kinds show KIND`."""
+    kinds.add_argument("--json", action="store_true", help="the tmuxorch.kinds/1 document")
+    sub = kinds.add_subparsers(dest="kinds_command", metavar="ACTION", parser_class=_Parser)
+    show = sub.add_parser("show", help="one kind's patterns, region, interrupt and submit")
+    show.add_argument("kind", metavar="KIND")
+    show.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    show.add_argument(
+        "--toml", action="store_true",
+        help="print its kind file (to start a file of your own from; config overrides not in it)",
+    )  # fmt: skip
+
+
+@command("serve", "serve:cmd_serve", "serve this fleet over an authenticated WebSocket")
+def _serve(serve_parser: argparse.ArgumentParser) -> None:
     serve_parser.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)"
     )
@@ -229,7 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="connections one token may hold at once (default 16, of 64 in all)",
     )  # fmt: skip
 
-    token = add("token", "serve:cmd_token", "create, list or revoke tokens for tmuxorch serve")
+
+@command("token", "serve:cmd_token", "create, list or revoke tokens for tmuxorch serve")
+def _token(token: argparse.ArgumentParser) -> None:
     token_sub = token.add_subparsers(
         dest="token_command", metavar="ACTION", required=True, parser_class=_Parser
     )
@@ -242,15 +308,40 @@ def build_parser() -> argparse.ArgumentParser:
     token_list.add_argument("--json", action="store_true", help="one JSON object per line")
     revoke = token_sub.add_parser("revoke", help="revoke a token by name")
     revoke.add_argument("name", metavar="NAME")
-    _hooks_parser(add)
-    _schedule_parser(add)
-    _queue_parser(add)
-    return parser
 
 
-def _schedule_parser(add: Add) -> None:
+@command("hooks", "hooks:cmd_hooks", "report agent states from the agents' own hooks")
+def _hooks(hooks: argparse.ArgumentParser) -> None:
+    """`hooks` and its actions (the hook events' module imported only to say their kinds)."""
+    from tmuxorch.core.agents.hook_events import HOOKED
+
+    actions = hooks.add_subparsers(
+        dest="hooks_command", metavar="ACTION", required=True, parser_class=_Parser
+    )
+    for name, text in (
+        ("install", "merge our hook into KIND's settings (backs the file up first)"),
+        ("uninstall", "take our hook out of KIND's settings again"),
+        ("status", "is our hook installed, and which panes reported last"),
+        ("snippet", "print our hook as a settings file, to paste it yourself"),
+    ):
+        action = actions.add_parser(name, help=text, description=text)
+        every = " (default: all)" if name == "status" else ""
+        action.add_argument(
+            "kind", nargs="?" if name == "status" else None, metavar="KIND",
+            help=f"the agent CLI: {', '.join(HOOKED)}{every}",
+        )  # fmt: skip
+        if name != "snippet":
+            action.add_argument(
+                "--settings", type=Path, metavar="PATH",
+                help="the settings file (default: the CLI's own, e.g. ~/.claude/settings.json)",
+            )  # fmt: skip
+        if name == "status":
+            action.add_argument("--json", action="store_true", help="one JSON document")
+
+
+@command("schedule", "schedule:cmd_schedule", "send a message later: check-ins, cron")
+def _schedule(schedule: argparse.ArgumentParser) -> None:
     """`schedule add|list|cancel`: messages sent later (core/schedules)."""
-    schedule = add("schedule", "schedule:cmd_schedule", "send a message later: check-ins, cron")
     schedule.set_defaults(texts=[])
     actions = schedule.add_subparsers(
         dest="schedule_command", metavar="ACTION", required=True, parser_class=_Parser
@@ -279,52 +370,9 @@ def _schedule_parser(add: Add) -> None:
     cancel.add_argument("--json", action="store_true", help="the schedule as JSON")
 
 
-def _kinds_parser(add: Add) -> None:
-    """`kinds` and `kinds show KIND`."""
-    kinds = add(
-        "kinds", "kinds:cmd_kinds", "the agent kinds, where each came from, what each reads"
-    )
-    kinds.add_argument("--json", action="store_true", help="the tmuxorch.kinds/1 document")
-    sub = kinds.add_subparsers(dest="kinds_command", metavar="ACTION", parser_class=_Parser)
-    show = sub.add_parser("show", help="one kind's patterns, region, interrupt and submit")
-    show.add_argument("kind", metavar="KIND")
-    show.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
-    show.add_argument(
-        "--toml", action="store_true",
-        help="print its kind file (to start a file of your own from; config overrides not in it)",
-    )  # fmt: skip
-
-
-def _hooks_parser(add: Add) -> None:
-    """`hooks` and its actions."""
-    hooks = add("hooks", "hooks:cmd_hooks", "report agent states from the agents' own hooks")
-    actions = hooks.add_subparsers(
-        dest="hooks_command", metavar="ACTION", required=True, parser_class=_Parser
-    )
-    for name, text in (
-        ("install", "merge our hook into KIND's settings (backs the file up first)"),
-        ("uninstall", "take our hook out of KIND's settings again"),
-        ("status", "is our hook installed, and which panes reported last"),
-        ("snippet", "print our hook as a settings file, to paste it yourself"),
-    ):
-        action = actions.add_parser(name, help=text, description=text)
-        every = " (default: all)" if name == "status" else ""
-        action.add_argument(
-            "kind", nargs="?" if name == "status" else None, metavar="KIND",
-            help=f"the agent CLI: {', '.join(HOOKED)}{every}",
-        )  # fmt: skip
-        if name != "snippet":
-            action.add_argument(
-                "--settings", type=Path, metavar="PATH",
-                help="the settings file (default: the CLI's own, e.g. ~/.claude/settings.json)",
-            )  # fmt: skip
-        if name == "status":
-            action.add_argument("--json", action="store_true", help="one JSON document")
-
-
-def _queue_parser(add: Add) -> None:
+@command("queue", "queue:cmd_queue", "tasks handed to idle agents, one at a time each")
+def _queue(queue: argparse.ArgumentParser) -> None:
     """`queue add|list|cancel|pause|resume`: tasks for whichever matching agent is idle."""
-    queue = add("queue", "queue:cmd_queue", "tasks handed to idle agents, one at a time each")
     queue.set_defaults(texts=[])
     actions = queue.add_subparsers(
         dest="queue_command", metavar="ACTION", required=True, parser_class=_Parser

@@ -18,7 +18,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from tmuxorch.usecases.labels import STATE_BADGES, ago, counted, pane_label
-from tmuxorch.usecases.receipts import RECEIPT_STYLES
+from tmuxorch.usecases.receipts import RECEIPT_COLUMNS, RECEIPT_STYLES, receipt_rows
 
 if TYPE_CHECKING:  # types only: `send` and `status` print without loading broadcast or audit
     from tmuxorch.core.events import Event
@@ -133,19 +133,14 @@ def summary_tables(summary: Summary) -> list[Table | str]:
 
 
 def receipts_table(snapshot: Snapshot, receipts: Sequence[Receipt]) -> Table:
-    """One row per target: where, what happened, why."""
+    """One row per target: where, what happened, why (cli/plain_table.py writes it to a pipe
+    without Rich)."""
     table = Table(title="Receipts", title_justify="left")
-    for column in ("target", "pane", "status", "detail"):
+    for column in RECEIPT_COLUMNS:
         table.add_column(column)
-    for receipt in receipts:
-        pane = snapshot.panes_by_id.get(receipt.target)
-        style = RECEIPT_STYLES.get(receipt.status, "")
-        table.add_row(
-            receipt.target,
-            escape(pane_label(snapshot, pane)) if pane else "",
-            f"[{style}]{receipt.status}[/]",
-            escape(receipt.detail),
-        )
+    for target, label, status, detail in receipt_rows(snapshot, receipts):
+        style = RECEIPT_STYLES.get(status, "")
+        table.add_row(target, escape(label), f"[{style}]{status}[/]", escape(detail))
     return table
 
 

@@ -5,8 +5,11 @@ finds it loads neither pydantic, asyncio nor the engine: one plain `tmux` proces
 
 from __future__ import annotations
 
-import argparse
 import sys
+
+TYPE_CHECKING = False  # typing costs a status-bar read ~3 ms (cli/main.py)
+if TYPE_CHECKING:
+    import argparse
 
 
 def kept_segment(args: argparse.Namespace) -> int | None:
@@ -14,10 +17,33 @@ def kept_segment(args: argparse.Namespace) -> int | None:
     (no watcher, a TARGET, --connect), and the command goes on to compute it."""
     if args.format != "tmux" or args.target is not None or args.connect is not None:
         return None
+    return print_kept(args.socket_name, args.socket_path)
+
+
+def plain_socket(options: list[str]) -> tuple[str | None, str | None] | None:
+    """(-L NAME, -S PATH) from what came before `status` in `tmuxorch [-S PATH | -L NAME]
+    status --format tmux`, read before argparse is imported (cli/main.py); None for anything
+    it would not read as argparse does (other options, a value starting with `-` or `=`)."""
+    if len(options) == 2 and options[0] in ("-L", "-S"):
+        flag, value = options
+    elif len(options) == 1 and options[0][:2] in ("-L", "-S") and len(options[0]) > 2:
+        flag, value = options[0][:2], options[0][2:]
+    elif not options:
+        return None, None
+    else:
+        return None
+    if value[:1] in ("-", "="):
+        return None
+    return (value, None) if flag == "-L" else (None, value)
+
+
+def print_kept(socket_name: str | None, socket_path: str | None) -> int | None:
+    """Print the segment a live watcher keeps on this server and return 0; None when none is
+    kept (or no server runs)."""
     from tmuxorch.core.status_segment import read_kept
     from tmuxorch.core.tmux.server import TmuxServer
 
-    kept = read_kept(TmuxServer.resolve(args.socket_name, args.socket_path), 2.0)
+    kept = read_kept(TmuxServer.resolve(socket_name, socket_path), 2.0)
     return None if kept is None else print_segment(kept)
 
 

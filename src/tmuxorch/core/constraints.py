@@ -10,16 +10,18 @@ and hand pydantic the same schema its own `Field(ge=...)`, `AfterValidator` and
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
+
+from tmuxorch.core.fields import fields
+from tmuxorch.core.frozen import Frozen, frozen_record
 
 if TYPE_CHECKING:
     from pydantic import GetCoreSchemaHandler
     from pydantic_core import CoreSchema
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+@frozen_record
+class Limits(Frozen):
     """Bounds of a number, a string's length or pattern (pydantic's constraints of the same
     names), written into the schema of the type they annotate."""
 
@@ -30,19 +32,19 @@ class Limits:
     pattern: str | None = None
     allow_inf_nan: bool | None = None
 
-    def __get_pydantic_core_schema__(
+    def __get_pydantic_core_schema__(  # type: ignore[override]  # a marker's, not a model's
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> CoreSchema:
         schema: dict[str, Any] = dict(handler(source))
-        for name in self.__slots__:
-            value = getattr(self, name)
+        for spec in fields(Limits):
+            value = getattr(self, spec.name)
             if value is not None:
-                schema[name] = value
+                schema[spec.name] = value
         return schema
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
+@frozen_record
+class Check(Frozen):
     """A function that checks (and may convert) a value; a ValueError it raises is the field's
     error. "after": it gets the value the type's own validation gave; "plain": the raw input,
     in place of the type's validation."""
@@ -50,7 +52,7 @@ class Check:
     function: Callable[[Any], Any]
     mode: Literal["after", "plain"] = "after"
 
-    def __get_pydantic_core_schema__(
+    def __get_pydantic_core_schema__(  # type: ignore[override]  # a marker's, not a model's
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> CoreSchema:
         from pydantic_core import core_schema

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING
 
 from tmuxorch.core.agents.doorbell import Doorbell, doorbell_path
 from tmuxorch.core.agents.listing import FleetListing
@@ -38,11 +39,13 @@ from tmuxorch.core.tmux.chained import ServerNotRunningError
 from tmuxorch.core.tmux.connection import TmuxConnection
 from tmuxorch.core.tmux.framing import Notification
 from tmuxorch.core.tmux.hidden import rescue
-from tmuxorch.core.tmux.results import Runner
 from tmuxorch.core.tmux.server import TmuxServer
 from tmuxorch.core.tmux.snapshot import empty_snapshot
 from tmuxorch.core.tmux.timeouts import within
 from tmuxorch.core.tmux.watched import STRUCTURE_NOTIFICATIONS, SUBSCRIPTION
+
+if TYPE_CHECKING:
+    from tmuxorch.core.tmux.results import Runner
 
 
 class Engine:

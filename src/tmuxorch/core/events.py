@@ -12,10 +12,9 @@ snapshot).
 from __future__ import annotations
 
 import time
-from dataclasses import field
 from typing import Literal, get_args
 
-from tmuxorch.core.frozen import Frozen, frozen_model
+from tmuxorch.core.frozen import Frozen, field, frozen_model
 from tmuxorch.core.models import (
     AgentState,
     Pane,
@@ -218,8 +217,6 @@ Event = (
 )
 """Any event; its `event` field says which (the discriminator of the wire's `events` schema)."""
 
-EVENT_TYPES: dict[str, type[EventBase]] = {
-    cls.__dataclass_fields__["event"].default: cls for cls in get_args(Event)
-}
-"""Each event class by its `event` name (a frame's `data` lacks the key: its name picks the
-class)."""
+EVENT_TYPES: dict[str, type[EventBase]] = {cls.event: cls for cls in get_args(Event)}
+"""Each event class by its `event` name, the field's default (a frame's `data` lacks the key:
+its name picks the class)."""

@@ -1,36 +1,29 @@
-"""The base of core's immutable models: frozen stdlib dataclasses, with pydantic's schema on demand.
+"""The base of core's immutable models: frozen dataclasses, with pydantic's schema on demand.
 
 A one-shot command (`status --json`, `capture`, `send`) builds a few hundred of these and prints
 them; importing pydantic and defining our models with it cost such a process more than all its
-tmux work (issue 17). So the models are dataclasses: built, copied and walked to JSON by plain
-Python here, and validated by pydantic only where a peer's or a file's data comes in (the
-protocol, the server and the client), which imports pydantic on first use through
+tmux work (issue 17). So the models are dataclasses (by the rules of the stdlib's, made by
+core/fields.py without its machinery): built, copied and walked to JSON by plain Python here,
+and validated by pydantic only where a peer's or a file's data comes in (the protocol, the
+server and the client), which imports pydantic on first use through
 `__get_pydantic_core_schema__`. There they validate as pydantic models did: unknown keys are
 refused, except under the LENIENT context, where a newer peer's additions are dropped.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import operator
 from collections.abc import Callable, Collection, Mapping
-from types import UnionType
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    ClassVar,
-    Literal,
-    Self,
-    TypeVar,
-    Union,
-    cast,
-    dataclass_transform,
-    get_args,
-    get_origin,
-    get_type_hints,
-)
+from functools import cached_property
 
+from tmuxorch.core.fields import as_dataclass, field, fields, frozen_model, frozen_record
+
+__all__ = ["LENIENT", "Frozen", "field", "frozen_model", "frozen_record"]
+
+TYPE_CHECKING = False  # typing is imported on a model's first walk (a status-bar read has none)
 if TYPE_CHECKING:
+    from typing import Any, Literal, Self
+
     from pydantic import GetCoreSchemaHandler, TypeAdapter
     from pydantic_core import CoreSchema, core_schema
 
@@ -44,23 +37,35 @@ class _Shape:
     """What the walks need of one model class, worked out once: its field names in order, a
     getter of all their values at once, the fields that may hold a model or a container (the
     others are JSON scalars, copied as they are), and the float ones (a float field given an
-    int keeps its JSON float, as pydantic dumps it)."""
-
-    __slots__ = ("floats", "known", "names", "values", "walked")
+    int keeps its JSON float, as pydantic dumps it). Those two read the fields' types, on the
+    first walk: comparing and hashing need only the names (and a record's types may name
+    what its module imports only for type checking)."""
 
     def __init__(self, cls: type[Frozen]) -> None:
-        self.names = tuple(field.name for field in dataclasses.fields(cls))  # type: ignore[arg-type]
+        self.cls = cls
+        self.names = tuple(spec.name for spec in fields(cls))
         self.known = frozenset(self.names)
-        hints = get_type_hints(cls)
-        self.walked = tuple(name for name in self.names if not _is_scalar(hints[name]))
-        self.floats = tuple(
-            name for name in self.names if hints[name] is float or float in get_args(hints[name])
-        )
         self.values: Callable[[Frozen], tuple[Any, ...]]
         if len(self.names) > 1:
             self.values = operator.attrgetter(*self.names)
         else:
             self.values = lambda model: tuple(getattr(model, name) for name in self.names)
+
+    @cached_property
+    def walked(self) -> tuple[str, ...]:
+        from typing import get_type_hints
+
+        hints = get_type_hints(self.cls)
+        return tuple(name for name in self.names if not _is_scalar(hints[name]))
+
+    @cached_property
+    def floats(self) -> tuple[str, ...]:
+        from typing import get_args, get_type_hints
+
+        hints = get_type_hints(self.cls)
+        return tuple(
+            name for name in self.names if hints[name] is float or float in get_args(hints[name])
+        )
 
 
 _SCALARS = (str, int, float, bool, type(None))
@@ -68,6 +73,9 @@ _SCALARS = (str, int, float, bool, type(None))
 
 def _is_scalar(hint: Any) -> bool:
     """Whether a field of this type holds only JSON scalars (no model, no container)."""
+    from types import UnionType
+    from typing import Literal, Union, get_args, get_origin
+
     if hint in _SCALARS or get_origin(hint) is Literal:
         return True
     return get_origin(hint) in (Union, UnionType) and all(_is_scalar(a) for a in get_args(hint))
@@ -85,39 +93,30 @@ def _shape(cls: type[Frozen]) -> _Shape:
     return shape
 
 
-_M = TypeVar("_M", bound="Frozen")
-
-
-@dataclass_transform(
-    frozen_default=True, kw_only_default=True, field_specifiers=(dataclasses.field,)
-)
-def frozen_model(cls: type[_M]) -> type[_M]:
-    """Makes a Frozen subclass a frozen, keyword-only dataclass. Its `__eq__`, `__hash__` and
-    `__repr__` are Frozen's, the same as the dataclass's would be: a dataclass compiles each
-    method it writes, about 0.2 ms apiece here, and a one-shot command defines ~50 models. A
-    class without a docstring keeps none: the dataclass would write its signature there, with
-    `inspect` (0.3 ms a class), and pydantic's JSON schema leaves such a docstring out anyway."""
-    docless = cls.__doc__ is None
-    if docless:
-        cls.__doc__ = "-"
-    made = dataclasses.dataclass(frozen=True, kw_only=True, eq=False, repr=False)(cls)
-    if docless:
-        made.__doc__ = None
-    return made
-
-
 class Frozen:
-    """Base for immutable models, each made by `@frozen_model`: equal when of one class with
-    equal fields, hashed by them, refusing assignment (dataclasses.FrozenInstanceError); the
-    `model_*` methods keep the names the callers used with pydantic."""
+    """Base for immutable models, each made by `@frozen_model` (or `@frozen_record`): equal
+    when of one class with equal fields, hashed by them, refusing assignment
+    (dataclasses.FrozenInstanceError); the `model_*` methods keep the names the callers used
+    with pydantic."""
 
-    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+    __pydantic_config__ = {"extra": "forbid"}  # noqa: RUF012  # read only
     """Read by pydantic: unknown keys are refused (by `_lenient_filter`, before the dataclass
-    sees them), so typos in fixtures fail loudly, and the JSON schema says so."""
+    sees them), so typos in fixtures fail loudly, and the JSON schema says so. Not annotated:
+    `get_type_hints` of every model would evaluate the annotation (typing is not imported)."""
 
     if TYPE_CHECKING:
 
         def __init__(self, **values: Any) -> None: ...
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        from dataclasses import FrozenInstanceError
+
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        from dataclasses import FrozenInstanceError
+
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -216,9 +215,12 @@ class Frozen:
         LENIENT key filter (inside, so errors and the JSON schema still name the class)."""
         from pydantic_core import core_schema
 
+        as_dataclass(cls)
         schema = handler(source)
         if schema["type"] != "dataclass":  # only a subclass without @dataclass gets here
             raise TypeError(f"{cls.__name__} is not a dataclass")
+        from typing import cast
+
         schema = cast("core_schema.DataclassSchema", schema)
         schema["schema"] = core_schema.with_info_wrap_validator_function(
             _lenient_filter(cls), schema["schema"]

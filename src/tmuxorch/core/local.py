@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import time
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
@@ -48,8 +47,6 @@ RESOLVED_REUSE = 2.0
 what they take from it is each target's agent kind; they read each target's screen themselves
 right before typing, and a pane gone since fails by its id."""
 
-log = logging.getLogger("tmuxorch.audit")
-
 _problems: ContextVar[list[str] | None] = ContextVar("tmuxorch_audit_problems", default=None)
 _told: set[str] = set()
 """The audit failures already logged loudly (later ones with the same cause are not)."""
@@ -75,7 +72,11 @@ def _audit_failed(op: str, exc: Exception) -> None:
         if len(_told) >= _TOLD_MAX:
             _told.clear()
         _told.add(cause)
-        log.error("AUDIT LOG WRITE FAILED: changes to tmux go unrecorded: %s", problem)
+        import logging  # on a failure only: a one-shot command that logs nothing skips ~3 ms
+
+        logging.getLogger("tmuxorch.audit").error(
+            "AUDIT LOG WRITE FAILED: changes to tmux go unrecorded: %s", problem
+        )
     collected = _problems.get()
     if collected is not None:
         collected.append(problem)

@@ -5,10 +5,9 @@ for the schema in docs/protocol.md."""
 from __future__ import annotations
 
 import time
-from dataclasses import field
 from typing import Any, Literal
 
-from tmuxorch.core.frozen import Frozen, frozen_model
+from tmuxorch.core.frozen import Frozen, field, frozen_model
 from tmuxorch.core.models import Explanation, Receipt, Snapshot, Spawned
 from tmuxorch.core.schedules.records import Schedule, ScheduleList
 from tmuxorch.core.tasks.records import Task, TaskList

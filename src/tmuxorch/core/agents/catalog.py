@@ -1,7 +1,8 @@
 """The kind files in effect: the built-in ones shipped in the package, and the user's.
 
-The built-in files are core/agents/kinds/<kind>.toml, read with importlib.resources (so a
-zipped or installed package works the same). A user's `<config dir>/kinds/<kind>.toml` (the
+The built-in files are core/agents/kinds/<kind>.toml, read from the package's directory (where
+pip installs them as files): through importlib.resources, the readers it sets up cost every
+status or send ~6 ms (issue 17). A user's `<config dir>/kinds/<kind>.toml` (the
 config dir is where the config file is) replaces the built-in kind of that name or adds one;
 a user's `_<name>.toml` pattern file replaces the built-in one of that name for every kind that
 includes it. A CLI that changes its screen is fixed by a data file, not by a release.
@@ -10,11 +11,9 @@ includes it. A CLI that changes its screen is fixed by a data file, not by a rel
 from __future__ import annotations
 
 import functools
+import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from importlib import resources
-from importlib.resources.abc import Traversable
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from tmuxorch.core.agents.kindfile import (
@@ -24,9 +23,12 @@ from tmuxorch.core.agents.kindfile import (
     PatternFile,
     parse_kind,
     parse_patterns,
+    trusted_kind,
+    trusted_patterns,
 )
 from tmuxorch.core.agents.reading import AgentProfile, Rule, ScreenRegion
 from tmuxorch.core.errors import BadInputError
+from tmuxorch.core.frozen import Frozen, frozen_record
 from tmuxorch.core.models import AgentState
 from tmuxorch.core.names import validate_kind
 from tmuxorch.core.store.config import ConfigError, resolve_config_path
@@ -34,8 +36,8 @@ from tmuxorch.core.store.config import ConfigError, resolve_config_path
 BUILTIN = "builtin"
 
 
-@dataclass(frozen=True)
-class KindFiles:
+@frozen_record
+class KindFiles(Frozen):
     """The kind files and pattern files of one place (the package, or a user's directory)."""
 
     kinds: Mapping[str, tuple[str, KindFile]]
@@ -49,21 +51,35 @@ def user_kinds_dir() -> Path:
     return resolve_config_path().parent / "kinds"
 
 
-def _builtin_folder() -> Traversable:
-    return resources.files("tmuxorch.core.agents") / "kinds"
+def builtin_folder() -> Path:
+    """The package's kind files' directory."""
+    return Path(__file__).with_name("kinds")
+
+
+BUILTIN_JSON = "builtin.json"
+"""In kinds/: every built-in file's content as tomllib reads it, by file stem, written from the
+TOML files by scripts/refresh_builtin_kinds.py (a test fails while it is stale). What a run
+reads instead of the TOML: tomllib and the parse cost every status or send ~3.5 ms (issue 17)."""
 
 
 @functools.cache
 def builtin_files() -> KindFiles:
-    """The kind files shipped in the package (read once: they cannot change)."""
-    return _read_all(
-        (
-            (entry.name, f"kinds/{entry.name}", entry)
-            for entry in _builtin_folder().iterdir()
-            if entry.name.endswith(".toml")
-        ),
-        trusted=True,
+    """The kind files shipped in the package (read once: they cannot change), from
+    BUILTIN_JSON: trusted data, built as it is."""
+    data = json.loads((builtin_folder() / BUILTIN_JSON).read_text(encoding="utf-8"))
+    return KindFiles(
+        {s: (f"kinds/{s}.toml", trusted_kind(v)) for s, v in data.items() if s[0] != "_"},
+        {s: trusted_patterns(v) for s, v in data.items() if s[0] == "_"},
     )
+
+
+def builtin_json() -> str:
+    """BUILTIN_JSON as the package's TOML files make it."""
+    import tomllib
+
+    files = sorted(builtin_folder().glob("*.toml"))
+    data = {path.stem: tomllib.loads(path.read_text(encoding="utf-8")) for path in files}
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 
 def kind_file_text(kind: str, folder: Path | None = None) -> str | None:
@@ -73,7 +89,7 @@ def kind_file_text(kind: str, folder: Path | None = None) -> str | None:
     user = (user_kinds_dir() if folder is None else folder) / f"{kind}.toml"
     if user.is_file():
         return user.read_text(encoding="utf-8")
-    builtin = _builtin_folder() / f"{kind}.toml"
+    builtin = builtin_folder() / f"{kind}.toml"
     return builtin.read_text(encoding="utf-8") if builtin.is_file() else None
 
 
@@ -83,16 +99,10 @@ def user_files(folder: Path) -> KindFiles:
         return KindFiles({}, {})
     if not folder.is_dir():
         raise ConfigError(f"{folder}: is not a directory (it is where kind files go)")
-    return _read_all(
-        ((path.name, str(path), path) for path in sorted(folder.glob("*.toml"))), trusted=False
-    )
-
-
-def _read_all(entries: Iterable[tuple[str, str, Traversable]], *, trusted: bool) -> KindFiles:
     kinds: dict[str, tuple[str, KindFile]] = {}
     patterns: dict[str, PatternFile] = {}
-    for name, label, entry in entries:
-        stem = name.removesuffix(".toml")
+    for entry in sorted(folder.glob("*.toml")):
+        stem, label = entry.stem, str(entry)
         try:
             text = entry.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
@@ -100,13 +110,13 @@ def _read_all(entries: Iterable[tuple[str, str, Traversable]], *, trusted: bool)
         except OSError as exc:
             raise ConfigError(f"{label}: cannot read: {exc.strerror or exc}") from None
         if stem.startswith("_"):
-            patterns[stem] = parse_patterns(text, label, trusted=trusted)
+            patterns[stem] = parse_patterns(text, label)
             continue
         try:
             validate_kind(stem)
         except BadInputError as exc:
             raise ConfigError(f"{label}: the file name is the kind: {exc}") from None
-        kinds[stem] = (label, parse_kind(text, label, trusted=trusted))
+        kinds[stem] = (label, parse_kind(text, label))
     return KindFiles(kinds, patterns)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from tmuxorch.core.agents.reading import AgentProfile
@@ -43,19 +42,22 @@ def _is_python(command: str) -> bool:
     return command.startswith("python")
 
 
-@dataclass
 class AgentDetector:
     """Decides which panes are agents. Results are cached per (pane, pid, command): the
     process tree is read again only when what runs in the pane changes."""
 
-    profiles: Mapping[str, AgentProfile]
-    rules: Iterable[RuleConfig] = ()
-    proc: Path = Path("/proc")
-    _cache: dict[tuple[str, int, str], str | None] = field(default_factory=dict)
-    _compiled_rules: list[tuple[str, dict[str, re.Pattern[str]]]] = field(default_factory=list)
-    _last_kind: dict[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        profiles: Mapping[str, AgentProfile],
+        rules: Iterable[RuleConfig] = (),
+        proc: Path = Path("/proc"),
+    ) -> None:
+        self.profiles = profiles
+        self.rules = rules
+        self.proc = proc
+        self._cache: dict[tuple[str, int, str], str | None] = {}
+        self._compiled_rules: list[tuple[str, dict[str, re.Pattern[str]]]] = []
+        self._last_kind: dict[str, str] = {}
         for rule in self.rules:
             matchers = {
                 name: re.compile(pattern)

@@ -13,8 +13,9 @@ codex 0.171): see README "Hooks".
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from tmuxorch.core.frozen import Frozen, frozen_record
 
 if TYPE_CHECKING:  # kept light: the CLI's parser reads HOOKED for its help
     from tmuxorch.core.models import AgentState
@@ -25,8 +26,8 @@ DOORBELL_SUFFIX = ".tmuxorch-hook"
 """Appended to the tmux socket's path: the file a hook touches after each report."""
 
 
-@dataclass(frozen=True)
-class HookEvent:
+@frozen_record
+class HookEvent(Frozen):
     """One event we hook: its name in the CLI's settings, the matcher that narrows it (Claude's
     Notification types, Gemini's), and the agent state it means."""
 
@@ -81,8 +82,8 @@ SUBMITTED: dict[str, str] = {"claude": "UserPromptSubmit", "gemini": "BeforeAgen
 confirmed by it is surer than one the screen confirms (a paste summary hides the text)."""
 
 
-@dataclass(frozen=True)
-class HookReport:
+@frozen_record
+class HookReport(Frozen):
     """One report read back from a pane's `@tmuxorch-hook`: who said what, and when."""
 
     kind: str

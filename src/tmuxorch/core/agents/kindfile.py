@@ -16,12 +16,10 @@ checks every one of them), so an engine that reads only those never imports pyda
 from __future__ import annotations
 
 import re
-import tomllib
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from tmuxorch.core.constraints import Check, Limits
-from tmuxorch.core.frozen import Frozen, frozen_model
+from tmuxorch.core.frozen import Frozen, field, frozen_model, frozen_record
 from tmuxorch.core.names import is_key
 from tmuxorch.core.store.config import (
     ConfigError,
@@ -48,8 +46,8 @@ def _check_key(key: str) -> str:
 KeyName = Annotated[str, Check(_check_key)]
 
 
-@dataclass(frozen=True)
-class Include:
+@frozen_record
+class Include(Frozen):
     """`{ include = "_generic" }` in a pattern list: that file's list of the same state here."""
 
     include: str
@@ -136,27 +134,28 @@ class KindFile(Frozen):
     title: Title = field(default_factory=Title)
 
 
-def parse_kind(text: str, label: str, *, trusted: bool = False) -> KindFile:
-    """The kind file `text`, read from `label` (what errors name it); a `trusted` one (the
-    package's own) is built as it is, its regexes compiled when first used."""
-    if trusted:
-        return _trusted_kind(tomllib.loads(text))
+def parse_kind(text: str, label: str) -> KindFile:
+    """The kind file `text`, read from `label` (what errors name it)."""
     return _parse(KindFile, text, label)
 
 
-def parse_patterns(text: str, label: str, *, trusted: bool = False) -> PatternFile:
+def parse_patterns(text: str, label: str) -> PatternFile:
     """The pattern file `text`, read from `label`."""
-    if trusted:
-        return PatternFile(**tomllib.loads(text))
     return _parse(PatternFile, text, label)
 
 
 _TABLES: dict[str, type[Frozen]] = {"region": Region, "submit": Submit, "title": Title}
 
 
-def _trusted_kind(data: dict[str, Any]) -> KindFile:
+def trusted_patterns(data: dict[str, Any]) -> PatternFile:
+    """A pattern file's content (as tomllib reads it) as its model, unchecked: the package's
+    own, whose regexes compile when first used."""
+    return PatternFile(**data)
+
+
+def trusted_kind(data: dict[str, Any]) -> KindFile:
     """A kind file's content as its model, unchecked: what pydantic would make of a valid one
-    (tables as their models, `{ include = ... }` as Include)."""
+    (tables as their models, `{ include = ... }` as Include). For the package's own files."""
     values: dict[str, Any] = {
         key: _TABLES[key](**v) if key in _TABLES else v for key, v in data.items()
     }
@@ -170,6 +169,8 @@ _M = TypeVar("_M", bound=Frozen)
 
 
 def _parse(model: type[_M], text: str, label: str) -> _M:
+    import tomllib
+
     from pydantic import ValidationError
 
     try:

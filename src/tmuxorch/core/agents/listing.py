@@ -14,7 +14,6 @@ from tmuxorch.core.agents.tags import TAG_LISTING
 from tmuxorch.core.agents.tracker import AgentTracker
 from tmuxorch.core.models import Snapshot, TmuxInfo
 from tmuxorch.core.tmux.chained import ServerNotRunningError
-from tmuxorch.core.tmux.results import Runner
 from tmuxorch.core.tmux.server import TmuxServer
 from tmuxorch.core.tmux.snapshot import (
     LIST_SESSIONS,
@@ -22,6 +21,10 @@ from tmuxorch.core.tmux.snapshot import (
     SnapshotParser,
     empty_snapshot,
 )
+
+TYPE_CHECKING = False  # typing costs a status-bar read ~3 ms (cli/status_bar.py)
+if TYPE_CHECKING:
+    from tmuxorch.core.tmux.results import Runner
 
 _VERSION = ["display-message", "-p", "#{version}"]
 

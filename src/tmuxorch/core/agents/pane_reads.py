@@ -17,11 +17,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tmuxorch.core.agents.hook_events import REPORT_OPTION
-from tmuxorch.core.tmux.results import CommandResult, Runner
+from tmuxorch.core.frozen import Frozen, frozen_record
+from tmuxorch.core.tmux.results import CommandResult
 from tmuxorch.core.tmux.snapshot import SEPARATOR
+
+if TYPE_CHECKING:
+    from tmuxorch.core.tmux.results import Runner
 
 FEW_PANES = 16
 """Up to this many panes, ask for each by id; beyond, one listing of the whole server is
@@ -43,8 +47,8 @@ def meta_command(pane_id: str) -> list[str]:
     return ["display-message", "-p", "-t", pane_id, _META_FORMAT]
 
 
-@dataclass(frozen=True)
-class PaneMeta:
+@frozen_record
+class PaneMeta(Frozen):
     """A pane's title and the raw value of its hook report."""
 
     title: str = ""
@@ -56,21 +60,21 @@ class PaneMeta:
         return cls(title, hook)
 
 
-@dataclass(frozen=True)
-class KeptScreen:
+@frozen_record
+class KeptScreen(Frozen):
     """A screen captured, and the wall-clock time just before it was asked for."""
 
     lines: tuple[str, ...]
     asked_at: float
 
 
-@dataclass
 class ScreenKeeper:
     """The screens of the last captures, and when every screen was last captured
     (`time.monotonic()`)."""
 
-    screens: dict[str, KeptScreen] = field(default_factory=dict)
-    full_at: float = -math.inf
+    def __init__(self, full_at: float = -math.inf) -> None:
+        self.screens: dict[str, KeptScreen] = {}
+        self.full_at = full_at
 
     def reusable(self, settled: Iterable[str]) -> dict[str, KeptScreen]:
         """The kept screens of `settled` panes a sweep now may reuse: none when a full sweep is

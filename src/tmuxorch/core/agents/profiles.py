@@ -8,7 +8,6 @@ checked on the real CLIs' screens in tests/fixtures/screens/.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from tmuxorch.core.agents.catalog import kind_profiles, rules
@@ -43,4 +42,4 @@ def overridden(profile: AgentProfile, override: AgentProfileConfig) -> AgentProf
             changes[key] = rules(f"{prefix}.{key}", value)
     where = f"config [agents.{profile.kind}]"
     origin = f"{profile.origin} + {where}" if profile.origin else where
-    return dataclasses.replace(profile, **changes, origin=origin)  # type: ignore[arg-type]
+    return profile.model_copy(update={**changes, "origin": origin})

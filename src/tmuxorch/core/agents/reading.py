@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 
+from tmuxorch.core.frozen import Frozen, frozen_record
 from tmuxorch.core.models import AgentState
 
 
-@dataclass(frozen=True)
-class Rule:
+@frozen_record
+class Rule(Frozen):
     """One pattern and where it is written (`codex.waiting[3]`, `_generic.busy[0]`,
     `agents.claude.busy[0]`): what `explain` shows as the reason for a state.
 
@@ -39,8 +39,8 @@ class Rule:
         return f"{self.name} {self.source}"
 
 
-@dataclass(frozen=True)
-class ScreenRegion:
+@frozen_record
+class ScreenRegion(Frozen):
     """Which lines of the screen the patterns read (see kindfile.Region)."""
 
     tail_lines: int = 25
@@ -65,8 +65,8 @@ def _cut(lines: list[str], pattern: re.Pattern[str], *, after: bool) -> list[str
     return lines
 
 
-@dataclass(frozen=True)
-class ScreenReading:
+@frozen_record
+class ScreenReading(Frozen):
     """What a profile read on one screen: the state, the rule (`kind.group[index] pattern`)
     and the matched line that decided it (empty for `unknown`), and the lines it looked at."""
 
@@ -84,8 +84,8 @@ class ScreenReading:
         return self.line or "no screen rule matched"
 
 
-@dataclass(frozen=True)
-class AgentProfile:
+@frozen_record
+class AgentProfile(Frozen):
     """How to recognise one kind of agent, read its screen and drive it (from its kind file,
     see catalog.py; a kind nobody described gets these defaults)."""
 

@@ -19,17 +19,16 @@ report counts only where the screen agrees with it (it then lends its precise re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from tmuxorch.core.agents.profiles import ScreenReading
+from tmuxorch.core.frozen import Frozen, frozen_record
 from tmuxorch.core.models import AgentState, StateSource
 
 PRECISION: tuple[StateSource, ...] = ("hook", "session-file", "title")
 """Precise sources, most precise first (a tie in time goes to the first)."""
 
 
-@dataclass(frozen=True)
-class Report:
+@frozen_record
+class Report(Frozen):
     """What one precise source says: the state, why, and since when (the agent's own clock
     where it gives one, else when we first read it)."""
 
@@ -39,8 +38,8 @@ class Report:
     at: float
 
 
-@dataclass(frozen=True)
-class Verdict:
+@frozen_record
+class Verdict(Frozen):
     """The state we publish, where it came from and why."""
 
     state: AgentState
@@ -48,22 +47,29 @@ class Verdict:
     reason: str
 
 
-@dataclass
 class PaneSources:
     """Everything known about one agent pane's state, kept between sweeps."""
 
-    kind: str
-    screen: AgentState
-    screen_reason: str
-    screen_since: float | None
-    """When the screen entered `screen`; None on a first look (nobody saw it change)."""
-    digest: int | None = None
-    candidate: ScreenReading | None = None
-    candidate_since: float = 0.0
-    reports: dict[StateSource, Report] = field(default_factory=dict)
-    verdict: Verdict | None = None
-    since: float | None = None
-    """When the published verdict's state began."""
+    def __init__(
+        self,
+        kind: str,
+        screen: AgentState,
+        screen_reason: str,
+        screen_since: float | None,
+        digest: int | None = None,
+    ) -> None:
+        self.kind = kind
+        self.screen = screen
+        self.screen_reason = screen_reason
+        self.screen_since = screen_since
+        """When the screen entered `screen`; None on a first look (nobody saw it change)."""
+        self.digest = digest
+        self.candidate: ScreenReading | None = None
+        self.candidate_since = 0.0
+        self.reports: dict[StateSource, Report] = {}
+        self.verdict: Verdict | None = None
+        self.since: float | None = None
+        """When the published verdict's state began."""
 
     def note(self, report: Report | None, source: StateSource) -> None:
         """The latest report of `source` (None: it has nothing to say now)."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from tmuxorch.core.agents.reports import Report
@@ -39,16 +38,16 @@ def _parent(pid: int, proc: Path) -> int | None:
     return int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else None
 
 
-@dataclass
 class SessionFiles:
     """Reads the session files of one directory and links them to panes."""
 
-    directory: Path = field(default_factory=claude_sessions_dir)
-    proc: Path = Path("/proc")
-    _parsed: dict[str, tuple[int, Report | None]] = field(default_factory=dict)
-    """file name -> (mtime_ns it had, what it said)."""
-    _pane_of: dict[int, int | None] = field(default_factory=dict)
-    """CLI pid -> the pane pid it runs under (None: under no pane of ours)."""
+    def __init__(self, directory: Path | None = None, proc: Path = Path("/proc")) -> None:
+        self.directory = claude_sessions_dir() if directory is None else directory
+        self.proc = proc
+        self._parsed: dict[str, tuple[int, Report | None]] = {}
+        """file name -> (mtime_ns it had, what it said)."""
+        self._pane_of: dict[int, int | None] = {}
+        """CLI pid -> the pane pid it runs under (None: under no pane of ours)."""
 
     def reports(self, pane_pids: Mapping[str, int]) -> dict[str, Report]:
         """The report of each pane (id -> pane pid) that has a live session file below it."""

@@ -8,11 +8,10 @@ process exited and what it was started with.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import get_args
 
+from tmuxorch.core.frozen import Frozen, frozen_record
 from tmuxorch.core.models import AgentState
 from tmuxorch.core.tmux.snapshot import SEPARATOR
 
@@ -27,8 +26,8 @@ TAG_LISTING = ["list-panes", "-a", "-F", TAG_FORMAT]
 _STATES: tuple[AgentState, ...] = get_args(AgentState)
 
 
-@dataclass(frozen=True)
-class Listed:
+@frozen_record
+class Listed(Frozen):
     """What `TAG_FORMAT` says of one pane."""
 
     tag: str = ""
@@ -50,7 +49,12 @@ def parse_listed(fields: Sequence[str]) -> Listed:
 
 def _start_argv(command: str) -> tuple[str, ...]:
     """The argv of `pane_start_command` (tmux quotes each argument); one argument is a command
-    tmux ran through `sh -c`, so it is split once more."""
+    tmux ran through `sh -c`, so it is split once more. Listed for dead panes only: a fleet
+    with none imports no shlex (issue 17)."""
+    if not command:
+        return ()
+    import shlex
+
     try:
         argv = shlex.split(command)
         if len(argv) == 1:

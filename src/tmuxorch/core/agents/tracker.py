@@ -19,7 +19,7 @@ from __future__ import annotations
 import operator
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from tmuxorch.core.agents.hook_events import ADVISORY, HOOKED, parse_report
 from tmuxorch.core.agents.pane_reads import (
@@ -61,8 +61,11 @@ from tmuxorch.core.models import (
 )
 from tmuxorch.core.sanitize import sanitize
 from tmuxorch.core.store.config import Settings
-from tmuxorch.core.tmux.results import CommandResult, Runner
+from tmuxorch.core.tmux.results import CommandResult
 from tmuxorch.core.tmux.snapshot import SEPARATOR
+
+if TYPE_CHECKING:
+    from tmuxorch.core.tmux.results import Runner
 
 __all__ = ["AGENT_OPTION", "TAG_LISTING", "AgentTracker", "Sweep"]
 

@@ -9,10 +9,12 @@ process blocks (nothing else runs in it), and its coroutines never suspend.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tmuxorch.core.agents.tracker import AgentTracker
-from tmuxorch.core.tmux.results import Runner
+
+if TYPE_CHECKING:
+    from tmuxorch.core.tmux.results import Runner
 
 
 class Driver(Protocol):

@@ -4,7 +4,6 @@ before tmux sees it."""
 
 from __future__ import annotations
 
-import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -262,6 +261,8 @@ async def _check_started(
     await engine.run([["kill-window", "-t", spawned.window_id]], idempotent=False)
     how = f"on signal {signal}" if signal else f"with status {status or 'unknown'}"
     said = f"last output: {' | '.join(output[-3:])[-300:]}" if output else "no output kept"
+    import shlex  # for this message only
+
     raise SpawnFailedError(
         spawned.pane_id, f"failed: {shlex.join(command)} exited within {check:g} s {how}; {said}"
     )

@@ -13,10 +13,10 @@ import re
 import time
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from tmuxorch.core.agents.hook_events import REPORT_OPTION, SUBMITTED, parse_report
 from tmuxorch.core.agents.pane_reads import capture_command
+from tmuxorch.core.frozen import Frozen, frozen_record
 from tmuxorch.core.ops.driver import Driver
 from tmuxorch.core.tmux.results import CommandResult
 from tmuxorch.core.tmux.snapshot import SEPARATOR
@@ -25,8 +25,8 @@ POLL = 0.05
 """How often a waiting submit check looks again."""
 
 
-@dataclass(frozen=True)
-class SubmitCheck:
+@frozen_record
+class SubmitCheck(Frozen):
     """One look at the panes a message was typed into."""
 
     still: frozenset[str]

@@ -26,9 +26,7 @@ tokens from, or writing audit rows to, a file nobody can see any more.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
-import logging
 import os
 import sqlite3
 import stat
@@ -36,11 +34,14 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from tmuxorch.core.errors import TmuxorchError
 from tmuxorch.core.store import paths
 from tmuxorch.core.store.migrations import MIGRATIONS
+
+if TYPE_CHECKING:  # imported by the threads' first call: a one-shot command has none
+    import concurrent.futures
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -50,7 +51,6 @@ BUSY_TIMEOUT = 5.0
 STORE_THREADS = 4
 """Threads of each lane (`run`, `run_write`): a few calls may wait out a lock, others go on."""
 
-log = logging.getLogger("tmuxorch.store")
 T = TypeVar("T")
 P = ParamSpec("P")
 
@@ -174,7 +174,11 @@ class Store:
         )
         if not self._gone_logged:
             self._gone_logged = True
-            log.error("%s (refusing to read tokens from or audit into the old one)", message)
+            import logging  # on this failure only: logging costs a one-shot command ~3 ms
+
+            logging.getLogger("tmuxorch.store").error(
+                "%s (refusing to read tokens from or audit into the old one)", message
+            )
         raise StoreGoneError(message)
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -201,6 +205,8 @@ class Store:
         return self._pool("read").submit(fn, *args, **kwargs)
 
     def _pool(self, lane: str) -> concurrent.futures.ThreadPoolExecutor:
+        import concurrent.futures
+
         with self._lock:
             pool = self._pools.get(lane)
             if pool is None:

@@ -22,9 +22,12 @@ import itertools
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from tmuxorch.core.tmux.results import Runner
+from tmuxorch.core.frozen import Frozen, frozen_record
+
+TYPE_CHECKING = False  # typing costs a status-bar read ~3 ms (cli/status_bar.py)
+if TYPE_CHECKING:
+    from tmuxorch.core.tmux.results import Runner
 
 PLACEHOLDER = "_tmuxorch"
 """Name of the window each hidden session is created with."""
@@ -59,8 +62,8 @@ IDENTIFY_FORMAT = SEPARATOR.join(
 )
 
 
-@dataclass(frozen=True)
-class HiddenSession:
+@frozen_record
+class HiddenSession(Frozen):
     """The hidden session of one control client, by id: what it may hold and nothing else."""
 
     name: str

@@ -9,14 +9,14 @@ import shutil
 import socket
 import stat
 import struct
-from dataclasses import dataclass
 from pathlib import Path
 
 from tmuxorch.core.errors import TmuxUnavailableError
+from tmuxorch.core.frozen import Frozen, frozen_record
 
 
-@dataclass(frozen=True)
-class TmuxServer:
+@frozen_record
+class TmuxServer(Frozen):
     """A tmux server addressed by the absolute path of its socket; always passed to tmux as `-S`."""
 
     socket_path: Path
