@@ -217,7 +217,15 @@ async def cmd_spawn(args: argparse.Namespace, backend: Backend) -> int:
     command = shell_command(args.shell) if args.shell is not None else list(args.argv)
     if not command:
         raise BadInputError("no command given (put it after --, or a shell line with --shell)")
-    spawned = await backend.spawn(args.session, command, name=args.name, kind=args.kind)
+    env: dict[str, str] = {}
+    for assignment in args.env:
+        key, equals, value = assignment.partition("=")
+        if not equals:
+            raise BadInputError(f"--env {assignment!r}: give NAME=VALUE")
+        env[key] = value
+    spawned = await backend.spawn(
+        args.session, command, name=args.name, kind=args.kind, cwd=args.cwd, env=env or None
+    )
     if args.json:
         print_json(spawned.plain())
     else:

@@ -155,6 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     spawn.add_argument("session", metavar="SESSION", help="created when it does not exist")
     spawn.add_argument("--name", help="window name")
     spawn.add_argument("--kind", help="tag the pane as an agent of this kind (e.g. claude)")
+    spawn.add_argument("--cwd", metavar="DIR", help="start in DIR (absolute, or ~/...)")
+    spawn.add_argument(
+        "--env", action="append", default=[], metavar="NAME=VALUE",
+        help="add NAME=VALUE to the command's environment (repeatable)",
+    )  # fmt: skip
     spawn.add_argument("--json", action="store_true")
     spawn.add_argument(
         "--shell", metavar="LINE", help="run LINE through sh -c (a command after -- never is)"

@@ -10,7 +10,7 @@ rule 2).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Literal, Protocol, runtime_checkable
 
 from tmuxorch.core.events import Event
@@ -92,9 +92,19 @@ class Backend(Protocol):
         ...
 
     async def spawn(
-        self, session: str, command: Sequence[str], *, name: str | None, kind: str | None
+        self,
+        session: str,
+        command: Sequence[str],
+        *,
+        name: str | None,
+        kind: str | None,
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+        fleet: str | None = None,
     ) -> Spawned:
-        """Start `command` in a new window of `session`, tagged as an agent of `kind`."""
+        """Start `command` in a new window of `session`, tagged as an agent of `kind`, in
+        directory `cwd` (`~` is the spawning host's home) with `env` added to its environment;
+        `fleet` labels the window as started by that fleet file (`Window.fleet`)."""
         ...
 
     async def kill(self, target: str) -> None:

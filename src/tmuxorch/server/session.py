@@ -270,7 +270,10 @@ class ClientSession:
             case InterruptRequest(targets=targets):
                 return ReceiptsResult(receipts=await backend.interrupt(targets))
             case SpawnRequest(session=session, command=command, name=name, kind=kind):
-                return await backend.spawn(session, command, name=name, kind=kind)
+                return await backend.spawn(
+                    session, command, name=name, kind=kind,
+                    cwd=request.cwd, env=request.env, fleet=request.fleet,
+                )  # fmt: skip
             case KillRequest(target=target):
                 await backend.kill(target)
                 return Empty()

@@ -4,16 +4,17 @@ before tmux sees it."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from tmuxorch.core.agents.tracker import AGENT_OPTION
 from tmuxorch.core.errors import BadInputError, SpawnFailedError, TmuxCommandError
 from tmuxorch.core.ids import require_id
 from tmuxorch.core.models import MAX_CAPTURE_LINES, Receipt, Snapshot, Spawned
-from tmuxorch.core.names import validate_key, validate_kind, validate_name
+from tmuxorch.core.names import validate_env_name, validate_key, validate_kind, validate_name
 from tmuxorch.core.ops.delivery import (
     input_off_query,
     paste_bytes,
@@ -23,7 +24,7 @@ from tmuxorch.core.ops.delivery import (
 from tmuxorch.core.ops.driver import Driver
 from tmuxorch.core.sanitize import sanitize
 from tmuxorch.core.tmux.results import CommandResult
-from tmuxorch.core.tmux.snapshot import SEPARATOR
+from tmuxorch.core.tmux.snapshot import FLEET_OPTION, SEPARATOR
 
 
 async def send_keys(
@@ -166,6 +167,40 @@ def shell_command(line: str) -> list[str]:
     return ["sh", "-c", line]
 
 
+MAX_FLEET_LABEL = 1000
+
+
+def spawn_directory(cwd: str) -> str:
+    """`cwd` as the directory a spawned command starts in: `~` expanded here (on the host that
+    spawns), then an existing absolute directory. tmux expands formats in `-c` (`#(cmd)` runs a
+    shell), so a `#` is refused rather than escaped (safety rule 1)."""
+    path = os.path.expanduser(cwd)
+    if "#" in path:
+        raise BadInputError(f"cwd {cwd!r} contains '#', which tmux reads as format syntax")
+    if "\x00" in path or not os.path.isabs(path):
+        raise BadInputError(f"cwd {cwd!r} is not an absolute directory (nor ~/...)")
+    if not os.path.isdir(path):
+        raise BadInputError(f"cwd {cwd!r}: not a directory")
+    return path
+
+
+def start_options(cwd: str | None, env: Mapping[str, str] | None) -> list[str]:
+    """`-c DIR -e NAME=VALUE...` for the command's own start, each one argument, checked."""
+    options = [] if cwd is None else ["-c", spawn_directory(cwd)]
+    for key, value in (env or {}).items():
+        if "\x00" in value:
+            raise BadInputError(f"env {validate_env_name(key)}: the value holds a NUL byte")
+        options += ["-e", f"{validate_env_name(key)}={value}"]
+    return options
+
+
+def validate_fleet_label(label: str) -> str:
+    """A fleet label (a fleet file's path) is stored in a window option as it is: printable."""
+    if not label or len(label) > MAX_FLEET_LABEL or not label.isprintable():
+        raise BadInputError(f"fleet label is empty, over {MAX_FLEET_LABEL} or not printable")
+    return label
+
+
 async def spawn(
     engine: Driver,
     snapshot: Snapshot,
@@ -174,13 +209,21 @@ async def spawn(
     *,
     name: str | None = None,
     kind: str | None = None,
+    cwd: str | None = None,
+    env: Mapping[str, str] | None = None,
+    fleet: str | None = None,
     check: float = SPAWN_CHECK,
 ) -> Spawned:
     """A new window running `command` (an argv, never a shell line) in `session` (created when
-    missing), tagged as an agent of `kind`. A command that exits within `check` seconds is a
-    SpawnFailedError (with its status and last output), and its window is removed."""
+    missing), tagged as an agent of `kind`, started in `cwd` with `env` added to its
+    environment, and marked as started by `fleet` (FLEET_OPTION). A command that exits within
+    `check` seconds is a SpawnFailedError (with its status and last output), and its window is
+    removed."""
     if not command or not any(command):
         raise BadInputError("no command given (put it after --)")
+    start = start_options(cwd, env)
+    if fleet is not None:
+        validate_fleet_label(fleet)
     existing = [s for s in snapshot.sessions if s.name == session or s.id == session]
     if not existing:
         validate_name(session, "session")
@@ -205,9 +248,12 @@ async def spawn(
     setup = [["set-option", "-w", "-t", spawned.window_id, "remain-on-exit", "on"]]
     if kind is not None:
         setup.append(["set-option", "-p", "-t", spawned.pane_id, AGENT_OPTION, kind])
+    if fleet is not None:
+        setup.append(["set-option", "-w", "-t", spawned.window_id, FLEET_OPTION, fleet])
     setup.append(
-        ["respawn-pane", "-k", "-t", spawned.pane_id, "--", *exact_argv(host_command(command))]
-    )
+        ["respawn-pane", "-k", *start, "-t", spawned.pane_id, "--",
+         *exact_argv(host_command(command))]
+    )  # fmt: skip
     results = await engine.run(setup, idempotent=False)
     if not all(r.ok for r in results):
         await engine.run([["kill-window", "-t", spawned.window_id]], idempotent=False)
