@@ -28,8 +28,9 @@ if TYPE_CHECKING:
     Command = Callable[[argparse.Namespace, Backend | None], Awaitable[int]]
     Early = Callable[[argparse.Namespace], int | None]
 AUDITED = frozenset(
-    {"send", "broadcast", "keys", "interrupt", "answer", "spawn", "kill", "rename", "demo", "tui"}
-)
+    {"send", "broadcast", "keys", "interrupt", "answer", "spawn", "kill", "rename", "demo", "tui",
+     "up", "down"}
+)  # fmt: skip
 """Commands that can change tmux: what they do goes to the audit log (the store is opened on
 the first write, so a TUI that changes nothing costs nothing)."""
 LONG_LIVED = frozenset({"tui", "events", "monitor", "watch"})

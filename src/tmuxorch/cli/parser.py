@@ -167,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     spawn.add_argument("argv", nargs="*", metavar="-- COMMAND", help="the command, after --")
     spawn.set_defaults(argv=[])
 
+    _fleet_parser(add)
+
     kill = add("kill", "commands:cmd_kill", "kill a pane, window or session (asks first)")
     kill.add_argument("target", metavar="TARGET")
     kill.add_argument("--yes", "-y", action="store_true", help="do not ask")
@@ -253,6 +255,22 @@ def _kinds_parser(add: Add) -> None:
     show.add_argument(
         "--toml", action="store_true",
         help="print its kind file (to start a file of your own from; config overrides not in it)",
+    )  # fmt: skip
+
+
+def _fleet_parser(add: Add) -> None:
+    """`up [FILE]` and `down [FILE]`: a fleet file's windows started or stopped."""
+    up = add("up", "fleet:cmd_up", "start what a fleet file declares and is not running yet")
+    down = add("down", "fleet:cmd_down", "stop the windows a fleet file started, and only those")
+    for command in (up, down):
+        command.add_argument(
+            "file", nargs="?", metavar="FILE", help="the fleet file (default: ./tmuxorch.toml)"
+        )
+        command.add_argument("--dry-run", action="store_true", help="print the plan; do nothing")
+        command.add_argument("--json", action="store_true", help="the tmuxorch.fleet/1 document")
+    up.add_argument(
+        "--wait", type=float, default=60.0, metavar="SECONDS",
+        help="how long a new agent may take to be idle for its first message (default 60)",
     )  # fmt: skip
 
 

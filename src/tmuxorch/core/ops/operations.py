@@ -170,18 +170,25 @@ def shell_command(line: str) -> list[str]:
 MAX_FLEET_LABEL = 1000
 
 
-def spawn_directory(cwd: str) -> str:
-    """`cwd` as the directory a spawned command starts in: `~` expanded here (on the host that
-    spawns), then an existing absolute directory. tmux expands formats in `-c` (`#(cmd)` runs a
-    shell), so a `#` is refused rather than escaped (safety rule 1)."""
+def directory_problem(cwd: str) -> str | None:
+    """Why `cwd` cannot be where a spawned command starts, or None: after `~` is expanded (on
+    this host) it must be an existing absolute directory. tmux expands formats in `-c` (`#(cmd)`
+    runs a shell), so a `#` is refused rather than escaped (safety rule 1)."""
     path = os.path.expanduser(cwd)
     if "#" in path:
-        raise BadInputError(f"cwd {cwd!r} contains '#', which tmux reads as format syntax")
+        return "contains '#', which tmux reads as format syntax"
     if "\x00" in path or not os.path.isabs(path):
-        raise BadInputError(f"cwd {cwd!r} is not an absolute directory (nor ~/...)")
+        return "not an absolute path (nor ~/...)"
     if not os.path.isdir(path):
-        raise BadInputError(f"cwd {cwd!r}: not a directory")
-    return path
+        return "not a directory"
+    return None
+
+
+def spawn_directory(cwd: str) -> str:
+    """`cwd` with `~` expanded, checked by directory_problem (BadInputError)."""
+    if (problem := directory_problem(cwd)) is not None:
+        raise BadInputError(f"cwd {cwd!r}: {problem}")
+    return os.path.expanduser(cwd)
 
 
 def start_options(cwd: str | None, env: Mapping[str, str] | None) -> list[str]:

@@ -1,0 +1,194 @@
+"""`tmuxorch up` and `down`: a fleet file's windows made to exist, or stopped, through the Backend.
+
+`up` plans against one snapshot: a window of the file that exists (its session and window
+names, matched exactly, never by prefix) is left alone; a missing one is created by `spawn`,
+labelled with the file (`Window.fleet`). So a second `up` changes nothing in tmux. Each new
+window's `message` is sent once, through the normal send path, when its agent is first idle:
+never typed into an agent that waits for approval or shows a screen we do not know (the send
+path refuses those), and after a deadline it is reported not sent.
+
+`down` kills the windows labelled with the file, by id, and nothing else (DESIGN.md safety rule
+8): a window the file names but did not create (it existed before `up`) stays, and a session goes
+only with its last window, when nothing else is left in it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from tmuxorch.core.errors import TmuxorchError
+from tmuxorch.core.models import Receipt, Snapshot, Spawned
+from tmuxorch.usecases.fleet_file import Fleet, FleetWindow
+
+if TYPE_CHECKING:
+    from tmuxorch.core.backend import Backend
+
+SPAWNS_AT_ONCE = 8
+"""Spawns in flight at once: each waits about a second to see its command keep running."""
+POLL = 0.25
+"""Seconds between looks at the agents whose first message waits for them to be idle."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """What `up` does about one window of the file."""
+
+    action: Literal["create", "exists"]
+    window: FleetWindow
+    new_session: bool = False
+    """The window's session does not exist yet: this step's spawn creates it."""
+    existing: str | None = None
+    """The id of the window that exists (action "exists")."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What came of one created window: where it runs, or why it failed; its message's
+    receipt (None when it has no message or was not created)."""
+
+    step: Step
+    spawned: Spawned | None = None
+    error: str | None = None
+    receipt: Receipt | None = None
+
+
+def plan_up(snapshot: Snapshot, fleet: Fleet) -> list[Step]:
+    """Each window of `fleet`: exists (a window of that exact name in a session of that exact
+    name) or to be created (the first of a missing session creates the session)."""
+    steps: list[Step] = []
+    sessions = {session.name: session for session in snapshot.sessions}
+    creating: set[str] = set()
+    for window in fleet.windows:
+        session = sessions.get(window.session)
+        found = [w for w in session.windows if w.name == window.name] if session else []
+        if found:
+            steps.append(Step("exists", window, existing=found[0].id))
+            continue
+        steps.append(Step("create", window, new_session=session is None and
+                          window.session not in creating))  # fmt: skip
+        creating.add(window.session)
+    return steps
+
+
+async def apply_up(
+    backend: Backend, fleet: Fleet, steps: Sequence[Step], *, wait: float
+) -> list[Outcome]:
+    """Create the windows `steps` say to (a new session's first window alone, then the rest a
+    few at a time), then send each new window's message once its agent is idle (within `wait`
+    seconds of the spawns)."""
+    gate = asyncio.Semaphore(SPAWNS_AT_ONCE)
+
+    async def create(step: Step) -> Outcome:
+        window = step.window
+        async with gate:
+            try:
+                spawned = await backend.spawn(
+                    window.session, list(window.command), name=window.name, kind=window.kind,
+                    cwd=window.cwd, env=window.env or None, fleet=fleet.label,
+                )  # fmt: skip
+            except TmuxorchError as exc:
+                return Outcome(step, error=str(exc))
+        return Outcome(step, spawned=spawned)
+
+    creates = [step for step in steps if step.action == "create"]
+    first = [step for step in creates if step.new_session]
+    outcomes = {
+        id(s): o for s, o in zip(first, await asyncio.gather(*map(create, first)), strict=True)
+    }
+    rest = [step for step in creates if not step.new_session]
+    outcomes.update(
+        (id(s), o) for s, o in zip(rest, await asyncio.gather(*map(create, rest)), strict=True)
+    )
+    done = [outcomes[id(step)] for step in creates]
+    receipts = await _first_messages(backend, done, wait)
+    return [
+        Outcome(o.step, o.spawned, o.error, receipts.get(o.spawned.pane_id)) if o.spawned else o
+        for o in done
+    ]
+
+
+async def _first_messages(
+    backend: Backend, outcomes: Sequence[Outcome], wait: float
+) -> dict[str, Receipt]:
+    """Each new agent's message, sent once when it is idle; a receipt per pane."""
+    pending = {
+        o.spawned.pane_id: o.step.window.message
+        for o in outcomes
+        if o.spawned is not None and o.step.window.message is not None
+    }
+    receipts: dict[str, Receipt] = {}
+    deadline = time.monotonic() + wait
+    while pending:
+        snapshot = await backend.snapshot()
+        for pane_id, message in list(pending.items()):
+            pane = snapshot.panes_by_id.get(pane_id)
+            state = pane.agent.state if pane is not None and pane.agent else None
+            if pane is None or pane.dead or state in ("exited", "error"):
+                why = "its pane is gone" if pane is None else f"the agent is {state or 'dead'}"
+                receipts[pane_id] = Receipt(target=pane_id, status="failed", detail=why)
+            elif state == "idle":
+                (receipts[pane_id],) = await backend.send([pane_id], message)
+            else:
+                continue
+            del pending[pane_id]
+        if pending and time.monotonic() >= deadline:
+            for pane_id in pending:
+                pane = snapshot.panes_by_id.get(pane_id)
+                state = pane.agent.state if pane is not None and pane.agent else "unknown"
+                status: Literal["skipped_waiting", "skipped_unknown"] = (
+                    "skipped_waiting" if state == "waiting" else "skipped_unknown"
+                )
+                receipts[pane_id] = Receipt(
+                    target=pane_id, status=status,
+                    detail=f"not sent: the agent was {state}, not idle, for {wait:g} s",
+                )  # fmt: skip
+            break
+        if pending:
+            await asyncio.sleep(POLL)
+    return receipts
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A window `down` kills: started by the fleet file (its label), by id."""
+
+    window_id: str
+    session: str
+    name: str
+    session_goes: bool
+    """Nothing else is in its session: the session ends with it (tmux ends an empty one)."""
+
+    @property
+    def target(self) -> str:
+        return f"{self.session}:{self.name}"
+
+
+def plan_down(snapshot: Snapshot, label: str) -> list[Stop]:
+    """The windows labelled `label`, each once (a linked window under its first session)."""
+    stops: list[Stop] = []
+    seen: set[str] = set()
+    for session in snapshot.sessions:
+        ours = [w for w in session.windows if w.fleet == label and w.id not in seen]
+        seen.update(w.id for w in ours)
+        everything = len(ours) == len(session.windows)
+        for index, window in enumerate(ours):
+            last = everything and index == len(ours) - 1
+            stops.append(Stop(window.id, session.name, window.name, session_goes=last))
+    return stops
+
+
+async def apply_down(backend: Backend, stops: Sequence[Stop]) -> list[str | None]:
+    """Kill each window by id; per window, None or why it could not be killed."""
+    errors: list[str | None] = []
+    for stop in stops:
+        try:
+            await backend.kill(stop.window_id)
+        except TmuxorchError as exc:
+            errors.append(str(exc))
+        else:
+            errors.append(None)
+    return errors
