@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tmuxorch.cli.commands import print_json
-from tmuxorch.core.errors import TmuxUnavailableError
 from tmuxorch.usecases.fleet import Outcome, Step, Stop, apply_down, apply_up, plan_down, plan_up
 from tmuxorch.usecases.fleet_file import DEFAULT_FILE, Fleet, FleetWindow, fleet_label, read_fleet
 
@@ -56,8 +55,6 @@ async def cmd_up(args: argparse.Namespace, backend: Backend) -> int:
 async def cmd_down(args: argparse.Namespace, backend: Backend) -> int:
     label = fleet_label(Path(args.file or DEFAULT_FILE))
     snapshot = await backend.snapshot(states=False)
-    if not snapshot.tmux.running:
-        raise TmuxUnavailableError(f"no tmux server running on {snapshot.tmux.socket}")
     stops = plan_down(snapshot, label)
     errors = [None] * len(stops) if args.dry_run else await apply_down(backend, stops)
     if args.json:
@@ -75,7 +72,8 @@ async def cmd_down(args: argparse.Namespace, backend: Backend) -> int:
             else:
                 print(f"! not killed {stop.target} ({stop.window_id}): {error}")
         if not stops:
-            print("nothing of this fleet file is running")
+            server = "" if snapshot.tmux.running else f" (no tmux server on {backend.label})"
+            print(f"nothing of this fleet file is running{server}")
     return 1 if any(errors) else 0
 
 

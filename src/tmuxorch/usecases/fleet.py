@@ -27,7 +27,7 @@ from tmuxorch.usecases.fleet_file import Fleet, FleetWindow
 if TYPE_CHECKING:
     from tmuxorch.core.backend import Backend
 
-SPAWNS_AT_ONCE = 8
+SPAWNS_AT_ONCE = 16
 """Spawns in flight at once: each waits about a second to see its command keep running."""
 POLL = 0.25
 """Seconds between looks at the agents whose first message waits for them to be idle."""
