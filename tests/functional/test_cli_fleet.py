@@ -61,6 +61,9 @@ def test_up_twice_changes_nothing_the_second_time_and_down_stops_only_its_own(
     after_first = listing(t)
     assert len(after_first.splitlines()) == 22  # main's two panes and the twenty agents
     assert spawns_logged(t) == 20
+    for session, numbers in sessions.items():  # made in the file's order, numbered so
+        names = t.tmux("list-windows", "-t", f"={session}:", "-F", "#{window_name}").split()
+        assert names == [f"a{n}" for n in numbers]
 
     second = t.cli("up", str(path), "--json")
     assert second.returncode == 0, second.stderr

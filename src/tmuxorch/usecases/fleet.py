@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 SPAWNS_AT_ONCE = 16
 """Spawns in flight at once: each waits about a second to see its command keep running."""
+MADE_WITHIN = 10.0
+MADE_POLL = 0.02
+"""How long, and how often, a session's next spawn looks for the window before it in tmux."""
 POLL = 0.25
 """Seconds between looks at the agents whose first message waits for them to be idle."""
 
@@ -77,38 +80,59 @@ def plan_up(snapshot: Snapshot, fleet: Fleet) -> list[Step]:
 async def apply_up(
     backend: Backend, fleet: Fleet, steps: Sequence[Step], *, wait: float
 ) -> list[Outcome]:
-    """Create the windows `steps` say to (a new session's first window alone, then the rest a
-    few at a time), then send each new window's message once its agent is idle (within `wait`
-    seconds of the spawns)."""
+    """Create the windows `steps` say to, then send each new window's message once its agent
+    is idle (within `wait` seconds of the spawns). A spawn takes about a second (it waits to
+    see its command keep running), so several run at once; yet a session's windows are made in
+    the file's order: each spawn starts once the window before it is there, so tmux numbers
+    them in that order."""
     gate = asyncio.Semaphore(SPAWNS_AT_ONCE)
 
     async def create(step: Step) -> Outcome:
         window = step.window
-        async with gate:
-            try:
-                spawned = await backend.spawn(
-                    window.session, list(window.command), name=window.name, kind=window.kind,
-                    cwd=window.cwd, env=window.env or None, fleet=fleet.label,
-                )  # fmt: skip
-            except TmuxorchError as exc:
-                return Outcome(step, error=str(exc))
+        try:
+            spawned = await backend.spawn(
+                window.session, list(window.command), name=window.name, kind=window.kind,
+                cwd=window.cwd, env=window.env or None, fleet=fleet.label,
+            )  # fmt: skip
+        except TmuxorchError as exc:
+            return Outcome(step, error=str(exc))
+        finally:
+            gate.release()
         return Outcome(step, spawned=spawned)
 
+    async def in_order(session_steps: list[Step]) -> list[asyncio.Task[Outcome]]:
+        tasks = []
+        for step in session_steps:
+            await gate.acquire()
+            tasks.append(asyncio.create_task(create(step)))
+            await _until_made(backend, step.window, tasks[-1])
+        return tasks
+
     creates = [step for step in steps if step.action == "create"]
-    first = [step for step in creates if step.new_session]
-    outcomes = {
-        id(s): o for s, o in zip(first, await asyncio.gather(*map(create, first)), strict=True)
-    }
-    rest = [step for step in creates if not step.new_session]
-    outcomes.update(
-        (id(s), o) for s, o in zip(rest, await asyncio.gather(*map(create, rest)), strict=True)
-    )
-    done = [outcomes[id(step)] for step in creates]
+    by_session: dict[str, list[Step]] = {}
+    for step in creates:
+        by_session.setdefault(step.window.session, []).append(step)
+    started = await asyncio.gather(*map(in_order, by_session.values()))
+    made = {id(o.step): o for o in await asyncio.gather(*(t for ts in started for t in ts))}
+    done = [made[id(step)] for step in creates]
     receipts = await _first_messages(backend, done, wait)
     return [
         Outcome(o.step, o.spawned, o.error, receipts.get(o.spawned.pane_id)) if o.spawned else o
         for o in done
     ]
+
+
+async def _until_made(
+    backend: Backend, window: FleetWindow, spawning: asyncio.Task[Outcome]
+) -> None:
+    """Wait until `window` is in tmux (or its spawn ended, or MADE_WITHIN passed)."""
+    deadline = time.monotonic() + MADE_WITHIN
+    while not spawning.done() and time.monotonic() < deadline:
+        snapshot = await backend.snapshot(states=False)
+        session = next((s for s in snapshot.sessions if s.name == window.session), None)
+        if session is not None and any(w.name == window.name for w in session.windows):
+            return
+        await asyncio.sleep(MADE_POLL)
 
 
 async def _first_messages(
