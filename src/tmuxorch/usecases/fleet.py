@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from tmuxorch.core.errors import TmuxorchError
@@ -71,8 +71,8 @@ def plan_up(snapshot: Snapshot, fleet: Fleet) -> list[Step]:
         if found:
             steps.append(Step("exists", window, existing=found[0].id))
             continue
-        steps.append(Step("create", window, new_session=session is None and
-                          window.session not in creating))  # fmt: skip
+        new_session = session is None and window.session not in creating
+        steps.append(Step("create", window, new_session=new_session))
         creating.add(window.session)
     return steps
 
@@ -116,10 +116,7 @@ async def apply_up(
     made = {id(o.step): o for o in await asyncio.gather(*(t for ts in started for t in ts))}
     done = [made[id(step)] for step in creates]
     receipts = await _first_messages(backend, done, wait)
-    return [
-        Outcome(o.step, o.spawned, o.error, receipts.get(o.spawned.pane_id)) if o.spawned else o
-        for o in done
-    ]
+    return [replace(o, receipt=receipts.get(o.spawned.pane_id)) if o.spawned else o for o in done]
 
 
 async def _until_made(
@@ -148,6 +145,7 @@ async def _first_messages(
     deadline = time.monotonic() + wait
     while pending:
         snapshot = await backend.snapshot()
+        ready: dict[str, list[str]] = {}  # a message -> the idle panes it is for
         for pane_id, message in list(pending.items()):
             pane = snapshot.panes_by_id.get(pane_id)
             state = pane.agent.state if pane is not None and pane.agent else None
@@ -155,10 +153,12 @@ async def _first_messages(
                 why = "its pane is gone" if pane is None else f"the agent is {state or 'dead'}"
                 receipts[pane_id] = Receipt(target=pane_id, status="failed", detail=why)
             elif state == "idle":
-                (receipts[pane_id],) = await backend.send([pane_id], message)
+                ready.setdefault(message, []).append(pane_id)
             else:
                 continue
             del pending[pane_id]
+        for message, pane_ids in ready.items():  # the send path reads each screen again
+            receipts.update((r.target, r) for r in await backend.send(pane_ids, message))
         if pending and time.monotonic() >= deadline:
             for pane_id in pending:
                 pane = snapshot.panes_by_id.get(pane_id)
