@@ -73,9 +73,13 @@ def test_up_twice_changes_nothing_the_second_time_and_down_stops_only_its_own(
     assert listing(t) == after_first  # the same sessions, windows, panes and processes
     assert spawns_logged(t) == 20  # and nothing asked tmux for a change
 
+    path.write_text(text.rpartition("\n[sessions.beta.windows.a19]")[0])  # a19 taken out
+    edited = t.cli("up", str(path), "--dry-run")
+    assert "~ left running beta:a19" in edited.stdout  # still the file's: reported, kept
+
     down = t.cli("down", str(path))
     assert down.returncode == 0, down.stderr
-    assert down.stdout.count("- killed window ") == 20
+    assert down.stdout.count("- killed window ") == 20  # a19 too: this file started it
     assert "main:mine" not in down.stdout
     assert t.tmux("list-sessions", "-F", "#{session_name}") == "main\n"
     assert t.tmux("list-windows", "-t", "main", "-F", "#{window_id} #{window_name}") == (

@@ -5,7 +5,7 @@ the file."""
 from __future__ import annotations
 
 from tmuxorch.core.models import Snapshot
-from tmuxorch.usecases.fleet import plan_down, plan_up
+from tmuxorch.usecases.fleet import plan_down, plan_up, strays
 from tmuxorch.usecases.fleet_file import Fleet, FleetWindow
 
 from ..tui_fakes import fleet_snapshot
@@ -58,3 +58,9 @@ def test_down_stops_only_the_windows_labelled_with_the_file() -> None:
         ("@5", "research:notes", True),  # nothing else in research: it goes with its last
     ]
     assert plan_down(fleet_snapshot(), LABEL) == []  # nothing labelled: nothing to stop
+
+
+def test_up_tells_of_windows_the_file_started_but_no_longer_declares() -> None:
+    snapshot = labelled(fleet_snapshot(), {"@0": LABEL, "@5": LABEL})
+    fleet = Fleet(LABEL, (window("agents", "api"),))
+    assert [s.target for s in strays(snapshot, fleet)] == ["research:notes"]

@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tmuxorch.cli.commands import print_json
-from tmuxorch.usecases.fleet import Outcome, Step, Stop, apply_down, apply_up, plan_down, plan_up
+from tmuxorch.usecases.fleet import (
+    Outcome,
+    Step,
+    Stop,
+    apply_down,
+    apply_up,
+    plan_down,
+    plan_up,
+    strays,
+)
 from tmuxorch.usecases.fleet_file import DEFAULT_FILE, Fleet, FleetWindow, fleet_label, read_fleet
 
 if TYPE_CHECKING:
@@ -42,11 +51,12 @@ async def cmd_up(args: argparse.Namespace, backend: Backend) -> int:
     fleet = _read(args)
     snapshot = await backend.snapshot(states=False)
     steps = plan_up(snapshot, fleet)
+    left = strays(snapshot, fleet)
     if args.dry_run:
-        _print_up(args, fleet, [(step, None) for step in steps])
+        _print_up(args, fleet, [(step, None) for step in steps], left)
         return 0
     outcomes = {id(o.step): o for o in await apply_up(backend, fleet, steps, wait=args.wait)}
-    _print_up(args, fleet, [(step, outcomes.get(id(step))) for step in steps])
+    _print_up(args, fleet, [(step, outcomes.get(id(step))) for step in steps], left)
     failed = any(o.error for o in outcomes.values())
     receipts = [o.receipt for o in outcomes.values() if o.receipt is not None]
     return 1 if failed or not all_delivered(receipts) else 0
@@ -78,12 +88,16 @@ async def cmd_down(args: argparse.Namespace, backend: Backend) -> int:
 
 
 def _print_up(
-    args: argparse.Namespace, fleet: Fleet, done: list[tuple[Step, Outcome | None]]
+    args: argparse.Namespace,
+    fleet: Fleet,
+    done: list[tuple[Step, Outcome | None]],
+    left: list[Stop],
 ) -> None:
     if args.json:
         print_json({
             "schema": SCHEMA, "op": "up", "file": fleet.label, "dry_run": args.dry_run,
             "windows": [_step_document(step, outcome) for step, outcome in done],
+            "strays": [_stop_document(stop, None) for stop in left],
         })  # fmt: skip
         return
     print(f"fleet {fleet.label}")
@@ -105,6 +119,9 @@ def _print_up(
             receipt = outcome.receipt
             detail = f": {receipt.detail}" if receipt.detail else ""
             print(f"  message to {window.target}: {receipt.status}{detail}")
+    for stop in left:
+        print(f"~ left running {stop.target}  ({stop.window_id}): started by this file, no "
+              "longer in it (down stops it)")  # fmt: skip
 
 
 def _described(window: FleetWindow) -> str:

@@ -205,6 +205,13 @@ def plan_down(snapshot: Snapshot, label: str) -> list[Stop]:
     return stops
 
 
+def strays(snapshot: Snapshot, fleet: Fleet) -> list[Stop]:
+    """Windows the fleet file started that it no longer declares (renamed or removed since):
+    `up` leaves them running and says so; `down` stops them with the rest."""
+    declared = {window.target for window in fleet.windows}
+    return [stop for stop in plan_down(snapshot, fleet.label) if stop.target not in declared]
+
+
 async def apply_down(backend: Backend, stops: Sequence[Stop]) -> list[str | None]:
     """Kill each window by id; per window, None or why it could not be killed."""
     errors: list[str | None] = []
