@@ -178,15 +178,31 @@ env = {{ GREETING = "-n #{{x}} ;" }}
 
 [sessions.far.windows.one]
 shell = 'printf %s "$GREETING" > {out}; pwd >> {out}; exec sleep 100000'
+
+[sessions.far.windows.two]
+command = ["sleep", "100000"]
+
+[sessions.far.windows.three]
+command = ["sleep", "100000"]
+
+[sessions.near.windows.four]
+command = ["sleep", "100000"]
 """
     )
     up = await run_cli(running_tmux, *connect, "up", str(path))
     assert up.returncode == 0, up.stderr
-    assert "+ created window far:one" in up.stdout
+    assert up.stdout.count("+ created window ") == 4
     status = json.loads(running_tmux.cli("status", "--json").stdout)
     (far,) = [s for s in status["sessions"] if s["name"] == "far"]
-    assert far["windows"][0]["fleet"] == str(path.resolve())
+    assert [w["name"] for w in far["windows"]] == ["one", "two", "three"]
+    assert {w["fleet"] for w in far["windows"]} == {str(path.resolve())}
+    again = await run_cli(running_tmux, *connect, "up", str(path))
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("= exists ") == 4
     down = await run_cli(running_tmux, *connect, "down", str(path))
     assert down.returncode == 0, down.stderr
-    assert "far" not in running_tmux.tmux("list-sessions", "-F", "#{session_name}")
+    left = running_tmux.tmux("list-sessions", "-F", "#{session_name}").split()
+    assert "far" not in left
+    assert "near" not in left
+    assert "main" in left
     assert out.read_text() == f"-n #{{x}} ;{tmp_path}\n"
