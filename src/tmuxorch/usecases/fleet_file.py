@@ -34,7 +34,7 @@ from tmuxorch.core.errors import BadInputError
 from tmuxorch.core.frozen import Frozen, frozen_model
 from tmuxorch.core.names import validate_env_name, validate_kind, validate_name
 from tmuxorch.core.ops.delivery import validate_message
-from tmuxorch.core.ops.operations import directory_problem, shell_command
+from tmuxorch.core.ops.operations import directory_problem, shell_command, validate_fleet_label
 from tmuxorch.core.store.config import ConfigError, NonEmpty, describe_error, format_location
 from tmuxorch.usecases.toml_lines import KeyLines
 
@@ -162,7 +162,19 @@ def read_fleet(
         number = lines.line(problem.loc)
         where = f"{path}:{number}" if number is not None else str(path)
         raise ConfigError(f"{where}: {format_location(problem.loc)}: {problem.message}") from None
-    return Fleet(label=fleet_label(path), windows=windows)
+    label = fleet_label(path)
+    _check_label(path, label)
+    return Fleet(label=label, windows=windows)
+
+
+def _check_label(path: Path, label: str) -> None:
+    """The label goes into a window option as it is: checked now, not at the first spawn."""
+    try:
+        validate_fleet_label(label)
+    except BadInputError:
+        raise ConfigError(
+            f"{path}: its path must be printable and short to label windows"
+        ) from None
 
 
 def _validated(data: dict[str, Any]) -> FleetSpec:
