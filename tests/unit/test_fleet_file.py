@@ -151,9 +151,28 @@ def test_each_mistake_is_one_line_with_file_line_and_key(
     assert error(tmp_path, text).startswith(expected)
 
 
-def test_a_missing_file_is_bad_input(tmp_path: Path) -> None:
+def test_the_first_mistake_in_the_file_is_told_and_the_others_counted(tmp_path: Path) -> None:
+    text = '[sessions.p.windows.w]\ncommand = ["x", ""]\ncolour = "red"\n[sessions.p.windows.v]\n'
+    assert error(tmp_path, text + 'size = 1\ncommand = ["x"]\n').startswith(
+        ":2: sessions.p.windows.w.command: an argv"
+    )
+    assert error(tmp_path, text + "size = 1\n").endswith("(and 2 more)")
+    assert "more" not in error(tmp_path, "[sessions.p.windows.w]\ncommand = [1]\n")
+
+
+def test_an_unreadable_file_is_bad_input(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such fleet file"):
         read_fleet(tmp_path / "nope.toml", KINDS)
+    with pytest.raises(ConfigError, match="cannot read it"):
+        read_fleet(tmp_path, KINDS)  # a directory
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes(b'[sessions.p.windows.w]\ncommand = ["caf\xe9"]\n')
+    with pytest.raises(ConfigError, match="cannot read it"):
+        read_fleet(latin, KINDS)
+    odd = tmp_path / "new\nline.toml"
+    odd.write_text('[sessions.p.windows.w]\ncommand = ["x"]\n')
+    with pytest.raises(ConfigError, match="its path must be printable"):
+        read_fleet(odd, KINDS)
 
 
 def test_over_connect_kinds_and_directories_are_left_to_the_server(tmp_path: Path) -> None:

@@ -151,7 +151,7 @@ def read_fleet(
     except tomllib.TOMLDecodeError as exc:
         message, _, where = str(exc).rpartition(" (at line ")
         line, _, column = where.rstrip(")").partition(", ")
-        if not message or not line.isdigit():
+        if not line.isdigit():  # "at end of document"
             raise ConfigError(f"{path}: invalid TOML: {exc}") from None
         raise ConfigError(f"{path}:{line}: invalid TOML: {message} ({column})") from None
     lines = KeyLines(text)
@@ -189,7 +189,7 @@ def _validated(data: dict[str, Any]) -> FleetSpec:
     described = describe_error(error)
     message = described.partition(": ")[2]
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    if error["type"] == "extra_forbidden" and len(error["loc"]) >= 1:
+    if error["type"] == "extra_forbidden":
         model = _model_at(error["loc"][:-1])
         message += f" (the keys are {', '.join(model.field_names())})"
     raise _Problem(error["loc"], message + more)
@@ -198,7 +198,7 @@ def _validated(data: dict[str, Any]) -> FleetSpec:
 def _model_at(loc: Sequence[Any]) -> type[Frozen]:
     """The model of the table at `loc` (a table's keys alternate with its named entries)."""
     depth = len([part for part in loc if isinstance(part, str)])
-    return (FleetSpec, SessionSpec, SessionSpec, WindowSpec, WindowSpec)[min(depth, 4)]
+    return (FleetSpec, SessionSpec, SessionSpec, WindowSpec, WindowSpec)[depth]
 
 
 def _resolved(
