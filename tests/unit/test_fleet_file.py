@@ -157,6 +157,10 @@ def test_the_first_mistake_in_the_file_is_told_and_the_others_counted(tmp_path: 
         ":2: sessions.p.windows.w.command: an argv"
     )
     assert error(tmp_path, text + "size = 1\n").endswith("(and 2 more)")
+    assert error(tmp_path, text).endswith("goes in `shell`) (and 1 more)")
+    two = '[sessions.p.windows.w]\ncolour = "red"\nsize = 1\n'
+    assert error(tmp_path, two).endswith("restart, schedules) (and 1 more)")
+    assert "the keys are" not in error(tmp_path, '[sessions.p]\nenv = ["A=1"]\n')
     assert "more" not in error(tmp_path, "[sessions.p.windows.w]\ncommand = [1]\n")
 
 

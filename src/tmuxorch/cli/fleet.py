@@ -34,7 +34,7 @@ SCHEMA = "tmuxorch.fleet/1"
 
 def _read(args: argparse.Namespace) -> Fleet:
     from tmuxorch.core.agents.profiles import load_profiles
-    from tmuxorch.core.ops.operations import directory_problem
+    from tmuxorch.core.ops.start import directory_problem
     from tmuxorch.core.store.config import load_settings
 
     local = args.connect is None  # else the server's directories and kinds, checked there

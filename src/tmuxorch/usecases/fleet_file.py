@@ -34,7 +34,8 @@ from tmuxorch.core.errors import BadInputError
 from tmuxorch.core.frozen import Frozen, frozen_model
 from tmuxorch.core.names import validate_env_name, validate_kind, validate_name
 from tmuxorch.core.ops.delivery import validate_message
-from tmuxorch.core.ops.operations import directory_problem, shell_command, validate_fleet_label
+from tmuxorch.core.ops.operations import shell_command
+from tmuxorch.core.ops.start import directory_problem, validate_fleet_label
 from tmuxorch.core.store.config import ConfigError, NonEmpty, describe_error, format_location
 from tmuxorch.usecases.toml_lines import KeyLines
 
@@ -190,15 +191,15 @@ def _validated(data: dict[str, Any]) -> FleetSpec:
     message = described.partition(": ")[2]
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     if error["type"] == "extra_forbidden":
-        model = _model_at(error["loc"][:-1])
+        model = _model_of(error["loc"])
         message += f" (the keys are {', '.join(model.field_names())})"
     raise _Problem(error["loc"], message + more)
 
 
-def _model_at(loc: Sequence[Any]) -> type[Frozen]:
-    """The model of the table at `loc` (a table's keys alternate with its named entries)."""
-    depth = len([part for part in loc if isinstance(part, str)])
-    return (FleetSpec, SessionSpec, SessionSpec, WindowSpec, WindowSpec)[depth]
+def _model_of(key: Sequence[Any]) -> type[Frozen]:
+    """The model whose table holds `key`: `x` the file's, `sessions.S.x` a session's,
+    `sessions.S.windows.W.x` a window's (a table's keys alternate with its named entries)."""
+    return (FleetSpec, SessionSpec, WindowSpec)[len(key) // 2]
 
 
 def _resolved(

@@ -4,7 +4,6 @@ before tmux sees it."""
 
 from __future__ import annotations
 
-import os
 import shlex
 import sys
 import time
@@ -14,7 +13,7 @@ from tmuxorch.core.agents.tracker import AGENT_OPTION
 from tmuxorch.core.errors import BadInputError, SpawnFailedError, TmuxCommandError
 from tmuxorch.core.ids import require_id
 from tmuxorch.core.models import MAX_CAPTURE_LINES, Receipt, Snapshot, Spawned
-from tmuxorch.core.names import validate_env_name, validate_key, validate_kind, validate_name
+from tmuxorch.core.names import validate_key, validate_kind, validate_name
 from tmuxorch.core.ops.delivery import (
     input_off_query,
     paste_bytes,
@@ -22,6 +21,7 @@ from tmuxorch.core.ops.delivery import (
     run_for_panes,
 )
 from tmuxorch.core.ops.driver import Driver
+from tmuxorch.core.ops.start import start_options, validate_fleet_label
 from tmuxorch.core.sanitize import sanitize
 from tmuxorch.core.tmux.results import CommandResult
 from tmuxorch.core.tmux.snapshot import FLEET_OPTION, SEPARATOR
@@ -167,47 +167,6 @@ def shell_command(line: str) -> list[str]:
     return ["sh", "-c", line]
 
 
-MAX_FLEET_LABEL = 1000
-
-
-def directory_problem(cwd: str) -> str | None:
-    """Why `cwd` cannot be where a spawned command starts, or None: after `~` is expanded (on
-    this host) it must be an existing absolute directory. tmux expands formats in `-c` (`#(cmd)`
-    runs a shell), so a `#` is refused rather than escaped (safety rule 1)."""
-    path = os.path.expanduser(cwd)
-    if "#" in path:
-        return "contains '#', which tmux reads as format syntax"
-    if "\x00" in path or not os.path.isabs(path):
-        return "not an absolute path (nor ~/...)"
-    if not os.path.isdir(path):
-        return "not a directory"
-    return None
-
-
-def spawn_directory(cwd: str) -> str:
-    """`cwd` with `~` expanded, checked by directory_problem (BadInputError)."""
-    if (problem := directory_problem(cwd)) is not None:
-        raise BadInputError(f"cwd {cwd!r}: {problem}")
-    return os.path.expanduser(cwd)
-
-
-def start_options(cwd: str | None, env: Mapping[str, str] | None) -> list[str]:
-    """`-c DIR -e NAME=VALUE...` for the command's own start, each one argument, checked."""
-    options = [] if cwd is None else ["-c", spawn_directory(cwd)]
-    for key, value in (env or {}).items():
-        if "\x00" in value:
-            raise BadInputError(f"env {validate_env_name(key)}: the value holds a NUL byte")
-        options += ["-e", f"{validate_env_name(key)}={value}"]
-    return options
-
-
-def validate_fleet_label(label: str) -> str:
-    """A fleet label (a fleet file's path) is stored in a window option as it is: printable."""
-    if not label or len(label) > MAX_FLEET_LABEL or not label.isprintable():
-        raise BadInputError(f"fleet label is empty, over {MAX_FLEET_LABEL} or not printable")
-    return label
-
-
 async def spawn(
     engine: Driver,
     snapshot: Snapshot,
@@ -257,7 +216,7 @@ async def spawn(
         setup.append(["set-option", "-p", "-t", spawned.pane_id, AGENT_OPTION, kind])
     if fleet is not None:
         setup.append(["set-option", "-w", "-t", spawned.window_id, FLEET_OPTION, fleet])
-    setup.append(
+    setup.append(  # -c and -e here: the command starts here, the placeholder was only a hold
         ["respawn-pane", "-k", *start, "-t", spawned.pane_id, "--",
          *exact_argv(host_command(command))]
     )  # fmt: skip
