@@ -75,6 +75,10 @@ MODULES: dict[str, Module] = {
             "tests/functional/test_cli_input.py::test_keys_without_a_target_says_so",
         ),
     ),
+    "fleet_file": Module(
+        "src/tmuxorch/usecases/fleet_file.py",
+        ("tests/unit/test_fleet_file.py", "tests/unit/test_fleet_plan.py"),
+    ),
     "quoting": Module("src/tmuxorch/core/tmux/quoting.py", ("tests/functional/test_quoting.py",)),
     "auth": Module(
         "src/tmuxorch/server/auth.py",

@@ -114,6 +114,10 @@ class RecordingBackend(LocalBackend):
         self.sent: list[list[Receipt]] = []
         self.snapshots = 0
 
+    @property
+    def schedule_server(self) -> str | None:
+        return None  # no runner in this app: its passes would list the fleet too
+
     async def snapshot(self, *, activity: bool = False, states: bool = True) -> Snapshot:
         self.snapshots += 1
         return await super().snapshot(activity=activity, states=states)

@@ -220,6 +220,12 @@ async def cmd_spawn(args: argparse.Namespace, backend: Backend) -> int:
     command = shell_command(args.shell) if args.shell is not None else list(args.argv)
     if not command:
         raise BadInputError("no command given (put it after --, or a shell line with --shell)")
+    env: dict[str, str] = {}
+    for assignment in args.env:
+        key, equals, value = assignment.partition("=")
+        if not equals:
+            raise BadInputError(f"--env {assignment!r}: give NAME=VALUE")
+        env[key] = value
     restart = None
     if args.max_restarts is not None and args.restart is None:
         raise BadInputError("--max-restarts goes with --restart")
@@ -228,7 +234,13 @@ async def cmd_spawn(args: argparse.Namespace, backend: Backend) -> int:
 
         restart = RestartPolicy(when=args.restart, max_restarts=args.max_restarts)
     spawned = await backend.spawn(
-        args.session, command, name=args.name, kind=args.kind, restart=restart
+        args.session,
+        command,
+        name=args.name,
+        kind=args.kind,
+        cwd=args.cwd,
+        env=env or None,
+        restart=restart,
     )
     if args.json:
         print_json(spawned.plain())

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     Early = Callable[[argparse.Namespace], int | None]
 AUDITED = frozenset(
     {"send", "broadcast", "keys", "interrupt", "answer", "spawn", "kill", "rename", "demo", "tui",
-     "watch", "schedule", "queue"}
+     "watch", "schedule", "queue", "up", "down"}
 )  # fmt: skip
 """Commands that can change tmux: what they do goes to the audit log (the store is opened on
 the first write, so a TUI that changes nothing costs nothing)."""

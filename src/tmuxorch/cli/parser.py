@@ -198,6 +198,11 @@ def _spawn(spawn: argparse.ArgumentParser) -> None:
     spawn.add_argument("session", metavar="SESSION", help="created when it does not exist")
     spawn.add_argument("--name", help="window name")
     spawn.add_argument("--kind", help="tag the pane as an agent of this kind (e.g. claude)")
+    spawn.add_argument("--cwd", metavar="DIR", help="start in DIR (absolute, or ~/...)")
+    spawn.add_argument(
+        "--env", action="append", default=[], metavar="NAME=VALUE",
+        help="add NAME=VALUE to the command's environment (repeatable)",
+    )  # fmt: skip
     spawn.add_argument("--json", action="store_true")
     spawn.add_argument(
         "--shell", metavar="LINE", help="run LINE through sh -c (a command after -- never is)"
@@ -211,6 +216,29 @@ def _spawn(spawn: argparse.ArgumentParser) -> None:
     )
     spawn.add_argument("argv", nargs="*", metavar="-- COMMAND", help="the command, after --")
     spawn.set_defaults(argv=[])
+
+
+def _fleet_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "file", nargs="?", metavar="FILE", help="the fleet file (default: ./tmuxorch.toml)"
+    )
+    command.add_argument("--dry-run", action="store_true", help="print the plan; do nothing")
+    command.add_argument("--json", action="store_true", help="the tmuxorch.fleet/1 document")
+
+
+@command("up", "fleet:cmd_up", "start what a fleet file declares and is not running yet")
+def _up(up: argparse.ArgumentParser) -> None:
+    """`up [FILE]`: a fleet file's missing windows started (usecases/fleet.py)."""
+    _fleet_options(up)
+    up.add_argument(
+        "--wait", type=float, default=60.0, metavar="SECONDS",
+        help="how long a new agent may take to be idle for its first message (default 60)",
+    )  # fmt: skip
+
+
+@command("down", "fleet:cmd_down", "stop the windows a fleet file started, and only those")
+def _down(down: argparse.ArgumentParser) -> None:
+    _fleet_options(down)
 
 
 @command("kill", "commands:cmd_kill", "kill a pane, window or session (asks first)")

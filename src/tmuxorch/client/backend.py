@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -183,16 +183,24 @@ class RemoteBackend:
         return await self._call(Explanation, "explain", {"target": target}, retry=True)
 
     async def spawn(
-        self, session: str, command: Sequence[str], *, name: str | None, kind: str | None,
+        self,
+        session: str,
+        command: Sequence[str],
+        *,
+        name: str | None,
+        kind: str | None,
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+        fleet: str | None = None,
         restart: RestartPolicy | None = None,
-    ) -> Spawned:  # fmt: skip
+    ) -> Spawned:
         if not command or not any(command):
             raise BadInputError("no command given (put it after --)")
         params: dict[str, Any] = {"session": session, "command": list(command)}
-        if name is not None:
-            params["name"] = name
-        if kind is not None:
-            params["kind"] = kind
+        optional = {"name": name, "kind": kind, "cwd": cwd, "fleet": fleet}
+        params.update((key, value) for key, value in optional.items() if value is not None)
+        if env:
+            params["env"] = dict(env)
         if restart is not None:
             params["restart"] = restart.plain()
         return await self._change(Spawned, "spawn", params)

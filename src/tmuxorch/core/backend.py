@@ -10,7 +10,7 @@ rule 2).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Literal, Protocol, runtime_checkable
 
 from tmuxorch.core.events import Event
@@ -103,11 +103,21 @@ class Backend(Protocol):
         ...
 
     async def spawn(
-        self, session: str, command: Sequence[str], *, name: str | None, kind: str | None,
+        self,
+        session: str,
+        command: Sequence[str],
+        *,
+        name: str | None,
+        kind: str | None,
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+        fleet: str | None = None,
         restart: RestartPolicy | None = None,
-    ) -> Spawned:  # fmt: skip
-        """Start `command` in a new window of `session`, tagged as an agent of `kind`; with
-        `restart`, started again in that pane when it exits (core/ops/restarts.py)."""
+    ) -> Spawned:
+        """Start `command` in a new window of `session`, tagged as an agent of `kind`, in
+        directory `cwd` (`~` is the spawning host's home) with `env` added to its environment;
+        `fleet` labels the window as started by that fleet file (`Window.fleet`); with
+        `restart`, it is started again in its pane when it exits (core/ops/restarts.py)."""
         ...
 
     async def revive(self, pane_id: str) -> Revival:

@@ -123,13 +123,15 @@ class WindowRenamed(_WindowEvent):
 @frozen_model
 class WindowChanged(_WindowEvent):
     """A window's place or look in one session changed: its index, whether it is the session's
-    current window, its kind, its last activity. (A renamed window is `window_renamed`.)"""
+    current window, its kind, its last activity, the fleet file that labels it. (A renamed
+    window is `window_renamed`.)"""
 
     event: Literal["window_changed"] = "window_changed"
     index: int
     active: bool
     kind: WindowKind
     activity: int | None
+    fleet: str | None = None
 
 
 @frozen_model

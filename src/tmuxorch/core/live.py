@@ -104,11 +104,11 @@ def _window_events(
         if was.name != window.name and wid not in renamed:  # the name is shared by copies
             renamed.add(wid)
             yield WindowRenamed(window_id=wid, session_id=sid, old_name=was.name, name=window.name)
-        look = (window.index, window.active, window.kind, window.activity)
-        if (was.index, was.active, was.kind, was.activity) != look:
+        look = (window.index, window.active, window.kind, window.activity, window.fleet)
+        if (was.index, was.active, was.kind, was.activity, was.fleet) != look:
             yield WindowChanged(
                 window_id=wid, session_id=sid, index=window.index, active=window.active,
-                kind=window.kind, activity=window.activity,
+                kind=window.kind, activity=window.activity, fleet=window.fleet,
             )  # fmt: skip
     for (sid, wid), window in copies_old.items():
         if (sid, wid) not in copies_new and sid in new.sessions_by_id:
@@ -233,7 +233,7 @@ def _window_applied(
             windows += [
                 w.model_copy(update={
                     "index": event.index, "active": event.active, "kind": event.kind,
-                    "activity": event.activity,
+                    "activity": event.activity, "fleet": event.fleet,
                 })
                 for w in session.windows
                 if w.id == event.window_id

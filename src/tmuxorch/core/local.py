@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Protocol
 
@@ -198,14 +198,22 @@ class LocalBackend:
         return await self.engine.agents.explain(await self.snapshot(), target)
 
     async def spawn(
-        self, session: str, command: Sequence[str], *, name: str | None, kind: str | None,
+        self,
+        session: str,
+        command: Sequence[str],
+        *,
+        name: str | None,
+        kind: str | None,
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+        fleet: str | None = None,
         restart: RestartPolicy | None = None,
-    ) -> Spawned:  # fmt: skip
+    ) -> Spawned:
         argv = json.dumps(list(command), ensure_ascii=False)  # audited as the argv it is
         try:
             spawned = await operations.spawn(
                 self.engine, await self.engine.snapshot(), session, command,
-                name=name, kind=kind,
+                name=name, kind=kind, cwd=cwd, env=env, fleet=fleet,
             )  # fmt: skip
         except SpawnFailedError as exc:  # it ran, if only for a moment: that is audited too
             failed = Receipt(target=exc.pane_id, status="failed", detail=str(exc))

@@ -70,6 +70,8 @@ class Window(Frozen):
     panes: tuple[Pane, ...]
     activity: int | None = None
     """Last output time; only filled when asked for (it costs a field per window)."""
+    fleet: str | None = None
+    """The fleet file that started this window (`tmuxorch up`), None for any other window."""
     session_id: str
 
 

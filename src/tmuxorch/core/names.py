@@ -29,6 +29,7 @@ _ESCAPED_IN_SESSIONS = {"$": "'$', which tmux stores escaped (as '\\$')", **_ESC
 _INVISIBLE = {"Cc": "a control character", "Cf": "an invisible format character",
               "Zl": "a line separator", "Zp": "a paragraph separator"}  # fmt: skip
 _KIND = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KEY = re.compile(
     r"(?:[CMS]-){0,3}(?:[!-~]|F(?:[1-9]|1[0-2])|Enter|Escape|Tab|BTab|BSpace|Space|Up|Down|Left|"
     r"Right|Home|End|PageUp|PageDown|PgUp|PgDn|PPage|NPage|DC|IC|KP[0-9]|KPEnter)"
@@ -68,6 +69,16 @@ def validate_kind(kind: str) -> str:
             f"agent kind {kind!r} is not valid: use 1-32 lowercase letters, digits, '-' or '_'"
         )
     return kind
+
+
+def validate_env_name(name: str) -> str:
+    """An environment variable's name as a shell takes it: `[A-Za-z_][A-Za-z0-9_]*` (a `=` in
+    it would split `-e NAME=VALUE` elsewhere)."""
+    if not _ENV_NAME.fullmatch(name):
+        raise BadInputError(
+            f"env name {name!r} is not valid: a letter or '_', then letters, digits or '_'"
+        )
+    return name
 
 
 def is_key(word: str) -> bool:

@@ -29,6 +29,7 @@ MAX_ID = 2**53 - 1
 """Request ids are integers that survive a round trip through a JavaScript number."""
 MAX_TARGETS = 1000
 MAX_ARGV = 1000
+MAX_ENV = 200
 
 _NUMBER = r"(?:0|[1-9][0-9]{0,8})"  # as tmux prints it: no sign, no leading zero
 _PANE_ID = rf"^%{_NUMBER}$"
@@ -51,6 +52,7 @@ RequestId = Annotated[int, Field(ge=0, le=MAX_ID)]
 Targets = Annotated[list[PaneId], Field(min_length=1, max_length=MAX_TARGETS)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 KeyName = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")]
 ClientRequestId = Annotated[str, StringConstraints(pattern=_CLIENT_ID)]
 """A client's name for one change it asks for (a UUID, say), sent again with a retry."""
 
@@ -139,7 +141,9 @@ class ExplainRequest(_Request):
 
 
 class SpawnRequest(_Change):
-    """Run `command` (an argv) in a new window of `session`, tagged as an agent of `kind`."""
+    """Run `command` (an argv) in a new window of `session`, tagged as an agent of `kind`,
+    started in `cwd` (an existing absolute directory on the server's host, `~` its home) with
+    `env` added to its environment; `fleet` labels the window as started by that fleet file."""
 
     op: Literal["spawn"]
     session: ShortText
@@ -147,6 +151,9 @@ class SpawnRequest(_Change):
     kind: ShortText | None = None
     command: Annotated[list[str], Field(min_length=1, max_length=MAX_ARGV)]
     restart: RestartPolicy | None = None
+    cwd: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = None
+    env: Annotated[dict[EnvName, str], Field(max_length=MAX_ENV)] | None = None
+    fleet: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = None
 
 
 class KillRequest(_Change):

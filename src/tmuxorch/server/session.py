@@ -301,8 +301,10 @@ class ClientSession:
                 return ReceiptsResult(receipts=await backend.interrupt(targets))
             case SpawnRequest(session=session, command=command, name=name, kind=kind):
                 return await backend.spawn(
-                    session, command, name=name, kind=kind, restart=request.restart
-                )
+                    session, command, name=name, kind=kind,
+                    cwd=request.cwd, env=request.env, fleet=request.fleet,
+                    restart=request.restart,
+                )  # fmt: skip
             case KillRequest(target=target):
                 await backend.kill(target)
                 return Empty()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from tmuxorch.core.agents.tracker import AGENT_OPTION
 from tmuxorch.core.errors import BadInputError, SpawnFailedError, TmuxCommandError
@@ -20,9 +20,10 @@ from tmuxorch.core.ops.delivery import (
     run_for_panes,
 )
 from tmuxorch.core.ops.driver import Driver
+from tmuxorch.core.ops.start import start_options, validate_fleet_label
 from tmuxorch.core.sanitize import sanitize
 from tmuxorch.core.tmux.results import CommandResult
-from tmuxorch.core.tmux.snapshot import SEPARATOR
+from tmuxorch.core.tmux.snapshot import FLEET_OPTION, SEPARATOR
 
 
 async def send_keys(
@@ -173,13 +174,21 @@ async def spawn(
     *,
     name: str | None = None,
     kind: str | None = None,
+    cwd: str | None = None,
+    env: Mapping[str, str] | None = None,
+    fleet: str | None = None,
     check: float = SPAWN_CHECK,
 ) -> Spawned:
     """A new window running `command` (an argv, never a shell line) in `session` (created when
-    missing), tagged as an agent of `kind`. A command that exits within `check` seconds is a
-    SpawnFailedError (with its status and last output), and its window is removed."""
+    missing), tagged as an agent of `kind`, started in `cwd` with `env` added to its
+    environment, and marked as started by `fleet` (FLEET_OPTION). A command that exits within
+    `check` seconds is a SpawnFailedError (with its status and last output), and its window is
+    removed."""
     if not command or not any(command):
         raise BadInputError("no command given (put it after --)")
+    start = start_options(cwd, env)
+    if fleet is not None:
+        validate_fleet_label(fleet)
     existing = [s for s in snapshot.sessions if s.name == session or s.id == session]
     if not existing:
         validate_name(session, "session")
@@ -204,9 +213,12 @@ async def spawn(
     setup = [["set-option", "-w", "-t", spawned.window_id, "remain-on-exit", "on"]]
     if kind is not None:
         setup.append(["set-option", "-p", "-t", spawned.pane_id, AGENT_OPTION, kind])
-    setup.append(
-        ["respawn-pane", "-k", "-t", spawned.pane_id, "--", *exact_argv(host_command(command))]
-    )
+    if fleet is not None:
+        setup.append(["set-option", "-w", "-t", spawned.window_id, FLEET_OPTION, fleet])
+    setup.append(  # -c and -e here: the command starts here, the placeholder was only a hold
+        ["respawn-pane", "-k", *start, "-t", spawned.pane_id, "--",
+         *exact_argv(host_command(command))]
+    )  # fmt: skip
     results = await engine.run(setup, idempotent=False)
     if not all(r.ok for r in results):
         await engine.run([["kill-window", "-t", spawned.window_id]], idempotent=False)

@@ -260,7 +260,7 @@ def format_location(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
-def _describe(error: Any) -> str:
+def describe_error(error: Any) -> str:
     """One pydantic error as 'key: problem', in the config file's terms rather than pydantic's."""
     loc: tuple[int | str, ...] = tuple(error["loc"])
     kind: str = error["type"]
@@ -288,4 +288,4 @@ def _from_environment(field: str) -> bool:
 
 def format_validation_error(exc: ValidationError) -> str:
     """All of a ValidationError's problems on one line, separated by '; '."""
-    return "; ".join(_describe(error) for error in exc.errors())
+    return "; ".join(describe_error(error) for error in exc.errors())

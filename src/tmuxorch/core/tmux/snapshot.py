@@ -59,11 +59,15 @@ LIST_SESSIONS = [
         "session_windows",
     ),
 ]  # fmt: skip
-_PANE_FIELDS = 13
+_PANE_FIELDS = 14
+FLEET_OPTION = "@tmuxorch-fleet"
+"""The window option `tmuxorch up` labels its windows with (a pane's lookup of a user option
+falls back to its window's): `Window.fleet`. Before the command, so a value holding a separator
+can only push text into the raw fields after it, of its own record."""
 _PANE_FORMAT = _format(
     "window_id", "window_index", "window_name",
     "pane_id", "pane_index", "pane_active", "pane_pid", "#{?pane_dead,#{pane_dead_status},-}",
-    "pane_width", "pane_height", "@tmuxorch-restarts", "pane_current_command",
+    "pane_width", "pane_height", FLEET_OPTION, "@tmuxorch-restarts", "pane_current_command",
     "pane_current_path",
 )  # fmt: skip
 WINDOW_ACTIVITY = ["list-windows", "-a", "-F", _format("window_id", "window_activity")]
@@ -170,6 +174,7 @@ class SnapshotParser:
                 wid,
                 fields[1],
                 fields[2],
+                fields[10],
                 active,
                 window_activity,
                 *map(id, pane_tuple),
@@ -182,6 +187,7 @@ class SnapshotParser:
                 kind="other",
                 panes=pane_tuple,
                 activity=window_activity,
+                fleet=fields[10] or None,
                 session_id=sid,
             )
             windows[cache_key] = window
@@ -208,7 +214,7 @@ class SnapshotParser:
 def _watched(fields: list[str]) -> str:
     """One pane's part of `core.tmux.watched.WATCHED`, from its listing fields."""
     dead = "" if fields[7] == "-" else "x"
-    command, path = (field.replace("\n", "?") for field in fields[11:13])
+    command, path = (field.replace("\n", "?") for field in fields[12:14])
     return f"{fields[3]}{dead}:{fields[6]}:{fields[8]}x{fields[9]}:{command}:{path} "
 
 
@@ -223,9 +229,9 @@ def _pane(fields: list[str], session_id: str) -> Pane:
     return Pane.model_construct(
         id=fields[3], index=int(fields[4]), active=fields[5] == "1", pid=int(fields[6] or 0),
         dead=dead != "-", dead_status=int(dead) if dead.isdigit() else None,
-        width=int(fields[8]), height=int(fields[9]), command=fields[11], cwd=fields[12],
+        width=int(fields[8]), height=int(fields[9]), command=fields[12], cwd=fields[13],
         agent=None, window_id=fields[0], session_id=session_id,
-        restarts=int(fields[10]) if fields[10].isdigit() else 0,
+        restarts=int(fields[11]) if fields[11].isdigit() else 0,
     )  # fmt: skip
 
 
