@@ -53,6 +53,9 @@ def _pane_line(pane: Pane, now: float) -> Text:
     if pane.dead:
         line.append(f"dead (exit {pane.dead_status})", "red")
         line.append("  ·  ")
+    if pane.restarts:  # its restart policy started it again (spawn --restart)
+        line.append(f"restarted {pane.restarts}x", "yellow")
+        line.append("  ·  ")
     line.append(pane.cwd)
     return line
 
