@@ -102,7 +102,7 @@ def test_a_bad_fleet_file_is_exit_2_with_its_line_and_nothing_started(
         base + 'kind = "nosuch"\n': ":3: sessions.proj.windows.api.kind: unknown agent kind",
         base
         + "max_restarts = 2\n": ":3: sessions.proj.windows.api.max_restarts: goes with `restart`",
-        base + 'schedules = [{ every = "1h" }]\n': ":3: sessions.proj.windows.api.schedules: not",
+        base + 'schedules = [{ every = "0h", message = "m" }]\n': ":3: sessions.proj.windows.api",
         base + "\n" + base: ":4: invalid TOML: Cannot declare",
         base
         + '[sessions.proj.windows."a.b"]\ncommand = ["x"]\n': ':3: sessions.proj.windows["a.b"]',
@@ -207,3 +207,30 @@ command = ["sleep", "100000"]
     assert "near" not in left
     assert "main" in left
     assert out.read_text() == f"-n #{{x}} ;{tmp_path}\n"
+
+
+def test_a_windows_schedules_are_added_once_with_the_window(
+    running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    t = running_tmux
+    path = tmp_path / "tmuxorch.toml"
+    path.write_text(
+        f"""
+[sessions.work.windows.pm]
+kind = "sim"
+command = {toml_list(SIM)}
+[[sessions.work.windows.pm.schedules]]
+after = "30m"
+message = "status report, please"
+[[sessions.work.windows.pm.schedules]]
+cron = "0 9 * * 1-5"
+message = "plan the day"
+"""
+    )
+    made = t.cli("up", str(path), "--json")
+    assert made.returncode == 0, made.stderr
+    pane = json.loads(made.stdout)["windows"][0]["pane_id"]
+    assert t.cli("up", str(path)).returncode == 0  # exists: nothing added again
+    listed = json.loads(t.cli("-S", str(t.socket_path), "schedule", "list", "--json").stdout)
+    found = [(s["targets"], s["text"], s["trigger"]["kind"]) for s in listed["schedules"]]
+    assert found == [([pane], "status report, please", "in"), ([pane], "plan the day", "cron")]

@@ -97,7 +97,17 @@ cwd = "~"
         (
             '[sessions.p.windows.w]\ncommand = ["x"]\n\n[[sessions.p.windows.w.schedules]]\n'
             'every = "1h"\n',
-            ":4: sessions.p.windows.w.schedules: not supported yet",
+            ":4: sessions.p.windows.w.schedules[0].message: required key is missing",
+        ),
+        (
+            '[sessions.p.windows.w]\ncommand = ["x"]\n\n[[sessions.p.windows.w.schedules]]\n'
+            'cron = "61 * * * *"\nmessage = "m"\n',
+            ":4: sessions.p.windows.w.schedules[0]: cron '61 * * * *': not a cron line",
+        ),
+        (
+            '[sessions.p.windows.w]\ncommand = ["x"]\n\n[[sessions.p.windows.w.schedules]]\n'
+            'after = "1h"\ntimeout = "2h"\nmessage = "m"\n',
+            ":4: sessions.p.windows.w.schedules[0]: timeout goes with when_idle",
         ),
         (
             '[sessions.p.windows.w]\ncommand = ["x"]\ncwd = "/nonexistent/dir"\n',

@@ -18,12 +18,11 @@ from tmuxorch.core.backend import Backend
 from tmuxorch.core.errors import BadInputError
 from tmuxorch.core.schedules.records import SCHEMA, Schedule
 from tmuxorch.core.schedules.when import (
+    Named,
     Trigger,
-    check_cron,
+    TriggerKind,
     format_time,
-    next_due,
-    parse_at,
-    parse_duration,
+    trigger_from,
 )
 
 NOBODY_RUNS = (
@@ -46,20 +45,12 @@ async def cmd_schedule(args: argparse.Namespace, backend: Backend) -> int:
 
 def trigger_of(args: argparse.Namespace, now: float) -> Trigger:
     """The trigger the time options ask for (exactly one of them is given: argparse)."""
-    if args.timeout is not None and args.when_idle is None:
-        raise BadInputError("--timeout goes with --when-idle")
-    if args.in_ is not None:
-        return Trigger(kind="in", due=now + parse_duration("--in", args.in_))
-    if args.at is not None:
-        return Trigger(kind="at", due=parse_at(args.at, now))
-    if args.every is not None:
-        every = parse_duration("--every", args.every)
-        return Trigger(kind="every", due=now + every, every=every)
-    if args.cron is not None:
-        line = check_cron(args.cron)
-        return Trigger(kind="cron", due=next_due(Trigger(kind="cron", cron=line), now), cron=line)
-    timeout = None if args.timeout is None else parse_duration("--timeout", args.timeout)
-    return Trigger(kind="when_idle", timeout=timeout)
+    times: dict[TriggerKind, Named] = {
+        "in": ("--in", args.in_), "at": ("--at", args.at), "every": ("--every", args.every),
+        "cron": ("--cron", args.cron),
+    }  # fmt: skip
+    idle = ("--when-idle", args.when_idle is not None)
+    return trigger_from(times, idle, ("--timeout", args.timeout), now)
 
 
 async def _add(args: argparse.Namespace, backend: Backend) -> int:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal
 
 from tmuxorch.core.errors import TmuxorchError
 from tmuxorch.core.models import Receipt, Snapshot, Spawned
-from tmuxorch.usecases.fleet_file import Fleet, FleetWindow
+from tmuxorch.usecases.fleet_file import Fleet, FleetWindow, schedule_trigger
 
 if TYPE_CHECKING:
     from tmuxorch.core.backend import Backend
@@ -99,6 +99,12 @@ async def apply_up(
             return Outcome(step, error=str(exc))
         finally:
             gate.release()
+        try:
+            for schedule in window.schedules:  # its check-ins, for the new pane
+                trigger = schedule_trigger(schedule, time.time())
+                await backend.schedule_add([spawned.pane_id], schedule.message, trigger)
+        except TmuxorchError as exc:  # the window runs; what it lacks is said
+            return Outcome(step, spawned=spawned, error=f"its schedules: {exc}")
         return Outcome(step, spawned=spawned)
 
     async def in_order(session_steps: list[Step]) -> list[asyncio.Task[Outcome]]:

@@ -17,13 +17,14 @@ the file, the line (usecases/toml_lines.py) and the key: `tmuxorch.toml:7:
 sessions.proj.windows.api.cwd: not a directory ('/nope')`, before anything is started.
 
 `restart = "on-failure" | "always"` (with `max_restarts = N`) is a window's restart policy, as
-`spawn --restart`. `schedules` is reserved for check-ins: refused as "not supported yet" until
-it is wired (a field of the model, so adding it is one edit).
+`spawn --restart`; `[[...windows.NAME.schedules]]` are its check-ins, as `schedule add` (`after`
+for `--in`), added when `up` creates the window.
 """
 
 from __future__ import annotations
 
 import posixpath
+import time
 import tomllib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -38,18 +39,11 @@ from tmuxorch.core.ops.delivery import validate_message
 from tmuxorch.core.ops.operations import shell_command
 from tmuxorch.core.ops.start import directory_problem, validate_fleet_label
 from tmuxorch.core.restart_policy import RestartPolicy
+from tmuxorch.core.schedules.when import Named, Trigger, TriggerKind, trigger_from
 from tmuxorch.core.store.config import ConfigError, NonEmpty, describe_error, format_location
 from tmuxorch.usecases.toml_lines import KeyLines
 
 DEFAULT_FILE = "tmuxorch.toml"
-
-
-def _reserved(_value: object) -> None:
-    raise ValueError("not supported yet")
-
-
-Reserved = Annotated[object, Check(_reserved, mode="plain")]
-"""A key kept for what is being built (restart policy, schedules): present, it is an error."""
 
 
 def _argv(value: object) -> list[str]:
@@ -60,6 +54,20 @@ def _argv(value: object) -> list[str]:
 
 
 Argv = Annotated[list[str], Check(_argv, mode="plain")]
+
+
+@frozen_model
+class ScheduleSpec(Frozen):
+    """One check-in of a window's agent, as `schedule add` takes it: exactly one of `after`
+    (as --in), `at`, `every`, `cron`, `when_idle`; added when `up` creates the window."""
+
+    message: NonEmpty
+    after: NonEmpty | None = None
+    at: NonEmpty | None = None
+    every: NonEmpty | None = None
+    cron: NonEmpty | None = None
+    when_idle: bool = False
+    timeout: NonEmpty | None = None
 
 
 @frozen_model
@@ -79,7 +87,8 @@ class WindowSpec(Frozen):
     restart: Literal["on-failure", "always"] | None = None
     """Start it again in its pane when it exits (`spawn --restart`)."""
     max_restarts: int | None = None
-    schedules: Reserved | None = None
+    schedules: list[ScheduleSpec] = field(default_factory=list)
+    """Check-ins added for its agent when `up` creates the window (`tmuxorch schedule`)."""
 
 
 @frozen_model
@@ -111,6 +120,7 @@ class FleetWindow:
     env: dict[str, str]
     message: str | None
     restart: RestartPolicy | None = None
+    schedules: tuple[ScheduleSpec, ...] = ()
 
     @property
     def target(self) -> str:
@@ -239,12 +249,13 @@ def _resolved(
                     env={**session.env, **_check_env(window.env, here)},
                     message=_message(window, here),
                     restart=_restart(window, here),
+                    schedules=_schedules(window, here),
                 )
             )
     return windows
 
 
-def _check(loc: Sequence[str], check: Callable[..., object], *args: str) -> None:
+def _check(loc: Sequence[str | int], check: Callable[..., object], *args: str) -> None:
     """`check(*args)`, a BadInputError from it a problem at `loc`."""
     try:
         check(*args)
@@ -282,6 +293,27 @@ def _restart(window: WindowSpec, at: tuple[str, ...]) -> RestartPolicy | None:
     except BadInputError as exc:  # its words are the CLI's: say the key instead of the option
         reason = str(exc).replace("--max-restarts ", "", 1)
         raise _Problem((*at, "max_restarts"), reason) from None
+
+
+def _schedules(window: WindowSpec, at: tuple[str, ...]) -> tuple[ScheduleSpec, ...]:
+    """Each schedule read as `schedule add` would now (so a bad time is told with its line)."""
+    for n, spec in enumerate(window.schedules):
+        here: tuple[str | int, ...] = (*at, "schedules", n)
+        try:
+            schedule_trigger(spec, time.time())
+        except BadInputError as exc:
+            raise _Problem(here, str(exc)) from None
+        _check((*here, "message"), validate_message, spec.message)
+    return tuple(window.schedules)
+
+
+def schedule_trigger(spec: ScheduleSpec, now: float) -> Trigger:
+    """The trigger of a fleet file's schedule, its keys named in what it refuses."""
+    times: dict[TriggerKind, Named] = {
+        "in": ("after", spec.after), "at": ("at", spec.at), "every": ("every", spec.every),
+        "cron": ("cron", spec.cron),
+    }  # fmt: skip
+    return trigger_from(times, ("when_idle", spec.when_idle), ("timeout", spec.timeout), now)
 
 
 def _message(window: WindowSpec, at: tuple[str, ...]) -> str | None:

@@ -71,7 +71,7 @@ def parse_duration(option: str, text: str) -> float:
     return seconds
 
 
-def parse_at(text: str, now: float) -> float:
+def parse_at(text: str, now: float, option: str = "--at") -> float:
     """`14:30`, `14:30:05` (today), `2026-12-04 14:30`, ISO 8601 with or without a zone; a
     time already past is refused (a time alone is today's, not tomorrow's: say the date)."""
     value = text.strip()
@@ -87,27 +87,61 @@ def parse_at(text: str, now: float) -> float:
                 when = when.astimezone()  # a naive time is local
     except ValueError:
         raise BadInputError(
-            f"--at {text!r}: not a time (HH:MM, HH:MM:SS, YYYY-MM-DD HH:MM or ISO 8601)"
+            f"{option} {text!r}: not a time (HH:MM, HH:MM:SS, YYYY-MM-DD HH:MM or ISO 8601)"
         ) from None
     due = when.timestamp()
     if due <= now:
-        raise BadInputError(f"--at {text!r}: {format_time(due)} is in the past")
+        raise BadInputError(f"{option} {text!r}: {format_time(due)} is in the past")
     if due - now > MAX_SECONDS:
-        raise BadInputError(f"--at {text!r}: more than a year ahead")
+        raise BadInputError(f"{option} {text!r}: more than a year ahead")
     return due
 
 
-def check_cron(text: str) -> str:
+def check_cron(text: str, option: str = "--cron") -> str:
     """A five-field cron line croniter accepts (the minute, hour, day, month, weekday)."""
     from croniter import croniter
 
     line = " ".join(text.split())
     if len(line.split(" ")) != 5 or not croniter.is_valid(line):
         raise BadInputError(
-            f"--cron {text!r}: not a cron line (five fields: minute hour day month weekday, "
+            f"{option} {text!r}: not a cron line (five fields: minute hour day month weekday, "
             "e.g. '0 9 * * 1-5')"
         )
     return line
+
+
+Named = tuple[str, str | None]
+"""A value and the name the user wrote it under (`--in`, or a fleet file's `after`)."""
+
+
+def trigger_from(
+    times: dict[TriggerKind, Named], idle: tuple[str, bool], timeout: Named, now: float
+) -> Trigger:
+    """The trigger of `schedule add`'s options or a fleet file's keys (each refusal names what
+    the user wrote): exactly one of the `times` (in, at, every, cron) or `idle`; a timeout only
+    with `idle`."""
+    given = [(kind, name, value) for kind, (name, value) in times.items() if value is not None]
+    idle_name, when_idle = idle
+    if len(given) + when_idle != 1:
+        names = ", ".join([*(name for name, _ in times.values()), idle_name])
+        raise BadInputError(f"give exactly one of {names}")
+    timeout_name, timeout_value = timeout
+    if timeout_value is not None and not when_idle:
+        raise BadInputError(f"{timeout_name} goes with {idle_name}")
+    if when_idle:
+        seconds = None if timeout_value is None else parse_duration(timeout_name, timeout_value)
+        return Trigger(kind="when_idle", timeout=seconds)
+    ((kind, name, value),) = given
+    assert value is not None
+    if kind == "at":
+        return Trigger(kind="at", due=parse_at(value, now, name))
+    if kind == "cron":
+        line = check_cron(value, name)
+        return Trigger(kind="cron", due=next_due(Trigger(kind="cron", cron=line), now), cron=line)
+    seconds = parse_duration(name, value)
+    if kind == "every":
+        return Trigger(kind="every", due=now + seconds, every=seconds)
+    return Trigger(kind="in", due=now + seconds)
 
 
 def checked(trigger: Trigger, now: float) -> Trigger:
