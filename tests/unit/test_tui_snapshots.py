@@ -17,9 +17,13 @@ from textual.widgets import Input, Label, Static, TextArea
 
 from tmuxorch.core.events import AgentStateChanged
 from tmuxorch.core.models import Snapshot
+from tmuxorch.core.schedules.records import Schedule, ScheduleList
+from tmuxorch.core.schedules.when import Trigger
+from tmuxorch.core.tasks.records import Task, TaskList
 from tmuxorch.tui.app import TmuxorchApp
 from tmuxorch.tui.screens.broadcast import BroadcastScreen
 from tmuxorch.tui.screens.help import HelpScreen
+from tmuxorch.tui.screens.plans import PlansScreen
 from tmuxorch.tui.screens.prompts import ConfirmScreen, RenameScreen, SpawnScreen
 from tmuxorch.tui.screens.send import SendScreen
 from tmuxorch.tui.widgets import fleet_table
@@ -366,3 +370,26 @@ async def test_broadcast_preview_lists_the_agents_it_holds_back() -> None:
         await until(pilot, lambda: screen.receipts is not None)
     [call] = backend.ops("send")
     assert call.args[0] == ["%0", "%2", "%3", "%5"]
+
+
+@SIZES
+def test_plans_panel(snap_compare: Snap, size: tuple[int, int]) -> None:
+    """The schedules and queue panel with one of each, and a paused queue nobody runs."""
+    schedule = Schedule(
+        id=3, server=SOCKET, targets=("%1",), text="status report, please",
+        trigger=Trigger(kind="every", due=1.0, every=3600.0), created=0.0, next_due=3601.0,
+    )  # fmt: skip
+    task = Task(id=7, server=SOCKET, text="write the changelog", created=0.0, kind="claude")
+    app, _ = make_app()
+
+    async def open_plans(pilot: Pilot[None]) -> None:
+        pilot.app.push_screen(
+            PlansScreen(
+                ScheduleList(schedules=(schedule,), running=False),
+                TaskList(tasks=(task,), paused=True, running=False),
+                "%1",
+            )
+        )
+        await until(pilot, lambda: isinstance(pilot.app.screen, PlansScreen))
+
+    assert snap_compare(app, terminal_size=size, run_before=with_preview(open_plans))

@@ -40,6 +40,7 @@ from tmuxorch.tui.messages import (
     RowHighlighted,
     SendRequested,
 )
+from tmuxorch.tui.plans import Plans
 from tmuxorch.tui.screens.broadcast import BroadcastScreen
 from tmuxorch.tui.screens.help import HelpScreen
 from tmuxorch.tui.screens.main import MainScreen
@@ -94,12 +95,10 @@ class TmuxorchApp(App[None]):
         notify: NotifyConfig | None = None,
     ) -> None:
         super().__init__()
-        self.backend = backend
-        self.clock = clock
-        self.live = live
-        self.freeze_heap = freeze_heap
+        self.backend, self.clock, self.live, self.freeze_heap = backend, clock, live, freeze_heap
         self._keymap = dict(keymap or {})
         self._duties = Duties(self, backend, notify)
+        self._plans = Plans(backend, self.push_screen_wait, self._act, self._say)
         self.own: str | None = None
         """The pane this TUI runs in, if it is one of the fleet's: never a target."""
 
@@ -110,11 +109,10 @@ class TmuxorchApp(App[None]):
         await self.backend.close()
 
     def on_ready(self) -> None:
-        """Once the first frame is out, what the start made (imports, styles, widgets: some
-        90,000 objects) is frozen out of the garbage collector's sight: each full collection
-        walked all of it, 60 ms at a time, for nothing (measured beside 50 working agents: a
-        sixth of the TUI's time). Only for the real process (`freeze_heap`): a test process
-        runs many apps, and frozen objects are never freed."""
+        """Once the first frame is out, the start's ~90,000 objects are frozen out of the
+        garbage collector's sight (each full collection walked them, 60 ms at a time: a sixth
+        of the TUI's time beside 50 working agents). Only for the real process (`freeze_heap`):
+        a test process runs many apps, and frozen objects are never freed."""
         if self.freeze_heap:
             gc.freeze()
 
@@ -316,12 +314,10 @@ class TmuxorchApp(App[None]):
         request: SpawnRequest | None = await self.push_screen_wait(SpawnScreen(session))
         if request is None:
             return
-        await self._act(
-            self.backend.spawn(
-                request.session, request.command, name=request.name, kind=request.kind
-            ),
-            lambda spawned: self._spawned(spawned.pane_id, request.session),
+        spawning = self.backend.spawn(
+            request.session, request.command, name=request.name, kind=request.kind
         )
+        await self._act(spawning, lambda spawned: self._spawned(spawned.pane_id, request.session))
 
     def _spawned(self, pane_id: str, session: str) -> str:
         self._table.move_to_soon(pane_id)  # its row comes with the events
@@ -364,6 +360,11 @@ class TmuxorchApp(App[None]):
 
     def _say(self, line: str, done: bool) -> None:
         self.notify(line, severity="information" if done else "warning")
+
+    @work(group="plans", exclusive=True)
+    async def action_plans(self) -> None:  # the schedules and queue panel (tui/plans.py)
+        panes = targets(self.fleet, self.selected, self._row(), self.own)
+        await self._plans.open([p.id for p in panes])
 
     def action_zoom_preview(self) -> None:
         self._cursor_pane.zoomed = self._main.toggle_zoom()

@@ -144,6 +144,23 @@ def trigger_from(
     return Trigger(kind="in", due=now + seconds)
 
 
+def trigger_of_words(text: str, now: float) -> Trigger:
+    """A trigger as a person types it in the TUI: `30m` (or `in 30m`), `at 14:30`, `every 1h`,
+    `cron 0 9 * * 1-5`, `idle` (each target once it is idle)."""
+    head, _, rest = text.strip().partition(" ")
+    words: dict[str, TriggerKind] = {"in": "in", "at": "at", "every": "every", "cron": "cron"}
+    times: dict[TriggerKind, Named] = {kind: (word, None) for word, kind in words.items()}
+    if head == "idle" and not rest:
+        return trigger_from(times, ("idle", True), ("timeout", None), now)
+    if head in words and rest.strip():
+        times[words[head]] = (head, rest.strip())
+    elif head and not rest:
+        times["in"] = ("in", head)
+    else:
+        raise BadInputError(f"when {text!r}: say 30m, at 14:30, every 1h, cron 0 9 * * 1-5 or idle")
+    return trigger_from(times, ("idle", False), ("timeout", None), now)
+
+
 def checked(trigger: Trigger, now: float) -> Trigger:
     """`trigger` if it is whole and sane for its kind (what `schedule add` reads is; a client's
     may not be), else BadInputError: a time in the past, an interval not above zero, a cron
