@@ -217,6 +217,7 @@ async def test_cancel_stops_a_pending_schedule_before_it_fires(
         (["--in", "0s"], "--in '0s': must be more than zero"),
         (["--in", "soon"], "--in 'soon': not a duration"),
         (["--every", "0m"], "--every '0m': must be more than zero"),
+        (["--every", "-1h"], "--every '-1h': not a duration"),
         (["--at", "00:00"], "is in the past"),
         (["--at", "half past"], "--at 'half past': not a time"),
         (["--cron", "61 * * * *"], "--cron '61 * * * *': not a cron line"),

@@ -65,6 +65,9 @@ MESSAGE_COMMANDS = frozenset({"send", "broadcast", "schedule", "queue"})
 GLOBAL_VALUE_OPTIONS = frozenset({"-L", "-S", "--connect", "--token-file"})
 """The global options that take a value: what comes before the command name."""
 TEXT_OPTIONS = {"-m": "message", "--message": "message", "-f": "file", "--file": "file"}
+VALUE_OPTIONS = frozenset({"--in", "--at", "--every", "--timeout", "--priority", "--max-restarts"})
+"""Options whose value may look like an option (`--every -1h`, `--priority -5`): taken with it,
+so the command says what is wrong with the value, not that it is missing."""
 
 
 def command_at(argv: list[str]) -> int | None:
@@ -92,7 +95,8 @@ def take_texts(argv: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     argparse takes `-m -R` for two options (`expected one argument`), drops a value of `--`, and
     takes a `-` after an option for a stray positional; `git commit -m` takes the next argument
     whatever it starts with, and so do we: a message is often a markdown bullet or a flag to
-    pass on. Done before `--` is split off, so `-m --` sends `--`.
+    pass on. Done before `--` is split off, so `-m --` sends `--`. A VALUE_OPTIONS option
+    keeps its next argument too (as `--every=-1h`), so a bad value is told as one.
     """
     command = 0
     while command < len(argv) and argv[command].startswith("-"):
@@ -114,6 +118,9 @@ def take_texts(argv: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
             texts.append((TEXT_OPTIONS[option], value))
         elif token[:2] in ("-m", "-f") and len(token) > 2:
             texts.append((TEXT_OPTIONS[token[:2]], token[2:]))
+        elif token in VALUE_OPTIONS:
+            following = next(rest, None)
+            kept.append(token if following is None else f"{token}={following}")
         else:
             kept.append("--stdin" if token == "-" else token)
     return kept, texts
