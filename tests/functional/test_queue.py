@@ -7,7 +7,7 @@ import asyncio
 import itertools
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -19,23 +19,17 @@ from tmuxorch.usecases.queue_duty import QueueDuty
 from tmuxorch.usecases.runner import Runner
 
 from ..conftest import TmuxFixture, wait_for
+from ..runnerkit import running_duties
 from ..simfleet import start_agent, start_agents
 
 
 @pytest.fixture
 async def runner(backend: LocalBackend) -> AsyncIterator[Runner]:
-    store = Store()
-    duty = QueueDuty(backend, backend.label, store, report=print)
-    running = Runner(backend, backend.label, store, [duty])
-    task = asyncio.create_task(running.run())
-    await wait_for(lambda: running.running)
-    try:
+    def queue(b: LocalBackend, store: Store, report: Callable[[str], None]) -> QueueDuty:
+        return QueueDuty(b, b.label, store, report)
+
+    async with running_duties(backend, [queue]) as running:
         yield running
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        store.close()
 
 
 async def tasks(backend: LocalBackend) -> list[Task]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -14,9 +14,9 @@ from tmuxorch.core.local import LocalBackend
 from tmuxorch.core.restart_policy import RestartPolicy
 from tmuxorch.core.store.store import Store
 from tmuxorch.usecases.restart_duty import RestartDuty
-from tmuxorch.usecases.runner import Runner
 
 from ..conftest import TmuxFixture, wait_for
+from ..runnerkit import running_duties
 
 CRASH = ["sh", "-c", "sleep 1.2; exit 7"]
 
@@ -24,17 +24,13 @@ CRASH = ["sh", "-c", "sleep 1.2; exit 7"]
 @pytest.fixture
 async def runner(backend: LocalBackend) -> AsyncIterator[list[str]]:
     """The runner with its restarts duty in this process; what it reported."""
-    store, said = Store(), []
-    running = Runner(backend, backend.label, store, [RestartDuty(backend, "", store, said.append)])
-    task = asyncio.create_task(running.run())
-    await wait_for(lambda: running.running)
-    try:
+    said: list[str] = []
+    async with running_duties(backend, [restarts], said):
         yield said
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        store.close()
+
+
+def restarts(backend: LocalBackend, store: Store, report: Callable[[str], None]) -> RestartDuty:
+    return RestartDuty(backend, backend.label, store, report)
 
 
 async def settled(backend: LocalBackend, pane: str, restarts: int, timeout: float = 20.0) -> None:
@@ -89,17 +85,8 @@ async def test_an_agent_that_died_while_nothing_ran_is_restarted_at_the_start(
     async with asyncio.timeout(20):
         spawned = await backend.spawn("main", CRASH, name="late", kind=None, restart=policy)
     await settled(backend, spawned.pane_id, 0)  # dead, no runner yet
-    store = Store()
-    running = Runner(backend, backend.label, store, [RestartDuty(backend, "", store, print)])
-    task = asyncio.create_task(running.run())
-    try:
+    async with running_duties(backend, [restarts]):
         await settled(backend, spawned.pane_id, 1)
-    finally:
-        task.cancel()
-        async with asyncio.timeout(10):
-            with pytest.raises(asyncio.CancelledError):
-                await task
-        store.close()
 
 
 @pytest.mark.parametrize(

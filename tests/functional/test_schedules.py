@@ -8,7 +8,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -22,28 +22,19 @@ from tmuxorch.usecases.runner import Runner
 from tmuxorch.usecases.schedule_duty import ScheduleDuty
 
 from ..conftest import TmuxFixture, reap, wait_for
+from ..runnerkit import running_duties
 from ..simfleet import SimAgent, start_agent
 
 
 @pytest.fixture
 async def runner(backend: LocalBackend) -> AsyncIterator[Runner]:
     """A runner in this process (what the TUI runs), on the test's own store."""
-    store = Store()
-    running = schedule_runner(backend, store)
-    task = asyncio.create_task(running.run())
-    await wait_for(lambda: running.running)
-    try:
+    async with running_duties(backend, [schedules]) as running:
         yield running
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        store.close()
 
 
-def schedule_runner(backend: LocalBackend, store: Store) -> Runner:
-    duty = ScheduleDuty(backend, backend.label, store, report=print)
-    return Runner(backend, backend.label, store, [duty])
+def schedules(backend: LocalBackend, store: Store, report: Callable[[str], None]) -> ScheduleDuty:
+    return ScheduleDuty(backend, backend.label, store, report)
 
 
 async def schedule(backend: LocalBackend, schedule_id: int) -> Schedule:
@@ -119,21 +110,13 @@ async def test_one_due_while_nothing_ran_fires_once_at_the_next_start_marked_lat
     )
     await asyncio.sleep(LATE_WAIT)
     assert (await backend.schedules()).running is False
-    store = Store()
-    running = schedule_runner(backend, store)
-    task = asyncio.create_task(running.run())
-    try:
+    async with running_duties(backend, [schedules]):
         found = await ended(backend, added.id)
         assert found.state == "done"
         assert found.late
         assert found.fires == 1
         assert [r.status for r in found.receipts] == ["delivered"]
         await wait_for(lambda: agent.entries() == ["missed"])
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        store.close()
 
 
 LATE_WAIT = 2.5
