@@ -72,19 +72,9 @@ REVOKED = CloseCode.POLICY_VIOLATION
 REQUEST_GRACE = 15.0
 """Seconds the requests of a closed connection may take to finish before they are cancelled."""
 NEEDS_TMUX = frozenset(
-    {
-        "send",
-        "keys",
-        "interrupt",
-        "spawn",
-        "capture",
-        "explain",
-        "kill",
-        "rename",
-        "schedule.add",
-        "queue.add",
-    }
-)
+    {"send", "keys", "interrupt", "spawn", "capture", "explain", "kill", "rename", "schedule.add",
+     "queue.add"}
+)  # fmt: skip
 """Ops answered `tmux_unavailable` at once while tmux is down (spawn would start a server)."""
 
 
