@@ -14,6 +14,7 @@ import pytest
 
 from tmuxorch.core.local import LocalBackend
 from tmuxorch.core.store.store import Store
+from tmuxorch.core.tasks.book import TaskBook
 from tmuxorch.core.tasks.records import Task
 from tmuxorch.usecases.queue_duty import QueueDuty
 from tmuxorch.usecases.runner import Runner
@@ -23,11 +24,12 @@ from ..runnerkit import running_duties
 from ..simfleet import start_agent, start_agents
 
 
+def queue(backend: LocalBackend, store: Store, report: Callable[[str], None]) -> QueueDuty:
+    return QueueDuty(backend, backend.label, store, report)
+
+
 @pytest.fixture
 async def runner(backend: LocalBackend) -> AsyncIterator[Runner]:
-    def queue(b: LocalBackend, store: Store, report: Callable[[str], None]) -> QueueDuty:
-        return QueueDuty(b, b.label, store, report)
-
     async with running_duties(backend, [queue]) as running:
         yield running
 
@@ -131,3 +133,19 @@ def test_bad_queue_input_exits_2_and_stores_nothing(
     assert len(result.stderr.strip().splitlines()) == 1
     listed = json.loads(running_tmux.cli(*socket, "queue", "list", "--json").stdout)
     assert listed["tasks"] == []
+
+
+async def test_a_task_claimed_by_a_runner_killed_before_its_send_goes_to_an_agent_again(
+    backend: LocalBackend, running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    agent = await start_agent(running_tmux, tmp_path)
+    book = TaskBook(Store())
+    task = book.add(backend.label, "do it", kind=None, session=None, agents=(), priority=0,
+                    now=time.time() - 300)  # fmt: skip
+    assert book.dispatch(task, agent.pane, time.time() - 200)  # claimed, never sent: SIGKILL
+    async with running_duties(backend, [queue]):
+        await wait_for(lambda: agent.entries() == ["do it"], timeout=15)
+        await wait_for(lambda: book.listed(backend.label)[0].state == "done", timeout=15)
+    (found,) = book.listed(backend.label)
+    assert found.agent == agent.pane
+    assert [r.status for r in found.receipts] == ["delivered"]

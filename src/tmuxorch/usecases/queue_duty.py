@@ -17,7 +17,7 @@ from collections.abc import Callable
 from tmuxorch.core.backend import Backend
 from tmuxorch.core.errors import TmuxorchError
 from tmuxorch.core.events import AgentStateChanged, Event
-from tmuxorch.core.models import Pane, Snapshot
+from tmuxorch.core.models import Pane, Receipt, Snapshot
 from tmuxorch.core.store.store import Store
 from tmuxorch.core.tasks.book import TaskBook
 from tmuxorch.core.tasks.records import Task
@@ -27,6 +27,10 @@ QUICK_DONE_S = 10.0
 """A task whose agent took it (delivered) and is still idle this long after: done, though it
 was never seen at work (a job quicker than a sweep and the debounce, ~0.5 s)."""
 TAKEN = frozenset({"delivered"})
+STOPPED = "the runner stopped while sending it"
+LOST_SEND_S = 120.0
+"""A claimed task with no receipt this long after: its runner died before it sent it (a send,
+its checks included, takes seconds at most)."""
 """The receipts that mean the agent has the task (an idle agent took it and submitted it)."""
 
 
@@ -52,6 +56,9 @@ class QueueDuty:
         self._paused = False
         self._look = False
         self._sending: set[asyncio.Task[None]] = set()
+        self._in_flight: set[int] = set()
+        """The tasks this process is sending now (a running one with no receipt otherwise was
+        claimed by a runner that died meanwhile)."""
         self._quick_looked: set[int] = set()
         """Running tasks looked at once QUICK_DONE_S after their send (never again by time)."""
         self._woken: Callable[[], None] = lambda: None
@@ -108,6 +115,7 @@ class QueueDuty:
             idle.remove(pane)
             sending = asyncio.create_task(self._send(task.model_copy(update={"agent": pane.id})))
             self._sending.add(sending)
+            self._in_flight.add(task.id)
             sending.add_done_callback(self._sending.discard)
 
     async def _send(self, task: Task) -> None:
@@ -120,10 +128,13 @@ class QueueDuty:
             await self.book.store.run_write(self.book.sent, task, [], False, str(exc))
             self._report(f"task {task.id}: {exc}")
             return
-        except asyncio.CancelledError:  # the runner stops: what was not sent goes back
-            self.book.sent(task, [], False, "the runner stopped while sending it")
+        except asyncio.CancelledError:  # the runner stops: the text may be typed already, so
+            # the task stays with this agent (followed to idle as any), never sent twice
+            cut = Receipt(target=task.agent, status="not_submitted", detail=STOPPED)
+            self.book.sent(task, [cut], True, STOPPED)
             raise
         finally:
+            self._in_flight.discard(task.id)
             self._woken()
         taken = all(r.status in TAKEN for r in receipts)
         why = "" if taken else "; ".join(f"{r.target} {r.status} {r.detail}" for r in receipts)
@@ -139,7 +150,14 @@ class QueueDuty:
 
     async def _follow(self, task: Task, pane: Pane | None, now: float) -> None:
         """A running task: failed when its agent is gone, done when it is idle again (then
-        the next pass, at once, may give that agent the next task)."""
+        the next pass, at once, may give that agent the next task); claimed by a runner that
+        died before its send said anything (SIGKILL), pending again for the next agent."""
+        lost = not task.receipts and task.id not in self._in_flight
+        if lost and task.dispatched is not None and now - task.dispatched > LOST_SEND_S:
+            why = "its send was lost (the runner stopped): pending again"
+            await self.book.store.run_write(self.book.sent, task, [], False, why)
+            self._look = True
+            return
         if pane is None or pane.agent is None:
             failed = f"the agent {task.agent} no longer exists"
             await self.book.store.run_write(self.book.step, task, finished=now, failed=failed)
