@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tmuxorch.core.errors import BadInputError
 from tmuxorch.core.local import LocalBackend
 from tmuxorch.core.store.store import Store
 from tmuxorch.core.tasks.book import TaskBook
@@ -149,3 +150,17 @@ async def test_a_task_claimed_by_a_runner_killed_before_its_send_goes_to_an_agen
     (found,) = book.listed(backend.label)
     assert found.agent == agent.pane
     assert [r.status for r in found.receipts] == ["delivered"]
+
+
+async def test_cancelling_a_running_task_frees_its_agent_for_the_next(
+    backend: LocalBackend, runner: Runner, running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    agent = await start_agent(running_tmux, tmp_path, "--busy", "30")
+    first = await backend.queue_add("long job", agents=[agent.pane])
+    deadline = time.monotonic() + 10
+    while (await tasks(backend))[0].state != "running":
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    assert (await backend.queue_cancel(first.id)).state == "cancelled"
+    with pytest.raises(BadInputError, match="cancelled already"):
+        await backend.queue_cancel(first.id)

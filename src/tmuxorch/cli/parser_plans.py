@@ -85,7 +85,9 @@ def _queue(queue: argparse.ArgumentParser) -> None:
     listing = actions.add_parser("list", help="open tasks and those ended today")
     listing.add_argument("--all", action="store_true", help="every task, however old")
     listing.add_argument("--json", action="store_true", help="the tmuxorch.queue/1 document")
-    cancel = actions.add_parser("cancel", help="cancel a pending task")
+    cancel = actions.add_parser(
+        "cancel", help="cancel a task (a running one is no longer followed)"
+    )
     cancel.add_argument("task_id", type=positive, metavar="ID")
     cancel.add_argument("--json", action="store_true", help="the task as JSON")
     for action, what in (("pause", "stop handing out tasks"), ("resume", "hand out tasks again")):

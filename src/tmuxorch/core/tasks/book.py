@@ -105,19 +105,20 @@ class TaskBook:
         ring(self.store.path)
 
     def cancel(self, server: str, task_id: int, now: float) -> Task:
+        """A pending task is dropped; a running one is no longer followed (its agent is not
+        interrupted: `tmuxorch interrupt` does that), so that agent can take the next."""
         with self.store.transaction() as conn:
             row = conn.execute(
                 "SELECT state, server FROM tasks WHERE id = ?", (task_id,)
             ).fetchone()
             if row is None or row["server"] != server:
                 raise BadInputError(f"no such task on this tmux server: {task_id}")
-            if row["state"] != "pending":
-                raise BadInputError(
-                    f"task {task_id} is {row['state']}"
-                    + (": it was sent already" if row["state"] == "running" else " already")
-                )
+            if row["state"] not in ("pending", "running"):
+                raise BadInputError(f"task {task_id} is {row['state']} already")
             conn.execute(
-                "UPDATE tasks SET state = 'cancelled', finished = ? WHERE id = ?", (now, task_id)
+                "UPDATE tasks SET state = 'cancelled', finished = ? WHERE id = ? "
+                "AND state IN ('pending', 'running')",
+                (now, task_id),
             )
         ring(self.store.path)
         return self.get(task_id)
