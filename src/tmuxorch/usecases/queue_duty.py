@@ -90,15 +90,16 @@ class QueueDuty:
     def ready(self, now: float) -> bool:
         return self._look or any(t.state == "running" and self._quick(t, now) for t in self._open)
 
-    async def act(self, fleet: Snapshot, now: float) -> None:
+    async def act(self, fleet: Snapshot, now: float) -> bool:
         self._look = False
         busy: set[str] = set()
+        wrote = False
         for task in self._open:
             if task.state == "running" and task.agent is not None:
                 busy.add(task.agent)
-                await self._follow(task, fleet.panes_by_id.get(task.agent), now)
+                wrote |= await self._follow(task, fleet.panes_by_id.get(task.agent), now)
         if self._paused:
-            return
+            return wrote
         idle = sorted(
             (p for p in fleet.panes() if p.agent is not None and p.agent.state == "idle"
              and p.id not in busy),
@@ -113,10 +114,12 @@ class QueueDuty:
             ):
                 continue
             idle.remove(pane)
+            wrote = True
             sending = asyncio.create_task(self._send(task.model_copy(update={"agent": pane.id})))
             self._sending.add(sending)
             self._in_flight.add(task.id)
             sending.add_done_callback(self._sending.discard)
+        return wrote
 
     async def _send(self, task: Task) -> None:
         """Send a claimed task (as a task of its own: the runner goes on meanwhile, so other
@@ -148,7 +151,7 @@ class QueueDuty:
             sending.cancel()
         await asyncio.gather(*self._sending, return_exceptions=True)
 
-    async def _follow(self, task: Task, pane: Pane | None, now: float) -> None:
+    async def _follow(self, task: Task, pane: Pane | None, now: float) -> bool:
         """A running task: failed when its agent is gone, done when it is idle again (then
         the next pass, at once, may give that agent the next task); claimed by a runner that
         died before its send said anything (SIGKILL), pending again for the next agent."""
@@ -157,12 +160,12 @@ class QueueDuty:
             why = "its send was lost (the runner stopped): pending again"
             await self.book.store.run_write(self.book.sent, task, [], False, why)
             self._look = True
-            return
+            return True
         if pane is None or pane.agent is None:
             failed = f"the agent {task.agent} no longer exists"
             await self.book.store.run_write(self.book.step, task, finished=now, failed=failed)
             self._report(f"task {task.id} failed: {failed}")
-            return
+            return True
         changed = (pane.agent.since or 0.0) > (task.dispatched or now)
         taken = any(r.status in TAKEN for r in task.receipts)
         quick = self._quick(task, now)
@@ -171,11 +174,14 @@ class QueueDuty:
         if not changed and taken and pane.agent.state == "idle" and quick:
             await self.book.store.run_write(self.book.step, task, started=now, finished=now)
             self._look = True
-            return
+            return True
         if not changed:
-            return
+            return False
         if pane.agent.state == "idle":
             await self.book.store.run_write(self.book.step, task, started=now, finished=now)
             self._look = True
-        elif task.started is None:
+            return True
+        if task.started is None:
             await self.book.store.run_write(self.book.step, task, started=now)
+            return True
+        return False

@@ -59,7 +59,7 @@ class RestartDuty:
     def ready(self, now: float) -> bool:
         return self._scan or any(at <= now for at in self._due.values())
 
-    async def act(self, fleet: Snapshot, now: float) -> None:
+    async def act(self, fleet: Snapshot, now: float) -> bool:
         if self._scan:
             self._scan = False
             for dead in fleet.panes():
@@ -80,3 +80,4 @@ class RestartDuty:
                 self._due[pane_id] = now + backoff(revival.restarts) + FIRST_DELAY_S
             elif revival.reason not in QUIET:
                 self._report(f"{pane_id} exited ({revival.status}): {revival.reason}")
+        return False  # its state is in tmux, not the store

@@ -50,8 +50,9 @@ class Duty(Protocol):
         """Whether it has something to look at now (a fleet is taken for it)."""
         ...
 
-    async def act(self, fleet: Snapshot, now: float) -> None:
-        """Do what can be done now; anything written is read back at the next reload."""
+    async def act(self, fleet: Snapshot, now: float) -> bool:
+        """Do what can be done now; True when it wrote to the store (every duty reads the
+        store again then: only then, so a pass that changed nothing reads nothing)."""
         ...
 
     def attach(self, wake: Callable[[], None]) -> None:
@@ -141,9 +142,9 @@ class Runner:
         if not ready:
             return
         fleet = await self.backend.snapshot()
-        for duty in ready:
-            await duty.act(fleet, now)
-        self._reload = True  # what was written is read back, with whatever others changed
+        wrote = [await duty.act(fleet, now) for duty in ready]
+        if any(wrote):
+            self._reload = True  # what was written is read back, with whatever others changed
 
 
 def _set_from_thread(loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:

@@ -73,8 +73,9 @@ class ScheduleDuty:
     def ready(self, now: float) -> bool:
         return bool(self._candidates(now))
 
-    async def act(self, fleet: Snapshot, now: float) -> None:
+    async def act(self, fleet: Snapshot, now: float) -> bool:
         candidates, self._look = self._candidates(now), set()
+        wrote = False
         for schedule_id in candidates:
             schedule = self._pending[schedule_id]
             if waiting_on(schedule, fleet, now) is not None:
@@ -89,5 +90,7 @@ class ScheduleDuty:
                 fired=outcome.fired, late=outcome.late, remaining=outcome.remaining,
                 receipts=outcome.receipts, reason=outcome.reason, now=now,
             )  # fmt: skip
+            wrote = True
             if outcome.state == "failed" and written:
                 self._report(f"schedule {schedule.id} failed: {outcome.reason}")
+        return wrote
