@@ -334,8 +334,8 @@ class Engine:
         doorbell (core/agents/doorbell.py); publish settled state changes and
         apply them to the live model."""
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._hooked.wait(), self.agents.interval)
+            with contextlib.suppress(TimeoutError):  # not wait_for (core/tmux/timeouts.py)
+                await within(self.agents.interval, self._hooked.wait())
             self._hooked.clear()
             if self._live is None or not self._live.tmux.running:
                 continue

@@ -25,6 +25,7 @@ from tmuxorch.core.models import Snapshot
 from tmuxorch.core.schedules.bell import bell_path
 from tmuxorch.core.store.runner_lock import RunnerLock
 from tmuxorch.core.store.store import Store
+from tmuxorch.core.tmux.timeouts import within
 
 log = logging.getLogger("tmuxorch.runner")
 MAX_SLEEP_S = 3600.0
@@ -104,8 +105,8 @@ class Runner:
             while True:
                 self._wake.clear()  # before the pass: a ring during it is not lost
                 await self._pass()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._sleep())
+                with contextlib.suppress(TimeoutError):  # `within`: a cancel is never lost
+                    await within(self._sleep(), self._wake.wait())
         finally:
             following.cancel()
             with contextlib.suppress(asyncio.CancelledError):
