@@ -75,8 +75,8 @@ def _queue(queue: argparse.ArgumentParser) -> None:
     new.add_argument("--kind", metavar="KIND", help="only an agent of this kind (claude, codex…)")
     new.add_argument("--session", metavar="SESSION", help="only an agent in this session")
     new.add_argument(
-        "--agent", dest="agents", action="append", default=[], metavar="TARGET",
-        help="only one of these agents (repeat it; a window or session means its agents)",
+        "--agent", dest="agents", action="extend", nargs="+", default=[], metavar="TARGET",
+        help="only one of these agents (a window or session means its agents)",
     )  # fmt: skip
     new.add_argument(
         "--priority", type=int, default=0, metavar="N", help="higher first (default 0, -1000-1000)"
