@@ -39,6 +39,17 @@ async def tasks(backend: LocalBackend) -> list[Task]:
     return sorted((await backend.queue(everything=True)).tasks, key=lambda t: t.id)
 
 
+async def first_task(
+    backend: LocalBackend, holds: Callable[[Task], bool], timeout: float = 10.0
+) -> Task:
+    """The first task once `holds` is true of it (within `timeout`)."""
+    deadline = time.monotonic() + timeout
+    while not holds(found := (await tasks(backend))[0]):
+        assert time.monotonic() < deadline, found
+        await asyncio.sleep(0.05)
+    return found
+
+
 async def until_done(backend: LocalBackend, count: int, timeout: float = 30.0) -> list[Task]:
     deadline = time.monotonic() + timeout
     while True:
@@ -101,15 +112,9 @@ async def test_an_agent_gone_mid_task_fails_the_task_with_the_reason(
 ) -> None:
     agent = await start_agent(running_tmux, tmp_path, "--busy", "30")
     added = await backend.queue_add("long job", agents=[agent.pane])
-    deadline = time.monotonic() + 10
-    while (first := (await tasks(backend))[0]).started is None:
-        shown = (await backend.snapshot()).panes_by_id[agent.pane].agent
-        assert time.monotonic() < deadline, (first.state, first.dispatched, first.receipts, shown)
-        await asyncio.sleep(0.05)
+    await first_task(backend, lambda t: t.started is not None)
     running_tmux.tmux("kill-pane", "-t", agent.pane)
-    while (found := (await tasks(backend))[0]).state == "running":
-        assert time.monotonic() < deadline + 10
-        await asyncio.sleep(0.05)
+    found = await first_task(backend, lambda t: t.state != "running")
     assert found.id == added.id
     assert found.state == "failed"
     assert found.reason == f"the agent {agent.pane} no longer exists"
@@ -157,10 +162,7 @@ async def test_cancelling_a_running_task_frees_its_agent_for_the_next(
 ) -> None:
     agent = await start_agent(running_tmux, tmp_path, "--busy", "30")
     first = await backend.queue_add("long job", agents=[agent.pane])
-    deadline = time.monotonic() + 10
-    while (await tasks(backend))[0].state != "running":
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.05)
+    await first_task(backend, lambda t: t.state == "running")
     assert (await backend.queue_cancel(first.id)).state == "cancelled"
     with pytest.raises(BadInputError, match="cancelled already"):
         await backend.queue_cancel(first.id)

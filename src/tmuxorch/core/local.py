@@ -259,7 +259,7 @@ class LocalBackend:
 
         now = time.time()
         checked(trigger, now)
-        fleet = await self.engine.fleet(sweep="none")
+        fleet = await self._targets([*targets, *([trigger.watch] if trigger.watch else [])])
         for pane_id in [*targets, *([trigger.watch] if trigger.watch else [])]:
             if require_id(pane_id) != "pane" or pane_id not in fleet.panes_by_id:
                 raise BadInputError(f"no such pane: {pane_id}")
@@ -316,7 +316,7 @@ class LocalBackend:
         if kind is not None and kind not in self.engine.agents.profiles:
             known = ", ".join(sorted(self.engine.agents.profiles))
             raise BadInputError(f"unknown kind {kind!r} (one of {known})")
-        fleet = await self.engine.fleet(sweep="none")
+        fleet = await self._targets(agents)  # the listing the caller resolved on, when recent
         if session is not None and (require_id(session) != "session" or not any(
             s.id == session for s in fleet.sessions
         )):  # fmt: skip
