@@ -14,7 +14,7 @@ import pytest
 from tmuxorch.cli import main as cli_main
 from tmuxorch.core.errors import TmuxUnavailableError
 from tmuxorch.core.local import LocalBackend
-from tmuxorch.core.oneshot import OneShotEngine
+from tmuxorch.core.oneshot import OneShotEngine, run_now
 from tmuxorch.core.tmux.handshake_lock import HandshakeLock
 
 from ..conftest import TmuxFixture, wait_for
@@ -23,15 +23,9 @@ from ..simfleet import start_agent
 T = TypeVar("T")
 
 
-def at_once(coroutine: Coroutine[Any, Any, T]) -> T:
+def at_once(coroutine: Coroutine[Any, None, T]) -> T:
     """The coroutine's result after one step; fails the test if it suspended instead."""
-    try:
-        coroutine.send(None)
-    except StopIteration as done:
-        result: T = done.value
-        return result
-    coroutine.close()
-    raise AssertionError("the coroutine suspended")
+    return run_now(coroutine, "the test's coroutine")
 
 
 async def test_a_look_and_a_send_finish_in_one_step(

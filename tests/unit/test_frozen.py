@@ -13,6 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from tmuxorch.core.events import EVENT_TYPES, PaneChanged
+from tmuxorch.core.fields import COMPILE_AFTER
 from tmuxorch.core.frozen import LENIENT, Frozen, field, frozen_model, frozen_record
 from tmuxorch.core.models import AgentInfo, Pane, Snapshot, TmuxInfo
 
@@ -33,7 +34,7 @@ def test_models_are_values_that_refuse_assignment() -> None:
         pane().width = 3  # type: ignore[misc]
 
 
-def test_init_is_a_keyword_only_dataclass_init_compiled_on_the_first_instance() -> None:
+def test_init_is_a_keyword_only_dataclass_init_compiled_once_a_class_makes_many() -> None:
     @frozen_model
     class Made(Frozen):
         name: str
@@ -44,20 +45,28 @@ def test_init_is_a_keyword_only_dataclass_init_compiled_on_the_first_instance() 
             if self.size < 0:
                 raise ValueError("negative")
 
-    assert Made.__init__.__qualname__.startswith("_first_init")  # nothing compiled yet
-    made = Made(name="a")
-    assert Made.__init__.__qualname__.endswith("Made.__init__")
-    assert (made.name, made.tags, made.size) == ("a", [], 1)
-    assert Made(name="b").tags is not made.tags  # a fresh value of the factory each time
-    assert Made(name="a", tags=["x"], size=2).tags == ["x"]
-    with pytest.raises(TypeError, match="positional"):
-        Made("a")  # type: ignore[misc]
-    with pytest.raises(TypeError, match="name"):
-        Made()  # type: ignore[call-arg]
-    with pytest.raises(ValueError, match="negative"):
-        Made(name="a", size=-1)
-    with pytest.raises(FrozenInstanceError):
-        del made.name
+    def check_init() -> None:
+        made = Made(name="a")
+        assert (made.name, made.tags, made.size) == ("a", [], 1)
+        assert Made(name="b").tags is not made.tags  # a fresh value of the factory each time
+        assert Made(name="a", tags=["x"], size=2).tags == ["x"]
+        with pytest.raises(TypeError, match="positional"):
+            Made("a")  # type: ignore[misc]
+        with pytest.raises(TypeError, match="required keyword-only argument: 'name'"):
+            Made()  # type: ignore[call-arg]
+        with pytest.raises(TypeError, match="unexpected keyword argument 'nmae'"):
+            Made(name="a", nmae="b")  # type: ignore[call-arg]
+        with pytest.raises(ValueError, match="negative"):
+            Made(name="a", size=-1)
+        with pytest.raises(FrozenInstanceError):
+            del made.name
+
+    check_init()  # the generic __init__: nothing compiled yet
+    assert Made.__init__.__qualname__.startswith("_first_init")
+    for _ in range(COMPILE_AFTER):
+        Made(name="c")
+    assert Made.__init__.__qualname__.endswith("Made.__init__")  # compiled
+    check_init()
 
 
 def test_a_record_takes_its_fields_by_position_too() -> None:

@@ -7,17 +7,20 @@ import json
 import os
 import sqlite3
 import stat
+import sys
 import threading
 import time
 from dataclasses import FrozenInstanceError
 from pathlib import Path
 
+import platformdirs
 import pytest
 
 from tmuxorch.core.errors import BadInputError, TmuxorchError
 from tmuxorch.core.store import paths
 from tmuxorch.core.store.audit import TEXT_PREVIEW_CHARS, AuditEntry, AuditLog, local_actor
 from tmuxorch.core.store.config import (
+    ENV_FIELDS,
     AgentProfileConfig,
     ConfigError,
     RuleConfig,
@@ -53,6 +56,27 @@ def test_paths_follow_xdg_variables_read_at_call_time(
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "elsewhere"))
     assert paths.data_dir() == tmp_path / "elsewhere" / "tmuxorch"
     assert not paths.data_dir().exists()  # looking a path up does not create it
+
+
+def test_the_environment_sets_exactly_the_scalar_settings() -> None:
+    from typing import get_type_hints
+
+    scalars = {n for n, t in get_type_hints(Settings).items() if t in (float, int, str, bool)}
+    assert scalars == ENV_FIELDS
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="paths.py reads the XDG spec on Linux only")
+@pytest.mark.parametrize("value", [None, "", "relative/dir", "/abs/elsewhere", "/abs/trailing/"])
+def test_xdg_dirs_are_the_ones_platformdirs_gives(
+    value: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in ("XDG_DATA_HOME", "XDG_CONFIG_HOME"):
+        if value is None:
+            monkeypatch.delenv(variable, raising=False)
+        else:
+            monkeypatch.setenv(variable, value)
+    assert paths.data_dir() == Path(platformdirs.user_data_dir("tmuxorch", appauthor=False))
+    assert paths.config_dir() == Path(platformdirs.user_config_dir("tmuxorch", appauthor=False))
 
 
 def test_ensure_data_dir_is_private_and_tightens_a_wide_mode(tmp_path: Path) -> None:

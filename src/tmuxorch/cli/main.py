@@ -52,10 +52,10 @@ imported): their early handler, a plain function, returns the exit status, or No
 (`status --format tmux` from the option a watcher keeps: a status bar runs it every few
 seconds)."""
 STATUS_BAR_READ = (["status", "--format", "tmux"], ["status", "--format=tmux"])
-"""What a status bar runs (after `-S PATH` or `-L NAME` at most): answered from a watcher's
-option before argparse is imported and the parser built (cli/status_bar.py), as BEFORE_BACKEND
-would after them. With none kept the regular path computes it without asking again; anything
-else (a failure included) goes the regular way."""
+"""What a status bar runs (after `-S PATH` or `-L NAME` at most): answered before argparse is
+imported and the parser built (cli/status_bar.py), from a watcher's option as BEFORE_BACKEND
+would after them, or counted over the one-shot engine when none is kept. Anything else (a
+failure included: it is said the regular way) goes the regular way."""
 NO_BACKEND = frozenset({"log", "serve", "token", "kinds", "hooks"})
 """Commands that open no backend: they read the store or files, (serve) build their own
 engine, or (hooks) edit an agent CLI's settings."""
@@ -215,16 +215,10 @@ async def _run_watching(args: argparse.Namespace) -> int:
 
 def _run_now(args: argparse.Namespace) -> int:
     """`_run` without an event loop, for a ONE_SHOT command on a local server: its handler,
-    over the one-shot engine, never suspends, so one step runs it to the end. A handler that
-    suspends anyway awaits something of asyncio's: a bug, said at once rather than hung on."""
-    running = _run(args)
-    try:
-        running.send(None)
-    except StopIteration as done:
-        code: int = done.value
-        return code
-    running.close()  # its `finally` blocks run: the backend is closed
-    raise RuntimeError(f"{args.command} waited on an event loop, which a one-shot command has not")
+    over the one-shot engine, never suspends, so one step runs it to the end."""
+    from tmuxorch.core.oneshot import run_now
+
+    return run_now(_run(args), args.command)
 
 
 def _stop_on_signals() -> list[int]:
@@ -254,16 +248,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tmuxorch {__version__}")
         return 0
     at = command_at(argv)
-    asked = False  # whether a watcher's option was read already (and none kept)
     if at is not None and argv[at:] in STATUS_BAR_READ:
-        from tmuxorch.cli.status_bar import plain_socket, print_kept
+        from tmuxorch.cli.status_bar import plain_socket, print_counted, print_kept
 
         if (socket := plain_socket(argv[:at])) is not None:
             try:
                 with contextlib.suppress(Exception):  # the regular path says what went wrong
-                    if (answered := print_kept(*socket)) is not None:
-                        return answered
-                    asked = True
+                    kept = print_kept(*socket)
+                    return print_counted(*socket) if kept is None else kept
             except KeyboardInterrupt:
                 return 130
     from tmuxorch.cli.parser import COMMANDS, build_parser
@@ -296,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             parser.error(f"'--' is not used by {args.command}")
     try:
-        if args.command in BEFORE_BACKEND and not asked:
+        if args.command in BEFORE_BACKEND:
             early: Early = imported(BEFORE_BACKEND[args.command])
             if (answered := early(args)) is not None:
                 return answered

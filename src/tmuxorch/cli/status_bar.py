@@ -1,6 +1,9 @@
 """`tmuxorch status --format tmux`, which a status bar runs every few seconds: answered from the
 option a watcher keeps (see core/status_segment.py) before any backend is opened, so a run that
 finds it loads neither pydantic, asyncio nor the engine: one plain `tmux` process, no snapshot.
+With no watcher it is counted over the one-shot engine, still before argparse (and the shutil,
+gettext and locale it loads) is imported, nor the Backend and its operations: only the snapshot
+and the agents' states are needed.
 """
 
 from __future__ import annotations
@@ -45,6 +48,21 @@ def print_kept(socket_name: str | None, socket_path: str | None) -> int | None:
 
     kept = read_kept(TmuxServer.resolve(socket_name, socket_path), 2.0)
     return None if kept is None else print_segment(kept)
+
+
+def print_counted(socket_name: str | None, socket_path: str | None) -> int:
+    """Count the segment on this server (no watcher keeps it) and print it, as `status --format
+    tmux` after its parser does (cli/commands.py `cmd_status`): the fleet with every agent's
+    state read now."""
+    from tmuxorch.core.oneshot import OneShotEngine, run_now
+    from tmuxorch.core.status_segment import segment
+    from tmuxorch.core.store.config import load_settings
+    from tmuxorch.core.tmux.server import TmuxServer
+
+    settings = load_settings()
+    server = TmuxServer.resolve(socket_name, socket_path)
+    engine = OneShotEngine(server, timeout=settings.command_timeout, settings=settings)
+    return print_segment(segment(run_now(engine.fleet(sweep="all"), "status")))
 
 
 def print_segment(value: str) -> int:

@@ -5,9 +5,11 @@ Core's ~60 model classes were frozen dataclasses. The decorator compiles every m
 writes at import (~0.1 ms apiece), and `dataclasses` imports `inspect` (with ast, dis and
 tokenize): ~7 ms of every one-shot command, more than its tmux work (issue 17). So the fields
 are read here, by the dataclass's rules (annotations in order, a base's fields first, ClassVar
-left out, the default a class attribute or `field(default_factory=...)`), `__init__` is
-compiled on a class's first instance, and the class becomes a stdlib dataclass too only when
-pydantic asks for its schema (`as_dataclass`: pydantic builds it from the dataclass's fields).
+left out, the default a class attribute or `field(default_factory=...)`), `__init__` sets
+them field by field for a class's first instances and is compiled once it makes many (most
+classes of a one-shot command make a handful), and the class becomes a stdlib dataclass too
+only when pydantic asks for its schema (`as_dataclass`: pydantic builds it from the
+dataclass's fields).
 """
 
 from __future__ import annotations
@@ -127,16 +129,60 @@ def _is_class_var(annotation: object) -> bool:
     )
 
 
+COMPILE_AFTER = 32
+"""Instances a class makes with the generic `__init__` before it compiles its own: compiling one
+costs ~0.1-0.2 ms, about what 30 generic ones cost more: most classes of a one-shot command
+make a few instances (its settings) or a few dozen (the kinds' rules), and a listing's panes
+make hundreds (they are worth compiling for)."""
+
+
 def _first_init(cls: type) -> Callable[..., None]:
-    """A stand-in `__init__` that compiles the class's own, puts it in its place, and runs it:
-    a process pays only for the classes it builds."""
+    """A stand-in `__init__` that sets the fields the generic way for the class's first
+    COMPILE_AFTER instances, then compiles the class's own, puts it in its place, and runs it:
+    a process pays a compile only for the classes it builds many of."""
+    made = 0
 
     def __init__(self: object, *args: Any, **values: Any) -> None:
+        nonlocal made
+        made += 1
+        if made <= COMPILE_AFTER:
+            _generic_init(cls, self, args, values)
+            return
         init = _compiled_init(cls)
         cls.__init__ = init  # type: ignore[misc]
         init(self, *args, **values)
 
     return __init__
+
+
+def _generic_init(cls: type, self: object, args: tuple[Any, ...], values: dict[str, Any]) -> None:
+    """What the compiled `__init__` does (below), field by field, with the same TypeErrors."""
+    specs = fields(cls)
+    positional = [spec.name for spec in specs if not spec.kw_only]
+    name = f"{cls.__qualname__}.__init__()"
+    if len(args) > len(positional):
+        given_count, takes = len(args) + 1, len(positional) + 1
+        raise TypeError(f"{name} takes {takes} positional arguments but {given_count} were given")
+    given = dict(zip(positional, args, strict=False))
+    for key, value in values.items():
+        if key in given:
+            raise TypeError(f"{name} got multiple values for argument {key!r}")
+        given[key] = value
+    if unknown := given.keys() - {spec.name for spec in specs}:
+        raise TypeError(f"{name} got an unexpected keyword argument {min(unknown)!r}")
+    for spec in specs:
+        if spec.name in given:
+            value = given[spec.name]
+        elif spec.default is not MISSING:
+            value = spec.default
+        elif spec.factory is not MISSING:
+            value = spec.factory()  # type: ignore[operator]
+        else:
+            kind = "keyword-only " if spec.kw_only else "positional "
+            raise TypeError(f"{name} missing 1 required {kind}argument: {spec.name!r}")
+        _set_field(self, spec.name, value)
+    if hasattr(cls, "__post_init__"):
+        self.__post_init__()  # type: ignore[attr-defined]
 
 
 def _compiled_init(cls: type) -> Callable[..., None]:

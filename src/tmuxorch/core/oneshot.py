@@ -18,21 +18,38 @@ has no event stream: commands that watch tmux run the engine.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine, Sequence
 
 from tmuxorch.core.agents.listing import FleetListing
-from tmuxorch.core.agents.tracker import AgentTracker, Sweep
-from tmuxorch.core.backend import EventSubscription
+from tmuxorch.core.agents.tracker import AgentTracker
 from tmuxorch.core.errors import TmuxorchError
-from tmuxorch.core.models import Snapshot
 from tmuxorch.core.tmux.chained import check_started, ready_to_chain, run_chained_now
-from tmuxorch.core.tmux.handshake_lock import HandshakeLock
 from tmuxorch.core.tmux.results import CommandResult
 from tmuxorch.core.tmux.server import TmuxServer
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False  # typing costs a status-bar read ~3 ms (cli/status_bar.py)
+if TYPE_CHECKING:  # nor the Backend's module: a status bar's count needs only the snapshot
+    from typing import TypeVar
+
+    from tmuxorch.core.agents.tracker import Sweep
+    from tmuxorch.core.backend import EventSubscription
+    from tmuxorch.core.models import Snapshot
     from tmuxorch.core.store.config import Settings
+
+    T = TypeVar("T")
+
+
+def run_now(running: Coroutine[object, None, T], what: str) -> T:
+    """Run a coroutine that awaits only the one-shot engine (it never suspends) in one step,
+    with no event loop. One that suspends anyway awaits something of asyncio's: a bug, said at
+    once rather than hung on (its `finally` blocks run as it is closed)."""
+    try:
+        running.send(None)
+    except StopIteration as done:
+        result: T = done.value
+        return result
+    running.close()
+    raise RuntimeError(f"{what} waited on an event loop, which a one-shot command has not")
 
 
 class OneShotEngine:
@@ -43,7 +60,6 @@ class OneShotEngine:
     ) -> None:
         self.server = server
         self.timeout = timeout
-        self.lock = HandshakeLock(server)
         self.agents = AgentTracker(self.run, settings)
         self._listing = FleetListing(server, self.run, self.agents)
         self._generation = 0
@@ -62,7 +78,9 @@ class OneShotEngine:
         if idempotent:
             return self._chained(commands, start_server=start_server)
         try:
-            with self.lock.held_now(self.timeout):
+            from tmuxorch.core.tmux.handshake_lock import HandshakeLock  # a read needs none
+
+            with HandshakeLock(self.server).held_now(self.timeout):
                 return self._chained(commands, start_server=start_server)
         finally:
             self._generation += 1

@@ -1,17 +1,20 @@
 """Where tmuxorch keeps its files on disk.
 
-Locations come from platformdirs, so on Linux they follow XDG_DATA_HOME / XDG_CONFIG_HOME and on
-other systems the platform's conventions. They are functions, not module constants, because the
-environment is read at call time: tests (and users) can point tmuxorch elsewhere by setting those
-variables after import.
+On Linux they follow the XDG base directory spec (XDG_DATA_HOME / XDG_CONFIG_HOME when set to an
+absolute path, else ~/.local/share and ~/.config), read here; on other systems the platform's
+conventions, from platformdirs. Why not platformdirs everywhere: every command looks for its
+config file, and platformdirs loads tempfile and its own modules first, ~3-7 ms of a status bar's
+one-shot read (issue 17); the spec is two lines, and a test holds them equal to platformdirs'.
+
+They are functions, not module constants, because the environment is read at call time: tests
+(and users) can point tmuxorch elsewhere by setting those variables after import.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
-
-import platformdirs
 
 APP_NAME = "tmuxorch"
 
@@ -21,12 +24,26 @@ DATA_DIR_MODE = 0o700
 
 def data_dir() -> Path:
     """The per-user directory for tmuxorch's persistent data (the database). Not created."""
+    if sys.platform == "linux":
+        return _xdg("XDG_DATA_HOME", "~/.local/share")
+    import platformdirs
+
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
 def config_dir() -> Path:
     """The per-user directory where the user's config.toml lives. Not created."""
+    if sys.platform == "linux":
+        return _xdg("XDG_CONFIG_HOME", "~/.config")
+    import platformdirs
+
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def _xdg(variable: str, default: str) -> Path:
+    """The spec's base directory: $variable when it is an absolute path, else `default`."""
+    base = os.environ.get(variable, "")
+    return Path(base if os.path.isabs(base) else os.path.expanduser(default)) / APP_NAME
 
 
 def database_path() -> Path:

@@ -5,22 +5,20 @@ failing command. So each command is followed by `display-message -p MARKER` (a c
 random nonce, no format syntax in it), which splits the output per command; after a failure the
 caller runs the rest of the batch again from the next command.
 
-This module imports no asyncio: `run_chained_now` runs a batch with `subprocess`, for a one-shot
-reader whose whole process should cost little more than the interpreter (a status bar running
-`tmuxorch status --format tmux` every few seconds, issue 17). The engine's fallback runs the
-same chain under asyncio (`core.tmux.fallback`).
+This module imports no asyncio: `run_chained_now` runs a batch as a plain process
+(core.tmux.process), for a one-shot reader whose whole process should cost little more than the
+interpreter (a status bar running `tmuxorch status --format tmux` every few seconds, issue 17).
+The engine's fallback runs the same chain under asyncio (`core.tmux.fallback`).
 """
 
 from __future__ import annotations
 
 import os
-import select
-import subprocess
-import tempfile
 import time
 from collections.abc import Sequence
 
 from tmuxorch.core.errors import TmuxUnavailableError
+from tmuxorch.core.tmux.process import run_process
 from tmuxorch.core.tmux.quoting import chained_argv
 from tmuxorch.core.tmux.results import CommandResult
 from tmuxorch.core.tmux.server import TmuxServer, process_stopped, tmux_binary, tmux_environ
@@ -114,44 +112,12 @@ def run_chained_now(
     results: list[CommandResult] = []
     while len(results) < len(commands):
         chain = Chain(server, commands[len(results) :])
-        # Output goes to files, not pipes: tmux hands a client's stdio to the server, so a
-        # stopped server would keep a pipe open (see core.tmux.fallback).
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            with subprocess.Popen(
-                chain.argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                env=chain.environ, start_new_session=True,
-            ) as process:  # fmt: skip
-                try:
-                    _wait(process, timeout)
-                except subprocess.TimeoutExpired:
-                    process.kill()  # and reaped as the `with` ends
-                    raise TmuxUnavailableError(no_answer(started)) from None
-                except BaseException:
-                    process.kill()
-                    raise
-            out.seek(0)
-            err.seek(0)
-            results += chain.results(out.read(), err.read(), process.returncode)
+        try:
+            returncode, stdout, stderr = run_process(chain.argv, chain.environ, timeout)
+        except TimeoutError:
+            raise TmuxUnavailableError(no_answer(started)) from None
+        results += chain.results(stdout, stderr, returncode)
     return results
-
-
-def _wait(process: subprocess.Popen[bytes], timeout: float) -> None:
-    """Wait for `process` to end, at most `timeout` seconds (TimeoutExpired). On a pidfd where
-    there is one (Linux 5.3): subprocess's own wait with a timeout polls, sleeping longer each
-    time, and woke a 2.2 ms `tmux` process's caller 1.4 ms late (issue 17)."""
-    try:
-        pidfd = os.pidfd_open(process.pid)
-    except (AttributeError, OSError):  # not Linux, or an older kernel
-        process.wait(timeout)
-        return
-    try:
-        ended = select.poll()
-        ended.register(pidfd, select.POLLIN)
-        if not ended.poll(timeout * 1000):
-            raise subprocess.TimeoutExpired(process.args, timeout)
-    finally:
-        os.close(pidfd)
-    process.wait()
 
 
 def _lines(chunk: str) -> tuple[str, ...]:
