@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -120,7 +123,10 @@ def test_server_resolution_mirrors_tmux(tmp_path: object) -> None:
     assert str(TmuxServer.resolve(None, "/s/p", environ=env).socket_path) == "/s/p"
     inside = {"TMUX": "/tmp/tmux-1/other,123,0"}
     assert str(TmuxServer.resolve(environ=inside).socket_path) == "/tmp/tmux-1/other"
-    assert TmuxServer.resolve(environ={}).socket_path.name == "default"
+    assert TmuxServer.resolve(environ={}).socket_path.endswith("/default")
+    here = os.getcwd()
+    assert TmuxServer.resolve(None, "./a//b/", environ={}).socket_path == f"{here}/a/b"
+    assert TmuxServer(Path("/s//p/")) == TmuxServer("/s/p")  # a Path is kept as its string
 
 
 def _uid() -> str:

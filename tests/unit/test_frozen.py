@@ -6,6 +6,7 @@ newer peer)."""
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import FrozenInstanceError
 from typing import ClassVar
 
@@ -115,6 +116,17 @@ def test_fields_follow_the_dataclass_rules_and_pydantic_gets_a_stdlib_dataclass(
         class Order(Frozen):
             a: int = 0
             b: int
+
+
+def test_a_class_variable_is_told_by_its_annotation_however_it_is_spelled() -> None:
+    @frozen_model
+    class Made(Frozen):
+        a: ClassVar[int] = 1
+        b: typing.ClassVar[int] = 2
+        classvars: int = 4
+        d: ClassVarious = 5  # type: ignore[valid-type]  # noqa: F821
+
+    assert Made.field_names() == ("classvars", "d")
 
 
 def test_a_copy_takes_its_update_and_refuses_an_unknown_field() -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tmuxorch.core.agents.doorbell import Doorbell, doorbell_path
@@ -98,7 +99,7 @@ class Engine:
         self._listing = FleetListing(server, self.connection.run, self.agents)
         self._hooked = asyncio.Event()
         """Set when an agent's hook rang the doorbell: the sweeper sweeps at once."""
-        self.doorbell = Doorbell(doorbell_path(server.socket_path), self._hooked.set)
+        self.doorbell = Doorbell(doorbell_path(Path(server.socket_path)), self._hooked.set)
         self.status = SegmentKeeper(self.connection.run)
         """Keeps `@tmuxorch-status` (core/status_segment.py) while anyone subscribes."""
 

@@ -15,7 +15,6 @@ dataclass's fields).
 from __future__ import annotations
 
 import itertools
-import re
 import sys
 from collections.abc import Callable
 
@@ -36,7 +35,6 @@ MISSING = object()
 """A field without a default (or a factory's field not given)."""
 FIELDS = "__frozen_fields__"
 """The attribute of a decorated class holding its fields (inherited ones included), in order."""
-_CLASS_VAR = re.compile(r"\s*(?:\w+\s*\.\s*)?ClassVar\b")
 _set_field = object.__setattr__  # what a frozen dataclass's own __init__ sets fields with
 
 
@@ -121,8 +119,13 @@ def _has_default(spec: Field) -> bool:
 
 
 def _is_class_var(annotation: object) -> bool:
-    if isinstance(annotation, str):
-        return _CLASS_VAR.match(annotation) is not None
+    if isinstance(annotation, str):  # `ClassVar[...]` or `typing.ClassVar[...]`, read without re
+        head = annotation.lstrip()
+        module, dot, rest = head.partition(".")
+        if dot and module.strip().isidentifier():
+            head = rest.lstrip()
+        after = head[len("ClassVar") : len("ClassVar") + 1]
+        return head.startswith("ClassVar") and not (after.isalnum() or after == "_")
     typing = sys.modules.get("typing")  # an annotation object of typing's: typing is loaded
     return typing is not None and (
         annotation is typing.ClassVar or getattr(annotation, "__origin__", None) is typing.ClassVar

@@ -28,9 +28,11 @@ _ESCAPED = {"\\": "'\\', which tmux stores escaped (as '\\\\')"}
 _ESCAPED_IN_SESSIONS = {"$": "'$', which tmux stores escaped (as '\\$')", **_ESCAPED}
 _INVISIBLE = {"Cc": "a control character", "Cf": "an invisible format character",
               "Zl": "a line separator", "Zp": "a paragraph separator"}  # fmt: skip
-_KIND = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_KEY = re.compile(
+# Patterns, not compiled ones: re compiles (and caches) each on its first use, so a command that
+# checks no such name pays nothing for it (a status bar, issue 17). So below too.
+_KIND = r"[a-z0-9][a-z0-9_-]{0,31}"
+_ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_KEY = (
     r"(?:[CMS]-){0,3}(?:[!-~]|F(?:[1-9]|1[0-2])|Enter|Escape|Tab|BTab|BSpace|Space|Up|Down|Left|"
     r"Right|Home|End|PageUp|PageDown|PgUp|PgDn|PPage|NPage|DC|IC|KP[0-9]|KPEnter)"
 )
@@ -64,7 +66,7 @@ def validate_name(name: str, what: Literal["session", "window"]) -> str:
 
 def validate_kind(kind: str) -> str:
     """Agent kinds are short identifiers (`claude`, `codex`, `my-agent`)."""
-    if not _KIND.fullmatch(kind):
+    if not re.fullmatch(_KIND, kind):
         raise BadInputError(
             f"agent kind {kind!r} is not valid: use 1-32 lowercase letters, digits, '-' or '_'"
         )
@@ -74,7 +76,7 @@ def validate_kind(kind: str) -> str:
 def validate_env_name(name: str) -> str:
     """An environment variable's name as a shell takes it: `[A-Za-z_][A-Za-z0-9_]*` (a `=` in
     it would split `-e NAME=VALUE` elsewhere)."""
-    if not _ENV_NAME.fullmatch(name):
+    if not re.fullmatch(_ENV_NAME, name):
         raise BadInputError(
             f"env name {name!r} is not valid: a letter or '_', then letters, digits or '_'"
         )
@@ -83,7 +85,7 @@ def validate_env_name(name: str) -> str:
 
 def is_key(word: str) -> bool:
     """Is `word` a tmux key name (`C-c`, `Escape`, `Enter`, `M-x`, `F5`, a single character)?"""
-    return _KEY.fullmatch(word) is not None
+    return re.fullmatch(_KEY, word) is not None
 
 
 def validate_key(key: str) -> str:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import re
 
-_SEQUENCES = re.compile(
+# A pattern, compiled (and cached by re) on its first use: a command that prints no pane text
+# pays nothing for it (a status bar, issue 17).
+_SEQUENCES = (
     r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC
     r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC
@@ -17,4 +19,4 @@ _SEQUENCES = re.compile(
 
 def sanitize(text: str) -> str:
     """Remove escape sequences and control characters; keep tabs and newlines."""
-    return _SEQUENCES.sub("", text)
+    return re.sub(_SEQUENCES, "", text)

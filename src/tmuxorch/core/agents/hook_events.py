@@ -93,7 +93,8 @@ class HookReport(Frozen):
 
 
 _STATES = {kind: {e.reported: e.state for e in events} for kind, events in HOOKED.items()}
-_EPOCH = re.compile(r"([0-9]{1,12})(?:\.([0-9]*|N))?")
+# compiled by re on its first use (a status bar with no hooked agent never uses it, issue 17)
+_EPOCH = r"([0-9]{1,12})(?:\.([0-9]*|N))?"
 """Seconds, with a fraction or without; BSD date prints `%N` as a literal N (`1796188865.N`)."""
 
 
@@ -105,7 +106,7 @@ def parse_report(value: str) -> HookReport | None:
         return None
     kind, event, at = parts
     state = _STATES.get(kind, {}).get(event)
-    epoch = _EPOCH.fullmatch(at)
+    epoch = re.fullmatch(_EPOCH, at)
     if state is None or epoch is None:
         return None
     seconds, fraction = epoch.groups()

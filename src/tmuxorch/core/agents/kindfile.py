@@ -53,7 +53,8 @@ class Include(Frozen):
     include: str
 
 
-_INCLUDE_NAME = re.compile(r"_[A-Za-z0-9_-]+")
+# compiled by re on its first use: the built-in kinds are trusted and never checked (issue 17)
+_INCLUDE_NAME = r"_[A-Za-z0-9_-]+"
 
 
 def _entry(value: object) -> str | Include:
@@ -62,7 +63,7 @@ def _entry(value: object) -> str | Include:
         return check_regex(value)
     if isinstance(value, dict) and set(value) == {"include"}:
         name = value["include"]
-        if isinstance(name, str) and _INCLUDE_NAME.fullmatch(name):
+        if isinstance(name, str) and re.fullmatch(_INCLUDE_NAME, name):
             return Include(name)
     raise ValueError('expected a regex or { include = "_<pattern file>" }')
 

@@ -104,7 +104,8 @@ class RuleConfig(Frozen):
             raise ValueError("a rule needs at least one of command, window_name, session_name, cwd")
 
 
-_CLOCK = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
+# compiled by re on their first use: only a config file is checked with them (issue 17)
+_CLOCK = r"([01]?[0-9]|2[0-3]):([0-5][0-9])"
 
 
 def _check_quiet_hours(span: str | None) -> str | None:
@@ -112,7 +113,7 @@ def _check_quiet_hours(span: str | None) -> str | None:
     if span is None:
         return None
     start, dash, end = span.partition("-")
-    if not dash or not _CLOCK.fullmatch(start.strip()) or not _CLOCK.fullmatch(end.strip()):
+    if not dash or not re.fullmatch(_CLOCK, start.strip()) or not re.fullmatch(_CLOCK, end.strip()):
         raise ValueError(f'quiet hours are HH:MM-HH:MM, e.g. "22:00-07:00" (got {span!r})')
     return span
 
@@ -242,7 +243,7 @@ def _environment_overrides() -> dict[str, str]:
     return found
 
 
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_PLAIN_KEY = r"[A-Za-z0-9_-]+"
 
 
 def format_location(loc: tuple[int | str, ...]) -> str:
@@ -251,7 +252,7 @@ def format_location(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif _PLAIN_KEY.fullmatch(part):
+        elif re.fullmatch(_PLAIN_KEY, part):
             out += f".{part}" if out else part
         else:
             out += f"[{json.dumps(part)}]"

@@ -45,7 +45,7 @@ class HandshakeLock:
     def path(self) -> Path:
         """Beside the socket (its directory is the user's own, mode 0700), else under our data
         directory when that directory cannot be written (a `-S` socket somewhere shared)."""
-        socket = self.server.socket_path
+        socket = Path(self.server.socket_path)
         beside = socket.parent / f".{socket.name}.tmuxorch-lock"
         if os.access(socket.parent, os.W_OK):
             return beside

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 from collections.abc import Sequence
 
 from tmuxorch.core.frozen import Frozen, frozen_record
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
 
 PLACEHOLDER = "_tmuxorch"
 """Name of the window each hidden session is created with."""
-_NAME = re.compile(r"_tmuxorch-\d+-\d+")
 _serial = itertools.count(1)
 SEPARATOR = "\x1f"
 
@@ -42,8 +40,15 @@ def new_name() -> str:
 
 
 def is_hidden(session_name: str) -> bool:
-    """Is this the name of one of tmuxorch's hidden sessions (of any tmuxorch process)?"""
-    return _NAME.fullmatch(session_name) is not None
+    """Is this the name of one of tmuxorch's hidden sessions (of any tmuxorch process):
+    `_tmuxorch-<digits>-<digits>`, as `new_name` makes them? Read without `re`, which a status
+    bar's read of a watcher's segment would import for this alone."""
+    parts = session_name.split("-")
+    return (
+        len(parts) == 3
+        and parts[0] == "_tmuxorch"
+        and all(part.isascii() and part.isdigit() for part in parts[1:])
+    )
 
 
 def attach_argv(name: str) -> list[str]:

@@ -13,16 +13,22 @@ Two encodings, both verified on tmux 3.3a (shared/notes/tmux-facts.md):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-_BARE = re.compile(r"[A-Za-z0-9_@.,/:+-]+|%[0-9]+")
+TYPE_CHECKING = False  # typing costs a status-bar read ~3 ms (cli/status_bar.py)
+if TYPE_CHECKING:
+    import re
+
+_BARE = r"[A-Za-z0-9_@.,/:+-]+|%[0-9]+"
 """Arguments that are no tmux syntax anywhere in a line, written as they are: plain words, and
 pane ids (a word of `%` and digits is a word; any other word starting with `%` is a directive,
 `%if`, `%hidden`). Never bare: `=` (assignments), `~`, `$`, `#`, `;`, quotes, braces, `\\`,
 spaces. Every byte counts: tmux 3.3a reads a control client's input 4 KiB per pass of its event
 loop, so a batch of a hundred commands that fits in one read is answered in one pass."""
-_ESCAPE = re.compile(r'[\x00-\x1f\x7f\\"$]')
+_ESCAPE = r'[\x00-\x1f\x7f\\"$]'
+"""What a double-quoted token escapes. Both patterns are compiled (and `re` imported) on the first
+control-mode line, by the engine: a one-shot command's plain `tmux` argv needs neither, and
+`re` with its enums would be a third of what a status-bar read of a watcher's segment imports."""
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -32,12 +38,14 @@ def _escape(match: re.Match[str]) -> str:
 
 def quote_control_argument(argument: str) -> bytes:
     """One argument as a control-mode token that tmux reads back unchanged."""
-    if _BARE.fullmatch(argument):
+    import re
+
+    if re.fullmatch(_BARE, argument):
         return argument.encode()
     prefix = b""
     if argument.startswith("~"):
         prefix, argument = b"'~'", argument[1:]
-    body = _ESCAPE.sub(_escape, argument).encode("utf-8", "surrogateescape")
+    body = re.sub(_ESCAPE, _escape, argument).encode("utf-8", "surrogateescape")
     return prefix + b'"' + body + b'"'
 
 

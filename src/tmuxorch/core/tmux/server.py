@@ -1,5 +1,8 @@
 """Which tmux server we talk to, resolved exactly as the tmux client resolves `-L` / `-S` / $TMUX,
-and cheap checks on it that start no process: read-only commands must never start a server."""
+and cheap checks on it that start no process: read-only commands must never start a server.
+
+Paths here are strings, read with `os.path`: pathlib (with urllib.parse, ipaddress, fnmatch and
+re) would be half of what a status bar's read of a watcher's segment imports (issue 17)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ import errno
 import os
 import stat
 import struct
-from pathlib import Path
 
 from tmuxorch.core.errors import TmuxUnavailableError
 from tmuxorch.core.frozen import Frozen, frozen_record
@@ -16,9 +18,13 @@ from tmuxorch.core.frozen import Frozen, frozen_record
 
 @frozen_record
 class TmuxServer(Frozen):
-    """A tmux server addressed by the absolute path of its socket; always passed to tmux as `-S`."""
+    """A tmux server addressed by the absolute path of its socket; always passed to tmux as `-S`.
+    Made with a `Path` too: it keeps the path as a string."""
 
-    socket_path: Path
+    socket_path: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "socket_path", _pure(os.fspath(self.socket_path)))
 
     @classmethod
     def resolve(
@@ -30,26 +36,25 @@ class TmuxServer(Frozen):
         """Mirror tmux: `-S` wins, then `-L`, then the server of $TMUX, then `default`."""
         env = os.environ if environ is None else environ
         if socket_path:
-            return cls(Path(socket_path).expanduser().absolute())
+            return cls(os.path.join(os.getcwd(), os.path.expanduser(socket_path)))
         if not socket_name:
             tmux_var = env.get("TMUX", "")
             if tmux_var:
-                return cls(Path(tmux_var.split(",", 1)[0]))
+                return cls(tmux_var.split(",", 1)[0])
             socket_name = "default"
         if "/" in socket_name:
             raise TmuxUnavailableError(f"invalid socket name {socket_name!r}: it contains '/'")
         tmpdir = env.get("TMUX_TMPDIR") or "/tmp"
-        return cls(Path(tmpdir) / f"tmux-{os.getuid()}" / socket_name)
+        return cls(os.path.join(tmpdir, f"tmux-{os.getuid()}", socket_name))
 
     def prepare_directory(self) -> None:
         """Create the socket's directory (mode 0700) before starting a server: tmux does that
         itself only for `-L`, and we always address the server with `-S`."""
+        directory = os.path.dirname(self.socket_path)
         try:
-            self.socket_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.makedirs(directory, mode=0o700, exist_ok=True)
         except OSError as exc:
-            raise TmuxUnavailableError(
-                f"cannot create {self.socket_path.parent}: {exc.strerror}"
-            ) from exc
+            raise TmuxUnavailableError(f"cannot create {directory}: {exc.strerror}") from exc
 
     def is_running(self) -> bool:
         """True when a server accepts connections on the socket. Raises when it is inaccessible.
@@ -64,7 +69,7 @@ class TmuxServer(Frozen):
         connection's peer credentials: it needs no answer from tmux, so it works on a stopped
         server too. Raises when the socket is inaccessible."""
         try:
-            mode = self.socket_path.stat().st_mode
+            mode = os.stat(self.socket_path).st_mode
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -75,7 +80,7 @@ class TmuxServer(Frozen):
             raise TmuxUnavailableError(f"{self.socket_path} is not a tmux socket")
         sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         try:
-            sock.connect(str(self.socket_path))
+            sock.connect(self.socket_path)
         except (FileNotFoundError, ConnectionRefusedError):
             return None
         except PermissionError as exc:
@@ -110,7 +115,8 @@ _PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
 def process_stopped(pid: int) -> bool:
     """Is the process stopped (state T, or t when traced)? False where /proc cannot tell."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        with open(f"/proc/{pid}/stat") as file:
+            stat = file.read()
     except OSError:
         return False
     fields = stat.rpartition(")")[2].split()
@@ -126,6 +132,15 @@ def tmux_binary() -> str:
             "e.g. 'apt-get install tmux'"
         )
     return path
+
+
+def _pure(path: str) -> str:
+    """The path as `str(PurePosixPath(path))` spells it: no empty or `.` parts, no trailing `/`;
+    `..` kept (it may climb out of a symlink)."""
+    parts = [part for part in path.split("/") if part not in ("", ".")]
+    if path.startswith("/"):
+        return "/" + "/".join(parts)
+    return "/".join(parts) or "."
 
 
 def _on_path(name: str) -> str | None:
