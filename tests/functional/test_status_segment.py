@@ -3,6 +3,7 @@ and `tmuxorch watch` (core/status_segment.py, cli/watch.py)."""
 
 from __future__ import annotations
 
+import os
 import select
 import signal
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import IO
 
 from tmuxorch.core.engine import Engine
-from tmuxorch.core.status_segment import OPTION
+from tmuxorch.core.status_segment import OPTION, keeper_mark
 from tmuxorch.core.tmux.hidden import is_hidden
 
 from ..conftest import TmuxFixture, reap, wait_for
@@ -171,6 +172,47 @@ async def test_a_killed_watcher_leaves_its_value_and_status_computes_instead(
     deadline = time.monotonic() + 10
     while (computed := segment_cli(running_tmux)) != "●1\n":
         assert time.monotonic() < deadline, computed
+
+
+def counted_tmux_runs(tmux: TmuxFixture, tmp_path: Path) -> tuple[str, int]:
+    """`status --format tmux`'s output and how many `tmux` processes it ran (a wrapper that
+    logs each, as TMUXORCH_TMUX)."""
+    log = tmp_path / "tmux-runs"
+    log.unlink(missing_ok=True)
+    wrapper = tmp_path / "tmux-counting"
+    real = subprocess.run(["sh", "-c", "command -v tmux"], capture_output=True, text=True)
+    wrapper.write_text(f'#!/bin/sh\necho run >> "{log}"\nexec {real.stdout.strip()} "$@"\n')
+    wrapper.chmod(0o755)
+    argv = [sys.executable, "-m", "tmuxorch", "-S", str(tmux.socket_path)]
+    result = subprocess.run(
+        [*argv, "status", "--format", "tmux"],
+        capture_output=True, text=True, env={**tmux.env, "TMUXORCH_TMUX": str(wrapper)}, timeout=30,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout, len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def marked(tmux: TmuxFixture) -> bool:
+    """Is there a keeper's mark beside the socket?"""
+    return os.path.exists(keeper_mark(tmux.server))
+
+
+async def test_a_status_bar_refresh_is_one_tmux_process_with_a_keeper_or_without(
+    running_tmux: TmuxFixture, tmp_path: Path
+) -> None:
+    """Without a keeper's mark, no read of an option nobody keeps: just the listing."""
+    assert counted_tmux_runs(running_tmux, tmp_path) == ("", 1)  # shells only: no agent
+    engine = Engine(running_tmux.server, timeout=3.0)
+    try:
+        await engine.subscribe()
+        await start_agent(running_tmux, tmp_path, "--busy", "0")
+        await wait_for(lambda: option(running_tmux) == "○1")
+        assert marked(running_tmux)  # left beside the socket while it keeps the option
+        assert counted_tmux_runs(running_tmux, tmp_path) == ("○1\n", 1)  # the option, read
+    finally:
+        await engine.close()
+    assert not marked(running_tmux)  # the last keeper out takes it away
+    assert counted_tmux_runs(running_tmux, tmp_path) == ("○1\n", 2)  # listed, then captured
 
 
 def test_no_server_prints_nothing_and_exits_0(tmux: TmuxFixture) -> None:

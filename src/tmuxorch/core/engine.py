@@ -33,7 +33,7 @@ from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
 from tmuxorch.core.events import Event, TmuxDown, TmuxUp
 from tmuxorch.core.live import apply, diff_snapshots
 from tmuxorch.core.models import Snapshot
-from tmuxorch.core.status_segment import SegmentKeeper
+from tmuxorch.core.status_segment import SegmentKeeper, keeper_mark
 from tmuxorch.core.store.config import Settings
 from tmuxorch.core.streams import EventStream
 from tmuxorch.core.tmux.chained import ServerNotRunningError
@@ -100,7 +100,7 @@ class Engine:
         self._hooked = asyncio.Event()
         """Set when an agent's hook rang the doorbell: the sweeper sweeps at once."""
         self.doorbell = Doorbell(doorbell_path(Path(server.socket_path)), self._hooked.set)
-        self.status = SegmentKeeper(self.connection.run)
+        self.status = SegmentKeeper(self.connection.run, keeper_mark(server))
         """Keeps `@tmuxorch-status` (core/status_segment.py) while anyone subscribes."""
 
     # -- snapshots and commands -------------------------------------------------------------

@@ -120,6 +120,8 @@ def _has_default(spec: Field) -> bool:
 
 def _is_class_var(annotation: object) -> bool:
     if isinstance(annotation, str):  # `ClassVar[...]` or `typing.ClassVar[...]`, read without re
+        if "ClassVar" not in annotation:
+            return False
         head = annotation.lstrip()
         module, dot, rest = head.partition(".")
         if dot and module.strip().isidentifier():

@@ -14,6 +14,10 @@ live. A keeper that is SIGKILLed cannot: its last value stays until the next kee
 (its first write replaces it). `tmuxorch status --format tmux` is not fooled by that: it takes
 the option only while some tmuxorch control client is attached (each has a hidden session,
 `_tmuxorch-<pid>-<n>`, that tmux destroys when it leaves), else it computes the segment itself.
+It asks tmux only when a keeper left its mark beside the socket (KEEPER_MARK): with no watcher,
+that read would be a tmux process of every status-bar refresh for nothing. The mark is a hint,
+never trusted alone: one left by a killed keeper costs that read again, no mark (a socket
+directory we cannot write) costs the counting, and either way the segment shown is right.
 
 This module imports neither pydantic nor asyncio at run time: `status --format tmux` reads the
 option with it and should start fast.
@@ -22,6 +26,7 @@ option with it and should start fast.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections import Counter
 
 from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
@@ -50,6 +55,10 @@ too. They live here because the engine writes the segment and core imports nothi
 SEGMENT_STATES: tuple[AgentState, ...] = ("waiting", "error", "busy", "idle")
 """What the segment counts, what needs a person first: exited and unknown agents ask nothing."""
 
+KEEPER_MARK = ".tmuxorch-keeper"
+"""`<socket>.tmuxorch-keeper`: left by a keeper while it writes the option (see the module's
+docstring), beside the socket as the hooks' doorbell and the handshake lock are."""
+
 _SESSION_NAMES = ["list-sessions", "-F", "#{session_name}"]
 _READ = ["show-options", "-gqv", OPTION]
 
@@ -68,11 +77,18 @@ def write_command(value: str) -> list[str]:
     return ["set-option", "-gqu", OPTION]
 
 
+def keeper_mark(server: TmuxServer) -> str:
+    """The path of `server`'s KEEPER_MARK."""
+    return server.socket_path + KEEPER_MARK
+
+
 class SegmentKeeper:
     """Keeps `@tmuxorch-status` equal to the live model's segment, writing only on change."""
 
-    def __init__(self, run: Runner) -> None:
+    def __init__(self, run: Runner, mark: str | None = None) -> None:
         self._run = run
+        self._mark = mark
+        """KEEPER_MARK's path (None: leave none), made before the first write."""
         self._written: str | None = None
         """What this server's option holds from us; None until we wrote it (or after tmux went
         away: a new server has no option, so the next keep writes whatever the segment is)."""
@@ -87,6 +103,9 @@ class SegmentKeeper:
         value = segment(snapshot)
         if value == self._written:
             return
+        if value and self._mark is not None:
+            with contextlib.suppress(OSError):  # no mark: readers count it themselves
+                os.close(os.open(self._mark, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600))
         with contextlib.suppress(TmuxorchError):  # a user option: it changes nothing we model
             (await self._run([write_command(value)]))[0].check()
             self._written = value
@@ -103,15 +122,21 @@ class SegmentKeeper:
         (names,) = await self._run([_SESSION_NAMES])
         if not any(is_hidden(n) and n != hidden.name for n in names.check().lines):
             (await self._run([write_command("")]))[0].check()
+            if self._mark is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(self._mark)
         self._written = None
 
 
 def read_kept(server: TmuxServer, timeout: float) -> str | None:
     """The segment a live keeper keeps, in one plain `tmux` process (read-only, no control
     client, no event loop); None when no keeper is attached (none runs, or one was killed and
-    left its last value behind) or no server runs: the caller computes the segment then."""
+    left its last value behind) or no server runs: the caller computes the segment then. With
+    no KEEPER_MARK, None at once: no keeper has written the option."""
     from tmuxorch.core.tmux.chained import run_chained_now
 
+    if not os.path.exists(keeper_mark(server)):
+        return None
     try:
         if not server.is_running():
             return None
