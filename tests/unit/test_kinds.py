@@ -215,16 +215,16 @@ def test_every_builtin_file_is_what_the_kind_file_schema_makes_of_it() -> None:
     files = builtin_files()
     assert len(files.kinds) + len(files.patterns) > len(KINDS)  # kinds and pattern files
     for name, (label, kind) in files.kinds.items():
-        text = (builtin_folder() / f"{name}.toml").read_text(encoding="utf-8")
+        text = (Path(builtin_folder()) / f"{name}.toml").read_text(encoding="utf-8")
         assert kind == parse_kind(text, label), label
     for name, patterns in files.patterns.items():
-        text = (builtin_folder() / f"{name}.toml").read_text(encoding="utf-8")
+        text = (Path(builtin_folder()) / f"{name}.toml").read_text(encoding="utf-8")
         assert patterns == parse_patterns(text, name), name
 
 
 def test_the_builtin_kinds_json_is_the_kind_files() -> None:
     """A run reads the built-in kinds from kinds/builtin.json, not the TOML (issue 17)."""
-    written = (builtin_folder() / BUILTIN_JSON).read_text(encoding="utf-8")
+    written = (Path(builtin_folder()) / BUILTIN_JSON).read_text(encoding="utf-8")
     assert written == builtin_json(), "run: python scripts/refresh_builtin_kinds.py"
 
 

@@ -41,8 +41,8 @@ def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
+def mode(path: str | Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
 
 
 # -- paths ---------------------------------------------------------------------------------------
@@ -51,11 +51,11 @@ def mode(path: Path) -> int:
 def test_paths_follow_xdg_variables_read_at_call_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert paths.database_path() == tmp_path / "xdg-data" / "tmuxorch" / "tmuxorch.db"
-    assert paths.config_path() == tmp_path / "xdg-config" / "tmuxorch" / "config.toml"
+    assert paths.database_path() == str(tmp_path / "xdg-data" / "tmuxorch" / "tmuxorch.db")
+    assert paths.config_path() == str(tmp_path / "xdg-config" / "tmuxorch" / "config.toml")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "elsewhere"))
-    assert paths.data_dir() == tmp_path / "elsewhere" / "tmuxorch"
-    assert not paths.data_dir().exists()  # looking a path up does not create it
+    assert paths.data_dir() == str(tmp_path / "elsewhere" / "tmuxorch")
+    assert not os.path.exists(paths.data_dir())  # looking a path up does not create it
 
 
 def test_the_environment_sets_exactly_the_scalar_settings() -> None:
@@ -75,8 +75,10 @@ def test_xdg_dirs_are_the_ones_platformdirs_gives(
             monkeypatch.delenv(variable, raising=False)
         else:
             monkeypatch.setenv(variable, value)
-    assert paths.data_dir() == Path(platformdirs.user_data_dir("tmuxorch", appauthor=False))
-    assert paths.config_dir() == Path(platformdirs.user_config_dir("tmuxorch", appauthor=False))
+    assert Path(paths.data_dir()) == Path(platformdirs.user_data_dir("tmuxorch", appauthor=False))
+    assert Path(paths.config_dir()) == Path(
+        platformdirs.user_config_dir("tmuxorch", appauthor=False)
+    )
 
 
 def test_ensure_data_dir_is_private_and_tightens_a_wide_mode(tmp_path: Path) -> None:
@@ -93,7 +95,7 @@ def test_ensure_data_dir_is_private_and_tightens_a_wide_mode(tmp_path: Path) -> 
 
 def test_default_store_creates_private_dir_and_file(tmp_path: Path) -> None:
     with Store() as store:
-        assert store.path == paths.database_path()
+        assert store.path == Path(paths.database_path())
         assert store.schema_version == len(MIGRATIONS)
     assert mode(paths.data_dir()) == 0o700
     assert mode(paths.database_path()) == 0o600
@@ -273,7 +275,7 @@ def write_config(tmp_path: Path, text: str) -> Path:
 
 
 def test_config_defaults_without_a_file() -> None:
-    assert not paths.config_path().exists()
+    assert not os.path.exists(paths.config_path())
     settings = load_settings()
     assert settings.state_interval == 0.25
     assert settings.state_debounce == 0.3

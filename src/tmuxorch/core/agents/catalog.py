@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from tmuxorch.core.agents.kindfile import (
     STATE_GROUPS,
@@ -46,14 +46,15 @@ class KindFiles(Frozen):
     """`_name` -> a pattern file."""
 
 
-def user_kinds_dir() -> Path:
-    """Where a user's kind files live: `kinds/` next to the config file."""
-    return resolve_config_path().parent / "kinds"
+def user_kinds_dir() -> str:
+    """Where a user's kind files live: `kinds/` next to the config file. Paths here are strings
+    (core/store/paths.py says why)."""
+    return os.path.join(os.path.dirname(resolve_config_path()), "kinds")
 
 
-def builtin_folder() -> Path:
+def builtin_folder() -> str:
     """The package's kind files' directory."""
-    return Path(__file__).with_name("kinds")
+    return os.path.join(os.path.dirname(__file__), "kinds")
 
 
 BUILTIN_JSON = "builtin.json"
@@ -66,7 +67,8 @@ reads instead of the TOML: tomllib and the parse cost every status or send ~3.5 
 def builtin_files() -> KindFiles:
     """The kind files shipped in the package (read once: they cannot change), from
     BUILTIN_JSON: trusted data, built as it is."""
-    data = json.loads((builtin_folder() / BUILTIN_JSON).read_text(encoding="utf-8"))
+    with open(os.path.join(builtin_folder(), BUILTIN_JSON), encoding="utf-8") as file:
+        data = json.load(file)
     return KindFiles(
         {s: (f"kinds/{s}.toml", trusted_kind(v)) for s, v in data.items() if s[0] != "_"},
         {s: trusted_patterns(v) for s, v in data.items() if s[0] == "_"},
@@ -76,35 +78,42 @@ def builtin_files() -> KindFiles:
 def builtin_json() -> str:
     """BUILTIN_JSON as the package's TOML files make it."""
     import tomllib
+    from pathlib import Path
 
-    files = sorted(builtin_folder().glob("*.toml"))
+    files = sorted(Path(builtin_folder()).glob("*.toml"))
     data = {path.stem: tomllib.loads(path.read_text(encoding="utf-8")) for path in files}
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 
-def kind_file_text(kind: str, folder: Path | None = None) -> str | None:
+def kind_file_text(kind: str, folder: str | os.PathLike[str] | None = None) -> str | None:
     """The text of the file `kind` comes from (the user's in `folder`, default
     user_kinds_dir(), else the built-in one), or None for a kind with no file: what to start
     a file of one's own from."""
-    user = (user_kinds_dir() if folder is None else folder) / f"{kind}.toml"
-    if user.is_file():
-        return user.read_text(encoding="utf-8")
-    builtin = builtin_folder() / f"{kind}.toml"
-    return builtin.read_text(encoding="utf-8") if builtin.is_file() else None
+    for path in (
+        os.path.join(user_kinds_dir() if folder is None else folder, f"{kind}.toml"),
+        os.path.join(builtin_folder(), f"{kind}.toml"),
+    ):
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as file:
+                return file.read()
+    return None
 
 
-def user_files(folder: Path) -> KindFiles:
+def user_files(folder: str | os.PathLike[str]) -> KindFiles:
     """The user's kind files in `folder` (none when it does not exist)."""
-    if not folder.exists():
+    folder = os.fspath(folder)
+    if not os.path.exists(folder):
         return KindFiles({}, {})
-    if not folder.is_dir():
+    if not os.path.isdir(folder):
         raise ConfigError(f"{folder}: is not a directory (it is where kind files go)")
     kinds: dict[str, tuple[str, KindFile]] = {}
     patterns: dict[str, PatternFile] = {}
-    for entry in sorted(folder.glob("*.toml")):
-        stem, label = entry.stem, str(entry)
+    names = sorted(n for n in os.listdir(folder) if n.endswith(".toml"))
+    for name in names:
+        stem, label = name.removesuffix(".toml"), os.path.join(folder, name)
         try:
-            text = entry.read_text(encoding="utf-8")
+            with open(label, encoding="utf-8") as file:
+                text = file.read()
         except UnicodeDecodeError as exc:
             raise ConfigError(f"{label}: not UTF-8 text: {exc.reason}") from None
         except OSError as exc:
@@ -120,7 +129,7 @@ def user_files(folder: Path) -> KindFiles:
     return KindFiles(kinds, patterns)
 
 
-def kind_profiles(folder: Path | None = None) -> dict[str, AgentProfile]:
+def kind_profiles(folder: str | os.PathLike[str] | None = None) -> dict[str, AgentProfile]:
     """Every kind's profile from its file: built in, or the user's in `folder` (default:
     user_kinds_dir()) when there is one of that name."""
     builtin = builtin_files()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 
 from tmuxorch.core.agents.reading import AgentProfile
 from tmuxorch.core.models import Pane, Session, Window, WindowKind
@@ -50,11 +49,12 @@ class AgentDetector:
         self,
         profiles: Mapping[str, AgentProfile],
         rules: Iterable[RuleConfig] = (),
-        proc: Path = Path("/proc"),
+        proc: str | os.PathLike[str] = "/proc",
     ) -> None:
         self.profiles = profiles
         self.rules = rules
-        self.proc = proc
+        self.proc = os.fspath(proc)
+        """/proc (a string: core/store/paths.py says why), or a test's stand-in."""
         self._cache: dict[tuple[str, int, str], str | None] = {}
         self._compiled_rules: list[tuple[str, dict[str, re.Pattern[str]]]] = []
         self._last_kind: dict[str, str] = {}
@@ -146,11 +146,12 @@ class AgentDetector:
         queue = [pid]
         while queue and len(found) < limit:
             current = queue.pop(0)
+            where = f"{self.proc}/{current}"
             try:
-                raw = (self.proc / str(current) / "cmdline").read_bytes()
-                children = (
-                    self.proc / str(current) / "task" / str(current) / "children"
-                ).read_text()
+                with open(f"{where}/cmdline", "rb") as file:
+                    raw = file.read()
+                with open(f"{where}/task/{current}/children") as file:
+                    children = file.read()
             except OSError:
                 continue
             found.append([part.decode("utf-8", "replace") for part in raw.split(b"\0") if part])

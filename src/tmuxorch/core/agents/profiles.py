@@ -8,8 +8,6 @@ checked on the real CLIs' screens in tests/fixtures/screens/.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tmuxorch.core.agents.catalog import kind_profiles, rules
 from tmuxorch.core.agents.detection import AgentDetector, window_kind
 from tmuxorch.core.agents.reading import AgentProfile, ScreenReading
@@ -18,7 +16,14 @@ from tmuxorch.core.store.config import AgentProfileConfig, Settings
 __all__ = ["AgentDetector", "AgentProfile", "ScreenReading", "load_profiles", "window_kind"]
 
 
-def load_profiles(settings: Settings, kinds_dir: Path | None = None) -> dict[str, AgentProfile]:
+TYPE_CHECKING = False  # typing costs a status-bar read ~3 ms (cli/status_bar.py)
+if TYPE_CHECKING:
+    from os import PathLike
+
+
+def load_profiles(
+    settings: Settings, kinds_dir: str | PathLike[str] | None = None
+) -> dict[str, AgentProfile]:
     """Every kind's profile: its kind file (the user's in `kinds_dir`, default next to the
     config file, else the built-in one) with the config's `[agents.<kind>]` overrides applied;
     a kind only the config names is added. A bad file is a ConfigError naming file and key."""

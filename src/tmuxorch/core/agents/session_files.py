@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from pathlib import Path
 
 from tmuxorch.core.agents.reports import Report
 from tmuxorch.core.models import AgentState
@@ -23,15 +22,17 @@ _MAX_DEPTH = 16
 """How many parents up a pid may be from its pane's process (a shell, a wrapper, node...)."""
 
 
-def claude_sessions_dir() -> Path:
-    """Where Claude Code keeps its session files for the user running tmuxorch."""
-    base = os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(Path.home(), ".claude")
-    return Path(base) / "sessions"
+def claude_sessions_dir() -> str:
+    """Where Claude Code keeps its session files for the user running tmuxorch (a string:
+    core/store/paths.py says why)."""
+    base = os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(os.path.expanduser("~"), ".claude")
+    return os.path.join(base, "sessions")
 
 
-def _parent(pid: int, proc: Path) -> int | None:
+def _parent(pid: int, proc: str) -> int | None:
     try:
-        stat = (proc / str(pid) / "stat").read_text()
+        with open(f"{proc}/{pid}/stat") as file:
+            stat = file.read()
     except OSError:
         return None
     fields = stat.rpartition(")")[2].split()  # the command name may hold spaces and ')'
@@ -41,9 +42,13 @@ def _parent(pid: int, proc: Path) -> int | None:
 class SessionFiles:
     """Reads the session files of one directory and links them to panes."""
 
-    def __init__(self, directory: Path | None = None, proc: Path = Path("/proc")) -> None:
-        self.directory = claude_sessions_dir() if directory is None else directory
-        self.proc = proc
+    def __init__(
+        self,
+        directory: str | os.PathLike[str] | None = None,
+        proc: str | os.PathLike[str] = "/proc",
+    ) -> None:
+        self.directory = claude_sessions_dir() if directory is None else os.fspath(directory)
+        self.proc = os.fspath(proc)
         self._parsed: dict[str, tuple[int, Report | None]] = {}
         """file name -> (mtime_ns it had, what it said)."""
         self._pane_of: dict[int, int | None] = {}

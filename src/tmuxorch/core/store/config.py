@@ -31,7 +31,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from tmuxorch.core.constraints import Check, Limits
@@ -178,24 +177,25 @@ equal to Settings' annotations: reading them here would import typing's get_type
 every command)."""
 
 
-def resolve_config_path(path: Path | None = None) -> Path:
-    """The file to read: `path` if given, else $TMUXORCH_CONFIG if set, else the default."""
+def resolve_config_path(path: str | os.PathLike[str] | None = None) -> str:
+    """The file to read: `path` if given, else $TMUXORCH_CONFIG if set, else the default. A
+    string (core/store/paths.py says why)."""
     if path is not None:
-        return path
+        return os.fspath(path)
     override = os.environ.get(CONFIG_ENV)
     if override:
-        return Path(override).expanduser()
+        return os.path.expanduser(override)
     return paths.config_path()
 
 
-def load_settings(path: Path | None = None) -> Settings:
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     """Read the configuration; a missing file gives the defaults, a bad one a ConfigError, and
     so does a missing file that was named (`path`, $TMUXORCH_CONFIG): a typo in the name would
     otherwise run with the defaults without a word."""
     config_file = resolve_config_path(path)
-    if (path is not None or os.environ.get(CONFIG_ENV)) and not config_file.is_file():
+    if (path is not None or os.environ.get(CONFIG_ENV)) and not os.path.isfile(config_file):
         named = "" if path is not None else f" (${CONFIG_ENV})"
-        problem = "is not a file" if config_file.exists() else "no such file"
+        problem = "is not a file" if os.path.exists(config_file) else "no such file"
         raise ConfigError(f"{config_file}{named}: {problem}")
     try:
         given = {**_read_file(config_file), **_environment_overrides()}
@@ -213,14 +213,14 @@ def load_settings(path: Path | None = None) -> Settings:
         raise ConfigError(f"{config_file}: {format_validation_error(exc)}") from None
 
 
-def _read_file(path: Path) -> dict[str, Any]:
+def _read_file(path: str) -> dict[str, Any]:
     """The file's tables and values; none when it does not exist (the defaults apply, and
     tomllib is not imported: ~3 ms of every one-shot command, issue 17)."""
-    if not path.is_file():
+    if not os.path.isfile(path):
         return {}
     import tomllib
 
-    with path.open("rb") as file:
+    with open(path, "rb") as file:
         try:
             return tomllib.load(file)
         except tomllib.TOMLDecodeError as exc:

@@ -7,14 +7,15 @@ config file, and platformdirs loads tempfile and its own modules first, ~3-7 ms 
 one-shot read (issue 17); the spec is two lines, and a test holds them equal to platformdirs'.
 
 They are functions, not module constants, because the environment is read at call time: tests
-(and users) can point tmuxorch elsewhere by setting those variables after import.
+(and users) can point tmuxorch elsewhere by setting those variables after import. They are
+strings, joined with `os.path`: pathlib (with urllib.parse, ipaddress and fnmatch) costs every
+command ~4-6 ms here, for nothing a string cannot do.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 APP_NAME = "tmuxorch"
 
@@ -22,48 +23,49 @@ APP_NAME = "tmuxorch"
 DATA_DIR_MODE = 0o700
 
 
-def data_dir() -> Path:
+def data_dir() -> str:
     """The per-user directory for tmuxorch's persistent data (the database). Not created."""
     if sys.platform == "linux":
         return _xdg("XDG_DATA_HOME", "~/.local/share")
     import platformdirs
 
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    return platformdirs.user_data_dir(APP_NAME, appauthor=False)
 
 
-def config_dir() -> Path:
+def config_dir() -> str:
     """The per-user directory where the user's config.toml lives. Not created."""
     if sys.platform == "linux":
         return _xdg("XDG_CONFIG_HOME", "~/.config")
     import platformdirs
 
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    return platformdirs.user_config_dir(APP_NAME, appauthor=False)
 
 
-def _xdg(variable: str, default: str) -> Path:
+def _xdg(variable: str, default: str) -> str:
     """The spec's base directory: $variable when it is an absolute path, else `default`."""
     base = os.environ.get(variable, "")
-    return Path(base if os.path.isabs(base) else os.path.expanduser(default)) / APP_NAME
+    base = base if os.path.isabs(base) else os.path.expanduser(default)
+    return os.path.join(base, APP_NAME)
 
 
-def database_path() -> Path:
+def database_path() -> str:
     """The single SQLite database that holds everything tmuxorch persists."""
-    return data_dir() / "tmuxorch.db"
+    return os.path.join(data_dir(), "tmuxorch.db")
 
 
-def config_path() -> Path:
+def config_path() -> str:
     """The default configuration file (TMUXORCH_CONFIG overrides it, see core.config)."""
-    return config_dir() / "config.toml"
+    return os.path.join(config_dir(), "config.toml")
 
 
-def ensure_data_dir() -> Path:
+def ensure_data_dir() -> str:
     """Create the data directory if needed, private to the user (0700), and return it.
 
     The directory is tmuxorch's own, so a wider mode left by an earlier version or a permissive
     umask is tightened rather than trusted: the database in it records what was sent to agents.
     """
     path = data_dir()
-    path.mkdir(mode=DATA_DIR_MODE, parents=True, exist_ok=True)
-    if path.stat().st_mode & 0o777 != DATA_DIR_MODE:
+    os.makedirs(path, mode=DATA_DIR_MODE, exist_ok=True)
+    if os.stat(path).st_mode & 0o777 != DATA_DIR_MODE:
         os.chmod(path, DATA_DIR_MODE)
     return path

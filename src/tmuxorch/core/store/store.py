@@ -99,7 +99,7 @@ class Store:
     ) -> None:
         self._threads = threads
         self._default_location = path is None
-        self._path = Path(path) if path is not None else paths.database_path()
+        self._path = Path(path if path is not None else paths.database_path())
         self._create = create
         self._local = threading.local()
         self._lock = threading.Lock()  # guards the registry below, never a query

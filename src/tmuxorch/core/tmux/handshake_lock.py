@@ -52,7 +52,7 @@ class HandshakeLock:
         import hashlib  # here: OpenSSL's library costs a one-shot command 10 ms to load
 
         digest = hashlib.sha256(str(socket).encode()).hexdigest()[:24]
-        return data_dir() / "locks" / f"{digest}.lock"
+        return Path(data_dir(), "locks", f"{digest}.lock")
 
     async def acquire(self, timeout: float) -> int:
         """Wait up to `timeout` seconds for the lock; return the descriptor that holds it."""
