@@ -1,8 +1,9 @@
-"""Rewrite src/tmuxorch/core/agents/kinds/builtin.json from the kind files next to it (after
-changing one: `python scripts/refresh_builtin_kinds.py`). A run reads the JSON, not the TOML."""
+"""Rewrite src/tmuxorch/core/agents/builtin_kinds.py from the kind files in core/agents/kinds/
+(after changing one: `python scripts/refresh_builtin_kinds.py`). A run reads the module, not the
+TOML."""
 
 from pathlib import Path
 
-from tmuxorch.core.agents.catalog import BUILTIN_JSON, builtin_folder, builtin_json
+from tmuxorch.core.agents.catalog import BUILTIN_MODULE, builtin_source
 
-(Path(builtin_folder()) / BUILTIN_JSON).write_text(builtin_json(), encoding="utf-8")
+Path(BUILTIN_MODULE).write_text(builtin_source(), encoding="utf-8")

@@ -29,7 +29,7 @@ def test_the_wheel_holds_every_kind_file(tmp_path: Path) -> None:
             for name in archive.namelist()
             if name.startswith("tmuxorch/core/agents/kinds/") and name.endswith(".toml")
         }
-        assert "tmuxorch/core/agents/kinds/builtin.json" in archive.namelist()  # what runs read
+        assert "tmuxorch/core/agents/builtin_kinds.py" in archive.namelist()  # what runs read
     expected = set(builtin_files().kinds) | set(builtin_files().patterns)
     assert set(shipped) == expected
     assert parse_kind(shipped["opencode"], "wheel").interrupt == ["Escape", "Escape"]

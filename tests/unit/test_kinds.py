@@ -10,10 +10,10 @@ import pytest
 
 from tmuxorch.cli.main import main
 from tmuxorch.core.agents.catalog import (
-    BUILTIN_JSON,
+    BUILTIN_MODULE,
     builtin_files,
     builtin_folder,
-    builtin_json,
+    builtin_source,
     kind_profiles,
 )
 from tmuxorch.core.agents.kindfile import parse_kind, parse_patterns
@@ -222,10 +222,10 @@ def test_every_builtin_file_is_what_the_kind_file_schema_makes_of_it() -> None:
         assert patterns == parse_patterns(text, name), name
 
 
-def test_the_builtin_kinds_json_is_the_kind_files() -> None:
-    """A run reads the built-in kinds from kinds/builtin.json, not the TOML (issue 17)."""
-    written = (Path(builtin_folder()) / BUILTIN_JSON).read_text(encoding="utf-8")
-    assert written == builtin_json(), "run: python scripts/refresh_builtin_kinds.py"
+def test_the_builtin_kinds_module_is_the_kind_files() -> None:
+    """A run reads the built-in kinds from core/agents/builtin_kinds.py, not the TOML (issue 17)."""
+    written = Path(BUILTIN_MODULE).read_text(encoding="utf-8")
+    assert written == builtin_source(), "run: python scripts/refresh_builtin_kinds.py"
 
 
 def test_every_builtin_pattern_compiles() -> None:

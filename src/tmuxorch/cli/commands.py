@@ -13,7 +13,6 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tmuxorch.core.errors import BadInputError, TargetNotFoundError, TmuxUnavailableError
@@ -44,7 +43,11 @@ def read_message(args: argparse.Namespace) -> str:
         return validate_message(value)
     path = value if kind == "file" else None
     try:
-        raw = Path(path).read_bytes() if path is not None else sys.stdin.buffer.read()
+        if path is None:
+            raw = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as file:
+                raw = file.read()
         text = raw.decode("utf-8")
     except OSError as exc:
         raise BadInputError(f"cannot read {path}: {exc.strerror}") from exc

@@ -9,17 +9,55 @@ they do not use (tests/unit/test_cli_imports.py pins what each may import).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 from tmuxorch import __version__
 
 STATES = ("busy", "waiting", "idle", "error", "exited", "unknown")
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout, at the width argparse would take, read without shutil: every
+    add_argument makes a formatter, and shutil (with bz2, lzma and zlib) cost each command
+    ~2.5 ms for it (issue 17)."""
+
+    def __init__(
+        self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:  # fmt: skip
+        width = _columns() - 2 if width is None else width
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _columns() -> int:
+    """`shutil.get_terminal_size().columns`: $COLUMNS, else the terminal's, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+def _path(text: str) -> object:
+    """A PATH argument as a Path (pathlib imported only when such an option is given)."""
+    from pathlib import Path
+
+    return Path(text)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but bad usage prefixes the program name like our other errors (exit 2)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -337,7 +375,7 @@ def _hooks(hooks: argparse.ArgumentParser) -> None:
         )  # fmt: skip
         if name != "snippet":
             action.add_argument(
-                "--settings", type=Path, metavar="PATH",
+                "--settings", type=_path, metavar="PATH",
                 help="the settings file (default: the CLI's own, e.g. ~/.claude/settings.json)",
             )  # fmt: skip
         if name == "status":

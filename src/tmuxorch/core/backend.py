@@ -11,14 +11,16 @@ rule 2).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from tmuxorch.core.events import Event
 from tmuxorch.core.models import Explanation, Receipt, Snapshot, Spawned
-from tmuxorch.core.restart_policy import RestartPolicy, Revival
-from tmuxorch.core.schedules.records import Schedule, ScheduleList
-from tmuxorch.core.schedules.when import Trigger
-from tmuxorch.core.tasks.records import Task, TaskList
+
+if TYPE_CHECKING:  # what only the plans' commands use: their modules (and datetime) stay out
+    from tmuxorch.core.restart_policy import RestartPolicy, Revival
+    from tmuxorch.core.schedules.records import Schedule, ScheduleList
+    from tmuxorch.core.schedules.when import Trigger
+    from tmuxorch.core.tasks.records import Task, TaskList
 
 ConnectionState = Literal["disconnected", "connecting", "live", "reconnecting", "refused", "closed"]
 """Where a link to a remote fleet is; a local backend has no link (None)."""

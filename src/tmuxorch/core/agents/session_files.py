@@ -10,7 +10,6 @@ changes, so a sweep costs one directory listing and a stat per live Claude.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 
@@ -114,6 +113,8 @@ class SessionFiles:
 
 
 def _report(path: str) -> Report | None:
+    import json  # only when Claude Code runs: a status bar with no such file loads none of it
+
     try:
         with open(path, encoding="utf-8") as file:
             data = json.load(file)

@@ -28,7 +28,6 @@ imported only when there is one to check (issue 17).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -255,6 +254,8 @@ def format_location(loc: tuple[int | str, ...]) -> str:
         elif re.fullmatch(_PLAIN_KEY, part):
             out += f".{part}" if out else part
         else:
+            import json  # a key that needs quoting, in an error message only
+
             out += f"[{json.dumps(part)}]"
     return out or "(top level)"
 
