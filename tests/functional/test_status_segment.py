@@ -205,6 +205,8 @@ async def test_a_status_bar_refresh_is_one_tmux_process_with_a_keeper_or_without
     engine = Engine(running_tmux.server, timeout=3.0)
     try:
         await engine.subscribe()
+        await wait_for(lambda: marked(running_tmux))  # with no agent to count too
+        assert counted_tmux_runs(running_tmux, tmp_path) == ("", 1)  # the option's, unset
         await start_agent(running_tmux, tmp_path, "--busy", "0")
         await wait_for(lambda: option(running_tmux) == "○1")
         assert marked(running_tmux)  # left beside the socket while it keeps the option

@@ -103,7 +103,7 @@ class SegmentKeeper:
         value = segment(snapshot)
         if value == self._written:
             return
-        if value and self._mark is not None:
+        if self._mark is not None:  # an empty segment too: readers then print it, not count
             with contextlib.suppress(OSError):  # no mark: readers count it themselves
                 os.close(os.open(self._mark, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600))
         with contextlib.suppress(TmuxorchError):  # a user option: it changes nothing we model
@@ -115,13 +115,15 @@ class SegmentKeeper:
         self._written = None
 
     async def leave(self, hidden: HiddenSession | None) -> None:
-        """Before our control client (attached to `hidden`) leaves: unset the option unless
-        another tmuxorch control client stays to keep it (see the module docstring)."""
-        if not self._written or hidden is None:
+        """Before our control client (attached to `hidden`) leaves: unset the option, and take
+        the mark away, unless another tmuxorch control client stays to keep it (see the module
+        docstring)."""
+        if self._written is None or hidden is None:
             return
         (names,) = await self._run([_SESSION_NAMES])
         if not any(is_hidden(n) and n != hidden.name for n in names.check().lines):
-            (await self._run([write_command("")]))[0].check()
+            if self._written:
+                (await self._run([write_command("")]))[0].check()
             if self._mark is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(self._mark)
