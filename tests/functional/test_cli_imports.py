@@ -163,3 +163,22 @@ def test_the_tuis_start_loads_no_http_client_or_pydantic() -> None:
     )
     assert "tmuxorch" not in result.stderr
     assert result.stdout.split() == []
+
+
+@pytest.mark.parametrize(
+    ("args", "collecting"), [(("status", "--json"), False), (("kinds",), True)]
+)
+def test_the_collector_stays_off_for_a_one_shot_command_only(
+    running_tmux: TmuxFixture, args: tuple[str, ...], collecting: bool
+) -> None:
+    """`entry` turns the cyclic collector off; `main` turns it back on for what runs on."""
+    code = (
+        "import gc, sys\n"
+        "from tmuxorch.cli.main import main\n"
+        "gc.disable()\n"
+        "code = main(sys.argv[1:])\n"
+        "print('collecting', gc.isenabled(), code)\n"
+    )
+    argv = [sys.executable, "-c", code, "-S", str(running_tmux.socket_path), *args]
+    result = subprocess.run(argv, capture_output=True, text=True, env=running_tmux.env, timeout=30)
+    assert result.stdout.splitlines()[-1] == f"collecting {collecting} 0", result.stderr

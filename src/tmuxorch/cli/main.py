@@ -294,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
                 return answered
         if args.command in ONE_SHOT and args.connect is None:
             return _run_now(args)
+        import gc
+
+        gc.enable()  # what runs on (a TUI, a watcher, a remote link) collects as ever (`entry`)
         if args.command == "tui":
             from tmuxorch.core.store.config import load_settings
 
@@ -320,12 +323,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> int:
-    """The `tmuxorch` script and `python -m tmuxorch`: `main`, then the heap frozen, so the
-    interpreter's exit does not collect, object by object, all that the command loaded: that
-    final collection was a fifth of a one-shot command's time (130 ms of 650 here, issue 17).
-    Not in `main`, which tests call in their own process."""
-    code = main()
+    """The `tmuxorch` script and `python -m tmuxorch`: `main` with the cyclic collector off,
+    then the heap frozen. Off: a command's imports make objects by the ten thousand, and the
+    collector's passes over them cost a one-shot command ~2.5 ms of its ~40 (issue 17) for
+    cycles that die with the process; `main` turns it back on for every command that does not
+    run over the one-shot engine. Frozen: so the interpreter's exit does not collect, object by
+    object, all that the command loaded (that final collection was a fifth of a one-shot
+    command's time, 130 ms of 650 here). Not in `main`, which tests call in their own process."""
     import gc
 
+    gc.disable()
+    code = main()
     gc.freeze()
     return code
