@@ -98,6 +98,7 @@ def test_a_look_loads_no_rendering_store_or_delivery(
     assert "tmuxorch.core.oneshot" in modules  # it did run the one-shot engine
     if args[-1] == "tmux":  # a status bar's count: before the parser, no JSON to print
         assert loaded(modules, "argparse", "json", "tmuxorch.cli.parser") == []
+        assert loaded(modules, "typing") == []  # core's aliases are made on demand
 
 
 async def test_send_loads_no_rendering_with_json(running_tmux: TmuxFixture, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from tmuxorch.core.events import EVENT_TYPES, PaneChanged
-from tmuxorch.core.fields import COMPILE_AFTER
+from tmuxorch.core.fields import COMPILE_AFTER, give_annotation_names
 from tmuxorch.core.frozen import LENIENT, Frozen, field, frozen_model, frozen_record
 from tmuxorch.core.models import AgentInfo, Pane, Snapshot, TmuxInfo
 
@@ -172,3 +172,29 @@ def test_pydantic_validates_strictly_unless_lenient() -> None:
         PaneChanged.model_validate(nested)
     assert PaneChanged.model_validate(nested, context={LENIENT: True}).pane == pane()
     assert EVENT_TYPES["pane_changed"] is PaneChanged
+
+
+def test_the_models_value_tuples_are_their_aliases_and_annotations_resolve() -> None:
+    """Core's aliases are made with typing only when annotations are read (core/fields.py
+    ANNOTATION_NAMES); each runtime tuple of values says what its alias says."""
+    from typing import get_args, get_type_hints
+
+    from tmuxorch.core import models
+    from tmuxorch.core.agents.kindfile import KindFile
+    from tmuxorch.core.store.config import NotifyConfig, Settings
+
+    for alias, values in [
+        (models.AgentState, models.AGENT_STATES),
+        (models.WindowKind, models.WINDOW_KINDS),
+        (models.StateSource, models.STATE_SOURCES),
+        (models.ReceiptStatus, models.RECEIPT_STATUSES),
+        (models.Confirmation, models.CONFIRMATIONS),
+    ]:
+        assert get_args(alias) == values
+    for cls in (Pane, AgentInfo, NotifyConfig, Settings, KindFile, PaneChanged):
+        give_annotation_names(cls)  # what pydantic's schema and the walks do first
+        hints = get_type_hints(cls, include_extras=True)
+        assert set(cls.field_names()) <= set(hints), cls
+    assert NotifyConfig.model_validate({"states": ["busy"]}).states == ["busy"]
+    with pytest.raises(ValidationError):
+        NotifyConfig.model_validate({"states": ["sleeping"]})

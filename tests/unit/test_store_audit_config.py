@@ -61,6 +61,9 @@ def test_paths_follow_xdg_variables_read_at_call_time(
 def test_the_environment_sets_exactly_the_scalar_settings() -> None:
     from typing import get_type_hints
 
+    from tmuxorch.core.fields import give_annotation_names
+
+    give_annotation_names(Settings)  # its aliases are made on demand (core/fields.py)
     scalars = {n for n, t in get_type_hints(Settings).items() if t in (float, int, str, bool)}
     assert scalars == ENV_FIELDS
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -20,6 +19,7 @@ from rich.tree import Tree
 from tmuxorch.usecases.labels import STATE_BADGES, ago, counted, pane_label
 from tmuxorch.usecases.receipts import RECEIPT_COLUMNS, RECEIPT_STYLES, receipt_rows
 
+TYPE_CHECKING = False  # typing costs every one-shot command ~2.5 ms (core/fields.py)
 if TYPE_CHECKING:  # types only: `send` and `status` print without loading broadcast or audit
     from tmuxorch.core.events import Event
     from tmuxorch.core.models import AgentState, Pane, Receipt, Snapshot, TmuxInfo, Window

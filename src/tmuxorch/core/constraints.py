@@ -10,14 +10,23 @@ and hand pydantic the same schema its own `Field(ge=...)`, `AfterValidator` and
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
 
 from tmuxorch.core.fields import fields
 from tmuxorch.core.frozen import Frozen, frozen_record
 
+TYPE_CHECKING = False  # typing costs every one-shot command ~2.5 ms (core/fields.py)
 if TYPE_CHECKING:
+    from typing import Any, Literal
+
     from pydantic import GetCoreSchemaHandler
     from pydantic_core import CoreSchema
+
+
+def __annotation_names__() -> dict[str, object]:
+    """What its annotations name, for `get_type_hints` (core/fields.py)."""
+    from typing import Any, Literal
+
+    return {"Any": Any, "Literal": Literal}
 
 
 @frozen_record

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from tmuxorch.core.agents.doorbell import Doorbell, doorbell_path
 from tmuxorch.core.agents.listing import FleetListing
-from tmuxorch.core.agents.tracker import AgentTracker, Sweep
+from tmuxorch.core.agents.tracker import AgentTracker
 from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
 from tmuxorch.core.events import Event, TmuxDown, TmuxUp
 from tmuxorch.core.live import apply, diff_snapshots
@@ -46,6 +46,7 @@ from tmuxorch.core.tmux.timeouts import within
 from tmuxorch.core.tmux.watched import STRUCTURE_NOTIFICATIONS, SUBSCRIPTION
 
 if TYPE_CHECKING:
+    from tmuxorch.core.agents.tracker import Sweep
     from tmuxorch.core.tmux.results import Runner
 
 

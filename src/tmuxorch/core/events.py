@@ -12,18 +12,17 @@ snapshot).
 from __future__ import annotations
 
 import time
-from typing import Literal, get_args
 
 from tmuxorch.core.frozen import Frozen, field, frozen_model
-from tmuxorch.core.models import (
-    AgentState,
-    Pane,
-    Session,
-    Snapshot,
-    StateSource,
-    Window,
-    WindowKind,
-)
+from tmuxorch.core.models import Pane, Session, Snapshot, Window, typing_aliases
+
+TYPE_CHECKING = False  # typing costs every one-shot command ~2.5 ms (core/fields.py)
+if TYPE_CHECKING:
+    from typing import Literal
+
+    from tmuxorch.core.models import AgentState, StateSource, WindowKind
+
+__annotation_names__ = typing_aliases  # `Literal` and the models' aliases (core/fields.py)
 
 _NOT_BRIEF = frozenset({"event", "at", "session", "window", "pane", "snapshot"})
 """The discriminator, the time, and the fields holding whole objects (for models kept in step):
@@ -219,6 +218,6 @@ Event = (
 )
 """Any event; its `event` field says which (the discriminator of the wire's `events` schema)."""
 
-EVENT_TYPES: dict[str, type[EventBase]] = {cls.event: cls for cls in get_args(Event)}
+EVENT_TYPES: dict[str, type[EventBase]] = {cls.event: cls for cls in Event.__args__}
 """Each event class by its `event` name, the field's default (a frame's `data` lacks the key:
 its name picks the class)."""

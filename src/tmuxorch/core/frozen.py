@@ -16,7 +16,14 @@ import operator
 from collections.abc import Callable, Collection, Mapping
 from functools import cached_property
 
-from tmuxorch.core.fields import as_dataclass, field, fields, frozen_model, frozen_record
+from tmuxorch.core.fields import (
+    as_dataclass,
+    field,
+    fields,
+    frozen_model,
+    frozen_record,
+    give_annotation_names,
+)
 
 __all__ = ["LENIENT", "Frozen", "field", "frozen_model", "frozen_record"]
 
@@ -55,6 +62,7 @@ class _Shape:
     def walked(self) -> tuple[str, ...]:
         from typing import get_type_hints
 
+        give_annotation_names(self.cls)
         hints = get_type_hints(self.cls)
         return tuple(name for name in self.names if not _is_scalar(hints[name]))
 
@@ -62,6 +70,7 @@ class _Shape:
     def floats(self) -> tuple[str, ...]:
         from typing import get_args, get_type_hints
 
+        give_annotation_names(self.cls)
         hints = get_type_hints(self.cls)
         return tuple(
             name for name in self.names if hints[name] is float or float in get_args(hints[name])

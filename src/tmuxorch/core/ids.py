@@ -4,11 +4,14 @@ refused (rule 7), and a TARGET shaped like an id is looked up as one, never as a
 
 from __future__ import annotations
 
-from typing import Literal
-
 from tmuxorch.core.errors import BadInputError
 
-IdKind = Literal["pane", "window", "session"]
+TYPE_CHECKING = False  # typing costs every one-shot command ~2.5 ms (core/fields.py)
+if TYPE_CHECKING:
+    from typing import Literal
+
+    IdKind = Literal["pane", "window", "session"]
+
 _SIGILS: dict[str, IdKind] = {"%": "pane", "@": "window", "$": "session"}
 
 

@@ -22,7 +22,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Protocol
 
-from tmuxorch.core.agents.tracker import Sweep
 from tmuxorch.core.backend import ConnectionState, EventSubscription
 from tmuxorch.core.errors import SpawnFailedError, TmuxorchError
 from tmuxorch.core.ids import require_id
@@ -33,6 +32,7 @@ from tmuxorch.core.ops.driver import Driver
 from tmuxorch.core.tmux.server import TmuxServer
 
 if TYPE_CHECKING:  # the store is opened (and imported) only by commands that change tmux
+    from tmuxorch.core.agents.tracker import Sweep
     from tmuxorch.core.restart_policy import RestartPolicy, Revival
     from tmuxorch.core.schedules.book import ScheduleBook
     from tmuxorch.core.schedules.records import Schedule, ScheduleList

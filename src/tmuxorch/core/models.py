@@ -7,16 +7,55 @@ share between tasks.
 
 from __future__ import annotations
 
+import functools
 from functools import cached_property
-from typing import Literal
 
+from tmuxorch.core.fields import annotation_names_getattr
 from tmuxorch.core.frozen import Frozen, frozen_model
 
-AgentState = Literal["busy", "waiting", "idle", "error", "exited", "unknown"]
-WindowKind = Literal["agent", "shell", "editor", "server", "monitor", "other"]
-StateSource = Literal["hook", "session-file", "title", "screen", "tmux"]
+TYPE_CHECKING = False  # typing costs every one-shot command ~2.5 ms (core/fields.py)
+if TYPE_CHECKING:
+    from typing import Literal
+
+    AgentState = Literal["busy", "waiting", "idle", "error", "exited", "unknown"]
+    WindowKind = Literal["agent", "shell", "editor", "server", "monitor", "other"]
+    StateSource = Literal["hook", "session-file", "title", "screen", "tmux"]
+    ReceiptStatus = Literal[
+        "delivered", "queued", "not_submitted", "skipped_waiting", "skipped_unknown", "failed"
+    ]
+    Confirmation = Literal["hook", "screen", "none"]
+else:
+    __getattr__ = annotation_names_getattr(__name__)
+
+AGENT_STATES: tuple[AgentState, ...] = ("busy", "waiting", "idle", "error", "exited", "unknown")
+"""AgentState's values (a test holds each such tuple equal to its alias)."""
+WINDOW_KINDS: tuple[WindowKind, ...] = ("agent", "shell", "editor", "server", "monitor", "other")
+STATE_SOURCES: tuple[StateSource, ...] = ("hook", "session-file", "title", "screen", "tmux")
 """Where an agent's state came from, most precise first: the agent's own hook, its session file,
 the terminal title it sets, our reading of its screen, or tmux itself (a dead pane)."""
+RECEIPT_STATUSES: tuple[ReceiptStatus, ...] = (
+    "delivered", "queued", "not_submitted", "skipped_waiting", "skipped_unknown", "failed"
+)  # fmt: skip
+CONFIRMATIONS: tuple[Confirmation, ...] = ("hook", "screen", "none")
+
+
+@functools.cache
+def typing_aliases() -> dict[str, object]:
+    """The aliases as typing makes them, for pydantic and `get_type_hints` (core/fields.py): the
+    ANNOTATION_NAMES of this module and of those whose annotations use them."""
+    from typing import Literal
+
+    return {
+        "Literal": Literal,
+        "AgentState": Literal[AGENT_STATES],
+        "WindowKind": Literal[WINDOW_KINDS],
+        "StateSource": Literal[STATE_SOURCES],
+        "ReceiptStatus": Literal[RECEIPT_STATUSES],
+        "Confirmation": Literal[CONFIRMATIONS],
+    }
+
+
+__annotation_names__ = typing_aliases
 
 
 MAX_CAPTURE_LINES = 100_000
@@ -137,14 +176,6 @@ class Snapshot(Frozen):
     def to_status_document(self) -> dict[str, object]:
         """The `tmuxorch.status/1` JSON document (DESIGN.md); keys are only ever added."""
         return {"schema": STATUS_SCHEMA, **self.plain()}
-
-
-ReceiptStatus = Literal[
-    "delivered", "queued", "not_submitted", "skipped_waiting", "skipped_unknown", "failed"
-]
-
-
-Confirmation = Literal["hook", "screen", "none"]
 
 
 @frozen_model

@@ -13,8 +13,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from tmuxorch.core.agents.reading import AgentProfile
-from tmuxorch.core.models import Pane, Session, Window, WindowKind
+from tmuxorch.core.models import Pane, Session, Window
 from tmuxorch.core.store.config import RuleConfig
+
+TYPE_CHECKING = False  # typing costs every one-shot command ~2.5 ms (core/fields.py)
+if TYPE_CHECKING:
+    from tmuxorch.core.models import WindowKind
 
 SHELLS = frozenset(
     {"bash", "zsh", "fish", "sh", "dash", "ksh", "mksh", "tcsh", "csh", "nu", "pwsh", "xonsh",

@@ -13,10 +13,10 @@ codex 0.171): see README "Hooks".
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from tmuxorch.core.frozen import Frozen, frozen_record
 
+TYPE_CHECKING = False  # typing costs every one-shot command ~2.5 ms (core/fields.py)
 if TYPE_CHECKING:  # kept light: the CLI's parser reads HOOKED for its help
     from tmuxorch.core.models import AgentState
 

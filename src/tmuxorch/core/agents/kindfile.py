@@ -16,22 +16,21 @@ checks every one of them), so an engine that reads only those never imports pyda
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from tmuxorch.core.constraints import Check, Limits
 from tmuxorch.core.frozen import Frozen, field, frozen_model, frozen_record
 from tmuxorch.core.names import is_key
-from tmuxorch.core.store.config import (
-    ConfigError,
-    NonEmpty,
-    Regex,
-    Seconds,
-    check_regex,
-    format_validation_error,
-)
+from tmuxorch.core.store.config import ConfigError, check_regex, format_validation_error
 
+TYPE_CHECKING = False  # typing costs every one-shot command ~2.5 ms (core/fields.py)
 if TYPE_CHECKING:
+    from typing import Annotated, Any, Literal, TypeVar
+
     from pydantic import ValidationError
+
+    from tmuxorch.core.store.config import NonEmpty, Regex, Seconds
+
+    _M = TypeVar("_M", bound=Frozen)
 
 STATE_GROUPS = ("waiting", "idle_first", "busy", "error", "idle")
 """The pattern lists of a kind, in the order they are tried (see reading.py)."""
@@ -43,7 +42,8 @@ def _check_key(key: str) -> str:
     return key
 
 
-KeyName = Annotated[str, Check(_check_key)]
+if TYPE_CHECKING:
+    KeyName = Annotated[str, Check(_check_key)]
 
 
 @frozen_record
@@ -68,7 +68,21 @@ def _entry(value: object) -> str | Include:
     raise ValueError('expected a regex or { include = "_<pattern file>" }')
 
 
-Entry = Annotated[str | Include, Check(_entry, mode="plain")]
+if TYPE_CHECKING:
+    Entry = Annotated[str | Include, Check(_entry, mode="plain")]
+
+
+def __annotation_names__() -> dict[str, object]:
+    """The aliases above as typing makes them, with the config's (core/fields.py)."""
+    from typing import Annotated
+
+    from tmuxorch.core.store.config import typing_aliases
+
+    return {
+        **typing_aliases(),
+        "KeyName": Annotated[str, Check(_check_key)],
+        "Entry": Annotated[str | Include, Check(_entry, mode="plain")],
+    }
 
 
 @frozen_model
@@ -164,9 +178,6 @@ def trusted_kind(data: dict[str, Any]) -> KindFile:
         if group in values:
             values[group] = [e if isinstance(e, str) else Include(**e) for e in values[group]]
     return KindFile(**values)
-
-
-_M = TypeVar("_M", bound=Frozen)
 
 
 def _parse(model: type[_M], text: str, label: str) -> _M:

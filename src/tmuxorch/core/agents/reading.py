@@ -15,7 +15,13 @@ import functools
 import re
 
 from tmuxorch.core.frozen import Frozen, frozen_record
-from tmuxorch.core.models import AgentState
+from tmuxorch.core.models import typing_aliases
+
+TYPE_CHECKING = False  # typing costs every one-shot command ~2.5 ms (core/fields.py)
+if TYPE_CHECKING:
+    from tmuxorch.core.models import AgentState
+
+__annotation_names__ = typing_aliases  # what its annotations name (core/fields.py)
 
 
 @frozen_record

@@ -21,7 +21,13 @@ from __future__ import annotations
 
 from tmuxorch.core.agents.profiles import ScreenReading
 from tmuxorch.core.frozen import Frozen, frozen_record
-from tmuxorch.core.models import AgentState, StateSource
+from tmuxorch.core.models import typing_aliases
+
+TYPE_CHECKING = False  # typing costs every one-shot command ~2.5 ms (core/fields.py)
+if TYPE_CHECKING:
+    from tmuxorch.core.models import AgentState, StateSource
+
+__annotation_names__ = typing_aliases  # what its annotations name (core/fields.py)
 
 PRECISION: tuple[StateSource, ...] = ("hook", "session-file", "title")
 """Precise sources, most precise first (a tie in time goes to the first)."""

@@ -9,11 +9,16 @@ process exited and what it was started with.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import get_args
 
 from tmuxorch.core.frozen import Frozen, frozen_record
-from tmuxorch.core.models import AgentState
+from tmuxorch.core.models import AGENT_STATES, typing_aliases
 from tmuxorch.core.tmux.snapshot import SEPARATOR
+
+TYPE_CHECKING = False  # typing costs every one-shot command ~2.5 ms (core/fields.py)
+if TYPE_CHECKING:
+    from tmuxorch.core.models import AgentState
+
+__annotation_names__ = typing_aliases  # what its annotations name (core/fields.py)
 
 AGENT_OPTION = "@tmuxorch-agent"
 SINCE_OPTION = "@tmuxorch-since"
@@ -23,7 +28,7 @@ TAG_FORMAT = SEPARATOR.join((
 ))  # fmt: skip
 TAG_LISTING = ["list-panes", "-a", "-F", TAG_FORMAT]
 """Every pane's tags at once: what a tracker that knows no pane yet reads."""
-_STATES: tuple[AgentState, ...] = get_args(AgentState)
+_STATES: tuple[AgentState, ...] = AGENT_STATES
 
 
 @frozen_record

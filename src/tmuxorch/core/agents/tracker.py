@@ -19,7 +19,6 @@ from __future__ import annotations
 import operator
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Literal, TypeVar
 
 from tmuxorch.core.agents.hook_events import ADVISORY, HOOKED, parse_report
 from tmuxorch.core.agents.pane_reads import (
@@ -51,12 +50,10 @@ from tmuxorch.core.errors import BadInputError, TargetNotFoundError
 from tmuxorch.core.events import AgentStateChanged
 from tmuxorch.core.models import (
     AgentInfo,
-    AgentState,
     Explanation,
     Pane,
     Session,
     Snapshot,
-    StateSource,
     Window,
 )
 from tmuxorch.core.sanitize import sanitize
@@ -64,13 +61,16 @@ from tmuxorch.core.store.config import Settings
 from tmuxorch.core.tmux.results import CommandResult
 from tmuxorch.core.tmux.snapshot import SEPARATOR
 
+TYPE_CHECKING = False  # typing costs every one-shot command ~2.5 ms (core/fields.py)
 if TYPE_CHECKING:
+    from typing import Literal, TypeVar
+
+    from tmuxorch.core.models import AgentState, StateSource
     from tmuxorch.core.tmux.results import Runner
 
-__all__ = ["AGENT_OPTION", "TAG_LISTING", "AgentTracker", "Sweep"]
-
-_M = TypeVar("_M", Pane, Window, Session)
-Sweep = Literal["all", "unseen", "none"]
+    _M = TypeVar("_M", Pane, Window, Session)
+    Sweep = Literal["all", "unseen", "none"]
+__all__ = ["AGENT_OPTION", "TAG_LISTING", "AgentTracker"]
 """Which agent screens `AgentTracker.annotate` captures first."""
 _SESSION_FILE_KINDS = frozenset({"claude"})
 """Kinds whose CLI keeps a session file `SessionFiles` reads (Claude Code's format)."""

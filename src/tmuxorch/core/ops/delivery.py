@@ -33,10 +33,14 @@ from collections.abc import Sequence
 from tmuxorch.core.agents.pane_reads import capture_command
 from tmuxorch.core.agents.reading import AgentProfile
 from tmuxorch.core.errors import BadInputError
-from tmuxorch.core.models import AgentState, Confirmation, Receipt, ReceiptStatus, Snapshot
+from tmuxorch.core.models import Receipt, Snapshot
 from tmuxorch.core.ops.driver import Driver
 from tmuxorch.core.ops.submit_check import POLL, check_input, until_shown
 from tmuxorch.core.tmux.results import CommandResult
+
+TYPE_CHECKING = False  # typing costs every one-shot command ~2.5 ms (core/fields.py)
+if TYPE_CHECKING:
+    from tmuxorch.core.models import AgentState, Confirmation, ReceiptStatus
 
 PASTE_THRESHOLD = 512
 """Longer single lines are pasted bracketed too: the app gets them as one input event."""

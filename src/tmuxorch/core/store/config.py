@@ -28,18 +28,25 @@ imported only when there is one to check (issue 17).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from tmuxorch.core.constraints import Check, Limits
 from tmuxorch.core.errors import TmuxorchError
+from tmuxorch.core.fields import annotation_names_getattr
 from tmuxorch.core.frozen import Frozen, field, frozen_model
-from tmuxorch.core.models import AgentState
 from tmuxorch.core.store import paths
 
+TYPE_CHECKING = False  # typing costs every one-shot command ~2.5 ms (core/fields.py)
 if TYPE_CHECKING:
+    from typing import Annotated, Any, Literal
+
     from pydantic import ValidationError
+
+    from tmuxorch.core.models import AgentState
+else:
+    __getattr__ = annotation_names_getattr(__name__)
 
 ENV_PREFIX = "TMUXORCH_"
 CONFIG_ENV = "TMUXORCH_CONFIG"
@@ -60,9 +67,33 @@ def check_regex(pattern: str) -> str:
     return pattern
 
 
-Regex = Annotated[str, Check(check_regex)]
-NonEmpty = Annotated[str, Limits(min_length=1)]
-Seconds = Annotated[float, Limits(allow_inf_nan=False)]
+if TYPE_CHECKING:
+    Regex = Annotated[str, Check(check_regex)]
+    NonEmpty = Annotated[str, Limits(min_length=1)]
+    Seconds = Annotated[float, Limits(allow_inf_nan=False)]
+    Osc = Literal[9, 777]
+
+
+@functools.cache
+def typing_aliases() -> dict[str, object]:
+    """The aliases above as typing makes them, with models' (`models.typing_aliases`): this
+    module's ANNOTATION_NAMES (core/fields.py), and the kind files'."""
+    from typing import Annotated, Any, Literal
+
+    from tmuxorch.core.models import typing_aliases as model_aliases
+
+    return {
+        **model_aliases(),
+        "Annotated": Annotated,
+        "Any": Any,
+        "Regex": Annotated[str, Check(check_regex)],
+        "NonEmpty": Annotated[str, Limits(min_length=1)],
+        "Seconds": Annotated[float, Limits(allow_inf_nan=False)],
+        "Osc": Literal[9, 777],
+    }
+
+
+__annotation_names__ = typing_aliases
 
 # Tables in the file are Frozen: unknown keys are errors, so a typo is not silently ignored.
 
@@ -116,7 +147,6 @@ def _check_quiet_hours(span: str | None) -> str | None:
     return span
 
 
-Osc = Literal[9, 777]
 _DEFAULT_STATES: list[AgentState] = ["waiting", "error"]
 _DEFAULT_OSC: list[Osc] = [9, 777]
 
