@@ -109,6 +109,7 @@ async def test_send_loads_no_rendering_with_json(running_tmux: TmuxFixture, tmp_
     assert "tmuxorch.core.store.audit" in modules  # a change to tmux is audited
     assert loaded(modules, "logging", "concurrent") == []  # in place, no store threads
     assert loaded(modules, "dataclasses", "inspect", "tomllib", "_hashlib") == []  # no OpenSSL
+    assert loaded(modules, *(m for m in HEAVY_STDLIB if m != "datetime")) == []  # sqlite3's
     assert loaded(modules, "asyncio", "tmuxorch.core.engine") == []
 
 

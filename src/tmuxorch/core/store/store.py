@@ -32,16 +32,20 @@ import sqlite3
 import stat
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from tmuxorch.core.errors import TmuxorchError
 from tmuxorch.core.store import paths
 from tmuxorch.core.store.migrations import MIGRATIONS
 
+TYPE_CHECKING = False  # typing costs every one-shot command ~2.5 ms (core/fields.py)
 if TYPE_CHECKING:  # imported by the threads' first call: a one-shot command has none
     import concurrent.futures
+    from pathlib import Path
+    from typing import Any, ParamSpec, TypeVar
+
+    T = TypeVar("T")
+    P = ParamSpec("P")
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -50,9 +54,6 @@ DIR_MODE = 0o700
 BUSY_TIMEOUT = 5.0
 STORE_THREADS = 4
 """Threads of each lane (`run`, `run_write`): a few calls may wait out a lock, others go on."""
-
-T = TypeVar("T")
-P = ParamSpec("P")
 
 
 class StoreError(TmuxorchError):
@@ -99,7 +100,8 @@ class Store:
     ) -> None:
         self._threads = threads
         self._default_location = path is None
-        self._path = Path(path if path is not None else paths.database_path())
+        self._path = os.fspath(path if path is not None else paths.database_path())
+        """A string (core/store/paths.py says why; `path` gives it as a Path)."""
         self._create = create
         self._local = threading.local()
         self._lock = threading.Lock()  # guards the registry below, never a query
@@ -111,7 +113,9 @@ class Store:
     @property
     def path(self) -> Path:
         """The database file."""
-        return self._path
+        from pathlib import Path
+
+        return Path(self._path)
 
     @property
     def connected(self) -> bool:
@@ -269,7 +273,7 @@ class Store:
             # descriptor of a file drops every POSIX lock this process holds on it, so another
             # process would take itself for the last user and delete the WAL under us.
             self.ensure_same_file()
-        elif not self._create and not self._path.exists():
+        elif not self._create and not os.path.exists(self._path):
             raise StoreError(f"{self._path}: no database there (nothing was created)")
         else:
             try:
@@ -314,12 +318,12 @@ class Store:
         files copy the main file's mode, so fixing the main file covers them too. The mode is
         checked and fixed through the open descriptor, so a swapped path cannot be chmod-ed.
         """
-        parent = self._path.parent
-        if not parent.exists():
+        parent = os.path.dirname(self._path) or "."
+        if not os.path.exists(parent):
             if self._default_location:
                 paths.ensure_data_dir()
             else:
-                parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+                os.makedirs(parent, mode=DIR_MODE, exist_ok=True)
         fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
         try:
             st = os.fstat(fd)

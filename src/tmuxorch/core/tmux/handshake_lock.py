@@ -24,7 +24,6 @@ import fcntl
 import os
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 from tmuxorch.core.errors import TmuxUnavailableError
 from tmuxorch.core.store.paths import data_dir
@@ -42,17 +41,17 @@ class HandshakeLock:
     def __init__(self, server: TmuxServer) -> None:
         self.server = server
 
-    def path(self) -> Path:
+    def path(self) -> str:
         """Beside the socket (its directory is the user's own, mode 0700), else under our data
         directory when that directory cannot be written (a `-S` socket somewhere shared)."""
-        socket = Path(self.server.socket_path)
-        beside = socket.parent / f".{socket.name}.tmuxorch-lock"
-        if os.access(socket.parent, os.W_OK):
+        directory, name = os.path.split(self.server.socket_path)
+        beside = os.path.join(directory, f".{name}.tmuxorch-lock")
+        if os.access(directory, os.W_OK):
             return beside
         import hashlib  # here: OpenSSL's library costs a one-shot command 10 ms to load
 
-        digest = hashlib.sha256(str(socket).encode()).hexdigest()[:24]
-        return Path(data_dir(), "locks", f"{digest}.lock")
+        digest = hashlib.sha256(self.server.socket_path.encode()).hexdigest()[:24]
+        return os.path.join(data_dir(), "locks", f"{digest}.lock")
 
     async def acquire(self, timeout: float) -> int:
         """Wait up to `timeout` seconds for the lock; return the descriptor that holds it."""
@@ -82,7 +81,7 @@ class HandshakeLock:
         """The lock file's descriptor, and when a wait of `timeout` seconds for it ends."""
         path = self.path()
         try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
         except OSError as exc:
             raise TmuxUnavailableError(f"cannot open the lock {path}: {exc.strerror}") from exc
