@@ -12,7 +12,6 @@ like another one. So such names are refused with a message that says why, before
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from tmuxorch.core.errors import BadInputError
 from tmuxorch.core.ids import id_kind
@@ -53,6 +52,8 @@ def validate_name(name: str, what: Literal["session", "window"]) -> str:
         raise BadInputError(f"{label} {name!r} starts with '-', which tmux reads as an option")
     if id_kind(name) is not None:
         raise BadInputError(f"{label} {name!r} reads as a tmux id: targets would mean that id")
+    import unicodedata  # checking a name only (spawn, rename): a look loads none of it
+
     escaped = _ESCAPED_IN_SESSIONS if what == "session" else _ESCAPED
     for char in name:
         if char in _FORBIDDEN:

@@ -14,7 +14,6 @@ settled, and none on every few sweeps (`ScreenKeeper`), so what tmux does not co
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
@@ -72,7 +71,7 @@ class ScreenKeeper:
     """The screens of the last captures, and when every screen was last captured
     (`time.monotonic()`)."""
 
-    def __init__(self, full_at: float = -math.inf) -> None:
+    def __init__(self, full_at: float = float("-inf")) -> None:
         self.screens: dict[str, KeptScreen] = {}
         self.full_at = full_at
 

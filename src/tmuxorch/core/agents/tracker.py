@@ -9,9 +9,8 @@ caught mid-redraw does not make the state flicker; the first observation of a pa
 it is. The agent's own precise reports (hook, session file, title) are weighed against the screen
 by `PaneSources.decide` (core/agents/reports.py), which says why the rule is what it is.
 
-When a state began is known only to a tmuxorch that saw it change (a TUI, `serve`, `events`):
-it writes that into the pane option `@tmuxorch-since`, so a one-shot `status` later says since
-when (core/agents/tags.py). Otherwise `since` is None: a one-shot look cannot know.
+A tmuxorch that saw a state begin (a TUI, `serve`, `events`) writes when into the pane option
+`@tmuxorch-since`, so a one-shot `status` later says since when (core/agents/tags.py); else None.
 """
 
 from __future__ import annotations
@@ -47,7 +46,6 @@ from tmuxorch.core.agents.tags import (
     parse_listed,
 )
 from tmuxorch.core.errors import BadInputError, TargetNotFoundError
-from tmuxorch.core.events import AgentStateChanged
 from tmuxorch.core.models import (
     AgentInfo,
     Explanation,
@@ -65,13 +63,14 @@ TYPE_CHECKING = False  # typing costs every one-shot command ~2.5 ms (core/field
 if TYPE_CHECKING:
     from typing import Literal, TypeVar
 
+    from tmuxorch.core.events import AgentStateChanged
     from tmuxorch.core.models import AgentState, StateSource
     from tmuxorch.core.tmux.results import Runner
 
     _M = TypeVar("_M", Pane, Window, Session)
     Sweep = Literal["all", "unseen", "none"]
+    """Which agent screens `AgentTracker.annotate` captures first."""
 __all__ = ["AGENT_OPTION", "TAG_LISTING", "AgentTracker"]
-"""Which agent screens `AgentTracker.annotate` captures first."""
 _SESSION_FILE_KINDS = frozenset({"claude"})
 """Kinds whose CLI keeps a session file `SessionFiles` reads (Claude Code's format)."""
 
@@ -137,8 +136,7 @@ class AgentTracker:
     async def sweep(
         self, snapshot: Snapshot, kinds: dict[str, str] | None = None
     ) -> list[AgentStateChanged]:
-        """Capture every agent pane once (one round trip) and update states; returns the
-        state changes that settled."""
+        """Capture every agent pane once (one round trip), update states: the changes settled."""
         if kinds is None:
             await self._refresh_tags(snapshot)
             kinds = self._kinds(snapshot)
@@ -247,6 +245,8 @@ class AgentTracker:
             tracked.verdict = verdict  # a more precise reason for the same state: no event
             return None
         tracked.verdict, tracked.since = verdict, began if began is not None else now
+        from tmuxorch.core.events import AgentStateChanged  # a look that changes nothing: none
+
         return AgentStateChanged(
             pane_id=pane.id, window_id=pane.window_id, session_id=pane.session_id, kind=kind,
             state=verdict.state, previous=previous.state if previous else None,

@@ -10,7 +10,7 @@ import _socket  # socket's own C module: `socket` adds enums and selectors, ~4 m
 import errno
 import os
 import stat
-import struct
+import sys
 
 from tmuxorch.core.errors import TmuxUnavailableError
 from tmuxorch.core.frozen import Frozen, frozen_record
@@ -94,9 +94,8 @@ class TmuxServer(Frozen):
                 ) from exc
             return None
         else:
-            credentials = sock.getsockopt(_socket.SOL_SOCKET, _SO_PEERCRED, _PEERCRED.size)
-            pid: int = _PEERCRED.unpack(credentials)[0]
-            return pid
+            credentials = sock.getsockopt(_socket.SOL_SOCKET, _SO_PEERCRED, _PEERCRED_SIZE)
+            return int.from_bytes(credentials[:4], sys.byteorder, signed=True)  # its pid
         finally:
             sock.close()
 
@@ -109,7 +108,7 @@ class TmuxServer(Frozen):
 
 
 _SO_PEERCRED = getattr(_socket, "SO_PEERCRED", 17)
-_PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
+_PEERCRED_SIZE = 12  # struct ucred: int pid, uid, gid (read without struct's module)
 
 
 def process_stopped(pid: int) -> bool:
