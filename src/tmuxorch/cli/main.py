@@ -12,8 +12,6 @@ Errors are one line on stderr, never a traceback.
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import os
 import sys
 
@@ -182,7 +180,8 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
 def imported(spec: str) -> Any:
     """The function named "module:function" of tmuxorch.cli (a handler), imported now."""
     module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(f"tmuxorch.cli.{module}"), name)
+    __import__(f"tmuxorch.cli.{module}")  # not importlib: it loads warnings (issue 17)
+    return getattr(sys.modules[f"tmuxorch.cli.{module}"], name)
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -252,12 +251,13 @@ def main(argv: list[str] | None = None) -> int:
         from tmuxorch.cli.status_bar import plain_socket, print_counted, print_kept
 
         if (socket := plain_socket(argv[:at])) is not None:
-            try:
-                with contextlib.suppress(Exception):  # the regular path says what went wrong
-                    kept = print_kept(*socket)
-                    return print_counted(*socket) if kept is None else kept
+            try:  # not contextlib: it (with collections) costs `--version` ~3 ms, issue 17
+                kept = print_kept(*socket)
+                return print_counted(*socket) if kept is None else kept
             except KeyboardInterrupt:
                 return 130
+            except Exception:  # the regular path says what went wrong
+                pass
     from tmuxorch.cli.parser import COMMANDS, build_parser
     from tmuxorch.core.errors import TmuxorchError
 

@@ -19,15 +19,13 @@ that read would be a tmux process of every status-bar refresh for nothing. The m
 never trusted alone: one left by a killed keeper costs that read again, no mark (a socket
 directory we cannot write) costs the counting, and either way the segment shown is right.
 
-This module imports neither pydantic nor asyncio at run time: `status --format tmux` reads the
-option with it and should start fast.
+This module imports neither pydantic nor asyncio at run time, nor contextlib and collections:
+`status --format tmux` reads the option with it and should start fast.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections import Counter
 
 from tmuxorch.core.errors import TmuxorchError, TmuxUnavailableError
 from tmuxorch.core.tmux.hidden import is_hidden
@@ -66,7 +64,10 @@ _READ = ["show-options", "-gqv", OPTION]
 def segment(snapshot: Snapshot) -> str:
     """`?2 ✗1 ●3 ○1`: how many agents wait, failed, work, idle; states with none left out, and
     '' with no such agent (or no tmux server)."""
-    counts = Counter(p.agent.state for p in snapshot.panes() if p.agent is not None)
+    counts: dict[str, int] = dict.fromkeys(SEGMENT_STATES, 0)  # not Counter: see module docstring
+    for pane in snapshot.panes():
+        if pane.agent is not None and pane.agent.state in counts:
+            counts[pane.agent.state] += 1
     return " ".join(f"{STATE_SYMBOLS[s]}{counts[s]}" for s in SEGMENT_STATES if counts[s])
 
 
@@ -97,6 +98,8 @@ class SegmentKeeper:
         """Write the segment of `snapshot` when it differs from what we wrote last. A failed
         write is tried again on the next change or sweep; tmux going away is the watcher's
         business."""
+        import contextlib  # here: a status bar's read loads none of it
+
         if not snapshot.tmux.running:
             self.forget()
             return
@@ -118,6 +121,8 @@ class SegmentKeeper:
         """Before our control client (attached to `hidden`) leaves: unset the option, and take
         the mark away, unless another tmuxorch control client stays to keep it (see the module
         docstring)."""
+        import contextlib  # here: a status bar's read loads none of it
+
         if self._written is None or hidden is None:
             return
         (names,) = await self._run([_SESSION_NAMES])
