@@ -228,15 +228,10 @@ def give_annotation_names(cls: type) -> None:
     they use that its module, and each base's, defines only for the type checker, from the
     module's ANNOTATION_NAMES function, given once. Why: the aliases are made with typing's
     `Literal` and `Annotated`, and importing typing cost every one-shot command ~2.5 ms
-    (issue 17), which never evaluates an annotation. Given before the function goes, so a
-    second thread meanwhile finds the names or gives them again (the same values)."""
+    (issue 17), which never evaluates an annotation."""
     for base in cls.__mro__:
-        module = sys.modules.get(base.__module__)
-        give = None if module is None else module.__dict__.get(ANNOTATION_NAMES)
-        if module is not None and give is not None:
-            for name, value in give().items():
-                module.__dict__.setdefault(name, value)
-            module.__dict__.pop(ANNOTATION_NAMES, None)
+        if (module := sys.modules.get(base.__module__)) is not None:
+            _give(module.__dict__)
 
 
 def annotation_names_getattr(module_name: str) -> Callable[[str], object]:
@@ -245,19 +240,24 @@ def annotation_names_getattr(module_name: str) -> Callable[[str], object]:
     still works, typing imported then."""
 
     def __getattr__(name: str) -> object:
-        module = sys.modules[module_name]
-        give = module.__dict__.get(ANNOTATION_NAMES)
-        if give is None or name.startswith("__"):  # `__path__`, asked by every from-import
-            raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
-        names = give()
-        if name not in names:
-            raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
-        for given, value in names.items():
-            module.__dict__.setdefault(given, value)
-        module.__dict__.pop(ANNOTATION_NAMES, None)
-        return module.__dict__[name]
+        namespace = sys.modules[module_name].__dict__
+        if not name.startswith("__"):  # `__path__` is asked by every from-import: not ours
+            _give(namespace)
+            if name in namespace:
+                return namespace[name]
+        raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
 
     return __getattr__
+
+
+def _give(namespace: dict[str, object]) -> None:
+    """A module's ANNOTATION_NAMES into its namespace (what it defines stays), once: the
+    function goes after, so a second thread meanwhile gives the same values again."""
+    give = namespace.get(ANNOTATION_NAMES)
+    if callable(give):
+        for name, value in give().items():
+            namespace.setdefault(name, value)
+        namespace.pop(ANNOTATION_NAMES, None)
 
 
 def as_dataclass(cls: type) -> None:
