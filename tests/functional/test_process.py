@@ -66,13 +66,24 @@ def test_a_process_over_its_limit_is_killed_and_reaped() -> None:
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 def test_ctrl_c_while_waiting_kills_the_process() -> None:
-    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
+    stop = threading.Event()
+
+    def interrupt_once_it_runs() -> None:  # Ctrl-C while the child runs, not before it is there
+        deadline = time.monotonic() + 20
+        while not stop.is_set() and time.monotonic() < deadline:
+            if _children():
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            time.sleep(0.01)
+
+    watcher = threading.Thread(target=interrupt_once_it_runs)
+    watcher.start()
     try:
         with pytest.raises(KeyboardInterrupt):
             sh("exec sleep 30")
     finally:
-        timer.cancel()
+        stop.set()
+        watcher.join()
     assert not _children()
 
 

@@ -106,7 +106,7 @@ class SegmentKeeper:
         value = segment(snapshot)
         if value == self._written:
             return
-        if self._mark is not None:  # an empty segment too: readers then print it, not count
+        if self._mark is not None and self._written is None:  # once a server: an empty one too
             with contextlib.suppress(OSError):  # no mark: readers count it themselves
                 os.close(os.open(self._mark, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600))
         with contextlib.suppress(TmuxorchError):  # a user option: it changes nothing we model
